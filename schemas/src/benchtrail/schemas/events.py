@@ -1,0 +1,254 @@
+"""Every benchtrail event type: small frozen Structs on one tagged base.
+
+Each class has an explicit, stable ``tag``; it is the event's ``type`` on the
+wire and in the warehouse. Fields are only ever added, with defaults.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Literal
+
+import msgspec
+
+from benchtrail.schemas.base import Event, TimestampNs
+from benchtrail.schemas.metadata import (
+    CustomValue,
+    DutInfo,
+    EnvironmentInfo,
+    GitInfo,
+    OperatorInfo,
+    ProcessInfo,
+    ProductInfo,
+    SlotInfo,
+    StationInfo,
+)
+
+RunOutcome = Literal["passed", "failed", "error", "aborted"]
+StepOutcome = Literal["passed", "failed", "error", "skipped", "aborted"]
+MeasurementOutcome = Literal["passed", "failed", "unset"]
+SessionType = Literal["script", "pytest", "notebook", "sweep", "service", "observation"]
+LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+
+MeasurementValue = float | int | bool | str
+Limit = Annotated[
+    float,
+    msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max, description="A finite limit."),
+]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
+class SessionStarted(Event, frozen=True, kw_only=True, tag="session.started"):
+    """A station session began: a script, test suite or service connected to the hub."""
+
+    session_type: SessionType = "script"
+    station: StationInfo
+    process: ProcessInfo = msgspec.field(default_factory=ProcessInfo)
+    operator: OperatorInfo = msgspec.field(default_factory=OperatorInfo)
+    fixture_id: str = ""
+    slot_count: int = 0
+    device_ids: list[str] = msgspec.field(default_factory=list)
+    git: GitInfo = msgspec.field(default_factory=GitInfo)
+    environment: EnvironmentInfo = msgspec.field(default_factory=EnvironmentInfo)
+
+
+class SessionEnded(Event, frozen=True, kw_only=True, tag="session.ended"):
+    """A station session ended (disconnect, end of the test suite, or shutdown)."""
+
+    run_count: int = 0
+    event_count: Annotated[int, msgspec.Meta(description="Events in the session, this one included.")] = 0
+    reason: str = ""
+
+
+class RunStarted(Event, frozen=True, kw_only=True, tag="run.started"):
+    """A test run of one DUT began within a session."""
+
+    run_id: str
+    dut: DutInfo = msgspec.field(default_factory=DutInfo)
+    product: ProductInfo = msgspec.field(default_factory=ProductInfo)
+    slot: SlotInfo = msgspec.field(default_factory=SlotInfo)
+    fixture_id: str = ""
+    test_phase: str = ""
+    project_name: str = ""
+    git: GitInfo = msgspec.field(default_factory=GitInfo)
+    environment: EnvironmentInfo = msgspec.field(default_factory=EnvironmentInfo)
+    custom_metadata: dict[str, CustomValue] = msgspec.field(default_factory=dict)
+    channel_refs: list[str] = msgspec.field(default_factory=list)
+
+
+class RunEnded(Event, frozen=True, kw_only=True, tag="run.ended"):
+    """A test run ended with its verdict and counts."""
+
+    run_id: str
+    outcome: RunOutcome
+    measurement_count: int = 0
+    failed_measurement_count: int = 0
+    step_count: int = 0
+    duration_ns: int = 0
+    error: str = ""
+
+
+class StepStarted(Event, frozen=True, kw_only=True, tag="step.started"):
+    """A named step (phase) of a run began."""
+
+    run_id: str
+    step_id: str
+    name: Name
+
+
+class StepEnded(Event, frozen=True, kw_only=True, tag="step.ended"):
+    """A step of a run ended with its outcome."""
+
+    run_id: str
+    step_id: str
+    name: Name
+    outcome: StepOutcome
+    duration_ns: int = 0
+    error: str = ""
+
+
+class Measurement(Event, frozen=True, kw_only=True, tag="measurement"):
+    """One measured value with its unit, limits and verdict."""
+
+    run_id: str = ""
+    name: Name
+    value: MeasurementValue
+    unit: str = ""
+    low: Limit | None = None
+    high: Limit | None = None
+    outcome: MeasurementOutcome = "unset"
+    step: str = ""
+
+
+class MeasurementBatch(Event, frozen=True, kw_only=True, tag="measurement.batch"):
+    """Many points in columns: one ``name`` for all, or ``names`` aligned with ``values``.
+
+    ``timestamps_ns`` is aligned with ``values``. Limits, when given, apply to
+    every point; the warehouse derives each point's outcome from them.
+    """
+
+    run_id: str = ""
+    name: str = ""
+    names: list[str] = msgspec.field(default_factory=list)
+    values: list[float]
+    timestamps_ns: list[int]
+    unit: str = ""
+    low: Limit | None = None
+    high: Limit | None = None
+    step: str = ""
+
+
+class InstrumentCall(Event, frozen=True, kw_only=True, tag="instrument.call"):
+    """One command sent to an instrument, with its response and duration."""
+
+    instrument: Name
+    resource: str = ""
+    command: str
+    response: str = ""
+    duration_ns: int = 0
+    error: str = ""
+    fencing_token: int = 0
+    run_id: str = ""
+
+
+class LockAcquired(Event, frozen=True, kw_only=True, tag="lock.acquired"):
+    """A station took the lock of a resource (instrument)."""
+
+    key: Name
+    resource: str = ""
+    fencing_token: int
+    holder: str = ""
+
+
+class LockReleased(Event, frozen=True, kw_only=True, tag="lock.released"):
+    """A lock was released, or broken by force by ``broken_by``."""
+
+    key: Name
+    resource: str = ""
+    fencing_token: int
+    holder: str = ""
+    broken_by: str = ""
+
+
+class FileAttached(Event, frozen=True, kw_only=True, tag="file.attached"):
+    """A file (capture, log, recording) was attached to the session."""
+
+    file_id: str
+    path: str
+    run_id: str = ""
+    media_type: str = ""
+    size_bytes: int = 0
+    start_ns: TimestampNs | None = None
+    end_ns: TimestampNs | None = None
+    topics: list[str] = msgspec.field(default_factory=list)
+
+
+class DeviceAttached(Event, frozen=True, kw_only=True, tag="device.attached"):
+    """A device (instrument, DUT, fixture) joined the session."""
+
+    device_id: Name
+    kind: str = ""
+
+
+class DeviceDetached(Event, frozen=True, kw_only=True, tag="device.detached"):
+    """A device left the session."""
+
+    device_id: Name
+
+
+class Log(Event, frozen=True, kw_only=True, tag="log"):
+    """A log line from the station."""
+
+    level: LogLevel = "info"
+    message: str
+    logger: str = ""
+    run_id: str = ""
+
+
+EventUnion = (
+    SessionStarted
+    | SessionEnded
+    | RunStarted
+    | RunEnded
+    | StepStarted
+    | StepEnded
+    | Measurement
+    | MeasurementBatch
+    | InstrumentCall
+    | LockAcquired
+    | LockReleased
+    | FileAttached
+    | DeviceAttached
+    | DeviceDetached
+    | Log
+)
+"""Any benchtrail event; decoding dispatches on the ``type`` tag."""
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    SessionStarted,
+    SessionEnded,
+    RunStarted,
+    RunEnded,
+    StepStarted,
+    StepEnded,
+    Measurement,
+    MeasurementBatch,
+    InstrumentCall,
+    LockAcquired,
+    LockReleased,
+    FileAttached,
+    DeviceAttached,
+    DeviceDetached,
+    Log,
+)
+
+
+def event_tag(event_type: type[Event]) -> str:
+    """Return the stable wire tag (``type``) of an event class."""
+    tag = event_type.__struct_config__.tag
+    assert isinstance(tag, str)
+    return tag
+
+
+EVENT_TAGS: frozenset[str] = frozenset(event_tag(t) for t in EVENT_TYPES)
+"""Every event ``type`` tag this schema version knows."""

@@ -1,0 +1,57 @@
+"""NATS subjects, stream and bucket names, and message ids: the one place they live."""
+
+from __future__ import annotations
+
+import re
+
+from benchtrail.schemas.errors import InvalidSubject
+
+EVENTS_STREAM = "BT_EVENTS"
+"""JetStream stream holding every event frame."""
+EVENTS_SUBJECTS = "bt.evt.>"
+DEAD_STREAM = "BT_DEAD"
+"""JetStream stream holding messages the projector could not use."""
+DEAD_SUBJECTS = "bt.dead.>"
+LOCKS_BUCKET = "bt_locks"
+"""JetStream KV bucket of resource locks."""
+PROJECTOR_DURABLE = "bt-projector"
+"""Durable consumer name shared by every projector process."""
+
+MSG_ID_HEADER = "Nats-Msg-Id"
+DEAD_REASON_HEADER = "Bt-Dead-Reason"
+DEAD_SUBJECT_HEADER = "Bt-Original-Subject"
+DEAD_SEQUENCE_HEADER = "Bt-Original-Sequence"
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _token(what: str, value: str) -> str:
+    if not _TOKEN.match(value):
+        raise InvalidSubject(what, value)
+    return value
+
+
+def event_subject(station_id: str, session_id: str) -> str:
+    """Subject a session's frames are published on: ``bt.evt.<station>.<session>``."""
+    return f"bt.evt.{_token('station id', station_id)}.{_token('session id', session_id)}"
+
+
+def session_filter(session_id: str) -> str:
+    """Subject filter matching one session's frames from any station."""
+    return f"bt.evt.*.{_token('session id', session_id)}"
+
+
+def station_filter(station_id: str) -> str:
+    """Subject filter matching every frame of one station."""
+    return f"bt.evt.{_token('station id', station_id)}.>"
+
+
+def dead_subject(original_subject: str) -> str:
+    """Subject a dead letter is kept on, derived from where it was first published."""
+    suffix = original_subject.removeprefix("bt.evt.") or "unknown"
+    return f"bt.dead.{suffix}"
+
+
+def frame_msg_id(session_id: str, first_seq: int) -> str:
+    """Deterministic ``Nats-Msg-Id`` of a frame: ``<session_id>:<first seq>``."""
+    return f"{session_id}:{first_seq}"
