@@ -140,18 +140,18 @@ ORDER BY (run_id, step_id, event_id)
     "measurements": f"""
 CREATE TABLE IF NOT EXISTS {{database}}.measurements (
     station_id LowCardinality(String),
-    session_id String,
-    run_id String,
+    session_id LowCardinality(String),
+    run_id LowCardinality(String),
     name LowCardinality(String),
     ts {_TS} CODEC(Delta, ZSTD),
     value Float64 CODEC(Gorilla, ZSTD),
-    value_str String,
+    value_str LowCardinality(String),
     value_kind LowCardinality(String),
     unit LowCardinality(String),
     low Nullable(Float64),
     high Nullable(Float64),
     outcome LowCardinality(String),
-    step String,
+    step LowCardinality(String),
     event_id String,
     point_index UInt32,
     stream_seq UInt64

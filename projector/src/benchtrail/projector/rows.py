@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 
 from benchtrail.schemas import (
@@ -28,14 +29,15 @@ from benchtrail.schemas import (
 
 _TS = pa.timestamp("ns", tz="UTC")
 _STR = pa.string()
+_DICT = pa.dictionary(pa.int32(), pa.string())
 _MAP = pa.map_(pa.string(), pa.string())
 
 SCHEMAS: dict[str, pa.Schema] = {
     "events": pa.schema(
         [
-            ("event_id", _STR), ("session_id", _STR), ("station_id", _STR),
-            ("seq", pa.uint64()), ("type", _STR), ("occurred_at", _TS),
-            ("schema_version", pa.uint16()), ("run_id", _STR), ("payload", _STR),
+            ("event_id", _STR), ("session_id", _DICT), ("station_id", _DICT),
+            ("seq", pa.uint64()), ("type", _DICT), ("occurred_at", _TS),
+            ("schema_version", pa.uint16()), ("run_id", _DICT), ("payload", _STR),
             ("stream_seq", pa.uint64()),
         ]
     ),
@@ -92,11 +94,11 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
     "measurements": pa.schema(
         [
-            ("station_id", _STR), ("session_id", _STR), ("run_id", _STR), ("name", _STR),
-            ("ts", _TS), ("value", pa.float64()), ("value_str", _STR),
-            ("value_kind", _STR), ("unit", _STR), ("low", pa.float64()),
-            ("high", pa.float64()), ("outcome", _STR), ("step", _STR),
-            ("event_id", _STR), ("point_index", pa.uint32()), ("stream_seq", pa.uint64()),
+            ("station_id", _DICT), ("session_id", _DICT), ("run_id", _DICT), ("name", _DICT),
+            ("ts", _TS), ("value", pa.float64()), ("value_str", _DICT),
+            ("value_kind", _DICT), ("unit", _DICT), ("low", pa.float64()),
+            ("high", pa.float64()), ("outcome", _DICT), ("step", _DICT),
+            ("event_id", _DICT), ("point_index", pa.uint32()), ("stream_seq", pa.uint64()),
         ]
     ),
 }
@@ -124,6 +126,8 @@ class RowBatch:
             table: {name: [] for name in schema.names} for table, schema in SCHEMAS.items()
         }
         self.event_count = 0
+        self.point_chunks: list[pa.RecordBatch] = []
+        self.point_count = 0
 
     def add_frame(self, events: Iterable[EventUnion], stream_seq: int) -> None:
         """Add every event of one frame, tagged with the frame's stream sequence."""
@@ -156,13 +160,18 @@ class RowBatch:
         """Arrow tables of every non-empty table, ready for ``insert_arrow``."""
         out: dict[str, pa.Table] = {}
         for table, columns in self.columns.items():
+            chunks = self.point_chunks if table == "measurements" else []
             if columns[SCHEMAS[table].names[0]]:
-                out[table] = pa.table(columns, schema=SCHEMAS[table])
+                chunks = [*chunks, _record_batch(columns, SCHEMAS[table])]
+            if chunks:
+                out[table] = pa.Table.from_batches(chunks, schema=SCHEMAS[table])
         return out
 
     def row_counts(self) -> dict[str, int]:
         """Rows collected per table."""
-        return {t: len(c[SCHEMAS[t].names[0]]) for t, c in self.columns.items()}
+        counts = {t: len(c[SCHEMAS[t].names[0]]) for t, c in self.columns.items()}
+        counts["measurements"] += self.point_count
+        return counts
 
     def _append(self, table: str, **row: object) -> None:
         columns = self.columns[table]
@@ -204,27 +213,19 @@ class RowBatch:
 
     def _measurement_batch(self, b: MeasurementBatch, stream_seq: int) -> None:
         n = len(b.values)
-        cols = self.columns["measurements"]
-        cols["station_id"].extend([b.station_id] * n)
-        cols["session_id"].extend([b.session_id] * n)
-        cols["run_id"].extend([b.run_id] * n)
-        cols["name"].extend(b.names if b.names else [b.name] * n)
-        cols["ts"].extend(b.timestamps_ns)
-        cols["value"].extend(b.values)
-        cols["value_str"].extend([""] * n)
-        cols["value_kind"].extend(["float"] * n)
-        cols["unit"].extend([b.unit] * n)
-        cols["low"].extend([b.low] * n)
-        cols["high"].extend([b.high] * n)
-        low, high = b.low, b.high
-        if low is None and high is None:
-            cols["outcome"].extend(["unset"] * n)
-        else:
-            cols["outcome"].extend([point_outcome(v, low, high) for v in b.values])
-        cols["step"].extend([b.step] * n)
-        cols["event_id"].extend([b.event_id] * n)
-        cols["point_index"].extend(range(n))
-        cols["stream_seq"].extend([stream_seq] * n)
+        values = np.asarray(b.values, dtype=np.float64)
+        names = pa.array(b.names, _STR).dictionary_encode() if b.names else _repeat(b.name, n)
+        arrays = [
+            _repeat(b.station_id, n), _repeat(b.session_id, n), _repeat(b.run_id, n), names,
+            pa.array(np.asarray(b.timestamps_ns, dtype=np.int64)).view(_TS),
+            pa.array(values), _repeat("", n), _repeat("float", n), _repeat(b.unit, n),
+            _repeat_float(b.low, n), _repeat_float(b.high, n),
+            _batch_outcomes(values, b.low, b.high), _repeat(b.step, n),
+            _repeat(b.event_id, n), pa.array(np.arange(n, dtype=np.uint32)),
+            pa.array(np.full(n, stream_seq, dtype=np.uint64)),
+        ]
+        self.point_chunks.append(pa.record_batch(arrays, schema=SCHEMAS["measurements"]))
+        self.point_count += n
 
     def _session_started(self, s: SessionStarted, stream_seq: int) -> None:
         self._append(
@@ -289,6 +290,48 @@ class RowBatch:
             outcome=outcome, duration_ns=duration_ns, error=error,
             event_id=s.event_id, stream_seq=stream_seq,
         )
+
+def _repeat(text: str, n: int) -> pa.DictionaryArray:
+    """A dictionary-encoded column holding ``text`` n times (no per-row objects)."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), [text])
+
+
+def _repeat_float(value: float | None, n: int) -> pa.Array:
+    if value is None:
+        return pa.nulls(n, pa.float64())
+    return pa.array(np.full(n, value, dtype=np.float64))
+
+
+_OUTCOMES = pa.array(["unset", "passed", "failed"], _STR)
+
+
+def _batch_outcomes(values: np.ndarray, low: float | None, high: float | None) -> pa.Array:
+    """Per-point verdicts of a batch, computed in bulk (NaN fails any limit)."""
+    if low is None and high is None:
+        codes = np.zeros(len(values), dtype=np.int32)
+    else:
+        inside = np.ones(len(values), dtype=bool)
+        if low is not None:
+            inside &= values >= low
+        if high is not None:
+            inside &= values <= high
+        codes = np.where(inside, 1, 2).astype(np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(codes), _OUTCOMES)
+
+
+def _record_batch(columns: dict[str, list[object]], schema: pa.Schema) -> pa.RecordBatch:
+    """Convert Python column lists to Arrow, taking the fast path for each type."""
+    arrays: list[pa.Array] = []
+    for field in schema:
+        values = columns[field.name]
+        if field.type == _TS:
+            arrays.append(pa.array(values, pa.int64()).view(_TS))
+        elif field.type == _DICT:
+            arrays.append(pa.array(values, _STR).dictionary_encode())
+        else:
+            arrays.append(pa.array(values, field.type))
+    return pa.record_batch(arrays, schema=schema)
+
 
 def event_type(event: Event) -> str:
     """The ``type`` tag of an event instance."""

@@ -1,0 +1,262 @@
+"""A test run of one DUT: measurements, batches and steps, ending with a verdict."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from benchtrail.agents.errors import InvalidMeasurement, RunNotActive
+from benchtrail.agents.validation import check_limits, check_name, check_value, outcome_of
+from benchtrail.schemas import (
+    Measurement,
+    MeasurementBatch,
+    MeasurementOutcome,
+    RunEnded,
+    RunOutcome,
+    StepEnded,
+    StepOutcome,
+    StepStarted,
+    new_id,
+    now_ns,
+)
+
+if TYPE_CHECKING:
+    from benchtrail.agents.station import Station
+
+BATCH_CHUNK_POINTS = 20_000
+"""Points per ``measurement.batch`` event; larger batches are split (a frame stays < 1 MB)."""
+
+Numbers = Sequence[float] | npt.NDArray[np.floating] | npt.NDArray[np.integer]
+Timestamps = Sequence[int] | npt.NDArray[np.integer]
+
+
+class Run:
+    """One run of a DUT on a station; use it as a context manager.
+
+    Leaving the block records ``run.ended``: ``error`` when an exception escaped
+    (it is re-raised), ``aborted`` on Ctrl-C, ``failed`` when a measurement
+    failed its limits, ``passed`` otherwise.
+    """
+
+    def __init__(self, station: Station, run_id: str) -> None:
+        self.station = station
+        self.run_id = run_id
+        self.measurement_count = 0
+        self.failed_measurement_count = 0
+        self.step_count = 0
+        self.outcome: RunOutcome | None = None
+        self._started_ns = time.monotonic_ns()
+
+    @property
+    def active(self) -> bool:
+        """Whether the run has not ended yet."""
+        return self.outcome is None
+
+    def _check_active(self) -> None:
+        if self.outcome is not None:
+            raise RunNotActive(self.run_id)
+
+    def measure(
+        self,
+        name: str,
+        value: float | int | bool | str,
+        unit: str = "",
+        low: float | None = None,
+        high: float | None = None,
+        step: str = "",
+    ) -> MeasurementOutcome:
+        """Record one value with its unit and limits; return its verdict.
+
+        Raises:
+            InvalidMeasurement: empty name, non-finite limits, ``low > high`` or a
+                value that is not a number, flag or text. Nothing is recorded.
+        """
+        self._check_active()
+        check_name(name)
+        lo, hi = check_limits(name, low, high)
+        checked = check_value(name, value)
+        outcome = outcome_of(checked, lo, hi)
+        self.station.emit(
+            Measurement,
+            run_id=self.run_id, name=name, value=checked, unit=unit, low=lo, high=hi,
+            outcome=outcome, step=step,
+        )
+        self.measurement_count += 1
+        if outcome == "failed":
+            self.failed_measurement_count += 1
+        return outcome
+
+    def measure_batch(
+        self,
+        name: str | Sequence[str],
+        values: Numbers,
+        timestamps_ns: Timestamps | None = None,
+        unit: str = "",
+        low: float | None = None,
+        high: float | None = None,
+        step: str = "",
+        interval_ns: int | None = None,
+    ) -> int:
+        """Record many points at once (columnar); return how many.
+
+        Args:
+            name: one name for every point, or one name per point.
+            values: the values (a list or a numpy array).
+            timestamps_ns: one timestamp per point, ns since the epoch; or give
+                ``interval_ns`` to stamp points from now at that spacing.
+            unit: the unit of every point.
+            low: low limit of every point (verdicts are derived per point).
+            high: high limit of every point.
+            step: the step the points belong to.
+            interval_ns: spacing of points when ``timestamps_ns`` is not given.
+        """
+        self._check_active()
+        label = name if isinstance(name, str) else "<per-point names>"
+        points = _as_floats(label, values)
+        stamps = _timestamps(label, len(points), timestamps_ns, interval_ns)
+        names = _names(name, len(points))
+        lo, hi = check_limits(label, low, high)
+        for start in range(0, len(points), BATCH_CHUNK_POINTS):
+            end = start + BATCH_CHUNK_POINTS
+            self.station.emit(
+                MeasurementBatch,
+                size_hint=300 + 20 * min(end, len(points)) - 20 * start,
+                run_id=self.run_id, name=name if isinstance(name, str) else "",
+                names=names[start:end] if names else [], values=points[start:end],
+                timestamps_ns=stamps[start:end], unit=unit, low=lo, high=hi, step=step,
+            )
+        self.measurement_count += len(points)
+        if lo is not None or hi is not None:
+            array = np.asarray(points)
+            inside = np.ones(len(array), dtype=bool)
+            if lo is not None:
+                inside &= array >= lo
+            if hi is not None:
+                inside &= array <= hi
+            self.failed_measurement_count += int((~inside).sum())
+        return len(points)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[str]:
+        """Record a named step around a block; yields the step id."""
+        self._check_active()
+        check_name(name)
+        step_id = new_id()
+        self.station.emit(StepStarted, run_id=self.run_id, step_id=step_id, name=name)
+        started = time.monotonic_ns()
+        outcome: StepOutcome = "passed"
+        error = ""
+        failed_before = self.failed_measurement_count
+        try:
+            yield step_id
+        except BaseException as e:
+            outcome, error = ("aborted" if isinstance(e, KeyboardInterrupt) else "error"), repr(e)
+            raise
+        finally:
+            if outcome == "passed" and self.failed_measurement_count > failed_before:
+                outcome = "failed"
+            self.step_count += 1
+            self.station.emit(
+                StepEnded, run_id=self.run_id, step_id=step_id, name=name, outcome=outcome,
+                duration_ns=time.monotonic_ns() - started, error=error,
+            )
+
+    def end(self, outcome: RunOutcome | None = None, error: str = "") -> RunOutcome:
+        """End the run (done for you by the ``with`` block); return its outcome."""
+        self._check_active()
+        final: RunOutcome = outcome or ("failed" if self.failed_measurement_count else "passed")
+        self.station.emit(
+            RunEnded, run_id=self.run_id, outcome=final,
+            measurement_count=self.measurement_count,
+            failed_measurement_count=self.failed_measurement_count,
+            step_count=self.step_count, duration_ns=time.monotonic_ns() - self._started_ns,
+            error=error,
+        )
+        self.outcome = final
+        self.station.run_ended(self)
+        return final
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self.active:
+            return
+        if exc is None:
+            self.end()
+        elif isinstance(exc, KeyboardInterrupt):
+            self.end("aborted", "KeyboardInterrupt")
+        else:
+            self.end("error", repr(exc))
+
+    async def __aenter__(self) -> Run:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+
+def _as_floats(label: str, values: Numbers) -> list[float]:
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise InvalidMeasurement(label, f"batch values must be numbers: {e}") from None
+    if array.ndim != 1:
+        raise InvalidMeasurement(label, f"batch values must be 1-dimensional, got {array.shape}")
+    if len(array) == 0:
+        raise InvalidMeasurement(label, "batch has no values")
+    values_list: list[float] = array.tolist()
+    return values_list
+
+
+def _timestamps(
+    label: str, count: int, timestamps_ns: Timestamps | None, interval_ns: int | None
+) -> list[int]:
+    if timestamps_ns is None:
+        if interval_ns is None or interval_ns <= 0:
+            raise InvalidMeasurement(
+                label, "give timestamps_ns (one per value) or a positive interval_ns"
+            )
+        start = now_ns()
+        stamps_list: list[int] = list(range(start, start + count * interval_ns, interval_ns))
+        return stamps_list
+    try:
+        stamps = np.asarray(timestamps_ns, dtype=np.int64)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise InvalidMeasurement(label, f"timestamps_ns must be integers: {e}") from None
+    if stamps.shape != (count,):
+        raise InvalidMeasurement(
+            label, f"{count} values but {stamps.size} timestamps: they must be aligned"
+        )
+    if stamps.min() < 0:
+        raise InvalidMeasurement(label, "timestamps_ns must be ns since the epoch (>= 0)")
+    result: list[int] = stamps.tolist()
+    return result
+
+
+def _names(name: str | Sequence[str], count: int) -> list[str]:
+    if isinstance(name, str):
+        check_name(name)
+        return []
+    names = list(name)
+    if len(names) != count:
+        raise InvalidMeasurement("<per-point names>", f"{count} values but {len(names)} names")
+    for each in set(names):
+        check_name(each)
+    return names

@@ -1,0 +1,224 @@
+"""A station session: ``connect()`` → SessionStarted … runs … SessionEnded."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Literal, TypeVar
+
+from benchtrail.agents.context import environment_info, git_info, hostname, process_info
+from benchtrail.agents.errors import InvalidMetadata, SessionNotActive
+from benchtrail.agents.publisher import Publisher, PublisherSettings
+from benchtrail.agents.run import Run
+from benchtrail.agents.validation import check_custom_metadata
+from benchtrail.schemas import (
+    DutInfo,
+    Event,
+    Log,
+    LogLevel,
+    OperatorInfo,
+    ProductInfo,
+    RunStarted,
+    SessionEnded,
+    SessionStarted,
+    SessionType,
+    SlotInfo,
+    StationInfo,
+    new_id,
+    now_ns,
+)
+
+DEFAULT_HUB = "nats://127.0.0.1:4222"
+_STATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+E = TypeVar("E", bound=Event)
+State = Literal["new", "running", "stopped"]
+
+
+class Station:
+    """One session of a station against the hub. Create it with :func:`connect`.
+
+    Attributes:
+        station_id: the station's stable id (e.g. ``"cell-7"``).
+        session_id: this session's UUIDv7.
+        hub: the NATS URL events are published to.
+    """
+
+    def __init__(
+        self,
+        station_id: str,
+        *,
+        hub: str = DEFAULT_HUB,
+        operator: str = "",
+        operator_name: str = "",
+        name: str = "",
+        station_type: str = "",
+        location: str = "",
+        fixture_id: str = "",
+        slot_count: int = 0,
+        session_type: SessionType = "script",
+        device_ids: Sequence[str] = (),
+        flush_timeout: float = 30.0,
+        publisher_settings: PublisherSettings | None = None,
+    ) -> None:
+        if not isinstance(station_id, str) or not _STATION_ID.match(station_id):
+            raise InvalidMetadata(
+                "station_id", station_id, "1-128 letters, digits, '-' or '_' (e.g. 'cell-7')"
+            )
+        self.station_id = station_id
+        self.session_id = new_id()
+        self.hub = hub
+        self.flush_timeout = flush_timeout
+        self.state: State = "new"
+        self._info = StationInfo(
+            id=station_id, name=name or station_id, type=station_type, location=location,
+            hostname=hostname(),
+        )
+        self._operator = OperatorInfo(id=operator, name=operator_name or operator)
+        self._fixture_id = fixture_id
+        self._slot_count = slot_count
+        self._session_type: SessionType = session_type
+        self._device_ids = list(device_ids)
+        self._publisher = Publisher(hub, publisher_settings)
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._runs: list[Run] = []
+        self._run_count = 0
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> Station:
+        """Open the session: start publishing and record ``session.started``."""
+        if self.state != "new":
+            raise SessionNotActive(self.station_id, self.state)
+        self._publisher.start()
+        self.state = "running"
+        self.emit(
+            SessionStarted,
+            session_type=self._session_type, station=self._info, process=process_info(),
+            operator=self._operator, fixture_id=self._fixture_id, slot_count=self._slot_count,
+            device_ids=self._device_ids, git=git_info(), environment=environment_info(),
+        )
+        return self
+
+    def stop(self, reason: str = "", timeout: float | None = None) -> None:
+        """End open runs (aborted), record ``session.ended``, wait for every ack.
+
+        Raises:
+            Unacknowledged: the hub did not acknowledge every event in time.
+        """
+        if self.state != "running":
+            return
+        for run in list(self._runs):
+            run.end("aborted", reason or "session stopped")
+        self.emit(
+            SessionEnded, run_count=self._run_count, event_count=self._seq + 1, reason=reason
+        )
+        self.state = "stopped"
+        self._publisher.close(self.flush_timeout if timeout is None else timeout)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until the hub acknowledged every event recorded so far."""
+        self._publisher.flush(self.flush_timeout if timeout is None else timeout)
+
+    @property
+    def unacknowledged(self) -> int:
+        """Events recorded but not yet acknowledged by the hub."""
+        return self._publisher.unacknowledged
+
+    @property
+    def publisher(self) -> Publisher:
+        """The background publisher (its ``stats`` show frames, resends, errors)."""
+        return self._publisher
+
+    def __enter__(self) -> Station:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop(reason="" if exc is None else repr(exc))
+
+    # -- recording ---------------------------------------------------------
+
+    def run(
+        self,
+        dut_serial: str = "",
+        part_number: str = "",
+        *,
+        revision: str = "",
+        lot_number: str = "",
+        product_id: str = "",
+        product_name: str = "",
+        product_revision: str = "",
+        slot_id: str = "",
+        slot_index: int = 0,
+        fixture_id: str = "",
+        test_phase: str = "",
+        project_name: str = "",
+        custom_metadata: Mapping[str, object] | None = None,
+        channel_refs: Sequence[str] = (),
+    ) -> Run:
+        """Start a run of one DUT; use the result as a context manager."""
+        metadata = check_custom_metadata(custom_metadata)
+        run = Run(self, new_id())
+        self.emit(
+            RunStarted,
+            run_id=run.run_id,
+            dut=DutInfo(
+                serial=dut_serial, part_number=part_number, revision=revision,
+                lot_number=lot_number,
+            ),
+            product=ProductInfo(id=product_id, name=product_name, revision=product_revision),
+            slot=SlotInfo(id=slot_id, index=slot_index),
+            fixture_id=fixture_id or self._fixture_id, test_phase=test_phase,
+            project_name=project_name or os.path.basename(os.getcwd()),
+            git=git_info(), environment=environment_info(), custom_metadata=metadata,
+            channel_refs=list(channel_refs),
+        )
+        self._runs.append(run)
+        self._run_count += 1
+        return run
+
+    def run_ended(self, run: Run) -> None:
+        """Forget a run that has ended (called by :meth:`Run.end`)."""
+        if run in self._runs:
+            self._runs.remove(run)
+
+    def log(self, message: str, level: LogLevel = "info", logger: str = "") -> None:
+        """Record a log line in the session."""
+        self.emit(Log, message=message, level=level, logger=logger)
+
+    def emit(self, event_type: type[E], size_hint: int = 320, **fields: object) -> E:
+        """Stamp an event with the envelope (id, session, seq, time) and queue it."""
+        if self.state != "running":
+            raise SessionNotActive(self.station_id, self.state)
+        with self._lock:
+            event = event_type(
+                event_id=new_id(), session_id=self.session_id, station_id=self.station_id,
+                seq=self._seq + 1, occurred_at=now_ns(), **fields,
+            )
+            self._seq += 1
+            self._publisher.submit(self.station_id, event, size_hint)
+        return event
+
+
+def connect(
+    station_id: str,
+    hub: str | None = None,
+    operator: str = "",
+    **options: object,
+) -> Station:
+    """Open a session of ``station_id`` against the hub.
+
+    Use it as ``with connect("cell-7") as station:`` — or call
+    ``station.start()`` and ``station.stop()`` yourself. The hub defaults to
+    ``$BENCHTRAIL_HUB`` or ``nats://127.0.0.1:4222``.
+    """
+    url = hub or os.environ.get("BENCHTRAIL_HUB", DEFAULT_HUB)
+    return Station(station_id, hub=url, operator=operator, **options)  # type: ignore[arg-type]

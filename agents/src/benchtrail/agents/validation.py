@@ -1,0 +1,84 @@
+"""Checks made at the call, before anything is recorded."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from benchtrail.agents.errors import InvalidMeasurement, InvalidMetadata
+from benchtrail.schemas import CustomValue, MeasurementOutcome, MeasurementValue
+
+MAX_NAME = 256
+MAX_TEXT_VALUE = 64 * 1024
+_NUMBER = (int, float)
+
+
+def check_name(name: object) -> str:
+    """A measurement name: non-empty text of at most 256 characters."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidMeasurement(str(name), f"name must be non-empty text, got {name!r}")
+    if len(name) > MAX_NAME:
+        raise InvalidMeasurement(name[:40] + "…", f"name longer than {MAX_NAME} characters")
+    return name
+
+
+def check_limit(name: str, which: str, limit: object) -> float | None:
+    """A limit: None, or a finite number."""
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, _NUMBER):
+        raise InvalidMeasurement(name, f"{which} limit must be a number, got {limit!r}")
+    value = float(limit)
+    if not math.isfinite(value):
+        raise InvalidMeasurement(name, f"{which} limit must be finite, got {limit!r}")
+    return value
+
+
+def check_limits(name: str, low: object, high: object) -> tuple[float | None, float | None]:
+    """Both limits, finite and with ``low <= high``."""
+    lo, hi = check_limit(name, "low", low), check_limit(name, "high", high)
+    if lo is not None and hi is not None and lo > hi:
+        raise InvalidMeasurement(name, f"low limit {lo!r} is above high limit {hi!r}")
+    return lo, hi
+
+
+def check_value(name: str, value: object) -> MeasurementValue:
+    """A measured value: a number, a flag or (short) text."""
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT_VALUE:
+            raise InvalidMeasurement(name, f"text value longer than {MAX_TEXT_VALUE} characters")
+        return value
+    try:
+        return float(value)  # type: ignore[arg-type]  # numpy scalars and the like
+    except (TypeError, ValueError):
+        raise InvalidMeasurement(
+            name, f"value must be a number, bool or str, got {type(value).__name__} {value!r}"
+        ) from None
+
+
+def outcome_of(value: MeasurementValue, low: float | None, high: float | None) -> MeasurementOutcome:
+    """Verdict of a value against its limits: ``unset`` when there are none."""
+    if low is None and high is None:
+        return "unset"
+    if isinstance(value, str):
+        return "failed"
+    number = float(value)
+    if math.isnan(number):
+        return "failed"
+    if (low is not None and number < low) or (high is not None and number > high):
+        return "failed"
+    return "passed"
+
+
+def check_custom_metadata(metadata: Mapping[str, object] | None) -> dict[str, CustomValue]:
+    """Custom run metadata: text keys, values text, number or flag."""
+    checked: dict[str, CustomValue] = {}
+    for key, value in (metadata or {}).items():
+        if not isinstance(key, str) or not key:
+            raise InvalidMetadata("custom_metadata key", key, "non-empty text")
+        if not isinstance(value, str | int | float | bool):
+            raise InvalidMetadata(f"custom_metadata[{key!r}]", value, "str, int, float or bool")
+        checked[key] = value
+    return checked
