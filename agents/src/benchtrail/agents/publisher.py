@@ -77,7 +77,7 @@ class Publisher:
         self._acked = threading.Condition(self._lock)
         self._buffers: dict[str, FrameBuffer] = {}
         self._unacked_events = 0
-        self._loop = asyncio.new_event_loop()
+        self._loop = asyncio.AbstractEventLoop()  # replaced by a real loop in start()
         self._thread = threading.Thread(target=self._run_loop, name="bt-publisher", daemon=True)
         self._outgoing: collections.deque[Frame] = collections.deque()
         self._wakeup: asyncio.Event | None = None
@@ -94,6 +94,7 @@ class Publisher:
         if self._started:
             return
         self._started = True
+        self._loop = asyncio.new_event_loop()
         self._thread.start()
         self._call(self._boot()).result()
 
@@ -150,6 +151,7 @@ class Publisher:
             self._call(self._shutdown()).result(10)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
+            self._loop.close()
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
         return asyncio.run_coroutine_threadsafe(coro, self._loop)

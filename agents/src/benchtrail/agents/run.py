@@ -221,6 +221,11 @@ def _as_floats(label: str, values: Numbers) -> list[float]:
         raise InvalidMeasurement(label, f"batch values must be 1-dimensional, got {array.shape}")
     if len(array) == 0:
         raise InvalidMeasurement(label, "batch has no values")
+    if not np.isfinite(array).all():
+        bad = int(np.flatnonzero(~np.isfinite(array))[0])
+        raise InvalidMeasurement(
+            label, f"batch values must be finite; value {bad} is {float(array[bad])!r}"
+        )
     values_list: list[float] = array.tolist()
     return values_list
 

@@ -44,18 +44,31 @@ def check_limits(name: str, low: object, high: object) -> tuple[float | None, fl
 
 def check_value(name: str, value: object) -> MeasurementValue:
     """A measured value: a number, a flag or (short) text."""
-    if isinstance(value, bool | int | float):
+    if isinstance(value, bool | int):
         return value
+    if isinstance(value, float):
+        return _finite(name, value)
     if isinstance(value, str):
         if len(value) > MAX_TEXT_VALUE:
             raise InvalidMeasurement(name, f"text value longer than {MAX_TEXT_VALUE} characters")
         return value
     try:
-        return float(value)  # type: ignore[arg-type]  # numpy scalars and the like
+        number = float(value)  # type: ignore[arg-type]  # numpy scalars and the like
     except (TypeError, ValueError):
         raise InvalidMeasurement(
             name, f"value must be a number, bool or str, got {type(value).__name__} {value!r}"
         ) from None
+    return _finite(name, number)
+
+
+def _finite(name: str, value: float) -> float:
+    if not math.isfinite(value):
+        raise InvalidMeasurement(
+            name,
+            f"value must be finite, got {value!r}; record an overrange or a missing reading "
+            "as text (e.g. 'OVERRANGE') or leave the point out",
+        )
+    return value
 
 
 def outcome_of(value: MeasurementValue, low: float | None, high: float | None) -> MeasurementOutcome:

@@ -65,6 +65,7 @@ class NatsServer:
         self.log: collections.deque[str] = collections.deque(maxlen=200)
         self._process: subprocess.Popen[str] | None = None
         self._ready = threading.Event()
+        self._drainer: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -95,7 +96,8 @@ class NatsServer:
         self._process = subprocess.Popen(
             self._command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
-        threading.Thread(target=self._drain, name="nats-server-log", daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, name="nats-server-log", daemon=True)
+        self._drainer.start()
         if not self._ready.wait(timeout) or self.port == 0:
             self.stop()
             raise HubStartError(f"not ready after {timeout} s", "\n".join(self.log))
@@ -123,14 +125,24 @@ class NatsServer:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server gracefully (SIGTERM), killing it if it does not exit in time."""
         process = self._process
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._release()
+
+    def _release(self) -> None:
+        """Collect the log reader and close the pipe of an exited server."""
+        if self._drainer is not None:
+            self._drainer.join(5)
+            self._drainer = None
+        if self._process is not None and self._process.stderr is not None:
+            self._process.stderr.close()
 
     def kill(self) -> None:
         """Kill the server at once (SIGKILL), as a crash would."""
@@ -138,6 +150,7 @@ class NatsServer:
             self.signal(signal.SIGKILL)
             assert self._process is not None
             self._process.wait()
+        self._release()
 
     def restart(self, timeout: float = 20.0) -> NatsServer:
         """Stop and start again on the same port and store."""

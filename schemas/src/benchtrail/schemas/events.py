@@ -30,11 +30,13 @@ MeasurementOutcome = Literal["passed", "failed", "unset"]
 SessionType = Literal["script", "pytest", "notebook", "sweep", "service", "observation"]
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 
-MeasurementValue = float | int | bool | str
-Limit = Annotated[
+Finite = Annotated[
     float,
-    msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max, description="A finite limit."),
+    msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max, description="A finite number."),
 ]
+"""A float that is neither NaN nor infinite (JSON cannot carry those)."""
+MeasurementValue = Finite | int | bool | str
+Limit = Finite
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 
 
@@ -130,7 +132,7 @@ class MeasurementBatch(Event, frozen=True, kw_only=True, tag="measurement.batch"
     run_id: str = ""
     name: str = ""
     names: list[str] = msgspec.field(default_factory=list)
-    values: list[float]
+    values: list[Finite]
     timestamps_ns: list[int]
     unit: str = ""
     low: Limit | None = None

@@ -1,0 +1,54 @@
+"""``benchtrail up``: run the embedded hub (nats-server + projector + API)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+from rich.console import Console
+from rich.panel import Panel
+
+from benchtrail.api.errors import HubStartError
+from benchtrail.api.hub import Hub, HubOptions
+from benchtrail.projector import HubUnavailable, WarehouseUnavailable
+
+console = Console(stderr=True)
+
+
+def _announce(hub: Hub) -> None:
+    lines = [
+        f"[bold]API[/]        {hub.api_url}/api/sessions",
+        f"[bold]OpenAPI[/]    {hub.api_url}/schema",
+        f"[bold]Hub (NATS)[/] {hub.nats.url}",
+        f"[bold]Data[/]       {hub.data_dir}",
+        "",
+        f"Record from a script:  BENCHTRAIL_HUB={hub.nats.url} python my_test.py",
+        f"Read from the shell:   BENCHTRAIL_API={hub.api_url} benchtrail sessions",
+    ]
+    if hub.options.demo:
+        lines.append(f"Demo: {hub.options.demo_stations} simulated stations are recording.")
+    lines.append("Ctrl-C stops everything; data is kept for the next start.")
+    console.print(Panel("\n".join(lines), title="benchtrail is up", expand=False))
+
+
+@click.command("up")
+@click.option("--data-dir", default=".benchtrail", show_default=True,
+              help="Where the JetStream store and the warehouse live.")
+@click.option("--demo", is_flag=True, help="Run simulated stations (pyvisa-sim) that record.")
+@click.option("--demo-stations", default=3, show_default=True, type=click.IntRange(1, 20))
+@click.option("--http-host", default="127.0.0.1", show_default=True)
+@click.option("--http-port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--nats-port", default=4222, show_default=True, type=click.IntRange(0, 65535))
+def up(data_dir: str, demo: bool, demo_stations: int, http_host: str, http_port: int,
+       nats_port: int) -> None:
+    """Start nats-server, the projector and the API on this machine."""
+    options = HubOptions(
+        data_dir=data_dir, demo=demo, demo_stations=demo_stations, http_host=http_host,
+        http_port=http_port, nats_port=nats_port,
+    )
+    hub = Hub(options, announce=_announce)
+    try:
+        asyncio.run(hub.serve())
+    except (HubStartError, HubUnavailable, WarehouseUnavailable, OSError) as e:
+        raise click.ClickException(str(e)) from e
+    console.print("benchtrail stopped cleanly.")

@@ -1,0 +1,147 @@
+"""``benchtrail up``: nats-server, the projector and the API in one process tree.
+
+nats-server runs as a child process with its JetStream store in
+``<data-dir>/jetstream``; the projector and the HTTP API share this process,
+one event loop and one embedded chDB warehouse in ``<data-dir>/warehouse``
+(a chDB directory opens in one process only). SIGINT or SIGTERM stops the
+demo stations, lets the projector write and ack its batch in hand, stops the
+API and then nats-server. Restarting on the same data dir keeps everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Generator, Mapping
+from pathlib import Path
+
+import msgspec
+import uvicorn
+
+from benchtrail.api.app import create_app
+from benchtrail.api.natsserver import NatsServer
+from benchtrail.projector import Projector, Warehouse, open_warehouse
+
+
+class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """How ``benchtrail up`` runs.
+
+    Attributes:
+        data_dir: where the JetStream store and the warehouse live.
+        http_host: address the API listens on.
+        http_port: port of the API (0 picks a free one).
+        nats_port: client port of nats-server (0 picks a free one).
+        demo: run simulated stations that record into the hub.
+        demo_stations: how many.
+    """
+
+    data_dir: str = ".benchtrail"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    nats_port: int = 4222
+    demo: bool = False
+    demo_stations: int = 3
+
+
+class _ApiServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the hub decides how to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class Hub:
+    """The running embedded hub; :meth:`serve` until :meth:`request_stop`."""
+
+    def __init__(self, options: HubOptions, announce: Callable[[Hub], None] | None = None) -> None:
+        self.options = options
+        self.data_dir = Path(options.data_dir).resolve()
+        self.nats = NatsServer(self.data_dir / "jetstream", port=options.nats_port)
+        self.warehouse: Warehouse | None = None
+        self.projector: Projector | None = None
+        self.api: _ApiServer | None = None
+        self.http_port = options.http_port
+        self.ready = threading.Event()
+        self._announce = announce
+        self._stop: asyncio.Event | None = None
+        self._demo_stop: threading.Event | None = None
+        self._demo_threads: list[threading.Thread] = []
+
+    @property
+    def api_url(self) -> str:
+        """Base URL of the HTTP API."""
+        return f"http://{self.options.http_host}:{self.http_port}"
+
+    def status(self) -> Mapping[str, object]:
+        """Health details merged into ``GET /api/health``."""
+        projector = msgspec.to_builtins(self.projector.stats) if self.projector else None
+        return {"hub": {"nats_url": self.nats.url, "nats_running": self.nats.running()},
+                "projector": projector}
+
+    def request_stop(self) -> None:
+        """Ask a serving hub to stop (thread-safe through the loop, or from a handler)."""
+        if self._stop is not None:
+            self._stop.set()
+
+    async def serve(self) -> None:
+        """Start everything, serve until stopped, then stop everything in order."""
+        self._stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError, RuntimeError):  # not the main thread
+                loop.add_signal_handler(signum, self._stop.set)
+        try:
+            await self._start()
+            self.ready.set()
+            if self._announce is not None:
+                self._announce(self)
+            await self._stop.wait()
+        finally:
+            await self._shutdown()
+
+    async def _start(self) -> None:
+        await asyncio.to_thread(self.nats.start)
+        self.warehouse = await asyncio.to_thread(open_warehouse, self.data_dir / "warehouse")
+        self.projector = Projector(self.warehouse, self.nats.url)
+        await self.projector.start()
+        config = uvicorn.Config(
+            create_app(self.warehouse, status_provider=self.status),
+            host=self.options.http_host, port=self.options.http_port,
+            log_level="warning", lifespan="on",
+        )
+        self.api = _ApiServer(config)
+        self._api_task = asyncio.create_task(self.api.serve(), name="benchtrail-api")
+        while not self.api.started:
+            if self._api_task.done():
+                with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind
+                    self._api_task.result()
+                self.api = None
+                raise OSError(
+                    f"the API could not listen on {self.options.http_host}:{self.options.http_port}"
+                    " (port in use? choose another with --http-port)"
+                )
+            await asyncio.sleep(0.01)
+        self.http_port = self.api.servers[0].sockets[0].getsockname()[1]
+        if self.options.demo:
+            from benchtrail.agents.demo import start_demo
+
+            self._demo_stop, self._demo_threads = start_demo(
+                self.nats.url, self.options.demo_stations
+            )
+
+    async def _shutdown(self) -> None:
+        if self._demo_stop is not None:
+            self._demo_stop.set()
+            for thread in self._demo_threads:
+                await asyncio.to_thread(thread.join, 30)
+        if self.projector is not None:
+            await self.projector.stop()
+        if self.api is not None:
+            self.api.should_exit = True
+            await self._api_task
+        if self.warehouse is not None:
+            self.warehouse.close()
+        await asyncio.to_thread(self.nats.stop)
