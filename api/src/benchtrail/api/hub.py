@@ -22,7 +22,8 @@ import uvicorn
 
 from benchtrail.api.app import create_app
 from benchtrail.api.natsserver import NatsServer
-from benchtrail.projector import Projector, Warehouse, open_warehouse
+from benchtrail.projector import DATABASE, Projector, Warehouse, open_warehouse
+from benchtrail.schemas import EVENTS_STREAM
 
 
 class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,6 +36,9 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
         nats_port: client port of nats-server (0 picks a free one).
         demo: run simulated stations that record into the hub.
         demo_stations: how many.
+        warehouse: chDB directory or ``http(s)://`` ClickHouse URL; default
+            ``<data-dir>/warehouse``.
+        database: the ClickHouse database of the benchtrail tables.
     """
 
     data_dir: str = ".benchtrail"
@@ -43,6 +47,8 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
     nats_port: int = 4222
     demo: bool = False
     demo_stations: int = 3
+    warehouse: str = ""
+    database: str = DATABASE
 
 
 class _ApiServer(uvicorn.Server):
@@ -67,6 +73,7 @@ class Hub:
         self.ready = threading.Event()
         self._announce = announce
         self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._demo_stop: threading.Event | None = None
         self._demo_threads: list[threading.Thread] = []
 
@@ -82,14 +89,33 @@ class Hub:
                 "projector": projector}
 
     def request_stop(self) -> None:
-        """Ask a serving hub to stop (thread-safe through the loop, or from a handler)."""
-        if self._stop is not None:
-            self._stop.set()
+        """Ask a serving hub to stop; safe to call from any thread."""
+        if self._stop is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+    async def ingest_all(self, timeout: float = 30.0) -> int:  # noqa: ASYNC109
+        """Wait until everything in ``BT_EVENTS`` now is queryable; return the stream sequence."""
+        import nats
+
+        assert self.projector is not None, "the hub is not running"
+        nc = await nats.connect(self.nats.url)
+        try:
+            last = int((await nc.jetstream().stream_info(EVENTS_STREAM)).state.last_seq)
+        finally:
+            await nc.close()
+        await self.projector.wait_until_ingested(last, timeout)
+        return last
+
+    def wait_ingested(self, timeout: float = 30.0) -> int:
+        """:meth:`ingest_all` for callers on other threads (tests, scripts)."""
+        assert self._loop is not None, "the hub is not running"
+        future = asyncio.run_coroutine_threadsafe(self.ingest_all(timeout), self._loop)
+        return future.result(timeout + 5)
 
     async def serve(self) -> None:
         """Start everything, serve until stopped, then stop everything in order."""
         self._stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(ValueError, RuntimeError):  # not the main thread
                 loop.add_signal_handler(signum, self._stop.set)
@@ -104,7 +130,8 @@ class Hub:
 
     async def _start(self) -> None:
         await asyncio.to_thread(self.nats.start)
-        self.warehouse = await asyncio.to_thread(open_warehouse, self.data_dir / "warehouse")
+        target = self.options.warehouse or str(self.data_dir / "warehouse")
+        self.warehouse = await asyncio.to_thread(open_warehouse, target, self.options.database)
         self.projector = Projector(self.warehouse, self.nats.url)
         await self.projector.start()
         config = uvicorn.Config(
@@ -142,6 +169,6 @@ class Hub:
         if self.api is not None:
             self.api.should_exit = True
             await self._api_task
-        if self.warehouse is not None:
-            self.warehouse.close()
+        if self.warehouse is not None and not self.options.warehouse:
+            self.warehouse.close()  # a warehouse given in the options belongs to the caller
         await asyncio.to_thread(self.nats.stop)
