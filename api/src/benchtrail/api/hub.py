@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import threading
 from collections.abc import Callable, Generator, Mapping
@@ -24,6 +25,8 @@ from benchtrail.api.app import create_app
 from benchtrail.api.natsserver import NatsServer
 from benchtrail.projector import DATABASE, Projector, Warehouse, open_warehouse
 from benchtrail.schemas import EVENTS_STREAM
+
+log = logging.getLogger("benchtrail.hub")
 
 
 class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
@@ -160,15 +163,30 @@ class Hub:
             )
 
     async def _shutdown(self) -> None:
+        """Stop in order — stations, projector, API, nats-server — even if a step fails."""
+        steps = [self._stop_demo, self._stop_projector, self._stop_api, self._stop_nats]
+        for step in steps:
+            try:
+                await step()
+            except Exception as e:  # noqa: BLE001 -- the next steps must still run
+                log.warning("while stopping (%s): %r", step.__name__.strip("_"), e)
+
+    async def _stop_demo(self) -> None:
         if self._demo_stop is not None:
             self._demo_stop.set()
             for thread in self._demo_threads:
                 await asyncio.to_thread(thread.join, 30)
+
+    async def _stop_projector(self) -> None:
         if self.projector is not None:
             await self.projector.stop()
+
+    async def _stop_api(self) -> None:
         if self.api is not None:
             self.api.should_exit = True
             await self._api_task
+
+    async def _stop_nats(self) -> None:
+        await asyncio.to_thread(self.nats.stop)
         if self.warehouse is not None and not self.options.warehouse:
             self.warehouse.close()  # a warehouse given in the options belongs to the caller
-        await asyncio.to_thread(self.nats.stop)

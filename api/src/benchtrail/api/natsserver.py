@@ -7,6 +7,7 @@ benchmarks: JetStream on, store in a directory of ours, loopback only.
 from __future__ import annotations
 
 import collections
+import ctypes
 import os
 import re
 import shutil
@@ -21,6 +22,16 @@ from benchtrail.api.errors import HubStartError
 
 _LISTENING = re.compile(r"Listening for client connections on (\S+):(\d+)")
 _READY = "Server is ready"
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to SIGTERM it when its parent dies (kill -9 included)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def nats_server_binary() -> str:
@@ -93,8 +104,11 @@ class NatsServer:
         """Start the server and wait until it accepts clients."""
         self.store_dir.mkdir(parents=True, exist_ok=True)
         self._ready.clear()
+        # Its own session: a Ctrl-C at the terminal reaches the hub, which stops the
+        # server last, after the projector has written and acked what it holds.
         self._process = subprocess.Popen(
-            self._command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            self._command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            start_new_session=True, preexec_fn=_die_with_parent,
         )
         self._drainer = threading.Thread(target=self._drain, name="nats-server-log", daemon=True)
         self._drainer.start()
