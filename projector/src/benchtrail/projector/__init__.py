@@ -1,17 +1,38 @@
 """benchtrail projector: JetStream events into ClickHouse."""
 
+from benchtrail.projector.committer import BatchWriter
+from benchtrail.projector.config import ProjectorSettings, StreamSettings
+from benchtrail.projector.consumer import Projector
 from benchtrail.projector.ddl import DATABASE, TABLES
-from benchtrail.projector.errors import HubUnavailable, ProjectorError, WarehouseUnavailable
+from benchtrail.projector.errors import (
+    FrameRejected,
+    HubUnavailable,
+    IngestTimeout,
+    ProjectorError,
+    ProjectorStateError,
+    WarehouseUnavailable,
+)
+from benchtrail.projector.progress import ProjectorStats
 from benchtrail.projector.rows import RowBatch
+from benchtrail.projector.streams import ensure_streams
 from benchtrail.projector.warehouse import Warehouse, open_warehouse
 
 __all__ = [
     "DATABASE",
     "TABLES",
+    "BatchWriter",
+    "FrameRejected",
     "HubUnavailable",
+    "IngestTimeout",
+    "Projector",
     "ProjectorError",
+    "ProjectorSettings",
+    "ProjectorStateError",
+    "ProjectorStats",
     "RowBatch",
+    "StreamSettings",
     "Warehouse",
     "WarehouseUnavailable",
+    "ensure_streams",
     "open_warehouse",
 ]

@@ -25,3 +25,49 @@ class HubUnavailable(ProjectorError, ConnectionError):
         self.url = url
         self.reason = reason
         super().__init__(f"cannot reach the hub at {url!r}: {reason}")
+
+
+class FrameRejected(ProjectorError, ValueError):  # noqa: N818 -- house style (STYLE.md 4)
+    """A message on ``BT_EVENTS`` cannot be projected; it belongs in ``BT_DEAD``.
+
+    Attributes:
+        subject: the subject the message was published on.
+        kind: a short, stable name of the problem (e.g. ``"undecodable"``).
+        detail: what exactly was wrong.
+        reason: ``"<kind>: <detail>"``, the text kept in the dead letter's reason header.
+    """
+
+    def __init__(self, subject: str, kind: str, detail: str) -> None:
+        self.subject = subject
+        self.kind = kind
+        self.detail = detail
+        self.reason = f"{kind}: {detail}"
+        super().__init__(f"message on {subject!r} rejected: {self.reason}")
+
+
+class IngestTimeout(ProjectorError, TimeoutError):  # noqa: N818 -- house style (STYLE.md 4)
+    """The projector did not get as far as waited for within the time given.
+
+    Attributes:
+        condition: what was waited for, e.g. ``"stream sequence 12 ingested"``.
+        ingested_through: every stream sequence up to this one was written when time ran out.
+        timeout: seconds waited.
+    """
+
+    def __init__(self, condition: str, ingested_through: int, timeout: float) -> None:
+        self.condition = condition
+        self.ingested_through = ingested_through
+        self.timeout = timeout
+        super().__init__(
+            f"{condition}: not within {timeout} s (ingested through stream sequence "
+            f"{ingested_through})"
+        )
+
+
+class ProjectorStateError(ProjectorError, RuntimeError):
+    """A projector was asked to do something its state does not allow (start it twice)."""
+
+    def __init__(self, state: str, action: str) -> None:
+        self.state = state
+        self.action = action
+        super().__init__(f"cannot {action} a projector that is {state}")

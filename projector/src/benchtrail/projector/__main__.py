@@ -1,0 +1,104 @@
+"""Run the projector on its own: ``python -m benchtrail.projector --hub ... --warehouse ...``.
+
+Stops cleanly on SIGINT or SIGTERM: the batch in hand is written and acked first.
+A second signal stops at once; what was not acked is redelivered to the next run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from benchtrail.projector.config import ProjectorSettings
+from benchtrail.projector.consumer import Projector
+from benchtrail.projector.ddl import DATABASE
+from benchtrail.projector.errors import HubUnavailable, WarehouseUnavailable
+from benchtrail.projector.warehouse import open_warehouse
+
+log = logging.getLogger("benchtrail.projector")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Command-line options of the standalone projector."""
+    defaults = ProjectorSettings()
+    parser = argparse.ArgumentParser(
+        prog="python -m benchtrail.projector",
+        description="Project benchtrail events from NATS JetStream into ClickHouse.",
+    )
+    parser.add_argument("--hub", default="nats://127.0.0.1:4222", help="NATS URL of the hub")
+    parser.add_argument(
+        "--warehouse",
+        default="./data/warehouse",
+        help="chDB data directory, or http(s)://user:password@host:port of a ClickHouse server",
+    )
+    parser.add_argument("--database", default=DATABASE, help="ClickHouse database")
+    parser.add_argument("--durable", default=defaults.durable, help="durable consumer name")
+    parser.add_argument("--batch-max-events", type=int, default=defaults.batch_max_events)
+    parser.add_argument("--batch-max-rows", type=int, default=defaults.batch_max_rows)
+    parser.add_argument("--batch-max-wait", type=float, default=defaults.batch_max_wait)
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper
+    )
+    return parser.parse_args(argv)
+
+
+def settings_from(args: argparse.Namespace) -> ProjectorSettings:
+    """Projector settings from parsed options."""
+    return ProjectorSettings(
+        durable=args.durable,
+        batch_max_events=args.batch_max_events,
+        batch_max_rows=args.batch_max_rows,
+        batch_max_wait=args.batch_max_wait,
+    )
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Open the warehouse, then project until SIGINT or SIGTERM."""
+    warehouse = open_warehouse(args.warehouse, database=args.database)
+    stop = asyncio.Event()
+    serving = asyncio.current_task()
+    assert serving is not None
+
+    def on_signal() -> None:
+        if stop.is_set():
+            serving.cancel()
+        stop.set()
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal)
+    projector = Projector(warehouse, args.hub, settings=settings_from(args))
+    try:
+        await projector.start()
+        log.info("projecting %s into %s (database %s)", args.hub, args.warehouse, args.database)
+        await stop.wait()
+        log.info("stopping: writing the batch in hand")
+        await projector.stop()
+        log.info("stopped: %s", projector.stats)
+    finally:
+        warehouse.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit status."""
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        asyncio.run(serve(args))
+    except (HubUnavailable, WarehouseUnavailable) as e:
+        log.error("%s", e)
+        return 1
+    except asyncio.CancelledError:
+        log.warning("stopped at once; unacknowledged frames will be redelivered")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
