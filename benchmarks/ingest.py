@@ -45,8 +45,9 @@ def _station_single(hub: str, index: int, count: int, start: mp.Event, out: mp.Q
     out.put({"recorded_s": recorded, "acked_s": acked, "events": count + 4, "points": count})
 
 
-def _station_batch(hub: str, index: int, points: int, chunk: int, start: mp.Event,
-                   out: mp.Queue) -> None:
+def _station_batch(
+    hub: str, index: int, points: int, chunk: int, start: mp.Event, out: mp.Queue
+) -> None:
     from benchtrail.agents import connect
 
     rng = np.random.default_rng(index)
@@ -62,12 +63,19 @@ def _station_batch(hub: str, index: int, points: int, chunk: int, start: mp.Even
             recorded = time.perf_counter() - t0
         station.flush()
         acked = time.perf_counter() - t0
-    out.put({"recorded_s": recorded, "acked_s": acked, "events": points // chunk + 4,
-             "points": points // chunk * chunk})
+    out.put(
+        {
+            "recorded_s": recorded,
+            "acked_s": acked,
+            "events": points // chunk + 4,
+            "points": points // chunk * chunk,
+        }
+    )
 
 
-def _station_paced(hub: str, index: int, rate: float, seconds: float, start: mp.Event,
-                   out: mp.Queue) -> None:
+def _station_paced(
+    hub: str, index: int, rate: float, seconds: float, start: mp.Event, out: mp.Queue
+) -> None:
     from benchtrail.agents import connect
 
     tick = 0.01
@@ -105,7 +113,7 @@ class TimedWarehouse:
         done = time.time_ns()
         self.last_write_done = time.perf_counter()
         self.write_seconds += self.last_write_done - t0
-        occurred = np.asarray(batch.columns["events"]["occurred_at"], dtype=np.int64)
+        occurred = batch.occurred_at_ns()
         self.latencies_ns.append(done - occurred)
         return counts
 
@@ -123,8 +131,13 @@ def _peak_rss_mib(pid: int | None = None) -> float:
     return 0.0
 
 
-async def _phase(name: str, projector: Projector, timed: TimedWarehouse,
-                 target: Callable[..., None], args: list[tuple[object, ...]]) -> dict[str, float]:
+async def _phase(
+    name: str,
+    projector: Projector,
+    timed: TimedWarehouse,
+    target: Callable[..., None],
+    args: list[tuple[object, ...]],
+) -> dict[str, float]:
     ctx = mp.get_context("spawn")
     start, out = ctx.Event(), ctx.Queue()
     procs = [ctx.Process(target=target, args=(*a, start, out)) for a in args]
@@ -159,16 +172,24 @@ async def _phase(name: str, projector: Projector, timed: TimedWarehouse,
         "elapsed_s": queryable_s,
     }
     print(f"\n== {name}")
-    print(f"  stations: {len(procs)}; events {events:,}; points {points:,}; "
-          f"measurement rows written {rows:,}")
+    print(
+        f"  stations: {len(procs)}; events {events:,}; points {points:,}; "
+        f"measurement rows written {rows:,}"
+    )
     print(f"  recorded (caller side):   {figures['recorded_per_s']:>12,.0f} points/s")
-    print(f"  published (acked):        {figures['published_events_per_s']:>12,.0f} events/s"
-          f"  {figures['published_points_per_s']:>12,.0f} points/s")
-    print(f"  queryable in ClickHouse:  {figures['queryable_points_per_s']:>12,.0f} points/s"
-          f"  (all rows queryable {queryable_s:.2f} s after start;"
-          f" warehouse writes took {timed.write_seconds:.2f} s)")
-    print(f"  record→queryable latency: p50 {figures['p50_ms']:.0f} ms  "
-          f"p95 {figures['p95_ms']:.0f} ms  p99 {figures['p99_ms']:.0f} ms")
+    print(
+        f"  published (acked):        {figures['published_events_per_s']:>12,.0f} events/s"
+        f"  {figures['published_points_per_s']:>12,.0f} points/s"
+    )
+    print(
+        f"  queryable in ClickHouse:  {figures['queryable_points_per_s']:>12,.0f} points/s"
+        f"  (all rows queryable {queryable_s:.2f} s after start;"
+        f" warehouse writes took {timed.write_seconds:.2f} s)"
+    )
+    print(
+        f"  record→queryable latency: p50 {figures['p50_ms']:.0f} ms  "
+        f"p95 {figures['p95_ms']:.0f} ms  p99 {figures['p99_ms']:.0f} ms"
+    )
     return figures
 
 
@@ -190,23 +211,38 @@ async def main(args: argparse.Namespace) -> None:
         try:
             warehouse = open_warehouse(Path(tmp) / "warehouse")
             timed = TimedWarehouse(warehouse)
-            projector = Projector(timed, nats_server.url)  # type: ignore[arg-type]
+            projector = Projector(timed, nats_server.url)
             await projector.start()
             n = args.stations
             hub = nats_server.url
-            print(f"benchtrail ingest benchmark: {n} station processes, hub {hub}, "
-                  f"chDB in {tmp}")
-            await _phase(f"single measure() calls: {args.single:,} per station", projector,
-                         timed, _station_single, [(hub, i, args.single) for i in range(n)])
-            await _phase(f"measure_batch(): {args.batch_points:,} points per station in "
-                         f"batches of {args.chunk:,}", projector, timed, _station_batch,
-                         [(hub, i, args.batch_points, args.chunk) for i in range(n)])
-            await _phase(f"paced: {args.rate:,.0f} events/s for {args.seconds:g} s "
-                         "(latency)", projector, timed, _station_paced,
-                         [(hub, i, args.rate / n, args.seconds) for i in range(n)])
+            print(f"benchtrail ingest benchmark: {n} station processes, hub {hub}, chDB in {tmp}")
+            await _phase(
+                f"single measure() calls: {args.single:,} per station",
+                projector,
+                timed,
+                _station_single,
+                [(hub, i, args.single) for i in range(n)],
+            )
+            await _phase(
+                f"measure_batch(): {args.batch_points:,} points per station in "
+                f"batches of {args.chunk:,}",
+                projector,
+                timed,
+                _station_batch,
+                [(hub, i, args.batch_points, args.chunk) for i in range(n)],
+            )
+            await _phase(
+                f"paced: {args.rate:,.0f} events/s for {args.seconds:g} s (latency)",
+                projector,
+                timed,
+                _station_paced,
+                [(hub, i, args.rate / n, args.seconds) for i in range(n)],
+            )
             await projector.stop()
-            print(f"\npeak RSS: projector+API process {_peak_rss_mib():,.0f} MiB; "
-                  f"nats-server {_peak_rss_mib(nats_server.pid):,.0f} MiB")
+            print(
+                f"\npeak RSS: projector+API process {_peak_rss_mib():,.0f} MiB; "
+                f"nats-server {_peak_rss_mib(nats_server.pid):,.0f} MiB"
+            )
             warehouse.close()
         finally:
             nats_server.stop()
@@ -215,10 +251,13 @@ async def main(args: argparse.Namespace) -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stations", type=int, default=2)
-    parser.add_argument("--single", type=int, default=300_000,
-                        help="measure() calls per station")
-    parser.add_argument("--batch-points", type=int, default=5_000_000,
-                        help="points per station through measure_batch()")
+    parser.add_argument("--single", type=int, default=300_000, help="measure() calls per station")
+    parser.add_argument(
+        "--batch-points",
+        type=int,
+        default=5_000_000,
+        help="points per station through measure_batch()",
+    )
     parser.add_argument("--chunk", type=int, default=10_000, help="points per measure_batch()")
     parser.add_argument("--rate", type=float, default=10_000, help="paced events/s, all stations")
     parser.add_argument("--seconds", type=float, default=10.0, help="paced phase duration")

@@ -33,8 +33,12 @@ from benchtrail.schemas import (
 def test_a_session_lands_in_order_with_its_metadata(hub, read_stream):
     with connect("cell-7", hub=hub, operator="alice", fixture_id="FX-1", slot_count=4) as station:
         with station.run(
-            dut_serial="SN123", part_number="PWR-5V", revision="C", lot_number="L42",
-            test_phase="production", custom_metadata={"temp_c": 25.5, "shift": "night"},
+            dut_serial="SN123",
+            part_number="PWR-5V",
+            revision="C",
+            lot_number="L42",
+            test_phase="production",
+            custom_metadata={"temp_c": 25.5, "shift": "night"},
         ) as run:
             assert run.measure("vout", 5.01, unit="V", low=4.95, high=5.05) == "passed"
             assert run.measure("iq", 0.2, unit="A", high=0.15) == "failed"
@@ -45,7 +49,12 @@ def test_a_session_lands_in_order_with_its_metadata(hub, read_stream):
     landed = read_stream(hub)
     types = [type(e) for e in landed.events]
     assert types == [
-        SessionStarted, RunStarted, Measurement, Measurement, MeasurementBatch, RunEnded,
+        SessionStarted,
+        RunStarted,
+        Measurement,
+        Measurement,
+        MeasurementBatch,
+        RunEnded,
         SessionEnded,
     ]
     assert [e.seq for e in landed.events] == list(range(1, 8))
@@ -86,9 +95,12 @@ def test_many_measurements_travel_in_few_frames(hub, read_stream):
 
 
 def test_an_exception_in_a_run_ends_it_as_error_and_is_reraised(hub, read_stream):
-    with connect("cell-7", hub=hub) as station:
-        with pytest.raises(ZeroDivisionError), station.run(dut_serial="SN9"):
-            1 / 0  # noqa: B018
+    with (
+        connect("cell-7", hub=hub) as station,
+        pytest.raises(ZeroDivisionError),
+        station.run(dut_serial="SN9"),
+    ):
+        1 / 0  # noqa: B018
     ended = [e for e in read_stream(hub).events if isinstance(e, RunEnded)]
     assert ended[0].outcome == "error"
     assert "ZeroDivisionError" in ended[0].error
@@ -130,9 +142,12 @@ def test_bad_measurements_fail_at_the_call_and_nothing_is_published(
     ],
 )
 def test_bad_batches_fail_at_the_call(hub, read_stream, args, message):
-    with connect("cell-7", hub=hub) as station, station.run() as run:
-        with pytest.raises(InvalidMeasurement, match=message):
-            run.measure_batch(*args)
+    with (
+        connect("cell-7", hub=hub) as station,
+        station.run() as run,
+        pytest.raises(InvalidMeasurement, match=message),
+    ):
+        run.measure_batch(*args)
     assert not [e for e in read_stream(hub).events if isinstance(e, MeasurementBatch)]
 
 

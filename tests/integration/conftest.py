@@ -17,7 +17,10 @@ from benchtrail.api.hub import Hub, HubOptions
 def running_hub(tmp_path: Path, chdb_path: Path) -> Iterator[Hub]:
     """``benchtrail up`` in-process on free ports, with a database of this test's own."""
     options = HubOptions(
-        data_dir=str(tmp_path / "hub"), http_port=0, nats_port=0, warehouse=str(chdb_path),
+        data_dir=str(tmp_path / "hub"),
+        http_port=0,
+        nats_port=0,
+        warehouse=str(chdb_path),
         database=f"bt_hub_{uuid.uuid4().hex[:12]}",
     )
     hub = Hub(options)

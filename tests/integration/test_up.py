@@ -24,8 +24,19 @@ def _free_port() -> int:
 
 
 def _start(data_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], str, list[str]]:
-    command = [sys.executable, "-m", "benchtrail.api", "up", "--data-dir", str(data_dir),
-               "--http-port", str(_free_port()), "--nats-port", "0", *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "benchtrail.api",
+        "up",
+        "--data-dir",
+        str(data_dir),
+        "--http-port",
+        str(_free_port()),
+        "--nats-port",
+        "0",
+        *extra,
+    ]
     env = {**os.environ, "COLUMNS": "200"}
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
     assert process.stderr is not None

@@ -28,7 +28,7 @@ def _float(t: msgspec.inspect.FloatType) -> st.SearchStrategy[float]:
     return st.floats(allow_nan=False)
 
 
-def strategy_for(t: msgspec.inspect.Type) -> st.SearchStrategy[object]:  # noqa: PLR0911
+def strategy_for(t: msgspec.inspect.Type) -> st.SearchStrategy[object]:
     """A strategy producing valid values of a msgspec type."""
     match t:
         case msgspec.inspect.Metadata():
@@ -36,8 +36,10 @@ def strategy_for(t: msgspec.inspect.Type) -> st.SearchStrategy[object]:  # noqa:
         case msgspec.inspect.StrType():
             return _text(t)
         case msgspec.inspect.IntType():
-            return st.integers(min_value=t.ge if t.ge is not None else -(2**63),
-                               max_value=t.le if t.le is not None else 2**63 - 1)
+            return st.integers(
+                min_value=t.ge if t.ge is not None else -(2**63),
+                max_value=t.le if t.le is not None else 2**63 - 1,
+            )
         case msgspec.inspect.FloatType():
             return _float(t)
         case msgspec.inspect.BoolType():

@@ -38,7 +38,7 @@ class AsyncStation:
         await asyncio.to_thread(self.station.start)
         return self
 
-    async def flush(self, timeout: float | None = None) -> None:
+    async def flush(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """Wait until the hub acknowledged everything recorded so far."""
         await asyncio.to_thread(self.station.flush, timeout)
 
@@ -58,6 +58,8 @@ class AsyncStation:
         await self.stop("" if exc is None else repr(exc))
 
 
-def aconnect(station_id: str, hub: str | None = None, operator: str = "", **options: object) -> AsyncStation:
+def aconnect(
+    station_id: str, hub: str | None = None, operator: str = "", **options: object
+) -> AsyncStation:
     """Async twin of :func:`connect`: ``async with aconnect("cell-7") as station``."""
     return AsyncStation(connect(station_id, hub, operator, **options))

@@ -34,8 +34,9 @@ def open_demo_instruments() -> dict[str, pyvisa.resources.MessageBasedResource]:
     }
 
 
-def _test_dut(run: Run, instruments: dict[str, pyvisa.resources.MessageBasedResource],
-              rng: random.Random) -> None:
+def _test_dut(
+    run: Run, instruments: dict[str, pyvisa.resources.MessageBasedResource], rng: random.Random
+) -> None:
     psu, dmm, scope = instruments["psu"], instruments["dmm"], instruments["scope"]
     with run.step("power on"):
         psu.write("VOLT 12.0")
@@ -56,23 +57,35 @@ def _test_dut(run: Run, instruments: dict[str, pyvisa.resources.MessageBasedReso
     psu.write("OUTP 0")
 
 
-def run_demo_station(station_id: str, hub: str, stop: threading.Event,
-                     duts_per_session: int = 20, pause: float = 0.5) -> None:
+def run_demo_station(
+    station_id: str, hub: str, stop: threading.Event, duts_per_session: int = 20, pause: float = 0.5
+) -> None:
     """Test DUTs on one simulated station until ``stop`` is set."""
     rng = random.Random(station_id)
     instruments = open_demo_instruments()
     lot = 0
     while not stop.is_set():
         lot += 1
-        with connect(station_id, hub=hub, operator=rng.choice(["alice", "bob", "chen"]),
-                     location="demo line 1", station_type="final-test") as station:
+        with connect(
+            station_id,
+            hub=hub,
+            operator=rng.choice(["alice", "bob", "chen"]),
+            location="demo line 1",
+            station_type="final-test",
+        ) as station:
             for n in range(duts_per_session):
                 if stop.is_set():
                     break
                 serial = f"{station_id.upper()}-{lot:03d}-{n:04d}"
-                with station.run(dut_serial=serial, part_number="REG-5V", revision="B",
-                                 lot_number=f"LOT-{lot:03d}", product_name="5 V regulator",
-                                 test_phase="production", project_name="demo") as run:
+                with station.run(
+                    dut_serial=serial,
+                    part_number="REG-5V",
+                    revision="B",
+                    lot_number=f"LOT-{lot:03d}",
+                    product_name="5 V regulator",
+                    test_phase="production",
+                    project_name="demo",
+                ) as run:
                     _test_dut(run, instruments, rng)
                 stop.wait(pause)
 
@@ -81,8 +94,12 @@ def start_demo(hub: str, stations: int = 3) -> tuple[threading.Event, list[threa
     """Start ``stations`` demo stations in threads; set the event to stop them."""
     stop = threading.Event()
     threads = [
-        threading.Thread(target=run_demo_station, args=(f"demo-{i + 1}", hub, stop),
-                         name=f"demo-{i + 1}", daemon=True)
+        threading.Thread(
+            target=run_demo_station,
+            args=(f"demo-{i + 1}", hub, stop),
+            name=f"demo-{i + 1}",
+            daemon=True,
+        )
         for i in range(stations)
     ]
     for thread in threads:

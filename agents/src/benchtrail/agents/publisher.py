@@ -17,8 +17,7 @@ import threading
 import time
 from collections.abc import Awaitable, Coroutine
 from concurrent.futures import Future
-from typing import Any
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 import nats
@@ -77,15 +76,21 @@ class Publisher:
         self._acked = threading.Condition(self._lock)
         self._buffers: dict[str, FrameBuffer] = {}
         self._unacked_events = 0
-        self._loop = asyncio.AbstractEventLoop()  # replaced by a real loop in start()
+        self._event_loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run_loop, name="bt-publisher", daemon=True)
         self._outgoing: collections.deque[Frame] = collections.deque()
         self._wakeup: asyncio.Event | None = None
         self._nc: NatsClient | None = None
         self._js: JetStreamContext | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._ack_tasks: set[asyncio.Task[None]] = set()
         self._started = False
         self._closed = False
+
+    @property
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        assert self._event_loop is not None, "publisher not started"
+        return self._event_loop
 
     # -- caller side -------------------------------------------------------
 
@@ -94,7 +99,7 @@ class Publisher:
         if self._started:
             return
         self._started = True
-        self._loop = asyncio.new_event_loop()
+        self._event_loop = asyncio.new_event_loop()
         self._thread.start()
         self._call(self._boot()).result()
 
@@ -182,7 +187,7 @@ class Publisher:
                     reconnect_time_wait=0.5,
                     error_cb=self._on_error,
                 )
-            except (NatsError, OSError, asyncio.TimeoutError) as e:
+            except (TimeoutError, NatsError, OSError) as e:
                 self._note_error(f"cannot connect: {e!r}")
                 await asyncio.sleep(self.settings.retry_backoff)
                 continue
@@ -238,12 +243,14 @@ class Publisher:
                     self._outgoing.appendleft(frame)
                     await asyncio.sleep(self.settings.retry_backoff)
                     continue
-                asyncio.create_task(self._await_ack(frame, ack))
+                task = asyncio.create_task(self._await_ack(frame, ack))
+                self._ack_tasks.add(task)  # keep a reference until it is done
+                task.add_done_callback(self._ack_tasks.discard)
 
     async def _await_ack(self, frame: Frame, ack: Awaitable[object]) -> None:
         try:
             result = await asyncio.wait_for(ack, self.settings.ack_timeout)
-        except (NatsError, OSError, asyncio.TimeoutError) as e:
+        except (TimeoutError, NatsError, OSError) as e:
             self._note_error(f"no ack for {frame.msg_id}: {e!r}")
             self.stats.frames_resent += 1
             await asyncio.sleep(self.settings.retry_backoff)
@@ -264,4 +271,3 @@ class Publisher:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._nc is not None and not self._nc.is_closed:
             await self._nc.close()
-

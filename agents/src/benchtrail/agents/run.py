@@ -67,6 +67,7 @@ class Run:
         name: str,
         value: float | int | bool | str,
         unit: str = "",
+        *,
         low: float | None = None,
         high: float | None = None,
         step: str = "",
@@ -84,8 +85,14 @@ class Run:
         outcome = outcome_of(checked, lo, hi)
         self.station.emit(
             Measurement,
-            run_id=self.run_id, name=name, value=checked, unit=unit, low=lo, high=hi,
-            outcome=outcome, step=step,
+            run_id=self.run_id,
+            name=name,
+            value=checked,
+            unit=unit,
+            low=lo,
+            high=hi,
+            outcome=outcome,
+            step=step,
         )
         self.measurement_count += 1
         if outcome == "failed":
@@ -97,6 +104,7 @@ class Run:
         name: str | Sequence[str],
         values: Numbers,
         timestamps_ns: Timestamps | None = None,
+        *,
         unit: str = "",
         low: float | None = None,
         high: float | None = None,
@@ -127,9 +135,15 @@ class Run:
             self.station.emit(
                 MeasurementBatch,
                 size_hint=300 + 20 * min(end, len(points)) - 20 * start,
-                run_id=self.run_id, name=name if isinstance(name, str) else "",
-                names=names[start:end] if names else [], values=points[start:end],
-                timestamps_ns=stamps[start:end], unit=unit, low=lo, high=hi, step=step,
+                run_id=self.run_id,
+                name=name if isinstance(name, str) else "",
+                names=names[start:end] if names else [],
+                values=points[start:end],
+                timestamps_ns=stamps[start:end],
+                unit=unit,
+                low=lo,
+                high=hi,
+                step=step,
             )
         self.measurement_count += len(points)
         if lo is not None or hi is not None:
@@ -163,8 +177,13 @@ class Run:
                 outcome = "failed"
             self.step_count += 1
             self.station.emit(
-                StepEnded, run_id=self.run_id, step_id=step_id, name=name, outcome=outcome,
-                duration_ns=time.monotonic_ns() - started, error=error,
+                StepEnded,
+                run_id=self.run_id,
+                step_id=step_id,
+                name=name,
+                outcome=outcome,
+                duration_ns=time.monotonic_ns() - started,
+                error=error,
             )
 
     def end(self, outcome: RunOutcome | None = None, error: str = "") -> RunOutcome:
@@ -172,10 +191,13 @@ class Run:
         self._check_active()
         final: RunOutcome = outcome or ("failed" if self.failed_measurement_count else "passed")
         self.station.emit(
-            RunEnded, run_id=self.run_id, outcome=final,
+            RunEnded,
+            run_id=self.run_id,
+            outcome=final,
             measurement_count=self.measurement_count,
             failed_measurement_count=self.failed_measurement_count,
-            step_count=self.step_count, duration_ns=time.monotonic_ns() - self._started_ns,
+            step_count=self.step_count,
+            duration_ns=time.monotonic_ns() - self._started_ns,
             error=error,
         )
         self.outcome = final

@@ -73,7 +73,10 @@ class Station:
         self.flush_timeout = flush_timeout
         self.state: State = "new"
         self._info = StationInfo(
-            id=station_id, name=name or station_id, type=station_type, location=location,
+            id=station_id,
+            name=name or station_id,
+            type=station_type,
+            location=location,
             hostname=hostname(),
         )
         self._operator = OperatorInfo(id=operator, name=operator_name or operator)
@@ -97,9 +100,15 @@ class Station:
         self.state = "running"
         self.emit(
             SessionStarted,
-            session_type=self._session_type, station=self._info, process=process_info(),
-            operator=self._operator, fixture_id=self._fixture_id, slot_count=self._slot_count,
-            device_ids=self._device_ids, git=git_info(), environment=environment_info(),
+            session_type=self._session_type,
+            station=self._info,
+            process=process_info(),
+            operator=self._operator,
+            fixture_id=self._fixture_id,
+            slot_count=self._slot_count,
+            device_ids=self._device_ids,
+            git=git_info(),
+            environment=environment_info(),
         )
         return self
 
@@ -113,9 +122,7 @@ class Station:
             return
         for run in list(self._runs):
             run.end("aborted", reason or "session stopped")
-        self.emit(
-            SessionEnded, run_count=self._run_count, event_count=self._seq + 1, reason=reason
-        )
+        self.emit(SessionEnded, run_count=self._run_count, event_count=self._seq + 1, reason=reason)
         self.state = "stopped"
         self._publisher.close(self.flush_timeout if timeout is None else timeout)
 
@@ -171,14 +178,19 @@ class Station:
             RunStarted,
             run_id=run.run_id,
             dut=DutInfo(
-                serial=dut_serial, part_number=part_number, revision=revision,
+                serial=dut_serial,
+                part_number=part_number,
+                revision=revision,
                 lot_number=lot_number,
             ),
             product=ProductInfo(id=product_id, name=product_name, revision=product_revision),
             slot=SlotInfo(id=slot_id, index=slot_index),
-            fixture_id=fixture_id or self._fixture_id, test_phase=test_phase,
+            fixture_id=fixture_id or self._fixture_id,
+            test_phase=test_phase,
             project_name=project_name or os.path.basename(os.getcwd()),
-            git=git_info(), environment=environment_info(), custom_metadata=metadata,
+            git=git_info(),
+            environment=environment_info(),
+            custom_metadata=metadata,
             channel_refs=list(channel_refs),
         )
         self._runs.append(run)
@@ -200,8 +212,12 @@ class Station:
             raise SessionNotActive(self.station_id, self.state)
         with self._lock:
             event = event_type(
-                event_id=new_id(), session_id=self.session_id, station_id=self.station_id,
-                seq=self._seq + 1, occurred_at=now_ns(), **fields,
+                event_id=new_id(),
+                session_id=self.session_id,
+                station_id=self.station_id,
+                seq=self._seq + 1,
+                occurred_at=now_ns(),
+                **fields,  # type: ignore[arg-type]  # each event type checks its own fields
             )
             self._seq += 1
             self._publisher.submit(self.station_id, event, size_hint)

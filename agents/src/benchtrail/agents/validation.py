@@ -71,7 +71,9 @@ def _finite(name: str, value: float) -> float:
     return value
 
 
-def outcome_of(value: MeasurementValue, low: float | None, high: float | None) -> MeasurementOutcome:
+def outcome_of(
+    value: MeasurementValue, low: float | None, high: float | None
+) -> MeasurementOutcome:
     """Verdict of a value against its limits: ``unset`` when there are none."""
     if low is None and high is None:
         return "unset"

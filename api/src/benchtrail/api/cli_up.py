@@ -32,19 +32,28 @@ def _announce(hub: Hub) -> None:
 
 
 @click.command("up")
-@click.option("--data-dir", default=".benchtrail", show_default=True,
-              help="Where the JetStream store and the warehouse live.")
+@click.option(
+    "--data-dir",
+    default=".benchtrail",
+    show_default=True,
+    help="Where the JetStream store and the warehouse live.",
+)
 @click.option("--demo", is_flag=True, help="Run simulated stations (pyvisa-sim) that record.")
 @click.option("--demo-stations", default=3, show_default=True, type=click.IntRange(1, 20))
 @click.option("--http-host", default="127.0.0.1", show_default=True)
 @click.option("--http-port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--nats-port", default=4222, show_default=True, type=click.IntRange(0, 65535))
-def up(data_dir: str, demo: bool, demo_stations: int, http_host: str, http_port: int,
-       nats_port: int) -> None:
+def up(
+    *, data_dir: str, demo: bool, demo_stations: int, http_host: str, http_port: int, nats_port: int
+) -> None:
     """Start nats-server, the projector and the API on this machine."""
     options = HubOptions(
-        data_dir=data_dir, demo=demo, demo_stations=demo_stations, http_host=http_host,
-        http_port=http_port, nats_port=nats_port,
+        data_dir=data_dir,
+        demo=demo,
+        demo_stations=demo_stations,
+        http_host=http_host,
+        http_port=http_port,
+        nats_port=nats_port,
     )
     hub = Hub(options, announce=_announce)
     try:

@@ -36,3 +36,22 @@ class BadParameter(ApiError, ValueError):
         self.value = value
         self.expected = expected
         super().__init__(f"parameter {name!r}: expected {expected}, got {value!r}")
+
+
+class ApiUnavailable(ApiError, ConnectionError):
+    """The benchtrail HTTP API cannot be reached, or failed to answer (HTTP 5xx)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"cannot reach the benchtrail API at {url!r}: {reason}")
+
+
+class UnexpectedResponse(ApiError, RuntimeError):
+    """The API answered with an HTTP error the client has no better exception for."""
+
+    def __init__(self, url: str, status_code: int, detail: str) -> None:
+        self.url = url
+        self.status_code = status_code
+        self.detail = detail
+        super().__init__(f"{url!r} answered HTTP {status_code}: {detail}")

@@ -88,8 +88,10 @@ class Hub:
     def status(self) -> Mapping[str, object]:
         """Health details merged into ``GET /api/health``."""
         projector = msgspec.to_builtins(self.projector.stats) if self.projector else None
-        return {"hub": {"nats_url": self.nats.url, "nats_running": self.nats.running()},
-                "projector": projector}
+        return {
+            "hub": {"nats_url": self.nats.url, "nats_running": self.nats.running()},
+            "projector": projector,
+        }
 
     def request_stop(self) -> None:
         """Ask a serving hub to stop; safe to call from any thread."""
@@ -139,8 +141,10 @@ class Hub:
         await self.projector.start()
         config = uvicorn.Config(
             create_app(self.warehouse, status_provider=self.status),
-            host=self.options.http_host, port=self.options.http_port,
-            log_level="warning", lifespan="on",
+            host=self.options.http_host,
+            port=self.options.http_port,
+            log_level="warning",
+            lifespan="on",
         )
         self.api = _ApiServer(config)
         self._api_task = asyncio.create_task(self.api.serve(), name="benchtrail-api")
@@ -168,7 +172,7 @@ class Hub:
         for step in steps:
             try:
                 await step()
-            except Exception as e:  # noqa: BLE001 -- the next steps must still run
+            except Exception as e:  # the next steps must still run
                 log.warning("while stopping (%s): %r", step.__name__.strip("_"), e)
 
     async def _stop_demo(self) -> None:

@@ -24,14 +24,18 @@ _LISTENING = re.compile(r"Listening for client connections on (\S+):(\d+)")
 _READY = "Server is ready"
 
 
-def _die_with_parent() -> None:
-    """In the child: ask Linux to SIGTERM it when its parent dies (kill -9 included)."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 _PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None) if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: have Linux SIGTERM it when its parent dies (even kill -9).
+
+    Only one libc call, on a handle loaded before the fork: nothing here takes a lock
+    another thread of the parent could have held.
+    """
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def nats_server_binary() -> str:
@@ -91,8 +95,14 @@ class NatsServer:
 
     def _command(self) -> list[str]:
         command = [
-            nats_server_binary(), "-js", "-sd", str(self.store_dir), "-a", self.host,
-            "-p", str(self.requested_port or -1),
+            nats_server_binary(),
+            "-js",
+            "-sd",
+            str(self.store_dir),
+            "-a",
+            self.host,
+            "-p",
+            str(self.requested_port or -1),
         ]
         if self.sync_interval:
             config = self.store_dir / "nats-server.conf"
@@ -107,8 +117,12 @@ class NatsServer:
         # Its own session: a Ctrl-C at the terminal reaches the hub, which stops the
         # server last, after the projector has written and acked what it holds.
         self._process = subprocess.Popen(
-            self._command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-            start_new_session=True, preexec_fn=_die_with_parent,
+            self._command(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509
         )
         self._drainer = threading.Thread(target=self._drain, name="nats-server-log", daemon=True)
         self._drainer.start()

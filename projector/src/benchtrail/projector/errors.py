@@ -27,7 +27,7 @@ class HubUnavailable(ProjectorError, ConnectionError):
         super().__init__(f"cannot reach the hub at {url!r}: {reason}")
 
 
-class FrameRejected(ProjectorError, ValueError):  # noqa: N818 -- house style (STYLE.md 4)
+class FrameRejected(ProjectorError, ValueError):
     """A message on ``BT_EVENTS`` cannot be projected; it belongs in ``BT_DEAD``.
 
     Attributes:
@@ -45,7 +45,7 @@ class FrameRejected(ProjectorError, ValueError):  # noqa: N818 -- house style (S
         super().__init__(f"message on {subject!r} rejected: {self.reason}")
 
 
-class IngestTimeout(ProjectorError, TimeoutError):  # noqa: N818 -- house style (STYLE.md 4)
+class IngestTimeout(ProjectorError, TimeoutError):
     """The projector did not get as far as waited for within the time given.
 
     Attributes:

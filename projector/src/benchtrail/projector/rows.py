@@ -1,20 +1,26 @@
 """Events → columnar rows, one handler per event type.
 
-:class:`RowBatch` collects the rows of many frames in Python lists, one list
-per column, and turns them into one Arrow table per warehouse table, so each
-table gets a single large insert per batch.
+:class:`RowBatch` keeps the events of many frames grouped by type. When the
+batch is written, each handler turns all events of its type into columns at
+once (one list comprehension per column, no per-row dicts), and each table
+becomes one Arrow table: a single large insert per table per batch.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
+from benchtrail.projector.arrow_schemas import DICT, SCHEMAS, STR, TS
 from benchtrail.schemas import (
+    EVENT_TYPES,
     Event,
     EventUnion,
     Measurement,
@@ -25,177 +31,41 @@ from benchtrail.schemas import (
     SessionStarted,
     StepEnded,
     StepStarted,
+    event_tag,
 )
 
-_TS = pa.timestamp("ns", tz="UTC")
-_STR = pa.string()
-_DICT = pa.dictionary(pa.int32(), pa.string())
-_MAP = pa.map_(pa.string(), pa.string())
+__all__ = ["SCHEMAS", "RowBatch", "point_outcome"]
 
-SCHEMAS: dict[str, pa.Schema] = {
-    "events": pa.schema(
-        [
-            ("event_id", _STR),
-            ("session_id", _DICT),
-            ("station_id", _DICT),
-            ("seq", pa.uint64()),
-            ("type", _DICT),
-            ("occurred_at", _TS),
-            ("schema_version", pa.uint16()),
-            ("run_id", _DICT),
-            ("payload", _STR),
-            ("stream_seq", pa.uint64()),
-        ]
-    ),
-    "sessions": pa.schema(
-        [
-            ("session_id", _STR),
-            ("station_id", _STR),
-            ("session_type", _STR),
-            ("station_name", _STR),
-            ("station_type", _STR),
-            ("station_location", _STR),
-            ("hostname", _STR),
-            ("pid", pa.uint32()),
-            ("client_name", _STR),
-            ("client_version", _STR),
-            ("operator_id", _STR),
-            ("operator_name", _STR),
-            ("fixture_id", _STR),
-            ("slot_count", pa.uint32()),
-            ("device_ids", pa.list_(_STR)),
-            ("git_commit", _STR),
-            ("git_branch", _STR),
-            ("git_remote", _STR),
-            ("git_dirty", pa.bool_()),
-            ("python_version", _STR),
-            ("packages", _MAP),
-            ("started_at", _TS),
-            ("event_id", _STR),
-            ("stream_seq", pa.uint64()),
-        ]
-    ),
-    "session_ends": pa.schema(
-        [
-            ("session_id", _STR),
-            ("station_id", _STR),
-            ("ended_at", _TS),
-            ("run_count", pa.uint32()),
-            ("event_count", pa.uint64()),
-            ("reason", _STR),
-            ("event_id", _STR),
-            ("stream_seq", pa.uint64()),
-        ]
-    ),
-    "runs": pa.schema(
-        [
-            ("run_id", _STR),
-            ("session_id", _STR),
-            ("station_id", _STR),
-            ("started_at", _TS),
-            ("dut_serial", _STR),
-            ("dut_part_number", _STR),
-            ("dut_revision", _STR),
-            ("dut_lot_number", _STR),
-            ("product_id", _STR),
-            ("product_name", _STR),
-            ("product_revision", _STR),
-            ("slot_id", _STR),
-            ("slot_index", pa.uint32()),
-            ("fixture_id", _STR),
-            ("test_phase", _STR),
-            ("project_name", _STR),
-            ("git_commit", _STR),
-            ("git_branch", _STR),
-            ("git_remote", _STR),
-            ("git_dirty", pa.bool_()),
-            ("python_version", _STR),
-            ("packages", _MAP),
-            ("custom_metadata", _STR),
-            ("channel_refs", pa.list_(_STR)),
-            ("event_id", _STR),
-            ("stream_seq", pa.uint64()),
-        ]
-    ),
-    "run_ends": pa.schema(
-        [
-            ("run_id", _STR),
-            ("session_id", _STR),
-            ("station_id", _STR),
-            ("ended_at", _TS),
-            ("outcome", _STR),
-            ("measurement_count", pa.uint64()),
-            ("failed_measurement_count", pa.uint64()),
-            ("step_count", pa.uint32()),
-            ("duration_ns", pa.uint64()),
-            ("error", _STR),
-            ("event_id", _STR),
-            ("stream_seq", pa.uint64()),
-        ]
-    ),
-    "steps": pa.schema(
-        [
-            ("step_id", _STR),
-            ("run_id", _STR),
-            ("session_id", _STR),
-            ("station_id", _STR),
-            ("name", _STR),
-            ("phase", _STR),
-            ("at", _TS),
-            ("outcome", _STR),
-            ("duration_ns", pa.uint64()),
-            ("error", _STR),
-            ("event_id", _STR),
-            ("stream_seq", pa.uint64()),
-        ]
-    ),
-    "measurements": pa.schema(
-        [
-            ("station_id", _DICT),
-            ("session_id", _DICT),
-            ("run_id", _DICT),
-            ("name", _DICT),
-            ("ts", _TS),
-            ("value", pa.float64()),
-            ("value_str", _DICT),
-            ("value_kind", _DICT),
-            ("unit", _DICT),
-            ("low", pa.float64()),
-            ("high", pa.float64()),
-            ("outcome", _DICT),
-            ("step", _DICT),
-            ("event_id", _DICT),
-            ("point_index", pa.uint32()),
-            ("stream_seq", pa.uint64()),
-        ]
-    ),
-}
-"""Arrow schema of each warehouse table, column for column as in :mod:`ddl`."""
-
+ArrowArray = pa.Array[Any]
+"""Any Arrow array (the stubs type arrays by element; columns here mix them)."""
+Columns = dict[str, Sequence[object] | ArrowArray]
 _json = msgspec.json.Encoder()
+_TAGS = {event_type: event_tag(event_type) for event_type in EVENT_TYPES}
+_OUTCOMES = pa.array(["unset", "passed", "failed"], STR)
 
 
 def point_outcome(value: float, low: float | None, high: float | None) -> str:
     """Verdict of one numeric point against optional limits."""
     if low is None and high is None:
         return "unset"
-    if math.isnan(value):
+    if math.isnan(value) or (low is not None and value < low):
         return "failed"
-    if (low is not None and value < low) or (high is not None and value > high):
-        return "failed"
-    return "passed"
+    return "failed" if high is not None and value > high else "passed"
 
 
 class RowBatch:
-    """Columns of rows for every table, filled event by event."""
+    """Events of many frames, turned into one Arrow table per warehouse table."""
 
     def __init__(self) -> None:
-        self.columns: dict[str, dict[str, list[object]]] = {
-            table: {name: [] for name in schema.names} for table, schema in SCHEMAS.items()
-        }
-        self.event_count = 0
-        self.point_chunks: list[pa.RecordBatch] = []
+        self._events: list[EventUnion] = []
+        self._seqs: list[int] = []
+        self._by_type: defaultdict[type[Event], list[tuple[EventUnion, int]]] = defaultdict(list)
         self.point_count = 0
+
+    @property
+    def event_count(self) -> int:
+        """Events in the batch."""
+        return len(self._events)
 
     def add_frame(self, events: Iterable[EventUnion], stream_seq: int) -> None:
         """Add every event of one frame, tagged with the frame's stream sequence."""
@@ -203,248 +73,166 @@ class RowBatch:
             self.add(event, stream_seq)
 
     def add(self, event: EventUnion, stream_seq: int) -> None:
-        """Add one event: its raw row, and its rows in the derived tables."""
-        self.event_count += 1
-        self._event_row(event, stream_seq)
-        match event:
-            case Measurement():
-                self._measurement(event, stream_seq)
-            case MeasurementBatch():
-                self._measurement_batch(event, stream_seq)
-            case SessionStarted():
-                self._session_started(event, stream_seq)
-            case SessionEnded():
-                self._session_ended(event, stream_seq)
-            case RunStarted():
-                self._run_started(event, stream_seq)
-            case RunEnded():
-                self._run_ended(event, stream_seq)
-            case StepStarted() | StepEnded():
-                self._step(event, stream_seq)
-            case _:
-                pass
+        """Add one event (its rows are built when the batch is written)."""
+        self._events.append(event)
+        self._seqs.append(stream_seq)
+        self._by_type[type(event)].append((event, stream_seq))
+        if isinstance(event, MeasurementBatch):
+            self.point_count += len(event.values)
+
+    def occurred_at_ns(self) -> npt.NDArray[np.int64]:
+        """``occurred_at`` of every event, in the order added."""
+        return np.fromiter((e.occurred_at for e in self._events), np.int64, len(self._events))
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows each table will receive."""
+        counts = {table: 0 for table in SCHEMAS}
+        counts["events"] = len(self._events)
+        for event_type, items in self._by_type.items():
+            table = _TABLE_OF.get(event_type)
+            if table is not None:
+                counts[table] += len(items)
+        counts["measurements"] = len(self._by_type[Measurement]) + self.point_count
+        return counts
 
     def tables(self) -> dict[str, pa.Table]:
         """Arrow tables of every non-empty table, ready for ``insert_arrow``."""
-        out: dict[str, pa.Table] = {}
-        for table, columns in self.columns.items():
-            chunks = self.point_chunks if table == "measurements" else []
-            if columns[SCHEMAS[table].names[0]]:
-                chunks = [*chunks, _record_batch(columns, SCHEMAS[table])]
-            if chunks:
-                # One dictionary per column across chunks: Arrow IPC (what the insert
-                # sends) does not allow a dictionary to change between batches.
-                merged = pa.Table.from_batches(chunks, schema=SCHEMAS[table])
-                out[table] = merged.unify_dictionaries() if len(chunks) > 1 else merged
-        return out
-
-    def row_counts(self) -> dict[str, int]:
-        """Rows collected per table."""
-        counts = {t: len(c[SCHEMAS[t].names[0]]) for t, c in self.columns.items()}
-        counts["measurements"] += self.point_count
-        return counts
-
-    def _append(self, table: str, **row: object) -> None:
-        columns = self.columns[table]
-        for name, value in row.items():
-            columns[name].append(value)
-
-    def _event_row(self, event: EventUnion, stream_seq: int) -> None:
-        self._append(
-            "events",
-            event_id=event.event_id,
-            session_id=event.session_id,
-            station_id=event.station_id,
-            seq=event.seq,
-            type=event.__struct_config__.tag,
-            occurred_at=event.occurred_at,
-            schema_version=event.schema_version,
-            run_id=getattr(event, "run_id", ""),
-            payload=_json.encode(event).decode(),
-            stream_seq=stream_seq,
-        )
-
-    def _measurement(self, m: Measurement, stream_seq: int) -> None:
-        value = m.value
-        if isinstance(value, str):
-            number, text, kind = math.nan, value, "str"
-        elif isinstance(value, bool):
-            number, text, kind = float(value), "", "bool"
-        elif isinstance(value, int):
-            number, text, kind = float(value), "", "int"
-        else:
-            number, text, kind = value, "", "float"
-        self._append(
-            "measurements",
-            station_id=m.station_id,
-            session_id=m.session_id,
-            run_id=m.run_id,
-            name=m.name,
-            ts=m.occurred_at,
-            value=number,
-            value_str=text,
-            value_kind=kind,
-            unit=m.unit,
-            low=m.low,
-            high=m.high,
-            outcome=m.outcome,
-            step=m.step,
-            event_id=m.event_id,
-            point_index=0,
-            stream_seq=stream_seq,
-        )
-
-    def _measurement_batch(self, b: MeasurementBatch, stream_seq: int) -> None:
-        n = len(b.values)
-        values = np.asarray(b.values, dtype=np.float64)
-        names = pa.array(b.names, _STR).dictionary_encode() if b.names else _repeat(b.name, n)
-        arrays = [
-            _repeat(b.station_id, n),
-            _repeat(b.session_id, n),
-            _repeat(b.run_id, n),
-            names,
-            pa.array(np.asarray(b.timestamps_ns, dtype=np.int64)).view(_TS),
-            pa.array(values),
-            _repeat("", n),
-            _repeat("float", n),
-            _repeat(b.unit, n),
-            _repeat_float(b.low, n),
-            _repeat_float(b.high, n),
-            _batch_outcomes(values, b.low, b.high),
-            _repeat(b.step, n),
-            _repeat(b.event_id, n),
-            pa.array(np.arange(n, dtype=np.uint32)),
-            pa.array(np.full(n, stream_seq, dtype=np.uint64)),
-        ]
-        self.point_chunks.append(pa.record_batch(arrays, schema=SCHEMAS["measurements"]))
-        self.point_count += n
-
-    def _session_started(self, s: SessionStarted, stream_seq: int) -> None:
-        self._append(
-            "sessions",
-            session_id=s.session_id,
-            station_id=s.station_id,
-            session_type=s.session_type,
-            station_name=s.station.name,
-            station_type=s.station.type,
-            station_location=s.station.location,
-            hostname=s.station.hostname,
-            pid=s.process.pid,
-            client_name=s.process.client.name,
-            client_version=s.process.client.version,
-            operator_id=s.operator.id,
-            operator_name=s.operator.name,
-            fixture_id=s.fixture_id,
-            slot_count=s.slot_count,
-            device_ids=s.device_ids,
-            git_commit=s.git.commit,
-            git_branch=s.git.branch,
-            git_remote=s.git.remote,
-            git_dirty=s.git.dirty,
-            python_version=s.environment.python,
-            packages=list(s.environment.packages.items()),
-            started_at=s.occurred_at,
-            event_id=s.event_id,
-            stream_seq=stream_seq,
-        )
-
-    def _session_ended(self, s: SessionEnded, stream_seq: int) -> None:
-        self._append(
-            "session_ends",
-            session_id=s.session_id,
-            station_id=s.station_id,
-            ended_at=s.occurred_at,
-            run_count=s.run_count,
-            event_count=s.event_count,
-            reason=s.reason,
-            event_id=s.event_id,
-            stream_seq=stream_seq,
-        )
-
-    def _run_started(self, r: RunStarted, stream_seq: int) -> None:
-        self._append(
-            "runs",
-            run_id=r.run_id,
-            session_id=r.session_id,
-            station_id=r.station_id,
-            started_at=r.occurred_at,
-            dut_serial=r.dut.serial,
-            dut_part_number=r.dut.part_number,
-            dut_revision=r.dut.revision,
-            dut_lot_number=r.dut.lot_number,
-            product_id=r.product.id,
-            product_name=r.product.name,
-            product_revision=r.product.revision,
-            slot_id=r.slot.id,
-            slot_index=r.slot.index,
-            fixture_id=r.fixture_id,
-            test_phase=r.test_phase,
-            project_name=r.project_name,
-            git_commit=r.git.commit,
-            git_branch=r.git.branch,
-            git_remote=r.git.remote,
-            git_dirty=r.git.dirty,
-            python_version=r.environment.python,
-            packages=list(r.environment.packages.items()),
-            custom_metadata=_json.encode(r.custom_metadata).decode(),
-            channel_refs=r.channel_refs,
-            event_id=r.event_id,
-            stream_seq=stream_seq,
-        )
-
-    def _run_ended(self, r: RunEnded, stream_seq: int) -> None:
-        self._append(
-            "run_ends",
-            run_id=r.run_id,
-            session_id=r.session_id,
-            station_id=r.station_id,
-            ended_at=r.occurred_at,
-            outcome=r.outcome,
-            measurement_count=r.measurement_count,
-            failed_measurement_count=r.failed_measurement_count,
-            step_count=r.step_count,
-            duration_ns=r.duration_ns,
-            error=r.error,
-            event_id=r.event_id,
-            stream_seq=stream_seq,
-        )
-
-    def _step(self, s: StepStarted | StepEnded, stream_seq: int) -> None:
-        outcome, duration_ns, error, phase = "", 0, "", "started"
-        if isinstance(s, StepEnded):
-            outcome, duration_ns, error, phase = s.outcome, s.duration_ns, s.error, "ended"
-        self._append(
-            "steps",
-            step_id=s.step_id,
-            run_id=s.run_id,
-            session_id=s.session_id,
-            station_id=s.station_id,
-            name=s.name,
-            phase=phase,
-            at=s.occurred_at,
-            outcome=outcome,
-            duration_ns=duration_ns,
-            error=error,
-            event_id=s.event_id,
-            stream_seq=stream_seq,
-        )
+        chunks: defaultdict[str, list[pa.RecordBatch]] = defaultdict(list)
+        if self._events:
+            chunks["events"].append(
+                _record_batch("events", _event_columns(self._events, self._seqs))
+            )
+        for event_type, items in self._by_type.items():
+            handler = _HANDLERS.get(event_type)
+            if handler is None:
+                continue
+            events, seqs = [e for e, _ in items], [s for _, s in items]
+            table = _TABLE_OF[event_type]
+            chunks[table].extend(_record_batch(table, c) for c in handler(events, seqs))
+        return {table: _table(table, batches) for table, batches in chunks.items()}
 
 
-def _repeat(text: str, n: int) -> pa.DictionaryArray:
+def _table(table: str, batches: list[pa.RecordBatch]) -> pa.Table:
+    merged = pa.Table.from_batches(batches, schema=SCHEMAS[table])
+    # One dictionary per column across chunks: Arrow IPC (what the insert sends)
+    # does not allow a dictionary to change between record batches.
+    return merged.unify_dictionaries() if len(batches) > 1 else merged
+
+
+def _record_batch(table: str, columns: Columns) -> pa.RecordBatch:
+    schema = SCHEMAS[table]
+    return pa.record_batch([_array(columns[f.name], f.type) for f in schema], schema=schema)
+
+
+def _array(values: Sequence[object] | ArrowArray, arrow_type: pa.DataType) -> ArrowArray:
+    if isinstance(values, pa.Array):
+        return values
+    if arrow_type == TS:
+        return pa.array(values, pa.int64()).view(TS)
+    if arrow_type == DICT:
+        return pa.array(values, STR).dictionary_encode()
+    return pa.array(values, arrow_type)
+
+
+def _repeat(text: str, n: int) -> ArrowArray:
     """A dictionary-encoded column holding ``text`` n times (no per-row objects)."""
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), [text])
+    return pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int32), [text])
 
 
-def _repeat_float(value: float | None, n: int) -> pa.Array:
+def _repeat_float(value: float | None, n: int) -> ArrowArray:
     if value is None:
         return pa.nulls(n, pa.float64())
     return pa.array(np.full(n, value, dtype=np.float64))
 
 
-_OUTCOMES = pa.array(["unset", "passed", "failed"], _STR)
+# -- one handler per event type -------------------------------------------------------
 
 
-def _batch_outcomes(values: np.ndarray, low: float | None, high: float | None) -> pa.Array:
+def _event_columns(events: list[EventUnion], seqs: list[int]) -> Columns:
+    return {
+        "event_id": [e.event_id for e in events],
+        "session_id": [e.session_id for e in events],
+        "station_id": [e.station_id for e in events],
+        "seq": [e.seq for e in events],
+        "type": [_TAGS[type(e)] for e in events],
+        "occurred_at": [e.occurred_at for e in events],
+        "schema_version": [e.schema_version for e in events],
+        "run_id": [getattr(e, "run_id", "") for e in events],
+        "payload": pa.array([_json.encode(e) for e in events], pa.binary()).cast(STR),
+        "stream_seq": seqs,
+    }
+
+
+def _measurements(events: list[Measurement], seqs: list[int]) -> list[Columns]:
+    numbers: list[float] = []
+    texts: list[str] = []
+    kinds: list[str] = []
+    for m in events:
+        number, text, kind = _value_columns(m.value)
+        numbers.append(number)
+        texts.append(text)
+        kinds.append(kind)
+    return [
+        {
+            "station_id": [m.station_id for m in events],
+            "session_id": [m.session_id for m in events],
+            "run_id": [m.run_id for m in events],
+            "name": [m.name for m in events],
+            "ts": [m.occurred_at for m in events],
+            "value": numbers,
+            "value_str": texts,
+            "value_kind": kinds,
+            "unit": [m.unit for m in events],
+            "low": [m.low for m in events],
+            "high": [m.high for m in events],
+            "outcome": [m.outcome for m in events],
+            "step": [m.step for m in events],
+            "event_id": [m.event_id for m in events],
+            "point_index": pa.array(np.zeros(len(events), dtype=np.uint32)),
+            "stream_seq": seqs,
+        }
+    ]
+
+
+def _value_columns(value: float | int | bool | str) -> tuple[float, str, str]:
+    """A measured value as (number, text, kind): text values have NaN as their number."""
+    if isinstance(value, str):
+        return math.nan, value, "str"
+    if isinstance(value, bool):
+        return float(value), "", "bool"
+    return float(value), "", "int" if isinstance(value, int) else "float"
+
+
+def _measurement_batches(events: list[MeasurementBatch], seqs: list[int]) -> list[Columns]:
+    return [_batch_points(b, seq) for b, seq in zip(events, seqs, strict=True)]
+
+
+def _batch_points(b: MeasurementBatch, stream_seq: int) -> Columns:
+    n = len(b.values)
+    values = np.asarray(b.values, dtype=np.float64)
+    return {
+        "station_id": _repeat(b.station_id, n),
+        "session_id": _repeat(b.session_id, n),
+        "run_id": _repeat(b.run_id, n),
+        "name": pa.array(b.names, STR).dictionary_encode() if b.names else _repeat(b.name, n),
+        "ts": pa.array(np.asarray(b.timestamps_ns, dtype=np.int64)).view(TS),
+        "value": pa.array(values),
+        "value_str": _repeat("", n),
+        "value_kind": _repeat("float", n),
+        "unit": _repeat(b.unit, n),
+        "low": _repeat_float(b.low, n),
+        "high": _repeat_float(b.high, n),
+        "outcome": _batch_outcomes(values, b.low, b.high),
+        "step": _repeat(b.step, n),
+        "event_id": _repeat(b.event_id, n),
+        "point_index": pa.array(np.arange(n, dtype=np.uint32)),
+        "stream_seq": pa.array(np.full(n, stream_seq, dtype=np.uint64)),
+    }
+
+
+def _batch_outcomes(
+    values: npt.NDArray[np.float64], low: float | None, high: float | None
+) -> ArrowArray:
     """Per-point verdicts of a batch, computed in bulk (NaN fails any limit)."""
     if low is None and high is None:
         codes = np.zeros(len(values), dtype=np.int32)
@@ -455,25 +243,146 @@ def _batch_outcomes(values: np.ndarray, low: float | None, high: float | None) -
         if high is not None:
             inside &= values <= high
         codes = np.where(inside, 1, 2).astype(np.int32)
-    return pa.DictionaryArray.from_arrays(pa.array(codes), _OUTCOMES)
+    return pa.DictionaryArray.from_arrays(codes, _OUTCOMES)
 
 
-def _record_batch(columns: dict[str, list[object]], schema: pa.Schema) -> pa.RecordBatch:
-    """Convert Python column lists to Arrow, taking the fast path for each type."""
-    arrays: list[pa.Array] = []
-    for field in schema:
-        values = columns[field.name]
-        if field.type == _TS:
-            arrays.append(pa.array(values, pa.int64()).view(_TS))
-        elif field.type == _DICT:
-            arrays.append(pa.array(values, _STR).dictionary_encode())
-        else:
-            arrays.append(pa.array(values, field.type))
-    return pa.record_batch(arrays, schema=schema)
+def _git_columns(events: Sequence[SessionStarted | RunStarted]) -> Columns:
+    return {
+        "git_commit": [e.git.commit for e in events],
+        "git_branch": [e.git.branch for e in events],
+        "git_remote": [e.git.remote for e in events],
+        "git_dirty": [e.git.dirty for e in events],
+        "python_version": [e.environment.python for e in events],
+        "packages": [list(e.environment.packages.items()) for e in events],
+    }
 
 
-def event_type(event: Event) -> str:
-    """The ``type`` tag of an event instance."""
-    tag = event.__struct_config__.tag
-    assert isinstance(tag, str)
-    return tag
+def _sessions_started(events: list[SessionStarted], seqs: list[int]) -> list[Columns]:
+    return [
+        {
+            "session_id": [s.session_id for s in events],
+            "station_id": [s.station_id for s in events],
+            "session_type": [s.session_type for s in events],
+            "station_name": [s.station.name for s in events],
+            "station_type": [s.station.type for s in events],
+            "station_location": [s.station.location for s in events],
+            "hostname": [s.station.hostname for s in events],
+            "pid": [s.process.pid for s in events],
+            "client_name": [s.process.client.name for s in events],
+            "client_version": [s.process.client.version for s in events],
+            "operator_id": [s.operator.id for s in events],
+            "operator_name": [s.operator.name for s in events],
+            "fixture_id": [s.fixture_id for s in events],
+            "slot_count": [s.slot_count for s in events],
+            "device_ids": [s.device_ids for s in events],
+            **_git_columns(events),
+            "started_at": [s.occurred_at for s in events],
+            "event_id": [s.event_id for s in events],
+            "stream_seq": seqs,
+        }
+    ]
+
+
+def _sessions_ended(events: list[SessionEnded], seqs: list[int]) -> list[Columns]:
+    return [
+        {
+            "session_id": [s.session_id for s in events],
+            "station_id": [s.station_id for s in events],
+            "ended_at": [s.occurred_at for s in events],
+            "run_count": [s.run_count for s in events],
+            "event_count": [s.event_count for s in events],
+            "reason": [s.reason for s in events],
+            "event_id": [s.event_id for s in events],
+            "stream_seq": seqs,
+        }
+    ]
+
+
+def _runs_started(events: list[RunStarted], seqs: list[int]) -> list[Columns]:
+    return [
+        {
+            "run_id": [r.run_id for r in events],
+            "session_id": [r.session_id for r in events],
+            "station_id": [r.station_id for r in events],
+            "started_at": [r.occurred_at for r in events],
+            "dut_serial": [r.dut.serial for r in events],
+            "dut_part_number": [r.dut.part_number for r in events],
+            "dut_revision": [r.dut.revision for r in events],
+            "dut_lot_number": [r.dut.lot_number for r in events],
+            "product_id": [r.product.id for r in events],
+            "product_name": [r.product.name for r in events],
+            "product_revision": [r.product.revision for r in events],
+            "slot_id": [r.slot.id for r in events],
+            "slot_index": [r.slot.index for r in events],
+            "fixture_id": [r.fixture_id for r in events],
+            "test_phase": [r.test_phase for r in events],
+            "project_name": [r.project_name for r in events],
+            **_git_columns(events),
+            "custom_metadata": [_json.encode(r.custom_metadata).decode() for r in events],
+            "channel_refs": [r.channel_refs for r in events],
+            "event_id": [r.event_id for r in events],
+            "stream_seq": seqs,
+        }
+    ]
+
+
+def _runs_ended(events: list[RunEnded], seqs: list[int]) -> list[Columns]:
+    return [
+        {
+            "run_id": [r.run_id for r in events],
+            "session_id": [r.session_id for r in events],
+            "station_id": [r.station_id for r in events],
+            "ended_at": [r.occurred_at for r in events],
+            "outcome": [r.outcome for r in events],
+            "measurement_count": [r.measurement_count for r in events],
+            "failed_measurement_count": [r.failed_measurement_count for r in events],
+            "step_count": [r.step_count for r in events],
+            "duration_ns": [r.duration_ns for r in events],
+            "error": [r.error for r in events],
+            "event_id": [r.event_id for r in events],
+            "stream_seq": seqs,
+        }
+    ]
+
+
+def _steps(events: Sequence[StepStarted | StepEnded], seqs: list[int]) -> list[Columns]:
+    ended = [e if isinstance(e, StepEnded) else None for e in events]
+    return [
+        {
+            "step_id": [s.step_id for s in events],
+            "run_id": [s.run_id for s in events],
+            "session_id": [s.session_id for s in events],
+            "station_id": [s.station_id for s in events],
+            "name": [s.name for s in events],
+            "phase": ["ended" if e else "started" for e in ended],
+            "at": [s.occurred_at for s in events],
+            "outcome": [e.outcome if e else "" for e in ended],
+            "duration_ns": [e.duration_ns if e else 0 for e in ended],
+            "error": [e.error if e else "" for e in ended],
+            "event_id": [s.event_id for s in events],
+            "stream_seq": seqs,
+        }
+    ]
+
+
+Handler = Callable[[list[EventUnion], list[int]], list[Columns]]
+_HANDLERS: dict[type[Event], Handler] = {
+    Measurement: _measurements,  # type: ignore[dict-item]
+    MeasurementBatch: _measurement_batches,  # type: ignore[dict-item]
+    SessionStarted: _sessions_started,  # type: ignore[dict-item]
+    SessionEnded: _sessions_ended,  # type: ignore[dict-item]
+    RunStarted: _runs_started,  # type: ignore[dict-item]
+    RunEnded: _runs_ended,  # type: ignore[dict-item]
+    StepStarted: _steps,  # type: ignore[dict-item]
+    StepEnded: _steps,  # type: ignore[dict-item]
+}
+_TABLE_OF: dict[type[Event], str] = {
+    Measurement: "measurements",
+    MeasurementBatch: "measurements",
+    SessionStarted: "sessions",
+    SessionEnded: "session_ends",
+    RunStarted: "runs",
+    RunEnded: "run_ends",
+    StepStarted: "steps",
+    StepEnded: "steps",
+}

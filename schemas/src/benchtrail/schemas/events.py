@@ -58,7 +58,9 @@ class SessionEnded(Event, frozen=True, kw_only=True, tag="session.ended"):
     """A station session ended (disconnect, end of the test suite, or shutdown)."""
 
     run_count: int = 0
-    event_count: Annotated[int, msgspec.Meta(description="Events in the session, this one included.")] = 0
+    event_count: Annotated[
+        int, msgspec.Meta(description="Events in the session, this one included.")
+    ] = 0
     reason: str = ""
 
 

@@ -15,10 +15,12 @@ from benchtrail.schemas.errors import FrameDecodeError
 from benchtrail.schemas.events import EventUnion
 
 _msgpack_encoder = msgspec.msgpack.Encoder()
-_frame_decoder = msgspec.msgpack.Decoder(list[EventUnion])
-_event_decoder = msgspec.msgpack.Decoder(EventUnion)
+_frame_decoder: msgspec.msgpack.Decoder[list[EventUnion]] = msgspec.msgpack.Decoder(
+    list[EventUnion]
+)
+_event_decoder: msgspec.msgpack.Decoder[EventUnion] = msgspec.msgpack.Decoder(EventUnion)
 _json_encoder = msgspec.json.Encoder()
-_json_decoder = msgspec.json.Decoder(EventUnion)
+_json_decoder: msgspec.json.Decoder[EventUnion] = msgspec.json.Decoder(EventUnion)
 
 
 def encode_frame(events: Sequence[Event]) -> bytes:

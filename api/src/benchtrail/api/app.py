@@ -1,0 +1,102 @@
+"""The HTTP API as a Litestar application over one shared :class:`Warehouse`.
+
+Errors the caller can fix come back as JSON :class:`~benchtrail.api.models.ErrorBody`:
+404 naming the unknown id, 400 naming the bad parameter. OpenAPI is served at
+``/schema`` (``/schema/openapi.json`` for the document).
+"""
+
+from __future__ import annotations
+
+import re
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.di import Provide
+from litestar.exceptions import ValidationException
+from litestar.openapi.config import OpenAPIConfig
+
+from benchtrail.api.errors import BadParameter, NotFound
+from benchtrail.api.models import ErrorBody
+from benchtrail.api.routes import ROUTES, StatusProvider
+from benchtrail.projector import Warehouse
+
+_MSGSPEC_GOT = re.compile(r", got .*$")
+
+
+def create_app(warehouse: Warehouse, *, status_provider: StatusProvider | None = None) -> Litestar:
+    """Build the read API over ``warehouse``.
+
+    Args:
+        warehouse: the warehouse to query (shared, thread-safe, blocking; the
+            handlers call it from worker threads).
+        status_provider: called by ``GET /api/health``; the mapping it returns
+            is merged into the health body (e.g. the projector's statistics).
+
+    Returns:
+        The ASGI application, to serve with uvicorn.
+    """
+
+    def provide_warehouse() -> Warehouse:
+        return warehouse
+
+    def provide_status_provider() -> StatusProvider | None:
+        return status_provider
+
+    return Litestar(
+        route_handlers=ROUTES,
+        dependencies={
+            "warehouse": Provide(provide_warehouse, sync_to_thread=False),
+            "status_provider": Provide(provide_status_provider, sync_to_thread=False),
+        },
+        exception_handlers={
+            NotFound: _not_found,
+            BadParameter: _bad_parameter,
+            ValidationException: _invalid_parameter,
+        },
+        openapi_config=OpenAPIConfig(
+            title="benchtrail API",
+            version=_package_version(),
+            description="Read the benchtrail event log: stations, sessions, events and runs.",
+            path="/schema",
+        ),
+    )
+
+
+def _package_version() -> str:
+    try:
+        return version("benchtrail-api")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def _not_found(request: Request[Any, Any, Any], error: NotFound) -> Response[ErrorBody]:
+    body = ErrorBody(
+        status_code=404, error="not_found", detail=str(error), kind=error.kind, key=error.key
+    )
+    return Response(body, status_code=404)
+
+
+def _bad_parameter(request: Request[Any, Any, Any], error: BadParameter) -> Response[ErrorBody]:
+    body = ErrorBody(
+        status_code=400,
+        error="bad_parameter",
+        detail=str(error),
+        parameter=error.name,
+        value=str(error.value),
+        expected=error.expected,
+    )
+    return Response(body, status_code=400)
+
+
+def _invalid_parameter(
+    request: Request[Any, Any, Any], error: ValidationException
+) -> Response[ErrorBody]:
+    """Litestar's own validation failures (e.g. ``limit=-1``), in the same shape as ours."""
+    problems = error.extra if isinstance(error.extra, list) else []
+    first = problems[0] if problems and isinstance(problems[0], dict) else {}
+    name = str(first.get("key", "request"))
+    value = request.query_params.get(name, request.path_params.get(name, ""))
+    message = str(first.get("message", error.detail))
+    expected = _MSGSPEC_GOT.sub("", message).replace("Expected ", "", 1).replace("`", "")
+    return _bad_parameter(request, BadParameter(name, str(value), expected))

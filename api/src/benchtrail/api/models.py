@@ -1,0 +1,222 @@
+"""Response bodies of the HTTP API, shared by the server and the Python client.
+
+Times are ISO-8601 UTC strings (``started_at``) with an integer twin in
+nanoseconds since the epoch (``started_at_ns``) wherever precision matters.
+Fields are flat, one per warehouse column, so a list of them is a table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+from benchtrail.schemas import CustomValue, RunOutcome
+
+Status = Literal["running", "ended"]
+"""A session or run is ``running`` until its end event reaches the warehouse."""
+
+RUN_STATUSES: tuple[str, ...] = ("passed", "failed", "error", "aborted", "running")
+"""Values of the ``outcome`` filter of ``/api/runs``: every run outcome, or still running."""
+
+
+class WarehouseHealth(msgspec.Struct, frozen=True, kw_only=True):
+    """Whether the API can query its warehouse."""
+
+    reachable: bool
+    error: str | None = None
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True):
+    """Body of ``GET /api/health``, as the Python client returns it.
+
+    On the wire, ``extra``'s keys (the projector's statistics, when the hub
+    plugs them in) sit at the top level beside ``status`` and ``warehouse``.
+    """
+
+    status: Literal["ok", "degraded"]
+    warehouse: WarehouseHealth
+    extra: dict[str, object] = msgspec.field(default_factory=dict)
+
+
+class StationSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A station that has opened at least one session; descriptive fields from its latest."""
+
+    station_id: str
+    station_name: str
+    station_type: str
+    station_location: str
+    hostname: str
+    session_count: int
+    running_session_count: int
+    running_session_ids: list[str]
+    first_seen: datetime
+    first_seen_ns: int
+    last_seen: datetime
+    last_seen_ns: int
+
+
+class SessionSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """One session: its ``session.started`` metadata, its end, and its counts."""
+
+    session_id: str
+    station_id: str
+    session_type: str
+    station_name: str
+    station_type: str
+    station_location: str
+    hostname: str
+    pid: int
+    client_name: str
+    client_version: str
+    operator_id: str
+    operator_name: str
+    fixture_id: str
+    slot_count: int
+    device_ids: list[str]
+    git_commit: str
+    git_branch: str
+    git_remote: str
+    git_dirty: bool
+    python_version: str
+    packages: dict[str, str]
+    started_at: datetime
+    started_at_ns: int
+    ended_at: datetime | None
+    ended_at_ns: int | None
+    end_reason: str
+    status: Status
+    run_count: int
+    event_count: int
+
+
+class SessionCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """Totals over every run and measurement of a session."""
+
+    runs_by_outcome: dict[str, int]
+    measurement_count: int
+    failed_measurement_count: int
+
+
+class RunSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """One run of one DUT: its ``run.started`` metadata, its verdict and its counts.
+
+    ``outcome`` and ``duration_ns`` are null while the run is running; counts
+    are what the warehouse holds (they grow while the run is running).
+    """
+
+    run_id: str
+    session_id: str
+    station_id: str
+    dut_serial: str
+    dut_part_number: str
+    dut_revision: str
+    dut_lot_number: str
+    product_id: str
+    product_name: str
+    product_revision: str
+    slot_id: str
+    slot_index: int
+    fixture_id: str
+    test_phase: str
+    project_name: str
+    git_commit: str
+    git_branch: str
+    git_remote: str
+    git_dirty: bool
+    python_version: str
+    packages: dict[str, str]
+    custom_metadata: dict[str, CustomValue]
+    channel_refs: list[str]
+    started_at: datetime
+    started_at_ns: int
+    ended_at: datetime | None
+    ended_at_ns: int | None
+    status: Status
+    outcome: RunOutcome | None
+    error: str
+    duration_ns: int | None
+    measurement_count: int
+    failed_measurement_count: int
+    step_count: int
+
+
+class SessionDetail(SessionSummary, frozen=True, kw_only=True):
+    """A session with its runs (newest first, up to ``run_limit``) and its totals."""
+
+    runs: list[RunSummary]
+    counts: SessionCounts
+
+
+class MeasurementPoint(msgspec.Struct, frozen=True, kw_only=True):
+    """One measured point of a run; ``value`` is null for text values (see ``value_str``)."""
+
+    name: str
+    ts: datetime
+    ts_ns: int
+    value: float | None
+    value_str: str
+    value_kind: str
+    unit: str
+    low: float | None
+    high: float | None
+    outcome: str
+    step: str
+
+
+class StepSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """One step (phase) of a run; end fields are null while it is running."""
+
+    step_id: str
+    name: str
+    started_at: datetime | None
+    started_at_ns: int | None
+    ended_at: datetime | None
+    ended_at_ns: int | None
+    outcome: str | None
+    duration_ns: int | None
+    error: str
+
+
+class RunDetail(RunSummary, frozen=True, kw_only=True):
+    """A run with its steps and its measurements (in time order, up to ``measurement_limit``).
+
+    ``measurement_count`` is the total; ``measurements_truncated`` says whether
+    ``measurements`` holds fewer points than that.
+    """
+
+    steps: list[StepSummary]
+    measurements: list[MeasurementPoint]
+    measurements_truncated: bool
+
+
+class SessionPage(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of sessions, newest first; pass ``next_cursor`` back as ``cursor``."""
+
+    items: list[SessionSummary]
+    next_cursor: str | None
+
+
+class RunPage(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of runs, newest first; pass ``next_cursor`` back as ``cursor``."""
+
+    items: list[RunSummary]
+    next_cursor: str | None
+
+
+class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Body of every 4xx answer the API gives on purpose.
+
+    ``error`` is ``not_found`` (with ``kind`` and ``key``) or ``bad_parameter``
+    (with ``parameter``, ``value`` and ``expected``); ``detail`` is the message.
+    """
+
+    status_code: int
+    error: Literal["not_found", "bad_parameter"]
+    detail: str
+    kind: str | None = None
+    key: str | None = None
+    parameter: str | None = None
+    value: str | None = None
+    expected: str | None = None
