@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import msgspec
 import numpy as np
@@ -36,8 +36,10 @@ from benchtrail.schemas import (
 
 __all__ = ["SCHEMAS", "RowBatch", "point_outcome"]
 
-ArrowArray = pa.Array[Any]
-"""Any Arrow array (the stubs type arrays by element; columns here mix them)."""
+if TYPE_CHECKING:  # the stubs type arrays by element; columns here mix them
+    ArrowArray: TypeAlias = pa.Array[Any]
+else:
+    ArrowArray = pa.Array
 Columns = dict[str, Sequence[object] | ArrowArray]
 _json = msgspec.json.Encoder()
 _TAGS = {event_type: event_tag(event_type) for event_type in EVENT_TYPES}
