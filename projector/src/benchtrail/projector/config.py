@@ -49,7 +49,10 @@ class ProjectorSettings(msgspec.Struct, frozen=True, kw_only=True):
             counts one row per point).
         batch_max_frames: messages per batch.
         batch_max_wait: seconds from a batch's first frame to its write.
-        fetch_batch: messages asked for per pull request.
+        fetch_batch: messages asked for per pull request, at most.
+        fetch_max_bytes: bytes asked for per pull request, about (the count is cut
+            by the average message size seen, so large frames never pile up past
+            the server's per-client buffer and get the connection cut as slow).
         fetch_timeout: seconds one pull request waits for messages.
         ack_wait: seconds the hub waits for an ack before redelivering a message
             (to this or another projector), e.g. after a crash.
@@ -72,6 +75,7 @@ class ProjectorSettings(msgspec.Struct, frozen=True, kw_only=True):
     batch_max_frames: Count = 5_000
     batch_max_wait: Seconds = 0.2
     fetch_batch: Count = 256
+    fetch_max_bytes: Count = 8 * MIB
     fetch_timeout: Seconds = 0.1
     ack_wait: Seconds = 30.0
     max_deliver: Annotated[int, msgspec.Meta(ge=2)] = 10

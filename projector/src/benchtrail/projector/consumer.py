@@ -64,6 +64,7 @@ class Projector:
         self._task: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
         self._info_due = 0.0
+        self._message_size = 256 * 1024.0  # cautious until real sizes are seen
 
     @property
     def stats(self) -> ProjectorStats:
@@ -283,7 +284,7 @@ class Projector:
         assert sub is not None
         timeout = min(self.settings.fetch_timeout, batch.time_left(self.settings))
         try:
-            return await sub.fetch(self.settings.fetch_batch, timeout=max(timeout, 0.001))
+            msgs = await sub.fetch(self._fetch_count(), timeout=max(timeout, 0.001))
         except TimeoutError:
             return []
         except nats.errors.Error as e:
@@ -292,6 +293,16 @@ class Projector:
             await _pause(stop, _RETRY_PAUSE)
             await self._rebind()
             return []
+
+        if msgs:
+            size = sum(len(m.data or b"") for m in msgs) / len(msgs)
+            self._message_size = max(size, 0.8 * self._message_size + 0.2 * size)
+        return msgs
+
+    def _fetch_count(self) -> int:
+        """Messages to ask for: ``fetch_batch``, fewer when messages are large."""
+        by_bytes = int(self.settings.fetch_max_bytes // max(self._message_size, 1.0))
+        return max(1, min(self.settings.fetch_batch, by_bytes))
 
     async def _rebind(self) -> None:
         assert self._js is not None
