@@ -11,6 +11,7 @@ at ``flush(timeout)`` with :class:`Unacknowledged` naming how many events.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import collections
 import logging
 import threading
@@ -79,6 +80,7 @@ class Publisher:
         self._event_loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run_loop, name="bt-publisher", daemon=True)
         self._outgoing: collections.deque[Frame] = collections.deque()
+        self._resend: list[Frame] = []  # kept in (session, seq) order, sent first
         self._wakeup: asyncio.Event | None = None
         self._nc: NatsClient | None = None
         self._js: JetStreamContext | None = None
@@ -232,20 +234,24 @@ class Publisher:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            while self._outgoing and self._js is not None:
-                frame = self._outgoing.popleft()
+            while (self._resend or self._outgoing) and self._js is not None:
+                frame = self._resend.pop(0) if self._resend else self._outgoing.popleft()
                 try:
                     ack = await self._js.publish_async(
                         frame.subject, frame.payload, headers={MSG_ID_HEADER: frame.msg_id}
                     )
                 except (NatsError, OSError) as e:
                     self._note_error(f"publish failed: {e!r}")
-                    self._outgoing.appendleft(frame)
+                    self._queue_resend(frame)
                     await asyncio.sleep(self.settings.retry_backoff)
                     continue
                 task = asyncio.create_task(self._await_ack(frame, ack))
                 self._ack_tasks.add(task)  # keep a reference until it is done
                 task.add_done_callback(self._ack_tasks.discard)
+
+    def _queue_resend(self, frame: Frame) -> None:
+        """Queue a frame again, byte-identical, ahead of new frames and in seq order."""
+        bisect.insort(self._resend, frame, key=_frame_order)
 
     async def _await_ack(self, frame: Frame, ack: Awaitable[object]) -> None:
         try:
@@ -254,7 +260,7 @@ class Publisher:
             self._note_error(f"no ack for {frame.msg_id}: {e!r}")
             self.stats.frames_resent += 1
             await asyncio.sleep(self.settings.retry_backoff)
-            self._outgoing.appendleft(frame)
+            self._queue_resend(frame)
             self._wake()
             return
         if getattr(result, "duplicate", False):
@@ -271,3 +277,7 @@ class Publisher:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._nc is not None and not self._nc.is_closed:
             await self._nc.close()
+
+
+def _frame_order(frame: Frame) -> tuple[str, int]:
+    return frame.session_id, frame.first_seq
