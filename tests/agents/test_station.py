@@ -199,7 +199,10 @@ def test_flush_names_unacknowledged_events_and_delivers_them_when_the_hub_return
     station.flush(timeout=30)
     station.stop()
     events = read_stream(hub).events
-    assert [e.seq for e in events] == list(range(1, 2505)), "nothing lost or doubled, in order"
+    # A frame written into the dying connection is resent after its ack times out,
+    # possibly behind frames sent after it: stream order can differ from seq order
+    # (the warehouse orders by seq); what must hold is every event exactly once.
+    assert sorted(e.seq for e in events) == list(range(1, 2505)), "nothing lost or doubled"
 
 
 def test_async_api(hub, read_stream):
