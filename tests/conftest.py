@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from benchtrail.api.natsserver import NatsServer
 from benchtrail.projector import Warehouse, open_warehouse
+
+# CI runs the same examples every time (a red CI must mean a change broke something);
+# locally hypothesis keeps exploring and remembers what it found.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture

@@ -156,6 +156,8 @@ def test_bad_station_ids_and_metadata_are_refused():
         connect("cell 7")
     with pytest.raises(InvalidMetadata, match="custom_metadata"):
         connect("cell-7").run(custom_metadata={"x": [1]})
+    with pytest.raises(InvalidMetadata, match="a finite number"):
+        connect("cell-7").run(custom_metadata={"temp": math.inf})
 
 
 def test_recording_outside_a_session_or_after_a_run_is_refused(hub):

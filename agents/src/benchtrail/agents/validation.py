@@ -95,5 +95,7 @@ def check_custom_metadata(metadata: Mapping[str, object] | None) -> dict[str, Cu
             raise InvalidMetadata("custom_metadata key", key, "non-empty text")
         if not isinstance(value, str | int | float | bool):
             raise InvalidMetadata(f"custom_metadata[{key!r}]", value, "str, int, float or bool")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidMetadata(f"custom_metadata[{key!r}]", value, "a finite number")
         checked[key] = value
     return checked

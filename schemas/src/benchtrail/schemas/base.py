@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Annotated
 
@@ -31,6 +32,13 @@ StationId = Annotated[
 TimestampNs = Annotated[
     int, msgspec.Meta(ge=0, description="Nanoseconds since the Unix epoch, UTC.")
 ]
+
+
+Finite = Annotated[
+    float,
+    msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max, description="A finite number."),
+]
+"""A float that is neither NaN nor infinite (JSON cannot carry those)."""
 
 
 def new_id() -> str:

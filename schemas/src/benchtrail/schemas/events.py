@@ -6,12 +6,11 @@ wire and in the warehouse. Fields are only ever added, with defaults.
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Literal
 
 import msgspec
 
-from benchtrail.schemas.base import Event, TimestampNs
+from benchtrail.schemas.base import Event, Finite, TimestampNs
 from benchtrail.schemas.metadata import (
     CustomValue,
     DutInfo,
@@ -30,11 +29,6 @@ MeasurementOutcome = Literal["passed", "failed", "unset"]
 SessionType = Literal["script", "pytest", "notebook", "sweep", "service", "observation"]
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 
-Finite = Annotated[
-    float,
-    msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max, description="A finite number."),
-]
-"""A float that is neither NaN nor infinite (JSON cannot carry those)."""
 MeasurementValue = Finite | int | bool | str
 Limit = Finite
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]

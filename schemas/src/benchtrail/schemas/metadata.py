@@ -6,7 +6,9 @@ from typing import Annotated
 
 import msgspec
 
-CustomValue = str | int | float | bool
+from benchtrail.schemas.base import Finite
+
+CustomValue = str | int | Finite | bool
 """A value in ``custom_metadata``: text, number or flag."""
 
 
