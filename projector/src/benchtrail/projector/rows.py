@@ -34,7 +34,7 @@ from benchtrail.schemas import (
     event_tag,
 )
 
-__all__ = ["SCHEMAS", "RowBatch", "point_outcome"]
+__all__ = ["SCHEMAS", "RowBatch"]
 
 if TYPE_CHECKING:  # the stubs type arrays by element; columns here mix them
     ArrowArray: TypeAlias = pa.Array[Any]
@@ -44,15 +44,6 @@ Columns = dict[str, Sequence[object] | ArrowArray]
 _json = msgspec.json.Encoder()
 _TAGS = {event_type: event_tag(event_type) for event_type in EVENT_TYPES}
 _OUTCOMES = pa.array(["unset", "passed", "failed"], STR)
-
-
-def point_outcome(value: float, low: float | None, high: float | None) -> str:
-    """Verdict of one numeric point against optional limits."""
-    if low is None and high is None:
-        return "unset"
-    if math.isnan(value) or (low is not None and value < low):
-        return "failed"
-    return "failed" if high is not None and value > high else "passed"
 
 
 class RowBatch:
@@ -85,17 +76,6 @@ class RowBatch:
     def occurred_at_ns(self) -> npt.NDArray[np.int64]:
         """``occurred_at`` of every event, in the order added."""
         return np.fromiter((e.occurred_at for e in self._events), np.int64, len(self._events))
-
-    def row_counts(self) -> dict[str, int]:
-        """Rows each table will receive."""
-        counts = {table: 0 for table in SCHEMAS}
-        counts["events"] = len(self._events)
-        for event_type, items in self._by_type.items():
-            table = _TABLE_OF.get(event_type)
-            if table is not None:
-                counts[table] += len(items)
-        counts["measurements"] = len(self._by_type[Measurement]) + self.point_count
-        return counts
 
     def tables(self) -> dict[str, pa.Table]:
         """Arrow tables of every non-empty table, ready for ``insert_arrow``."""
