@@ -65,3 +65,28 @@ class Unacknowledged(AgentError, TimeoutError):
         super().__init__(
             f"{count} event(s) not acknowledged by the hub at {hub!r} after {timeout:g} s{cause}"
         )
+
+
+class ResourceBusy(AgentError, TimeoutError):
+    """An instrument's lock is held by someone else.
+
+    Attributes:
+        key: the lock's key in the ``bt_locks`` bucket.
+        holder: who holds it (station, session, host, pid, since), as it was read.
+    """
+
+    def __init__(self, key: str, holder: str, waited: float) -> None:
+        self.key = key
+        self.holder = holder
+        self.waited = waited
+        after = f" after waiting {waited:g} s" if waited else ""
+        super().__init__(f"resource {key!r} is held by {holder}{after}")
+
+
+class LeaseLost(AgentError, RuntimeError):
+    """This process no longer holds a lock it took: its lease ran out or was broken."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key = key
+        self.reason = reason
+        super().__init__(f"lock {key!r} is no longer held: {reason}")
