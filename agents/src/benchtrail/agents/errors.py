@@ -90,3 +90,72 @@ class LeaseLost(AgentError, RuntimeError):
         self.key = key
         self.reason = reason
         super().__init__(f"lock {key!r} is no longer held: {reason}")
+
+
+class ConfigError(AgentError, ValueError):
+    """A station configuration file (or environment variable) has a value that cannot be used.
+
+    Attributes:
+        file: where the value came from (``benchtrail.yaml``, ``env BENCHTRAIL_HUB``);
+            empty when no file was involved.
+        key_path: the dotted key (``instruments.dmm.resource``); empty for the whole file.
+        problem: what was expected and what was found.
+        line: the line in ``file`` (1-based), 0 when not known.
+    """
+
+    def __init__(self, file: str, key_path: str, problem: str, line: int = 0) -> None:
+        self.file = file
+        self.key_path = key_path
+        self.problem = problem
+        self.line = line
+        where = f"{file}:{line}" if file and line else file
+        super().__init__(": ".join(part for part in (where, key_path, problem) if part))
+
+
+class InstrumentError(AgentError, IOError):
+    """An instrument call failed: the I/O failed or the instrument reported an error.
+
+    Attributes:
+        instrument: the instrument's alias on the station (``"psu"``).
+        command: the SCPI command that failed, or after which the error was reported.
+        detail: what went wrong (the VISA error, or the ``SYST:ERR?`` answer).
+    """
+
+    def __init__(self, instrument: str, command: str, detail: str) -> None:
+        self.instrument = instrument
+        self.command = command
+        self.detail = detail
+        super().__init__(f"instrument {instrument!r}, command {command!r}: {detail}")
+
+
+class SafetyLimitExceeded(AgentError, ValueError):
+    """A setting was refused before it was sent: it is beyond the station's safety limit.
+
+    Attributes:
+        instrument: the instrument's alias on the station.
+        setting: the setting refused (``"voltage"``).
+        value: the value asked for.
+        limit: the safety limit it exceeds.
+    """
+
+    def __init__(self, instrument: str, setting: str, value: float, limit: float) -> None:
+        self.instrument = instrument
+        self.setting = setting
+        self.value = value
+        self.limit = limit
+        super().__init__(
+            f"instrument {instrument!r}: {setting} {value:g} is beyond the safety limit "
+            f"{limit:g}; nothing was sent"
+        )
+
+
+class UnknownSafetyLimit(AgentError, ValueError):
+    """A safety limit was given that the instrument's driver does not know."""
+
+    def __init__(self, instrument: str, name: str, known: tuple[str, ...]) -> None:
+        self.instrument = instrument
+        self.name = name
+        self.known = known
+        super().__init__(
+            f"instrument {instrument!r}: unknown safety limit {name!r} (known: {', '.join(known)})"
+        )

@@ -72,6 +72,14 @@ class Holder(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class HeldLock(msgspec.Struct, frozen=True):
+    """A lock as the bucket holds it: key, holder and fencing token."""
+
+    key: str
+    holder: Holder
+    fencing_token: int
+
+
 _encode = msgspec.json.Encoder().encode
 _decode_holder = msgspec.json.Decoder(Holder).decode
 
@@ -207,12 +215,23 @@ class Locks:
 
     async def holders(self) -> dict[str, Holder]:
         """Every lock held now, by key."""
+        return {held.key: held.holder for held in await self.held()}
+
+    async def held(self) -> list[HeldLock]:
+        """Every lock held now, with its fencing token, ordered by key."""
         try:
             keys = await self.kv.keys()
         except NoKeysError:
-            return {}
-        found = {key: await self.holder(key) for key in keys}
-        return {key: h for key, h in found.items() if h is not None}
+            return []
+        found = []
+        for key in sorted(keys):
+            try:
+                entry = await self.kv.get(key)
+            except (KeyNotFoundError, KeyDeletedError):
+                continue
+            if entry.value:
+                found.append(HeldLock(key, _decode_holder(entry.value), entry.revision or 0))
+        return found
 
     async def release(self, lease: Lease) -> None:
         """Give the lock back (only if this lease still holds it)."""
@@ -228,11 +247,16 @@ class Locks:
         with contextlib.suppress(KeyWrongLastSequenceError):
             await self.kv.delete(lease.key, last=lease.revision)
 
-    async def force_release(self, key: str) -> Holder | None:
-        """Break a lock whoever holds it; return who held it."""
-        previous = await self.holder(key)
+    async def force_release(self, key: str) -> HeldLock | None:
+        """Break a lock whoever holds it; return who held it (``None``: nobody did)."""
+        try:
+            entry = await self.kv.get(key)
+        except (KeyNotFoundError, KeyDeletedError):
+            return None
+        if not entry.value:
+            return None
         await self.kv.delete(key)
-        return previous
+        return HeldLock(key, _decode_holder(entry.value), entry.revision or 0)
 
     async def close(self) -> None:
         """Stop every renewal (locks not released expire after the lease)."""

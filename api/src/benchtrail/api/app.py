@@ -16,15 +16,21 @@ from litestar.di import Provide
 from litestar.exceptions import ValidationException
 from litestar.openapi.config import OpenAPIConfig
 
-from benchtrail.api.errors import BadParameter, NotFound
+from benchtrail.api.errors import BadParameter, LocksUnavailable, NotFound
+from benchtrail.api.lockboard import LockBoard
 from benchtrail.api.models import ErrorBody
-from benchtrail.api.routes import ROUTES, StatusProvider
+from benchtrail.api.routes import LOCK_ROUTES, ROUTES, StatusProvider
 from benchtrail.projector import Warehouse
 
 _MSGSPEC_GOT = re.compile(r", got .*$")
 
 
-def create_app(warehouse: Warehouse, *, status_provider: StatusProvider | None = None) -> Litestar:
+def create_app(
+    warehouse: Warehouse,
+    *,
+    status_provider: StatusProvider | None = None,
+    lock_board: LockBoard | None = None,
+) -> Litestar:
     """Build the read API over ``warehouse``.
 
     Args:
@@ -32,6 +38,8 @@ def create_app(warehouse: Warehouse, *, status_provider: StatusProvider | None =
             handlers call it from worker threads).
         status_provider: called by ``GET /api/health``; the mapping it returns
             is merged into the health body (e.g. the projector's statistics).
+        lock_board: the hub's view of ``bt_locks`` for ``/api/locks``; without
+            one those endpoints answer 503.
 
     Returns:
         The ASGI application, to serve with uvicorn.
@@ -43,16 +51,21 @@ def create_app(warehouse: Warehouse, *, status_provider: StatusProvider | None =
     def provide_status_provider() -> StatusProvider | None:
         return status_provider
 
+    def provide_lock_board() -> LockBoard | None:
+        return lock_board
+
     return Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, *LOCK_ROUTES],
         dependencies={
             "warehouse": Provide(provide_warehouse, sync_to_thread=False),
             "status_provider": Provide(provide_status_provider, sync_to_thread=False),
+            "lock_board": Provide(provide_lock_board, sync_to_thread=False),
         },
         exception_handlers={
             NotFound: _not_found,
             BadParameter: _bad_parameter,
             ValidationException: _invalid_parameter,
+            LocksUnavailable: _unavailable,
         },
         openapi_config=OpenAPIConfig(
             title="benchtrail API",
@@ -100,3 +113,8 @@ def _invalid_parameter(
     message = str(first.get("message", error.detail))
     expected = _MSGSPEC_GOT.sub("", message).replace("Expected ", "", 1).replace("`", "")
     return _bad_parameter(request, BadParameter(name, str(value), expected))
+
+
+def _unavailable(request: Request[Any, Any, Any], error: LocksUnavailable) -> Response[ErrorBody]:
+    body = ErrorBody(status_code=503, error="unavailable", detail=str(error))
+    return Response(body, status_code=503)

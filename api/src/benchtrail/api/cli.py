@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 import click
 
+from benchtrail.api.cli_locks import locks
 from benchtrail.api.cli_read import READ_COMMANDS
 
 LAZY_COMMANDS: Mapping[str, tuple[str, str]] = {
@@ -75,3 +76,4 @@ def main() -> None:
 
 for _command in READ_COMMANDS:
     main.add_command(_command)
+main.add_command(locks)

@@ -26,6 +26,7 @@ from benchtrail.api.errors import ApiUnavailable, BadParameter, NotFound, Unexpe
 from benchtrail.api.models import (
     ErrorBody,
     Health,
+    LockView,
     RunDetail,
     RunPage,
     RunSummary,
@@ -241,6 +242,18 @@ class EventStore:
                 break
         return records
 
+    def locks(self) -> Records[LockView]:
+        """Who holds which instrument now (the hub's ``bt_locks`` bucket)."""
+        return Records(_locks.decode(self._get("/api/locks")), item_type=LockView)
+
+    def release_lock(self, key: str, by: str) -> LockView:
+        """Break the lock ``key`` whoever holds it; recorded with ``by`` as who broke it."""
+        path = f"/api/locks/{_segment(key)}/release"
+        response = self._request(
+            path, {"force": "true", "by": by}, missing=("lock", key), method="POST"
+        )
+        return _lock.decode(response.content)
+
     def _get(
         self,
         path: str,
@@ -256,10 +269,11 @@ class EventStore:
         query: Mapping[str, QueryValue] | None,
         *,
         missing: tuple[str, str] | None = None,
+        method: str = "GET",
     ) -> httpx.Response:
         """GET ``path``; an unrouted 404 on an entity's path is that entity ``missing``."""
         try:
-            response = self._http.get(path, params=dict(query or {}))
+            response = self._http.request(method, path, params=dict(query or {}))
         except httpx.HTTPError as e:
             raise ApiUnavailable(self.url, str(e) or type(e).__name__) from e
         if response.is_success:
@@ -268,6 +282,10 @@ class EventStore:
         if isinstance(error, UnexpectedResponse) and error.status_code == 404 and missing:
             raise NotFound(*missing) from error
         raise error
+
+
+_locks = msgspec.json.Decoder(list[LockView])
+_lock = msgspec.json.Decoder(LockView)
 
 
 def _error(url: str, response: httpx.Response) -> Exception:

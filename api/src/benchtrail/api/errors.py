@@ -55,3 +55,10 @@ class UnexpectedResponse(ApiError, RuntimeError):
         self.status_code = status_code
         self.detail = detail
         super().__init__(f"{url!r} answered HTTP {status_code}: {detail}")
+
+
+class LocksUnavailable(ApiError, ConnectionError):
+    """The API was started without a hub connection, so it cannot see locks."""
+
+    def __init__(self) -> None:
+        super().__init__("locks are not available: this API runs without a hub connection")

@@ -19,9 +19,13 @@ from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 
 import msgspec
+import nats
 import uvicorn
+from nats.aio.client import Client as NatsClient
 
+from benchtrail.agents.locks import Locks
 from benchtrail.api.app import create_app
+from benchtrail.api.lockboard import LockBoard
 from benchtrail.api.natsserver import NatsServer
 from benchtrail.projector import DATABASE, Projector, Warehouse, open_warehouse
 from benchtrail.schemas import EVENTS_STREAM
@@ -72,6 +76,8 @@ class Hub:
         self.warehouse: Warehouse | None = None
         self.projector: Projector | None = None
         self.api: _ApiServer | None = None
+        self.lock_board: LockBoard | None = None
+        self._nc: NatsClient | None = None
         self.http_port = options.http_port
         self.ready = threading.Event()
         self._announce = announce
@@ -100,8 +106,6 @@ class Hub:
 
     async def ingest_all(self, timeout: float = 30.0) -> int:  # noqa: ASYNC109
         """Wait until everything in ``BT_EVENTS`` now is queryable; return the stream sequence."""
-        import nats
-
         assert self.projector is not None, "the hub is not running"
         nc = await nats.connect(self.nats.url)
         try:
@@ -139,8 +143,10 @@ class Hub:
         self.warehouse = await asyncio.to_thread(open_warehouse, target, self.options.database)
         self.projector = Projector(self.warehouse, self.nats.url)
         await self.projector.start()
+        self._nc = await nats.connect(self.nats.url, name="benchtrail-hub")
+        self.lock_board = LockBoard(await Locks(self._nc.jetstream()).open(), self.nats.url)
         config = uvicorn.Config(
-            create_app(self.warehouse, status_provider=self.status),
+            create_app(self.warehouse, status_provider=self.status, lock_board=self.lock_board),
             host=self.options.http_host,
             port=self.options.http_port,
             log_level="warning",
@@ -168,7 +174,13 @@ class Hub:
 
     async def _shutdown(self) -> None:
         """Stop in order — stations, projector, API, nats-server — even if a step fails."""
-        steps = [self._stop_demo, self._stop_projector, self._stop_api, self._stop_nats]
+        steps = [
+            self._stop_demo,
+            self._stop_locks,
+            self._stop_projector,
+            self._stop_api,
+            self._stop_nats,
+        ]
         for step in steps:
             try:
                 await step()
@@ -180,6 +192,12 @@ class Hub:
             self._demo_stop.set()
             for thread in self._demo_threads:
                 await asyncio.to_thread(thread.join, 30)
+
+    async def _stop_locks(self) -> None:
+        if self.lock_board is not None:
+            await asyncio.to_thread(self.lock_board.close)
+        if self._nc is not None:
+            await self._nc.close()
 
     async def _stop_projector(self) -> None:
         if self.projector is not None:

@@ -206,17 +206,32 @@ class RunPage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """Body of every 4xx answer the API gives on purpose.
+    """Body of every 4xx/503 answer the API gives on purpose.
 
-    ``error`` is ``not_found`` (with ``kind`` and ``key``) or ``bad_parameter``
-    (with ``parameter``, ``value`` and ``expected``); ``detail`` is the message.
+    ``error`` is ``not_found`` (with ``kind`` and ``key``), ``bad_parameter``
+    (with ``parameter``, ``value`` and ``expected``) or ``unavailable``;
+    ``detail`` is the message.
     """
 
     status_code: int
-    error: Literal["not_found", "bad_parameter"]
+    error: Literal["not_found", "bad_parameter", "unavailable"]
     detail: str
     kind: str | None = None
     key: str | None = None
     parameter: str | None = None
     value: str | None = None
     expected: str | None = None
+
+
+class LockView(msgspec.Struct, frozen=True, kw_only=True):
+    """A held lock, as ``GET /api/locks`` returns it."""
+
+    key: str
+    resource: str
+    station_id: str
+    session_id: str
+    host: str
+    pid: int
+    since: datetime
+    since_ns: int
+    fencing_token: int

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Annotated, cast, get_args
 
-from litestar import Response, get
+from litestar import Response, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
@@ -18,9 +18,12 @@ from litestar.openapi.spec import Example
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from benchtrail.api import queries
+from benchtrail.api.errors import BadParameter, LocksUnavailable
+from benchtrail.api.lockboard import LockBoard
 from benchtrail.api.models import (
     RUN_STATUSES,
     ErrorBody,
+    LockView,
     RunDetail,
     RunPage,
     SessionDetail,
@@ -41,6 +44,7 @@ MAX_LIMIT = 1000
 
 _BAD = ResponseSpec(ErrorBody, description="A parameter has a value the API cannot use.")
 _MISSING = ResponseSpec(ErrorBody, description="No entity has that id.")
+_UNAVAILABLE = ResponseSpec(ErrorBody, description="This API runs without a hub connection.")
 _TIME_DOC = "ISO-8601 time (naive = UTC) or integer nanoseconds since the epoch"
 
 Limit = Annotated[
@@ -229,3 +233,39 @@ ROUTES = [
     get_run,
 ]
 """Every route handler of the read API."""
+
+
+def _board(lock_board: LockBoard | None) -> LockBoard:
+    if lock_board is None:
+        raise LocksUnavailable()
+    return lock_board
+
+
+@get("/api/locks", tags=["locks"], responses={503: _UNAVAILABLE})
+async def list_locks(lock_board: NamedDependency[LockBoard | None]) -> list[LockView]:
+    """Who holds which instrument now: key, resource, station, session, host, pid, since."""
+    return await _board(lock_board).list()
+
+
+@post(
+    "/api/locks/{key:str}/release",
+    tags=["locks"],
+    status_code=200,
+    responses={400: _BAD, 404: _MISSING, 503: _UNAVAILABLE},
+)
+async def release_lock(
+    lock_board: NamedDependency[LockBoard | None],
+    key: FromPath[str],
+    *,
+    force: Annotated[bool, QueryParameter(description="Must be true: this breaks a lock.")] = False,
+    by: Annotated[str, QueryParameter(description="Who breaks it (recorded).")] = "",
+) -> LockView:
+    """Break a lock whoever holds it; recorded as ``lock.released`` with ``broken_by``."""
+    if not force:
+        raise BadParameter("force", force, "true: releasing another holder's lock breaks it")
+    if not by.strip():
+        raise BadParameter("by", by, "the name of who breaks the lock")
+    return await _board(lock_board).force_release(key, by.strip())
+
+
+LOCK_ROUTES = [list_locks, release_lock]
