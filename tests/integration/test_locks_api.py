@@ -23,8 +23,11 @@ HOLDER = Path(__file__).parents[1] / "agents" / "lock_holder.py"
 @pytest.fixture
 def holder(running_hub: Hub):
     """A real process holding the lock ``cell-7.dmm`` on the hub."""
-    process = subprocess.Popen([sys.executable, str(HOLDER), running_hub.nats.url, "cell-7.dmm"],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(HOLDER), running_hub.nats.url, "cell-7.dmm"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout is not None
     assert process.stdout.readline().startswith("acquired")
     yield process
@@ -37,7 +40,8 @@ def test_locks_are_listed_and_broken_by_force_with_a_record_of_who(running_hub: 
     api = running_hub.api_url
     listed = httpx.get(f"{api}/api/locks").json()
     assert [(lock["key"], lock["station_id"], lock["pid"]) for lock in listed] == [
-        ("cell-7.dmm", "holder", holder.pid)]
+        ("cell-7.dmm", "holder", holder.pid)
+    ]
 
     result = CliRunner().invoke(main, ["locks", "--api", api, "--json"])
     assert result.exit_code == 0, result.output
@@ -51,7 +55,7 @@ def test_locks_are_listed_and_broken_by_force_with_a_record_of_who(running_hub: 
         broken = store.release_lock("cell-7.dmm", "alice")
         assert broken.station_id == "holder"
         assert store.locks() == []
-        with pytest.raises(NotFound, match="lock 'cell-7.dmm' not found"):
+        with pytest.raises(NotFound, match=r"lock 'cell-7\.dmm' not found"):
             store.release_lock("cell-7.dmm", "alice")
 
     # The broken holder learns it at its next renewal, before it would touch the instrument.

@@ -19,6 +19,10 @@ from benchtrail.api.cli_locks import locks
 from benchtrail.api.cli_read import READ_COMMANDS
 
 LAZY_COMMANDS: Mapping[str, tuple[str, str]] = {
+    "config": (
+        "benchtrail.api.cli_config:config",
+        "Show or check the station configuration files.",
+    ),
     "up": (
         "benchtrail.api.cli_up:up",
         "Start nats-server, the projector and the API on this machine.",
