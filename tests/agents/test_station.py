@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from benchtrail.agents import (
+    ConfigError,
     InvalidMeasurement,
     InvalidMetadata,
     RunNotActive,
@@ -152,7 +153,7 @@ def test_bad_batches_fail_at_the_call(hub, read_stream, args, message):
 
 
 def test_bad_station_ids_and_metadata_are_refused():
-    with pytest.raises(InvalidMetadata, match="station_id"):
+    with pytest.raises(ConfigError, match=r"expected a station id .* got 'cell 7'"):
         connect("cell 7")
     with pytest.raises(InvalidMetadata, match="custom_metadata"):
         connect("cell-7").run(custom_metadata={"x": [1]})

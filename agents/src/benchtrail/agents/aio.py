@@ -59,7 +59,7 @@ class AsyncStation:
 
 
 def aconnect(
-    station_id: str, hub: str | None = None, operator: str = "", **options: object
+    station_id: str | None = None, hub: str | None = None, operator: str = "", **options: object
 ) -> AsyncStation:
     """Async twin of :func:`connect`: ``async with aconnect("cell-7") as station``."""
-    return AsyncStation(connect(station_id, hub, operator, **options))
+    return AsyncStation(connect(station_id, hub, operator, **options))  # type: ignore[arg-type]

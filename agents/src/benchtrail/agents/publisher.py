@@ -122,6 +122,16 @@ class Publisher:
         if frame is not None:
             self._loop.call_soon_threadsafe(self._enqueue, frame)
 
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
+        """Run a coroutine on the publisher's loop (e.g. a lock request); wait for it."""
+        return self._call(coro).result(timeout)
+
+    async def jetstream(self) -> JetStreamContext:
+        """The JetStream context, once connected (on the publisher's loop)."""
+        while self._js is None:
+            await self._connected.wait()
+        return self._js
+
     @property
     def unacknowledged(self) -> int:
         """Events submitted and not yet acknowledged by JetStream."""
@@ -171,6 +181,7 @@ class Publisher:
 
     async def _boot(self) -> None:
         self._wakeup = asyncio.Event()
+        self._connected = asyncio.Event()
         self._tasks = [
             asyncio.create_task(self._connect(), name="bt-connect"),
             asyncio.create_task(self._linger(), name="bt-linger"),
@@ -195,6 +206,7 @@ class Publisher:
                 continue
             self._nc = nc
             self._js = nc.jetstream(publish_async_max_pending=self.settings.max_in_flight)
+            self._connected.set()
             self._wake()
 
     async def _on_error(self, e: Exception) -> None:

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Literal, TypeVar
 
+from benchtrail.agents.config import (
+    DEFAULT_HUB,
+    StationConfig,
+    load_station_config,
+    station_options,
+)
 from benchtrail.agents.context import environment_info, git_info, hostname, process_info
 from benchtrail.agents.errors import InvalidMetadata, SessionNotActive
+from benchtrail.agents.instruments import DriverKind, Instrument
 from benchtrail.agents.publisher import Publisher, PublisherSettings
+from benchtrail.agents.rack import Rack
 from benchtrail.agents.run import Run
 from benchtrail.agents.validation import check_custom_metadata
 from benchtrail.schemas import (
@@ -31,7 +40,6 @@ from benchtrail.schemas import (
     now_ns,
 )
 
-DEFAULT_HUB = "nats://127.0.0.1:4222"
 _STATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 E = TypeVar("E", bound=Event)
 State = Literal["new", "running", "stopped"]
@@ -62,6 +70,8 @@ class Station:
         device_ids: Sequence[str] = (),
         flush_timeout: float = 30.0,
         publisher_settings: PublisherSettings | None = None,
+        config: StationConfig | None = None,
+        mock: bool = False,
     ) -> None:
         if not isinstance(station_id, str) or not _STATION_ID.match(station_id):
             raise InvalidMetadata(
@@ -89,6 +99,9 @@ class Station:
         self._seq = 0
         self._runs: list[Run] = []
         self._run_count = 0
+        self.config = config
+        self._rack = Rack(self, config, mock)
+        self._previous_sigterm: signal.Handlers | Callable[..., object] | int | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -98,6 +111,7 @@ class Station:
             raise SessionNotActive(self.station_id, self.state)
         self._publisher.start()
         self.state = "running"
+        self._stop_on_sigterm()
         self.emit(
             SessionStarted,
             session_type=self._session_type,
@@ -122,9 +136,56 @@ class Station:
             return
         for run in list(self._runs):
             run.end("aborted", reason or "session stopped")
+        try:
+            self._rack.close()
+        finally:
+            self._restore_sigterm()
         self.emit(SessionEnded, run_count=self._run_count, event_count=self._seq + 1, reason=reason)
         self.state = "stopped"
         self._publisher.close(self.flush_timeout if timeout is None else timeout)
+
+    def instrument(
+        self,
+        alias: str,
+        resource: str | None = None,
+        driver: DriverKind | None = None,
+        *,
+        sim: bool | None = None,
+        wait: float = 0.0,
+        shared: bool | None = None,
+        safety: Mapping[str, float] | None = None,
+    ) -> Instrument:
+        """Open an instrument by alias (from the station configuration), holding its lock.
+
+        Args:
+            alias: the instrument's name on the station (``"dmm"``).
+            resource: VISA resource, for an instrument not in the configuration.
+            driver: ``"dmm"``, ``"psu"``, ``"load"`` or ``"scope"``, likewise.
+            sim: open it on pyvisa-sim (default: the configuration, or ``mock=True``).
+            wait: seconds to wait for a busy lock before :class:`ResourceBusy`.
+            shared: lock it by resource for every station, not per station.
+            safety: safety limits enforced before sending (``{"max_voltage": 12}``).
+
+        Raises:
+            ResourceBusy: the lock is held elsewhere; names the holder.
+        """
+        if self.state != "running":
+            raise SessionNotActive(self.station_id, self.state)
+        return self._rack.instrument(
+            alias, resource, driver, sim=sim, wait=wait, shared=shared, safety=safety
+        )
+
+    def _stop_on_sigterm(self) -> None:
+        """In the main thread, turn SIGTERM into SystemExit so ``with`` blocks unwind."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            self._previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+    def _restore_sigterm(self) -> None:
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+            self._previous_sigterm = None
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until the hub acknowledged every event recorded so far."""
@@ -224,17 +285,32 @@ class Station:
         return event
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def connect(
-    station_id: str,
+    station_id: str | None = None,
     hub: str | None = None,
     operator: str = "",
+    *,
+    mock: bool = False,
+    config: StationConfig | None = None,
     **options: object,
 ) -> Station:
-    """Open a session of ``station_id`` against the hub.
+    """Open a session of a station against the hub.
 
     Use it as ``with connect("cell-7") as station:`` — or call
-    ``station.start()`` and ``station.stop()`` yourself. The hub defaults to
-    ``$BENCHTRAIL_HUB`` or ``nats://127.0.0.1:4222``.
+    ``station.start()`` and ``station.stop()`` yourself. The station is described
+    by ``benchtrail.yaml`` (project), ``~/.config/benchtrail/config.yaml`` (user) and
+    ``BENCHTRAIL_*`` variables; arguments given here win. Without a hub anywhere it
+    is ``nats://127.0.0.1:4222``. ``mock=True`` opens every instrument on pyvisa-sim.
+
+    Raises:
+        ConfigError: a configuration file is invalid (names the file and key).
     """
-    url = hub or os.environ.get("BENCHTRAIL_HUB", DEFAULT_HUB)
-    return Station(station_id, hub=url, operator=operator, **options)  # type: ignore[arg-type]
+    resolved = config or load_station_config(station_id).station
+    settings: dict[str, object] = {**station_options(resolved), **options}
+    settings["hub"] = hub or settings["hub"]
+    settings["operator"] = operator or settings["operator"]
+    return Station(resolved.id, config=resolved, mock=mock, **settings)  # type: ignore[arg-type]
