@@ -19,6 +19,8 @@ FULL_RUN_COUNTS = {
     "runs": 1,
     "run_ends": 1,
     "steps": 2,
+    "instrument_calls": 0,
+    "locks": 0,
     "measurements": 5,
 }
 

@@ -67,6 +67,8 @@ def assert_session_landed(warehouse: Warehouse, session, seqs: list[int]) -> Non
         "runs": 1,
         "run_ends": 1,
         "steps": 2,
+        "instrument_calls": 0,
+        "locks": 0,
         "measurements": 5,
     }
 

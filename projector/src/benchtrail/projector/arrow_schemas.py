@@ -6,6 +6,9 @@ build and to insert. Timestamps are int64 nanoseconds viewed as UTC timestamps.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
+
 import pyarrow as pa
 
 TS = pa.timestamp("ns", tz="UTC")
@@ -65,8 +68,23 @@ SCHEMAS: dict[str, pa.Schema] = {
         "step_id:s run_id:d session_id:d station_id:d name:d phase:d at:t outcome:d"
         f" duration_ns:u64 error:s {_KEY}"
     ),
+    "instrument_calls": _schema(
+        "station_id:d session_id:d run_id:d instrument:d resource:d command:d response:s"
+        f" duration_ns:u64 error:s fencing_token:u64 occurred_at:t {_KEY}"
+    ),
+    "locks": _schema(
+        "key:d resource:d station_id:d session_id:d action:d fencing_token:u64 holder:s"
+        f" broken_by:s occurred_at:t {_KEY}"
+    ),
     "measurements": _schema(
         "station_id:d session_id:d run_id:d name:d ts:t value:f64 value_str:d value_kind:d"
         " unit:d low:f64 high:f64 outcome:d step:d event_id:d point_index:u32 stream_seq:u64"
     ),
 }
+
+if TYPE_CHECKING:  # the stubs type arrays by element; columns here mix them
+    ArrowArray: TypeAlias = pa.Array[Any]
+else:
+    ArrowArray = pa.Array
+Columns = dict[str, Sequence[object] | ArrowArray]
+"""Column name → values (a Python sequence or a ready Arrow array)."""

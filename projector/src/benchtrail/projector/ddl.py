@@ -137,6 +137,41 @@ CREATE TABLE IF NOT EXISTS {{database}}.steps (
 ) ENGINE = ReplacingMergeTree
 ORDER BY (run_id, step_id, event_id)
 """,
+    "instrument_calls": f"""
+CREATE TABLE IF NOT EXISTS {{database}}.instrument_calls (
+    station_id LowCardinality(String),
+    session_id String,
+    run_id String,
+    instrument LowCardinality(String),
+    resource LowCardinality(String),
+    command String,
+    response String,
+    duration_ns UInt64,
+    error String,
+    fencing_token UInt64,
+    occurred_at {_TS} CODEC(Delta, ZSTD),
+    event_id String,
+    stream_seq UInt64
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(occurred_at)
+ORDER BY (station_id, instrument, occurred_at, event_id)
+""",
+    "locks": f"""
+CREATE TABLE IF NOT EXISTS {{database}}.locks (
+    key String,
+    resource String,
+    station_id LowCardinality(String),
+    session_id String,
+    action LowCardinality(String),
+    fencing_token UInt64,
+    holder String,
+    broken_by String,
+    occurred_at {_TS},
+    event_id String,
+    stream_seq UInt64
+) ENGINE = ReplacingMergeTree
+ORDER BY (key, occurred_at, event_id)
+""",
     "measurements": f"""
 CREATE TABLE IF NOT EXISTS {{database}}.measurements (
     station_id LowCardinality(String),

@@ -11,18 +11,21 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from benchtrail.projector.arrow_schemas import DICT, SCHEMAS, STR, TS
+from benchtrail.projector import lifecycle_rows
+from benchtrail.projector.arrow_schemas import DICT, SCHEMAS, STR, TS, ArrowArray, Columns
 from benchtrail.schemas import (
     EVENT_TYPES,
     Event,
     EventUnion,
+    InstrumentCall,
+    LockAcquired,
+    LockReleased,
     Measurement,
     MeasurementBatch,
     RunEnded,
@@ -36,11 +39,6 @@ from benchtrail.schemas import (
 
 __all__ = ["SCHEMAS", "RowBatch"]
 
-if TYPE_CHECKING:  # the stubs type arrays by element; columns here mix them
-    ArrowArray: TypeAlias = pa.Array[Any]
-else:
-    ArrowArray = pa.Array
-Columns = dict[str, Sequence[object] | ArrowArray]
 _json = msgspec.json.Encoder()
 _TAGS = {event_type: event_tag(event_type) for event_type in EVENT_TYPES}
 _OUTCOMES = pa.array(["unset", "passed", "failed"], STR)
@@ -228,135 +226,19 @@ def _batch_outcomes(
     return pa.DictionaryArray.from_arrays(codes, _OUTCOMES)
 
 
-def _git_columns(events: Sequence[SessionStarted | RunStarted]) -> Columns:
-    return {
-        "git_commit": [e.git.commit for e in events],
-        "git_branch": [e.git.branch for e in events],
-        "git_remote": [e.git.remote for e in events],
-        "git_dirty": [e.git.dirty for e in events],
-        "python_version": [e.environment.python for e in events],
-        "packages": [list(e.environment.packages.items()) for e in events],
-    }
-
-
-def _sessions_started(events: list[SessionStarted], seqs: list[int]) -> list[Columns]:
-    return [
-        {
-            "session_id": [s.session_id for s in events],
-            "station_id": [s.station_id for s in events],
-            "session_type": [s.session_type for s in events],
-            "station_name": [s.station.name for s in events],
-            "station_type": [s.station.type for s in events],
-            "station_location": [s.station.location for s in events],
-            "hostname": [s.station.hostname for s in events],
-            "pid": [s.process.pid for s in events],
-            "client_name": [s.process.client.name for s in events],
-            "client_version": [s.process.client.version for s in events],
-            "operator_id": [s.operator.id for s in events],
-            "operator_name": [s.operator.name for s in events],
-            "fixture_id": [s.fixture_id for s in events],
-            "slot_count": [s.slot_count for s in events],
-            "device_ids": [s.device_ids for s in events],
-            **_git_columns(events),
-            "started_at": [s.occurred_at for s in events],
-            "event_id": [s.event_id for s in events],
-            "stream_seq": seqs,
-        }
-    ]
-
-
-def _sessions_ended(events: list[SessionEnded], seqs: list[int]) -> list[Columns]:
-    return [
-        {
-            "session_id": [s.session_id for s in events],
-            "station_id": [s.station_id for s in events],
-            "ended_at": [s.occurred_at for s in events],
-            "run_count": [s.run_count for s in events],
-            "event_count": [s.event_count for s in events],
-            "reason": [s.reason for s in events],
-            "event_id": [s.event_id for s in events],
-            "stream_seq": seqs,
-        }
-    ]
-
-
-def _runs_started(events: list[RunStarted], seqs: list[int]) -> list[Columns]:
-    return [
-        {
-            "run_id": [r.run_id for r in events],
-            "session_id": [r.session_id for r in events],
-            "station_id": [r.station_id for r in events],
-            "started_at": [r.occurred_at for r in events],
-            "dut_serial": [r.dut.serial for r in events],
-            "dut_part_number": [r.dut.part_number for r in events],
-            "dut_revision": [r.dut.revision for r in events],
-            "dut_lot_number": [r.dut.lot_number for r in events],
-            "product_id": [r.product.id for r in events],
-            "product_name": [r.product.name for r in events],
-            "product_revision": [r.product.revision for r in events],
-            "slot_id": [r.slot.id for r in events],
-            "slot_index": [r.slot.index for r in events],
-            "fixture_id": [r.fixture_id for r in events],
-            "test_phase": [r.test_phase for r in events],
-            "project_name": [r.project_name for r in events],
-            **_git_columns(events),
-            "custom_metadata": [_json.encode(r.custom_metadata).decode() for r in events],
-            "channel_refs": [r.channel_refs for r in events],
-            "event_id": [r.event_id for r in events],
-            "stream_seq": seqs,
-        }
-    ]
-
-
-def _runs_ended(events: list[RunEnded], seqs: list[int]) -> list[Columns]:
-    return [
-        {
-            "run_id": [r.run_id for r in events],
-            "session_id": [r.session_id for r in events],
-            "station_id": [r.station_id for r in events],
-            "ended_at": [r.occurred_at for r in events],
-            "outcome": [r.outcome for r in events],
-            "measurement_count": [r.measurement_count for r in events],
-            "failed_measurement_count": [r.failed_measurement_count for r in events],
-            "step_count": [r.step_count for r in events],
-            "duration_ns": [r.duration_ns for r in events],
-            "error": [r.error for r in events],
-            "event_id": [r.event_id for r in events],
-            "stream_seq": seqs,
-        }
-    ]
-
-
-def _steps(events: Sequence[StepStarted | StepEnded], seqs: list[int]) -> list[Columns]:
-    ended = [e if isinstance(e, StepEnded) else None for e in events]
-    return [
-        {
-            "step_id": [s.step_id for s in events],
-            "run_id": [s.run_id for s in events],
-            "session_id": [s.session_id for s in events],
-            "station_id": [s.station_id for s in events],
-            "name": [s.name for s in events],
-            "phase": ["ended" if e else "started" for e in ended],
-            "at": [s.occurred_at for s in events],
-            "outcome": [e.outcome if e else "" for e in ended],
-            "duration_ns": [e.duration_ns if e else 0 for e in ended],
-            "error": [e.error if e else "" for e in ended],
-            "event_id": [s.event_id for s in events],
-            "stream_seq": seqs,
-        }
-    ]
-
-
 Handler = Callable[[list[EventUnion], list[int]], list[Columns]]
 _HANDLERS: dict[type[Event], Handler] = {
     Measurement: _measurements,  # type: ignore[dict-item]
     MeasurementBatch: _measurement_batches,  # type: ignore[dict-item]
-    SessionStarted: _sessions_started,  # type: ignore[dict-item]
-    SessionEnded: _sessions_ended,  # type: ignore[dict-item]
-    RunStarted: _runs_started,  # type: ignore[dict-item]
-    RunEnded: _runs_ended,  # type: ignore[dict-item]
-    StepStarted: _steps,  # type: ignore[dict-item]
-    StepEnded: _steps,  # type: ignore[dict-item]
+    SessionStarted: lifecycle_rows.sessions_started,  # type: ignore[dict-item]
+    SessionEnded: lifecycle_rows.sessions_ended,  # type: ignore[dict-item]
+    RunStarted: lifecycle_rows.runs_started,  # type: ignore[dict-item]
+    RunEnded: lifecycle_rows.runs_ended,  # type: ignore[dict-item]
+    StepStarted: lifecycle_rows.steps,  # type: ignore[dict-item]
+    StepEnded: lifecycle_rows.steps,  # type: ignore[dict-item]
+    InstrumentCall: lifecycle_rows.instrument_calls,  # type: ignore[dict-item]
+    LockAcquired: lifecycle_rows.lock_events,  # type: ignore[dict-item]
+    LockReleased: lifecycle_rows.lock_events,  # type: ignore[dict-item]
 }
 _TABLE_OF: dict[type[Event], str] = {
     Measurement: "measurements",
@@ -367,4 +249,7 @@ _TABLE_OF: dict[type[Event], str] = {
     RunEnded: "run_ends",
     StepStarted: "steps",
     StepEnded: "steps",
+    InstrumentCall: "instrument_calls",
+    LockAcquired: "locks",
+    LockReleased: "locks",
 }
