@@ -1,6 +1,7 @@
 """A lock holder in its own process, for the lock fault tests.
 
-    python lock_holder.py HUB KEY
+    python lock_holder.py HUB KEY            # hold until killed
+    python lock_holder.py HUB KEY CYCLES     # take and release CYCLES times
 
 Takes KEY, prints ``acquired <token>``, then every 20 ms checks its lease and prints
 ``held <token> <time.monotonic()>`` or ``lost`` (then exits). Killed or stopped by the test.
@@ -17,6 +18,24 @@ import nats
 
 from benchtrail.agents.errors import LeaseLost
 from benchtrail.agents.locks import Holder, Locks
+
+
+async def cycles(hub: str, key: str, count: int) -> None:
+    """Take and give back KEY ``count`` times; print each holding interval and token."""
+    nc = await nats.connect(hub)
+    locks = await Locks(nc.jetstream(), lease=1.0).open()
+    holder = Holder(station_id=f"p{os.getpid()}", pid=os.getpid(), since_ns=time.time_ns())
+    for _ in range(count):
+        lease = await locks.acquire(key, holder, wait=30)
+        began = time.monotonic()
+        lease.check()
+        await asyncio.sleep(0.005)  # "use the instrument"
+        lease.check()
+        ended = time.monotonic()
+        await locks.release(lease)
+        print(f"interval {began} {ended} {lease.fencing_token}", flush=True)
+    await locks.close()
+    await nc.close()
 
 
 async def main(hub: str, key: str) -> None:
@@ -36,4 +55,7 @@ async def main(hub: str, key: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    if len(sys.argv) > 3:
+        asyncio.run(cycles(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+    else:
+        asyncio.run(main(sys.argv[1], sys.argv[2]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -175,3 +176,24 @@ def _held_lines_until_lost(process: subprocess.Popen[str], since: float) -> list
         if float(line.split()[2]) >= since:
             claims.append(line.strip())
     raise AssertionError("the holder exited without noticing it lost the lock")
+
+
+def test_contending_processes_never_hold_a_key_at_the_same_time(hub_url):
+    contenders = [
+        subprocess.Popen(
+            [sys.executable, str(HOLDER), hub_url, "shared.load", "15"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    intervals = []
+    for process in contenders:
+        output, _ = process.communicate(timeout=120)
+        assert process.returncode == 0
+        intervals += [tuple(map(float, line.split()[1:])) for line in output.splitlines()]
+    assert len(intervals) == 45
+    intervals.sort()
+    for (_, end, token), (begin, _, next_token) in itertools.pairwise(intervals):
+        assert end <= begin, "two processes held the lock at once"
+        assert next_token > token, "fencing tokens grow with each holder"

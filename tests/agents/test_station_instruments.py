@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import nats
 import pytest
@@ -122,3 +126,25 @@ def test_a_broken_lock_stops_the_next_call_before_it_reaches_the_instrument(shor
             while time.monotonic() < deadline:
                 psu.set(voltage=3.0)
                 time.sleep(0.05)
+
+
+def test_sigterm_releases_the_lock_and_ends_the_session(hub, read_stream):
+    script = Path(__file__).with_name("instrument_holder.py")
+    process = subprocess.Popen(
+        [sys.executable, str(script), hub], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "ready"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(30) == 128 + signal.SIGTERM
+    process.stdout.close()
+
+    async def holders() -> dict[str, object]:
+        nc = await nats.connect(hub)
+        held = await (await Locks(nc.jetstream()).open()).holders()
+        await nc.close()
+        return dict(held)
+
+    assert asyncio.run(holders()) == {}, "released at once, not left to expire"
+    events = read_stream(hub).events
+    assert [type(e).__name__ for e in events][-2:] == ["LockReleased", "SessionEnded"]
