@@ -1,60 +1,74 @@
-"""Simulated stations for ``benchtrail up --demo``: real pyvisa over the pyvisa-sim backend.
+"""Simulated stations for ``benchtrail up --demo``: the real drivers on pyvisa-sim.
 
-Each demo station opens a PSU, a DMM and a scope simulated by pyvisa-sim,
-and tests a stream of 5 V regulator DUTs: it sets the supply, reads the
-output, the quiescent current and the ripple waveform, with limits, so the
-warehouse fills with passing and failing runs of several stations.
+Each demo station opens a PSU, a DMM and a scope through ``station.instrument``
+(locks, recorded calls, safe state) on the pyvisa-sim backend, and tests a stream
+of 5 V regulator DUTs: it sets the supply, reads the output and the quiescent
+current, and captures the ripple, with limits, so the warehouse fills with passing
+and failing runs of several stations.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-import time
-from importlib.resources import files
 
-import numpy as np
-import pyvisa
-
+from benchtrail.agents.config import InstrumentConfig, StationConfig
+from benchtrail.agents.instruments import Dmm, Psu, Scope
 from benchtrail.agents.run import Run
-from benchtrail.agents.station import connect
-
-SIM_FILE = files("benchtrail.agents") / "sim" / "demo.yaml"
-"""pyvisa-sim description of the demo instruments."""
+from benchtrail.agents.station import Station, connect
 
 
-def open_demo_instruments() -> dict[str, pyvisa.resources.MessageBasedResource]:
-    """Open the simulated PSU, DMM and scope through pyvisa's ``@sim`` backend."""
-    manager = pyvisa.ResourceManager(f"{SIM_FILE}@sim")
-    return {
-        alias: manager.open_resource(  # type: ignore[misc]
-            f"TCPIP::{alias}.sim::INSTR", read_termination="\n", write_termination="\n"
-        )
-        for alias in ("psu", "dmm", "scope")
-    }
+def demo_config(station_id: str) -> StationConfig:
+    """The demo station: a PSU, a DMM and a scope, all simulated."""
+    return StationConfig(
+        id=station_id,
+        name=f"Demo {station_id}",
+        type="final-test",
+        location="demo line 1",
+        instrument_calls="errors",
+        instruments={
+            "psu": InstrumentConfig(
+                resource=f"TCPIP::{station_id}-psu::INSTR",
+                driver="psu",
+                sim=True,
+                limits={"max_voltage": 15.0},
+            ),
+            "dmm": InstrumentConfig(
+                resource=f"TCPIP::{station_id}-dmm::INSTR", driver="dmm", sim=True
+            ),
+            "scope": InstrumentConfig(
+                resource=f"TCPIP::{station_id}-scope::INSTR", driver="scope", sim=True
+            ),
+        },
+    )
 
 
-def _test_dut(
-    run: Run, instruments: dict[str, pyvisa.resources.MessageBasedResource], rng: random.Random
-) -> None:
-    psu, dmm, scope = instruments["psu"], instruments["dmm"], instruments["scope"]
+def _test_dut(run: Run, station: Station, rng: random.Random) -> None:
+    psu, dmm, scope = (
+        station.instrument("psu"),
+        station.instrument("dmm"),
+        station.instrument("scope"),
+    )
+    assert isinstance(psu, Psu) and isinstance(dmm, Dmm) and isinstance(scope, Scope)
     with run.step("power on"):
-        psu.write("VOLT 12.0")
-        psu.write("OUTP 1")
-        run.measure("vin", float(psu.query("VOLT?")), unit="V", low=11.5, high=12.5)
+        psu.set(voltage=12.0, current_limit=0.5)
+        psu.output(True)
+        run.measure("vin", psu.voltage, unit="V", low=11.5, high=12.5)
     with run.step("regulation"):
         offset = rng.gauss(0.0, 0.02)  # this DUT's regulator error
-        vout = float(dmm.query("MEAS:VOLT:DC?")) + offset
-        run.measure("vout", vout, unit="V", low=4.95, high=5.05)
-        iq = float(dmm.query("MEAS:CURR:DC?")) * (1 + rng.gauss(0, 0.05))
+        run.measure("vout", dmm.measure_voltage_dc() + offset, unit="V", low=4.95, high=5.05)
+        iq = dmm.measure_current_dc() * (1 + rng.gauss(0, 0.05))
         run.measure("iq", iq, unit="A", high=0.135)
     with run.step("ripple"):
-        curve = np.array([float(x) for x in scope.query("CURV?").split(",")])
-        samples = np.tile(curve, 64) * (1 + rng.gauss(0, 0.15))
-        start = time.time_ns()
-        stamps = start + np.arange(len(samples), dtype=np.int64) * 1_000
-        run.measure_batch("ripple", samples, stamps, unit="V", high=0.024)
-    psu.write("OUTP 0")
+        waveform = scope.capture(1)
+        run.measure_waveform("ripple", waveform, high=waveform_limit(waveform.values, rng))
+    psu.output(False)
+
+
+def waveform_limit(values: list[float], rng: random.Random) -> float:
+    """A ripple limit most DUTs meet: a little above the capture's peak, now and then below."""
+    peak = max(abs(v) for v in values)
+    return peak * (1.05 if rng.random() > 0.1 else 0.9)
 
 
 def run_demo_station(
@@ -62,17 +76,12 @@ def run_demo_station(
 ) -> None:
     """Test DUTs on one simulated station until ``stop`` is set."""
     rng = random.Random(station_id)
-    instruments = open_demo_instruments()
     lot = 0
     while not stop.is_set():
         lot += 1
-        with connect(
-            station_id,
-            hub=hub,
-            operator=rng.choice(["alice", "bob", "chen"]),
-            location="demo line 1",
-            station_type="final-test",
-        ) as station:
+        config = demo_config(station_id)
+        operator = rng.choice(["alice", "bob", "chen"])
+        with connect(station_id, hub=hub, operator=operator, config=config) as station:
             for n in range(duts_per_session):
                 if stop.is_set():
                     break
@@ -86,7 +95,7 @@ def run_demo_station(
                     test_phase="production",
                     project_name="demo",
                 ) as run:
-                    _test_dut(run, instruments, rng)
+                    _test_dut(run, station, rng)
                 stop.wait(pause)
 
 

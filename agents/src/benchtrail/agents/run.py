@@ -27,6 +27,7 @@ from benchtrail.schemas import (
 )
 
 if TYPE_CHECKING:
+    from benchtrail.agents.instruments import Waveform
     from benchtrail.agents.station import Station
 
 BATCH_CHUNK_POINTS = 20_000
@@ -155,6 +156,26 @@ class Run:
                 inside &= array <= hi
             self.failed_measurement_count += int((~inside).sum())
         return len(points)
+
+    def measure_waveform(
+        self,
+        name: str,
+        waveform: Waveform,
+        *,
+        low: float | None = None,
+        high: float | None = None,
+        step: str = "",
+    ) -> int:
+        """Record a scope capture as ``measurement.batch`` events; return the points."""
+        return self.measure_batch(
+            name,
+            waveform.values,
+            waveform.timestamps_ns,
+            unit=waveform.unit,
+            low=low,
+            high=high,
+            step=step,
+        )
 
     @contextmanager
     def step(self, name: str) -> Iterator[str]:
