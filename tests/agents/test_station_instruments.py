@@ -148,3 +148,16 @@ def test_sigterm_releases_the_lock_and_ends_the_session(hub, read_stream):
     assert asyncio.run(holders()) == {}, "released at once, not left to expire"
     events = read_stream(hub).events
     assert [type(e).__name__ for e in events][-2:] == ["LockReleased", "SessionEnded"]
+
+
+def test_a_holder_cut_off_from_the_hub_stops_before_touching_the_instrument(
+    nats_server, short_leases
+):
+    with connect("cell-7", hub=short_leases, mock=True, config=bench("cell-7")) as station:
+        psu = station.instrument("psu")
+        psu.set(voltage=3.0)
+        nats_server.stop()
+        time.sleep(1.2)  # one lease (1 s) passes without a renewal reaching the hub
+        with pytest.raises(LeaseLost, match="not renewed"):
+            psu.set(voltage=4.0)
+        nats_server.restart()

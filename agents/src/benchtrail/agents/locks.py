@@ -244,7 +244,9 @@ class Locks:
             lease.released = True
             return
         lease.released = True
-        with contextlib.suppress(KeyWrongLastSequenceError):
+        # Taken over, or the hub is unreachable: either way the key is not ours, or
+        # will expire by itself after the lease.
+        with contextlib.suppress(KeyWrongLastSequenceError, NatsError, asyncio.TimeoutError):
             await self.kv.delete(lease.key, last=lease.revision)
 
     async def force_release(self, key: str) -> HeldLock | None:

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from benchtrail.agents.config import InstrumentConfig, StationConfig
-from benchtrail.agents.errors import InstrumentError, InvalidMetadata
+from benchtrail.agents.errors import InstrumentError, InvalidMetadata, LeaseLost
 from benchtrail.agents.instruments import (
     SIM_RESOURCES,
     DriverKind,
@@ -75,9 +75,9 @@ class Rack:
         """Safe state, close, release: every instrument, even if one of them fails."""
         for alias in list(self._open):
             instrument, lease = self._open.pop(alias)
-            with contextlib.suppress(InstrumentError, OSError):
-                if not lease.lost_reason:
-                    instrument.safe_state()
+            # Without a valid lease the instrument may be someone else's: leave it be.
+            with contextlib.suppress(InstrumentError, OSError, LeaseLost):
+                instrument.safe_state()
             with contextlib.suppress(InstrumentError, OSError):
                 instrument.close()
             self._release(lease)
