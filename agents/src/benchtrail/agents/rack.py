@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from benchtrail.agents.config import InstrumentConfig, StationConfig
+from benchtrail.agents.context import hostname
 from benchtrail.agents.errors import InstrumentError, InvalidMetadata, LeaseLost
 from benchtrail.agents.instruments import (
     SIM_RESOURCES,
@@ -161,7 +161,7 @@ class Rack:
         holder = Holder(
             station_id=self.station.station_id,
             session_id=self.station.session_id,
-            host=socket.gethostname(),
+            host=hostname(),
             pid=os.getpid(),
             since_ns=time.time_ns(),
             resource=resource,

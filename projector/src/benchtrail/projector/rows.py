@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 import numpy as np
@@ -50,26 +50,16 @@ class RowBatch:
     def __init__(self) -> None:
         self._events: list[EventUnion] = []
         self._seqs: list[int] = []
-        self._by_type: defaultdict[type[Event], list[tuple[EventUnion, int]]] = defaultdict(list)
-        self.point_count = 0
 
-    @property
-    def event_count(self) -> int:
-        """Events in the batch."""
-        return len(self._events)
-
-    def add_frame(self, events: Iterable[EventUnion], stream_seq: int) -> None:
+    def add_frame(self, events: Sequence[EventUnion], stream_seq: int) -> None:
         """Add every event of one frame, tagged with the frame's stream sequence."""
-        for event in events:
-            self.add(event, stream_seq)
+        self._events.extend(events)
+        self._seqs.extend([stream_seq] * len(events))
 
     def add(self, event: EventUnion, stream_seq: int) -> None:
         """Add one event (its rows are built when the batch is written)."""
         self._events.append(event)
         self._seqs.append(stream_seq)
-        self._by_type[type(event)].append((event, stream_seq))
-        if isinstance(event, MeasurementBatch):
-            self.point_count += len(event.values)
 
     def occurred_at_ns(self) -> npt.NDArray[np.int64]:
         """``occurred_at`` of every event, in the order added."""
@@ -82,7 +72,10 @@ class RowBatch:
             chunks["events"].append(
                 _record_batch("events", _event_columns(self._events, self._seqs))
             )
-        for event_type, items in self._by_type.items():
+        by_type: defaultdict[type[Event], list[tuple[EventUnion, int]]] = defaultdict(list)
+        for event, seq in zip(self._events, self._seqs, strict=True):
+            by_type[type(event)].append((event, seq))
+        for event_type, items in by_type.items():
             handler = _HANDLERS.get(event_type)
             if handler is None:
                 continue
