@@ -106,12 +106,9 @@ class Hub:
 
     async def ingest_all(self, timeout: float = 30.0) -> int:  # noqa: ASYNC109
         """Wait until everything in ``BT_EVENTS`` now is queryable; return the stream sequence."""
-        assert self.projector is not None, "the hub is not running"
-        nc = await nats.connect(self.nats.url)
-        try:
-            last = int((await nc.jetstream().stream_info(EVENTS_STREAM)).state.last_seq)
-        finally:
-            await nc.close()
+        assert self.projector is not None and self._nc is not None, "the hub is not running"
+        info = await self._nc.jetstream().stream_info(EVENTS_STREAM)
+        last = int(info.state.last_seq)
         await self.projector.wait_until_ingested(last, timeout)
         return last
 
