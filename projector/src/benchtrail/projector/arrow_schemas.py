@@ -58,7 +58,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         "run_id:s session_id:d station_id:d started_at:t dut_serial:s dut_part_number:d"
         " dut_revision:d dut_lot_number:d product_id:d product_name:d product_revision:d"
         " slot_id:d slot_index:u32 fixture_id:d test_phase:d project_name:d"
-        f" {_GIT} custom_metadata:s channel_refs:list {_KEY}"
+        f" {_GIT} custom_metadata:s channel_refs:list parameters:s {_KEY}"
     ),
     "run_ends": _schema(
         "run_id:s session_id:d station_id:d ended_at:t outcome:d measurement_count:u64"

@@ -98,6 +98,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.runs (
     packages Map(String, String),
     custom_metadata String,
     channel_refs Array(String),
+    parameters String,
     event_id String,
     stream_seq UInt64
 ) ENGINE = ReplacingMergeTree
@@ -198,7 +199,21 @@ ORDER BY (station_id, name, ts, event_id, point_index)
 """Table name → CREATE statement (``{database}`` to fill in), in creation order."""
 
 
+ADDED_COLUMNS: list[tuple[str, str]] = [
+    ("runs", "parameters String AFTER channel_refs"),
+]
+"""Columns added after a table was first released: (table, column definition).
+
+A warehouse created by an older version gains them on start; tables created now
+already have them, so the ``ADD COLUMN IF NOT EXISTS`` is a no-op there.
+"""
+
+
 def create_statements(database: str = DATABASE) -> list[str]:
     """Return the statements that create the database and every table in it."""
     tables = [statement.format(database=database) for statement in TABLES.values()]
-    return [f"CREATE DATABASE IF NOT EXISTS {database}", *tables]
+    added = [
+        f"ALTER TABLE {database}.{table} ADD COLUMN IF NOT EXISTS {column}"
+        for table, column in ADDED_COLUMNS
+    ]
+    return [f"CREATE DATABASE IF NOT EXISTS {database}", *tables, *added]

@@ -90,19 +90,25 @@ def measurement_rows(subject: str, event: EventUnion) -> int:
 
     Raises:
         FrameRejected: a ``measurement.batch`` whose ``timestamps_ns`` or ``names``
-            are not as long as its ``values``.
+            are not as long as its points (``values``, or ``texts`` for a ``str``
+            batch), or that fills the other list too.
     """
     match event:
         case Measurement():
             return 1
-        case MeasurementBatch(values=values, timestamps_ns=timestamps, names=names):
-            if len(timestamps) != len(values) or (names and len(names) != len(values)):
+        case MeasurementBatch(
+            values=values, timestamps_ns=timestamps, names=names, kind=kind, texts=texts
+        ):
+            points = texts if kind == "str" else values
+            extra = values if kind == "str" else texts
+            if len(timestamps) != len(points) or (names and len(names) != len(points)) or extra:
                 raise FrameRejected(
                     subject,
                     "misaligned-batch",
-                    f"measurement.batch seq {event.seq} has {len(values)} values, "
-                    f"{len(timestamps)} timestamps and {len(names)} names",
+                    f"measurement.batch seq {event.seq} of kind {kind!r} has {len(values)}"
+                    f" values, {len(texts)} texts, {len(timestamps)} timestamps and"
+                    f" {len(names)} names",
                 )
-            return len(values)
+            return len(points)
         case _:
             return 0

@@ -100,6 +100,7 @@ def runs_started(events: list[RunStarted], seqs: list[int]) -> list[Columns]:
             **git_columns(events),
             "custom_metadata": [_json.encode(r.custom_metadata).decode() for r in events],
             "channel_refs": [r.channel_refs for r in events],
+            "parameters": [_json.encode(r.parameters).decode() for r in events],
             "event_id": [r.event_id for r in events],
             "stream_seq": seqs,
         }

@@ -181,8 +181,9 @@ def _measurement_batches(events: list[MeasurementBatch], seqs: list[int]) -> lis
 
 
 def _batch_points(b: MeasurementBatch, stream_seq: int) -> Columns:
-    n = len(b.values)
-    values = np.asarray(b.values, dtype=np.float64)
+    n = len(b.timestamps_ns)
+    texts = b.texts if b.kind == "str" else None
+    values = np.full(n, np.nan) if texts is not None else np.asarray(b.values, dtype=np.float64)
     return {
         "station_id": _repeat(b.station_id, n),
         "session_id": _repeat(b.session_id, n),
@@ -190,8 +191,8 @@ def _batch_points(b: MeasurementBatch, stream_seq: int) -> Columns:
         "name": pa.array(b.names, STR).dictionary_encode() if b.names else _repeat(b.name, n),
         "ts": pa.array(np.asarray(b.timestamps_ns, dtype=np.int64)).view(TS),
         "value": pa.array(values),
-        "value_str": _repeat("", n),
-        "value_kind": _repeat("float", n),
+        "value_str": pa.array(texts, STR).dictionary_encode() if texts else _repeat("", n),
+        "value_kind": _repeat(b.kind, n),
         "unit": _repeat(b.unit, n),
         "low": _repeat_float(b.low, n),
         "high": _repeat_float(b.high, n),

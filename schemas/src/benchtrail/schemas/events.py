@@ -17,6 +17,7 @@ from benchtrail.schemas.metadata import (
     EnvironmentInfo,
     GitInfo,
     OperatorInfo,
+    ParameterInfo,
     ProcessInfo,
     ProductInfo,
     SlotInfo,
@@ -28,6 +29,8 @@ StepOutcome = Literal["passed", "failed", "error", "skipped", "aborted"]
 MeasurementOutcome = Literal["passed", "failed", "unset"]
 SessionType = Literal["script", "pytest", "notebook", "sweep", "service", "observation"]
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+ValueKind = Literal["float", "int", "bool", "str"]
+"""What a measured value is: a number, a whole number, a flag or text."""
 
 MeasurementValue = Finite | int | bool | str
 Limit = Finite
@@ -72,6 +75,10 @@ class RunStarted(Event, frozen=True, kw_only=True, tag="run.started"):
     environment: EnvironmentInfo = msgspec.field(default_factory=EnvironmentInfo)
     custom_metadata: dict[str, CustomValue] = msgspec.field(default_factory=dict)
     channel_refs: list[str] = msgspec.field(default_factory=list)
+    parameters: Annotated[
+        list[ParameterInfo],
+        msgspec.Meta(description="The swept parameters of an experiment run, in sweep order."),
+    ] = msgspec.field(default_factory=list)
 
 
 class RunEnded(Event, frozen=True, kw_only=True, tag="run.ended"):
@@ -122,7 +129,9 @@ class MeasurementBatch(Event, frozen=True, kw_only=True, tag="measurement.batch"
     """Many points in columns: one ``name`` for all, or ``names`` aligned with ``values``.
 
     ``timestamps_ns`` is aligned with ``values``. Limits, when given, apply to
-    every point; the warehouse derives each point's outcome from them.
+    every point; the warehouse derives each point's outcome from them. ``kind``
+    says what the numbers are (``int`` and ``bool`` travel as exact floats); a
+    ``str`` batch carries its points in ``texts`` and leaves ``values`` empty.
     """
 
     run_id: str = ""
@@ -134,6 +143,10 @@ class MeasurementBatch(Event, frozen=True, kw_only=True, tag="measurement.batch"
     low: Limit | None = None
     high: Limit | None = None
     step: str = ""
+    kind: ValueKind = "float"
+    texts: Annotated[
+        list[str], msgspec.Meta(description="The points of a 'str' batch, aligned with timestamps.")
+    ] = msgspec.field(default_factory=list)
 
 
 class InstrumentCall(Event, frozen=True, kw_only=True, tag="instrument.call"):

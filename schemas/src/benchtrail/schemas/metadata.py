@@ -82,3 +82,12 @@ class EnvironmentInfo(msgspec.Struct, frozen=True, kw_only=True):
     python: str = ""
     packages: dict[str, str] = msgspec.field(default_factory=dict)
     lockfile_hash: str = ""
+
+
+class ParameterInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """A parameter swept by an experiment run: its name, unit and the values it takes."""
+
+    name: str
+    unit: str = ""
+    notes: str = ""
+    values: list[CustomValue] = msgspec.field(default_factory=list)

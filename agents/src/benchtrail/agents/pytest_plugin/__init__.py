@@ -1,0 +1,1 @@
+"""benchtrail's pytest plugin (inactive unless ``--bt-station`` or the ini option is set)."""
