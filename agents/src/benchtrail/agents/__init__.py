@@ -3,6 +3,8 @@
 from benchtrail.agents.aio import AsyncStation, aconnect
 from benchtrail.agents.config import DEFAULT_HUB
 from benchtrail.agents.errors import (
+    AcquireResultError,
+    AcquireSignatureError,
     AgentError,
     ConfigError,
     InstrumentError,
@@ -13,21 +15,29 @@ from benchtrail.agents.errors import (
     RunNotActive,
     SafetyLimitExceeded,
     SessionNotActive,
+    TaskFailed,
     Unacknowledged,
 )
 from benchtrail.agents.publisher import Publisher, PublisherSettings, PublisherStats
 from benchtrail.agents.run import Run
 from benchtrail.agents.station import Station, connect
+from benchtrail.agents.workflows import Bench, Experiment, ExperimentInfo, MeasurementSession
 
 __all__ = [
     "DEFAULT_HUB",
+    "AcquireResultError",
+    "AcquireSignatureError",
     "AgentError",
     "AsyncStation",
+    "Bench",
     "ConfigError",
+    "Experiment",
+    "ExperimentInfo",
     "InstrumentError",
     "InvalidMeasurement",
     "InvalidMetadata",
     "LeaseLost",
+    "MeasurementSession",
     "Publisher",
     "PublisherSettings",
     "PublisherStats",
@@ -37,6 +47,7 @@ __all__ = [
     "SafetyLimitExceeded",
     "SessionNotActive",
     "Station",
+    "TaskFailed",
     "Unacknowledged",
     "aconnect",
     "connect",

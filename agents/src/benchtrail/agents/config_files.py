@@ -214,6 +214,21 @@ def read_config_file(path: Path, display: str) -> ConfigFile:
     Raises:
         ConfigError: it cannot be read, is not valid YAML, or its top level is wrong.
     """
+    document, lines = read_yaml(path, display)
+    layout = validate(document or {}, Layout, file=display)
+    if layout.station is not None and layout.stations:
+        raise ConfigError(display, "station", "use either 'station:' or 'stations:', not both")
+    if layout.station is not None and "id" not in layout.station:
+        raise ConfigError(display, "station.id", "required key missing")
+    return ConfigFile(display, layout, lines)
+
+
+def read_yaml(path: Path, display: str) -> tuple[object, dict[KeyPath, int]]:
+    """A YAML file's document and the 1-based line of every mapping key in it.
+
+    Raises:
+        ConfigError: it cannot be read or is not valid YAML (with the line).
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -232,12 +247,7 @@ def read_config_file(path: Path, display: str) -> ConfigFile:
         raise ConfigError(display, "", f"invalid YAML: {problem}", line) from e
     lines: dict[KeyPath, int] = {}
     _record_lines(node, (), lines)
-    layout = validate(document or {}, Layout, file=display)
-    if layout.station is not None and layout.stations:
-        raise ConfigError(display, "station", "use either 'station:' or 'stations:', not both")
-    if layout.station is not None and "id" not in layout.station:
-        raise ConfigError(display, "station.id", "required key missing")
-    return ConfigFile(display, layout, lines)
+    return document, lines
 
 
 def _record_lines(node: object, path: KeyPath, lines: dict[KeyPath, int]) -> None:

@@ -159,3 +159,52 @@ class UnknownSafetyLimit(AgentError, ValueError):
         super().__init__(
             f"instrument {instrument!r}: unknown safety limit {name!r} (known: {', '.join(known)})"
         )
+
+
+class InvalidParameter(AgentError, ValueError):
+    """A sweep parameter cannot be used: bad name, no values, or a value that cannot be recorded."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.name = name
+        self.problem = problem
+        super().__init__(f"parameter {name!r}: {problem}")
+
+
+class AcquireSignatureError(AgentError, TypeError):
+    """An acquire function or task asks for an argument the session cannot give.
+
+    Raised by ``run()`` before the first point, so nothing has been measured.
+    """
+
+    def __init__(self, function: str, argument: str, known: list[str]) -> None:
+        self.function = function
+        self.argument = argument
+        self.known = known
+        offered = ", ".join(known) or "none"
+        super().__init__(
+            f"{function}() asks for argument {argument!r}, which is neither an instrument"
+            f" nor a parameter of this session (available: {offered})"
+        )
+
+
+class AcquireResultError(AgentError, TypeError):
+    """An acquire function returned something other than a mapping of result names to values."""
+
+    def __init__(self, function: str, problem: str) -> None:
+        self.function = function
+        self.problem = problem
+        super().__init__(f"{function}(): {problem}; nothing of this point was recorded")
+
+
+class TaskFailed(AgentError, RuntimeError):
+    """A background task of a measurement session raised; the run was stopped.
+
+    Attributes:
+        task: the task function's name.
+        cause: the exception the task raised (also ``__cause__``).
+    """
+
+    def __init__(self, task: str, cause: BaseException) -> None:
+        self.task = task
+        self.cause = cause
+        super().__init__(f"task {task!r} failed: {cause!r}; the run was stopped")

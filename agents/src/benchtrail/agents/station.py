@@ -29,6 +29,7 @@ from benchtrail.schemas import (
     Log,
     LogLevel,
     OperatorInfo,
+    ParameterInfo,
     ProductInfo,
     RunStarted,
     SessionEnded,
@@ -231,8 +232,13 @@ class Station:
         project_name: str = "",
         custom_metadata: Mapping[str, object] | None = None,
         channel_refs: Sequence[str] = (),
+        parameters: Sequence[ParameterInfo] = (),
     ) -> Run:
-        """Start a run of one DUT; use the result as a context manager."""
+        """Start a run of one DUT; use the result as a context manager.
+
+        ``parameters`` describes what an experiment run sweeps (see
+        :class:`benchtrail.agents.MeasurementSession`).
+        """
         metadata = check_custom_metadata(custom_metadata)
         run = Run(self, new_id())
         self.emit(
@@ -253,6 +259,7 @@ class Station:
             environment=environment_info(),
             custom_metadata=metadata,
             channel_refs=list(channel_refs),
+            parameters=list(parameters),
         )
         self._runs.append(run)
         self._run_count += 1

@@ -17,6 +17,7 @@ from litestar.exceptions import ValidationException
 from litestar.openapi.config import OpenAPIConfig
 
 from benchtrail.api.errors import BadParameter, LocksUnavailable, NotFound
+from benchtrail.api.experiment_routes import EXPERIMENT_ROUTES
 from benchtrail.api.lockboard import LockBoard
 from benchtrail.api.models import ErrorBody
 from benchtrail.api.routes import LOCK_ROUTES, ROUTES, StatusProvider
@@ -55,7 +56,7 @@ def create_app(
         return lock_board
 
     return Litestar(
-        route_handlers=[*ROUTES, *LOCK_ROUTES],
+        route_handlers=[*ROUTES, *EXPERIMENT_ROUTES, *LOCK_ROUTES],
         dependencies={
             "warehouse": Provide(provide_warehouse, sync_to_thread=False),
             "status_provider": Provide(provide_status_provider, sync_to_thread=False),

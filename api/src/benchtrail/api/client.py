@@ -13,6 +13,7 @@ items (``limit=None``: all of them) and the returned :class:`Records` carries
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -22,6 +23,11 @@ from urllib.parse import quote
 import httpx
 import msgspec
 
+from benchtrail.agents.workflows.experiment import (
+    METADATA_KEY,
+    Experiment,
+    ExperimentMetadata,
+)
 from benchtrail.api.errors import ApiUnavailable, BadParameter, NotFound, UnexpectedResponse
 from benchtrail.api.models import (
     ErrorBody,
@@ -218,6 +224,45 @@ class EventStore:
         body = self._get(path, {"measurement_limit": measurement_limit}, missing=("run", run_id))
         return _run_detail.decode(body)
 
+    def wait_for_run(self, run_id: str, timeout: float = 30.0) -> RunDetail:
+        """Wait until the warehouse holds the run's end (and so everything recorded in it).
+
+        Raises:
+            TimeoutError: the run has not ended in the warehouse after ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        pause = 0.05
+        while True:
+            try:
+                run = self.run(run_id, measurement_limit=0)
+                if run.status == "ended":
+                    return run
+            except NotFound:
+                pass
+            if time.monotonic() + pause > deadline:
+                raise TimeoutError(
+                    f"run {run_id!r} has not ended in the warehouse after {timeout:g} s"
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+    def experiment(self, run_id: str) -> Experiment:
+        """An experiment run read back: the same ``data`` DataFrame ``run()`` returned.
+
+        Its ``metadata`` holds the ids, parameters, units and outcome, and ``records``
+        the values recorded with ``session.record(key, value)``.
+        """
+        import polars as pl
+        import pyarrow as pa
+
+        path = f"/api/runs/{_segment(run_id)}/experiment"
+        body = self._get(path, {"format": "arrow"}, missing=("run", run_id))
+        table = pa.ipc.open_stream(body).read_all()
+        meta = _experiment_meta.decode((table.schema.metadata or {})[METADATA_KEY])
+        frame = pl.from_arrow(table.replace_schema_metadata(None))
+        assert isinstance(frame, pl.DataFrame)
+        return Experiment(meta.experiment, frame, meta.records)
+
     def _pages(
         self,
         path: str,
@@ -285,6 +330,7 @@ class EventStore:
 
 
 _locks = msgspec.json.Decoder(list[LockView])
+_experiment_meta = msgspec.json.Decoder(ExperimentMetadata)
 _lock = msgspec.json.Decoder(LockView)
 
 

@@ -199,6 +199,21 @@ ORDER BY (station_id, name, ts, event_id, point_index)
 """Table name → CREATE statement (``{database}`` to fill in), in creation order."""
 
 
+WRITE_ORDER: list[str] = [
+    "events",
+    "sessions",
+    "runs",
+    "steps",
+    "instrument_calls",
+    "locks",
+    "measurements",
+    "run_ends",
+    "session_ends",
+]
+"""The order a batch's tables are written in: the ends last, so that a reader who sees
+a run (or session) ended also sees everything recorded in it."""
+
+
 ADDED_COLUMNS: list[tuple[str, str]] = [
     ("runs", "parameters String AFTER channel_refs"),
 ]

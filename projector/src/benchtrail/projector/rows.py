@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from benchtrail.projector import lifecycle_rows
 from benchtrail.projector.arrow_schemas import DICT, SCHEMAS, STR, TS, ArrowArray, Columns
+from benchtrail.projector.ddl import WRITE_ORDER
 from benchtrail.schemas import (
     EVENT_TYPES,
     Event,
@@ -82,7 +83,7 @@ class RowBatch:
             events, seqs = [e for e, _ in items], [s for _, s in items]
             table = _TABLE_OF[event_type]
             chunks[table].extend(_record_batch(table, c) for c in handler(events, seqs))
-        return {table: _table(table, batches) for table, batches in chunks.items()}
+        return {table: _table(table, chunks[table]) for table in WRITE_ORDER if chunks[table]}
 
 
 def _table(table: str, batches: list[pa.RecordBatch]) -> pa.Table:

@@ -1,0 +1,146 @@
+"""An experiment's result: its points as a polars DataFrame, with what identifies it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import msgspec
+
+from benchtrail.agents.errors import InvalidMetadata
+from benchtrail.schemas import CustomValue, MeasurementValue, ParameterInfo
+
+if TYPE_CHECKING:
+    import polars as pl
+    import pyarrow as pa
+
+SaveFormat = Literal["parquet", "arrow", "csv"]
+_SUFFIXES: dict[str, SaveFormat] = {
+    ".parquet": "parquet",
+    ".arrow": "arrow",
+    ".ipc": "arrow",
+    ".feather": "arrow",
+    ".csv": "csv",
+}
+METADATA_KEY = b"benchtrail.experiment"
+"""Key of the experiment's metadata (JSON) in a saved Parquet or Arrow file's schema."""
+
+
+class ExperimentInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """What identifies an experiment and how it went.
+
+    Attributes:
+        name: the measurement session's name.
+        station_id: the station it ran on.
+        session_id: the benchtrail session it was recorded in.
+        run_id: its run: the key to read it back (``EventStore.experiment(run_id)``).
+        parameters: the swept parameters with their units and values.
+        metadata: the run's custom metadata.
+        units: result column → unit, where known.
+        started_at_ns: when the run started (ns since the epoch, UTC).
+        ended_at_ns: when it ended, or 0 while it runs.
+        outcome: the run's outcome, or "" while it runs.
+        points: how many points it holds.
+    """
+
+    name: str
+    station_id: str
+    session_id: str
+    run_id: str
+    parameters: list[ParameterInfo] = msgspec.field(default_factory=list)
+    metadata: dict[str, CustomValue] = msgspec.field(default_factory=dict)
+    units: dict[str, str] = msgspec.field(default_factory=dict)
+    started_at_ns: int = 0
+    ended_at_ns: int = 0
+    outcome: str = ""
+    points: int = 0
+
+
+class ExperimentMetadata(msgspec.Struct, frozen=True, kw_only=True):
+    """What travels with an experiment's table (in a saved file, or from the API)."""
+
+    experiment: ExperimentInfo
+    records: dict[str, list[MeasurementValue]] = msgspec.field(default_factory=dict)
+
+
+class Experiment:
+    """The result of ``MeasurementSession.run()`` (or of reading a run back).
+
+    Attributes:
+        metadata: ids, parameters, units, times and outcome (:class:`ExperimentInfo`).
+        records: ad-hoc values recorded with ``session.record(key, value)``, by key.
+    """
+
+    def __init__(
+        self,
+        metadata: ExperimentInfo,
+        data: pl.DataFrame | Callable[[], pl.DataFrame],
+        records: Mapping[str, list[MeasurementValue]] | None = None,
+    ) -> None:
+        self.metadata = metadata
+        self.records = dict(records or {})
+        self._data = data
+
+    @property
+    def data(self) -> pl.DataFrame:
+        """One row per point: ``timestamp`` (UTC, ns), the parameters, then the results."""
+        if callable(self._data):
+            self._data = self._data()
+        return self._data
+
+    def to_arrow(self) -> pa.Table:
+        """The data as an Arrow table, with the metadata (JSON) in its schema."""
+        table = self.data.to_arrow()
+        carried = ExperimentMetadata(experiment=self.metadata, records=self.records)
+        return table.replace_schema_metadata({METADATA_KEY: msgspec.json.encode(carried)})
+
+    def save(self, path: str | Path, format: SaveFormat | None = None) -> Path:
+        """Write the data to ``.parquet``, ``.arrow`` (``.ipc``, ``.feather``) or ``.csv``.
+
+        Parquet and Arrow files keep the metadata; :meth:`load` reads them back.
+
+        Raises:
+            InvalidMetadata: the format is neither given nor known from the suffix.
+        """
+        target = Path(path)
+        chosen = format or _SUFFIXES.get(target.suffix.lower())
+        if chosen is None:
+            raise InvalidMetadata(
+                "path", str(path), f"a file ending in {', '.join(_SUFFIXES)} (or give format=)"
+            )
+        if chosen == "csv":
+            self.data.write_csv(target)
+            return target
+        import pyarrow.parquet as pq
+        from pyarrow import feather
+
+        if chosen == "parquet":
+            pq.write_table(self.to_arrow(), target)
+        else:
+            feather.write_feather(self.to_arrow(), str(target), compression="uncompressed")
+        return target
+
+    @classmethod
+    def load(cls, path: str | Path) -> Experiment:
+        """Read an experiment saved as Parquet or Arrow by :meth:`save`."""
+        import polars as pl
+        import pyarrow.parquet as pq
+        from pyarrow import feather
+
+        target = Path(path)
+        if target.suffix.lower() == ".parquet":
+            table = pq.read_table(target)
+        else:
+            table = feather.read_table(str(target))
+        raw = (table.schema.metadata or {}).get(METADATA_KEY)
+        if raw is None:
+            raise InvalidMetadata("path", str(path), "a file saved by Experiment.save()")
+        carried = msgspec.json.decode(raw, type=ExperimentMetadata)
+        frame = pl.from_arrow(table.replace_schema_metadata(None))
+        assert isinstance(frame, pl.DataFrame)
+        return cls(carried.experiment, frame, carried.records)
+
+    def __repr__(self) -> str:
+        m = self.metadata
+        return f"<Experiment {m.name!r} run {m.run_id} on {m.station_id!r}: {m.points} points>"

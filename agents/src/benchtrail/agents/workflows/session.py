@@ -1,0 +1,573 @@
+"""``MeasurementSession``: parameters, sweeps, ``@acquire``, background ``@task``s.
+
+A measurement session is a benchtrail station session whose runs are
+experiments: every ``run()`` records one run, its parameters in ``run.started``,
+its points as ``measurement.batch`` events (see :mod:`benchtrail.schemas.experiment`),
+and returns an :class:`Experiment` whose ``data`` is a polars DataFrame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, NamedTuple, TypeVar, overload
+
+from benchtrail.agents.errors import (
+    AcquireResultError,
+    InvalidMetadata,
+    InvalidParameter,
+    SessionNotActive,
+)
+from benchtrail.agents.instruments import DriverKind, Instrument
+from benchtrail.agents.validation import check_custom_metadata
+from benchtrail.agents.workflows.binding import Bound, UserFunction, bind, check_return_annotation
+from benchtrail.agents.workflows.experiment import Experiment, ExperimentInfo
+from benchtrail.agents.workflows.parameters import (
+    Parameter,
+    check_identifier,
+    grid,
+    grid_size,
+    make_parameter,
+)
+from benchtrail.agents.workflows.points import Column, PointTable
+from benchtrail.agents.workflows.progress import RunProgress
+from benchtrail.agents.workflows.recording import open_station, record_column, safe_state
+from benchtrail.agents.workflows.tasks import TaskGroup
+from benchtrail.schemas import (
+    EXPERIMENT_STEP,
+    CustomValue,
+    MeasurementOutcome,
+    MeasurementValue,
+    ParameterInfo,
+    now_ns,
+)
+
+if TYPE_CHECKING:
+    from benchtrail.agents.run import Run
+    from benchtrail.agents.station import Station
+    from benchtrail.agents.workflows.bench import Bench
+
+F = TypeVar("F", bound=UserFunction)
+
+
+class MeasurementSession:
+    """A session of sweeps and timed acquisitions on one station.
+
+    Use it with ``with`` or ``async with``::
+
+        with MeasurementSession("psu line regulation", station="cell-7", mock=True) as session:
+            psu, dmm = session.instrument("psu"), session.instrument("dmm")
+            session.parameter("voltage", [1.0, 2.0, 3.0], unit="V")
+
+            @session.acquire
+            def measure(psu, dmm, voltage):
+                psu.set(voltage=voltage)
+                return {"v_measured": dmm.measure_voltage_dc()}
+
+            experiment = session.run()
+
+    Args:
+        name: what the session measures, kept on every run as the ``experiment``
+            metadata (default: ``metadata["experiment"]``, else the bench's name).
+        station: a station id (resolved like ``connect()``), or a connected
+            :class:`Station` to record into (it is left open at the end).
+        hub: the NATS URL (default: the station configuration).
+        operator: who runs it.
+        mock: open every instrument on pyvisa-sim.
+        bench: a :class:`Bench` file giving the station, instruments and hooks.
+        instruments: instruments already open, by alias (offered to acquire functions).
+        metadata: kept on every run (``custom_metadata``): text, numbers or flags.
+        dut_serial: the DUT of every run (also ``part_number``, ``lot_number``,
+            ``test_phase``, ``project_name``).
+        progress: show a progress bar; None shows it when stderr is a terminal.
+    """
+
+    def __init__(
+        self,
+        name: str = "",
+        *,
+        station: str | Station | None = None,
+        hub: str | None = None,
+        operator: str = "",
+        mock: bool = False,
+        bench: Bench | None = None,
+        instruments: Mapping[str, object] | None = None,
+        metadata: Mapping[str, object] | None = None,
+        dut_serial: str = "",
+        part_number: str = "",
+        lot_number: str = "",
+        test_phase: str = "",
+        project_name: str = "",
+        progress: bool | None = None,
+    ) -> None:
+        self.metadata = {**(bench.metadata if bench else {}), **check_custom_metadata(metadata)}
+        named = str(self.metadata.get("experiment", ""))
+        self.name = name or named or (bench.name if bench else "") or "measurement session"
+        self.bench = bench
+        self.progress = progress
+        self.experiments: list[Experiment] = []
+        self._station_arg = station
+        self._hub, self._operator, self._mock = hub, operator, mock
+        self._dut = _Dut(dut_serial, part_number, lot_number, test_phase, project_name)
+        self._station: Station | None = None
+        self._owns_station = False
+        self._instruments: dict[str, object] = {}
+        self._given = dict(instruments or {})
+        for alias in self._given:
+            check_identifier("instrument", alias)
+        self._parameters: dict[str, Parameter] = {}
+        self._acquires: list[tuple[UserFunction, dict[str, str]]] = []
+        self._tasks: list[UserFunction] = []
+        self._records: defaultdict[str, list[MeasurementValue]] = defaultdict(list)
+        self._run_records: defaultdict[str, list[MeasurementValue]] = defaultdict(list)
+        self._current: Run | None = None
+        self._adhoc: Run | None = None
+
+    # -- lifecycle -----------------------------------------------------------
+
+    @property
+    def station(self) -> Station:
+        """The station session events are recorded in."""
+        if self._station is None:
+            raise SessionNotActive(str(self._station_arg or "?"), "new")
+        return self._station
+
+    def start(self) -> MeasurementSession:
+        """Open the station session (done by ``with``) and run the bench's start hooks."""
+        if self._station is not None:
+            return self
+        self._station, self._owns_station = open_station(
+            self._station_arg, self.bench, hub=self._hub, operator=self._operator, mock=self._mock
+        )
+        self._instruments.update(self._given)
+        if self.bench is not None:
+            self.bench.run_hooks("pre_experiment", self)
+        return self
+
+    def close(self, error: BaseException | None = None) -> None:
+        """End the ad-hoc run, run the bench's end hooks, safe state, close the session."""
+        station = self._station
+        if station is None:
+            return
+        try:
+            if self._adhoc is not None and self._adhoc.active:
+                self._adhoc.__exit__(type(error) if error else None, error, None)
+            if self.bench is not None and error is None:
+                self.bench.run_hooks("post_experiment", self)
+        finally:
+            safe_state(self._given.values())
+            self._station = None
+            if self._owns_station:
+                station.stop(reason="" if error is None else repr(error))
+            else:
+                station.flush()
+
+    def __enter__(self) -> MeasurementSession:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close(exc)
+
+    async def __aenter__(self) -> MeasurementSession:
+        return await asyncio.to_thread(self.start)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await asyncio.to_thread(self.close, exc)
+
+    # -- declaring -------------------------------------------------------------
+
+    def instrument(
+        self,
+        alias: str,
+        resource: str | None = None,
+        driver: DriverKind | None = None,
+        *,
+        sim: bool | None = None,
+        wait: float = 0.0,
+        safety: Mapping[str, float] | None = None,
+    ) -> Instrument:
+        """Open an instrument (holding its lock) and offer it to acquire functions by alias.
+
+        Arguments as :meth:`benchtrail.agents.Station.instrument`.
+        """
+        check_identifier("instrument", alias)
+        if alias in self._parameters:
+            raise InvalidParameter(
+                alias, "is already a parameter; an instrument needs another name"
+            )
+        instrument = self.station.instrument(
+            alias, resource, driver, sim=sim, wait=wait, safety=safety
+        )
+        self._instruments[alias] = instrument
+        return instrument
+
+    @property
+    def instruments(self) -> dict[str, object]:
+        """The instruments offered to acquire functions and tasks, by alias."""
+        return dict(self._instruments)
+
+    def parameter(
+        self, name: str, values: Iterable[object], unit: str = "", notes: str = ""
+    ) -> Parameter:
+        """Declare a swept parameter; ``run()`` visits every combination of all of them.
+
+        Raises:
+            InvalidParameter: bad or duplicate name, no values, or a value that is not
+                a finite number, a flag or text.
+        """
+        parameter = make_parameter(name, values, unit, notes)
+        if name in self._parameters or name in self._instruments or name in self._given:
+            raise InvalidParameter(name, "is already declared in this session")
+        self._parameters[name] = parameter
+        return parameter
+
+    @overload
+    def acquire(self, function: F, *, units: Mapping[str, str] | None = None) -> F: ...
+
+    @overload
+    def acquire(
+        self, function: None = None, *, units: Mapping[str, str] | None = None
+    ) -> Callable[[F], F]: ...
+
+    def acquire(
+        self, function: F | None = None, *, units: Mapping[str, str] | None = None
+    ) -> F | Callable[[F], F]:
+        """Register a function called at every point; it returns ``{result name: value}``.
+
+        Its arguments are filled by name with instruments and parameter values.
+        Use as ``@session.acquire`` or ``@session.acquire(units={"v_out": "V"})``.
+        """
+
+        def register(f: F) -> F:
+            check_return_annotation(f)
+            self._acquires.append((f, dict(units or {})))
+            return f
+
+        return register if function is None else register(function)
+
+    def task(self, function: F) -> F:
+        """Register a background task run in a thread during every ``run()``.
+
+        It gets instruments (and single-valued parameters) by name and ``stop_event``,
+        a :class:`threading.Event` set when the run ends: return soon after it is set.
+        """
+        self._tasks.append(function)
+        return function
+
+    # -- recording --------------------------------------------------------------
+
+    def record(
+        self,
+        key: str,
+        value: object,
+        unit: str = "",
+        *,
+        low: float | None = None,
+        high: float | None = None,
+    ) -> MeasurementOutcome:
+        """Record an ad-hoc result (not a column of the sweep); return its verdict.
+
+        During ``run()`` it belongs to that run; otherwise to the session's own run.
+        Values are kept in :attr:`records` by key.
+        """
+        run = self._current or self._adhoc_run()
+        outcome = run.measure(key, value, unit, low=low, high=high)  # type: ignore[arg-type]
+        self._records[key].append(value)  # type: ignore[arg-type]  # checked by measure()
+        if self._current is run:
+            self._run_records[key].append(value)  # type: ignore[arg-type]
+        return outcome
+
+    @property
+    def records(self) -> dict[str, list[MeasurementValue]]:
+        """Values recorded with :meth:`record` in this session, by key, in order.
+
+        An experiment's own ``records`` hold those recorded during its ``run()``.
+        """
+        return {key: list(values) for key, values in self._records.items()}
+
+    @property
+    def record_run_id(self) -> str | None:
+        """The run :meth:`record` writes to outside ``run()``; None before the first record."""
+        return self._adhoc.run_id if self._adhoc is not None else None
+
+    def _adhoc_run(self) -> Run:
+        if self._adhoc is None or not self._adhoc.active:
+            self._adhoc = self._dut.start(self.station, self._run_metadata())
+        return self._adhoc
+
+    def _run_metadata(self, name: str | None = None) -> dict[str, CustomValue]:
+        return {**self.metadata, "experiment": name or self.name}
+
+    # -- running ----------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        duration: float | None = None,
+        interval: float = 0.1,
+        name: str | None = None,
+        progress: bool | None = None,
+        dut_serial: str | None = None,
+    ) -> Experiment:
+        """Run the experiment: a sweep over every parameter combination, or a timed run.
+
+        Without ``duration`` every acquire function is called once per point of the
+        grid (the first parameter changes slowest). With ``duration`` (seconds) they
+        are called every ``interval`` seconds until it ends; parameters must then
+        have a single value each. Tasks run in the background in both cases.
+
+        Raises:
+            AcquireSignatureError: an acquire function or task asks for an unknown
+                argument (before anything is measured).
+            AcquireResultError: an acquire function returned something other than a
+                mapping (nothing of that point is recorded).
+            TaskFailed: a task raised; the run was stopped.
+        """
+        if not self._acquires:
+            raise AcquireResultError(
+                "run", "no acquire function: decorate one with @session.acquire"
+            )
+        plan = _Plan.make(list(self._parameters.values()), duration, interval)
+        instruments = self.instruments
+        stop_event = threading.Event()
+        acquires = [bind(f, instruments, plan.swept, {}) for f, _ in self._acquires]
+        tasks = [bind(t, instruments, (), plan.constants, stop_event) for t in self._tasks]
+        units = {k: v for _, u in self._acquires for k, v in u.items()}
+        label = name or self.name
+        run = self._dut.start(
+            self.station,
+            self._run_metadata(label),
+            [p.info() for p in plan.parameters],
+            dut_serial,
+        )
+        table = PointTable(plan.parameters, units, lambda c: self._record_column(run, c))
+        started = now_ns()
+        self._run_records = defaultdict(list)
+        self._current = run
+        try:
+            with run, run.step(EXPERIMENT_STEP):
+                self._sweep(plan, acquires, TaskGroup(tasks, stop_event), table, label, progress)
+        except BaseException:
+            safe_state(self._instruments.values())
+            raise
+        finally:
+            self._current = None
+        experiment = self._experiment(run, label, plan, units, table, started)
+        self.experiments.append(experiment)
+        return experiment
+
+    async def arun(
+        self,
+        *,
+        duration: float | None = None,
+        interval: float = 0.1,
+        name: str | None = None,
+        progress: bool | None = None,
+        dut_serial: str | None = None,
+    ) -> Experiment:
+        """:meth:`run` in a worker thread, for ``async`` code."""
+        return await asyncio.to_thread(
+            self.run,
+            duration=duration,
+            interval=interval,
+            name=name,
+            progress=progress,
+            dut_serial=dut_serial,
+        )
+
+    def _sweep(  # noqa: PLR0917  # private, one call site
+        self,
+        plan: _Plan,
+        acquires: list[Bound],
+        tasks: TaskGroup,
+        table: PointTable,
+        label: str,
+        progress: bool | None,
+    ) -> None:
+        runner = asyncio.Runner() if any(b.is_async for b in acquires) else None
+        show = self.progress if progress is None else progress
+        point = _PointTaker(acquires, plan.names, table, runner)
+        tasks.start()
+        try:
+            with RunProgress(label, plan.total, plan.duration, show) as bar:
+                for values in plan.points(tasks.stop_event):
+                    point.take(values)
+                    bar.advance()
+            tasks.check()
+        finally:
+            table.flush()
+            stuck = tasks.stop()
+            if runner is not None:
+                runner.close()
+            if stuck:
+                self.station.log(
+                    f"tasks still running after the run: {', '.join(stuck)}", "warning"
+                )
+
+    def _record_column(self, run: Run, column: Column) -> None:
+        run.measurement_count += record_column(self.station, run.run_id, column)
+
+    def _experiment(  # noqa: PLR0917  # private, one call site
+        self,
+        run: Run,
+        label: str,
+        plan: _Plan,
+        units: dict[str, str],
+        table: PointTable,
+        started: int,
+    ) -> Experiment:
+        info = ExperimentInfo(
+            name=label,
+            station_id=self.station.station_id,
+            session_id=self.station.session_id,
+            run_id=run.run_id,
+            parameters=[p.info() for p in plan.parameters],
+            metadata=self._run_metadata(label),
+            units={**{p.name: p.unit for p in plan.parameters if p.unit}, **units},
+            started_at_ns=started,
+            ended_at_ns=now_ns(),
+            outcome=run.outcome or "",
+            points=len(table),
+        )
+        return Experiment(info, table.to_polars, dict(self._run_records))
+
+
+class _Dut(NamedTuple):
+    """The DUT fields every run of the session is recorded with."""
+
+    serial: str
+    part_number: str
+    lot_number: str
+    test_phase: str
+    project_name: str
+
+    def start(
+        self,
+        station: Station,
+        metadata: Mapping[str, CustomValue],
+        parameters: Sequence[ParameterInfo] = (),
+        serial: str | None = None,
+    ) -> Run:
+        return station.run(
+            serial or self.serial,
+            self.part_number,
+            lot_number=self.lot_number,
+            test_phase=self.test_phase,
+            project_name=self.project_name,
+            custom_metadata=metadata,
+            parameters=parameters,
+        )
+
+
+class _Plan:
+    """Which points a run visits: the grid of a sweep, or ticks of a timed run."""
+
+    def __init__(
+        self,
+        parameters: list[Parameter],
+        duration: float | None,
+        interval: float,
+    ) -> None:
+        self.parameters = parameters
+        self.names = [p.name for p in parameters]
+        self.duration = duration
+        self.interval = interval
+        self.swept = self.names
+        self.constants: dict[str, CustomValue] = {
+            p.name: p.values[0] for p in parameters if len(p.values) == 1
+        }
+        self.total = None if duration is not None else grid_size(parameters)
+
+    @classmethod
+    def make(cls, parameters: list[Parameter], duration: float | None, interval: float) -> _Plan:
+        if duration is not None:
+            if not duration > 0 or not interval > 0:
+                raise InvalidMetadata("duration/interval", (duration, interval), "positive seconds")
+            swept = [p.name for p in parameters if len(p.values) > 1]
+            if swept:
+                raise InvalidParameter(
+                    swept[0], "a timed run (duration=...) takes single-valued parameters only"
+                )
+        return cls(parameters, duration, interval)
+
+    def points(self, stop: threading.Event) -> Iterable[Sequence[CustomValue]]:
+        """The points in order; stops early when ``stop`` is set (a task failed or ended)."""
+        if self.duration is None:
+            for values in grid(self.parameters):
+                if stop.is_set():
+                    return
+                yield values
+            return
+        values = tuple(p.values[0] for p in self.parameters)
+        start = time.monotonic()
+        deadline = start + self.duration
+        tick = 0
+        while not stop.is_set():
+            now = time.monotonic()
+            if now >= deadline:
+                return
+            yield values
+            tick += 1
+            wake = min(start + tick * self.interval, deadline)
+            stop.wait(max(0.0, wake - time.monotonic()))
+
+
+class _PointTaker:
+    """Calls the acquire functions for one point and keeps what they return."""
+
+    def __init__(
+        self,
+        acquires: list[Bound],
+        names: list[str],
+        table: PointTable,
+        runner: asyncio.Runner | None,
+    ) -> None:
+        self.acquires = acquires
+        self.names = names
+        self.table = table
+        self.runner = runner
+        self.source = ", ".join(f"{b.name}()" for b in acquires)
+
+    def take(self, values: Sequence[CustomValue]) -> None:
+        point = dict(zip(self.names, values, strict=True))
+        if len(self.acquires) == 1:
+            only = self.acquires[0]
+            results = _mapping(only, only.call(point, self.runner))
+        else:
+            results = self._merged(point)
+        self.table.add(values, results, self.source)
+
+    def _merged(self, point: Mapping[str, CustomValue]) -> dict[str, object]:
+        results: dict[str, object] = {}
+        owners: dict[str, str] = {}
+        for bound in self.acquires:
+            for key, value in _mapping(bound, bound.call(point, self.runner)).items():
+                if key in results:
+                    raise AcquireResultError(
+                        bound.name, f"result {key!r} was already returned by {owners[key]}()"
+                    )
+                results[key], owners[key] = value, bound.name
+        return results
+
+
+def _mapping(bound: Bound, result: object) -> Mapping[str, object]:
+    if not isinstance(result, Mapping):
+        raise AcquireResultError(
+            bound.name,
+            f"returned {type(result).__name__} {result!r}; return a dict of result name → value",
+        )
+    return result
