@@ -54,7 +54,10 @@ def get_experiment(
     """
     chosen = format or _MEDIA.get(request.headers.get("accept", "").split(";")[0].strip(), "json")
     data, columns = experiment_info(warehouse, run_id)
-    table = experiment_table(warehouse, run_id, columns)
+    table = experiment_table(warehouse, columns)
+    data = msgspec.structs.replace(
+        data, experiment=msgspec.structs.replace(data.experiment, points=table.num_rows)
+    )
     if chosen == "json":
         body = {**msgspec.structs.asdict(data), "data": _json_columns(table)}
         return Response(msgspec.json.encode(body), media_type="application/json")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
+import operator
 import threading
 import typing
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from benchtrail.agents.errors import AcquireResultError, AcquireSignatureError
@@ -33,22 +35,54 @@ class Bound:
     name: str
     fixed: dict[str, object] = field(default_factory=dict)
     parameters: list[str] = field(default_factory=list)
+    positional: bool = True
+    """Whether the arguments can be passed by position: fixed ones first, then parameters."""
 
     @property
     def is_async(self) -> bool:
         """Whether the function is a coroutine function (``async def``)."""
         return inspect.iscoroutinefunction(self.function)
 
-    def call(self, point: Mapping[str, CustomValue], runner: asyncio.Runner | None) -> object:
-        """Call the function with this point's parameter values (awaiting it if async)."""
-        result = self.function(**self.fixed, **{name: point[name] for name in self.parameters})
-        if runner is not None and inspect.isawaitable(result):
-            return runner.run(_awaited(result))
-        return result
+    def caller(
+        self, sweep: Sequence[str], runner: asyncio.Runner | None
+    ) -> Callable[[Sequence[CustomValue]], object]:
+        """A function of one point's values (in ``sweep`` order) that calls this one.
+
+        The common shapes (``f(voltage, current)``, ``f(psu, dmm, voltage)``) are called
+        by position with the fixed arguments bound once; others by keyword.
+        """
+        indices = [list(sweep).index(name) for name in self.parameters]
+        if self.is_async:
+            assert runner is not None
+            return lambda values: runner.run(_awaited(self._by_keyword(values, indices)))
+        if not self.positional:
+            return lambda values: self._by_keyword(values, indices)
+        head = functools.partial(self.function, *self.fixed.values())
+        if indices == list(range(len(sweep))):
+            return lambda values: head(*values)
+        if not indices:
+            return lambda values: head()
+        if len(indices) == 1:
+            (only,) = indices
+            return lambda values: head(values[only])
+        pick = operator.itemgetter(*indices)
+        return lambda values: head(*pick(values))
+
+    def splat(self, sweep: Sequence[str]) -> Callable[..., object] | None:
+        """The function to call as ``f(*point)``, when it takes exactly the parameters in order."""
+        if self.is_async or not self.positional or self.parameters != list(sweep):
+            return None
+        return (
+            functools.partial(self.function, *self.fixed.values()) if self.fixed else self.function
+        )
+
+    def _by_keyword(self, values: Sequence[CustomValue], indices: list[int]) -> object:
+        chosen = {name: values[i] for name, i in zip(self.parameters, indices, strict=True)}
+        return self.function(**self.fixed, **chosen)
 
 
 async def _awaited(awaitable: object) -> object:
-    return await awaitable  # type: ignore[misc]  # checked by inspect.isawaitable
+    return await awaitable  # type: ignore[misc]  # the result of an async def
 
 
 def bind(
@@ -77,6 +111,7 @@ def bind(
         offered.append(STOP_EVENT)
     for argument in inspect.signature(function).parameters.values():
         if argument.kind is inspect.Parameter.VAR_KEYWORD:
+            bound.positional = False
             bound.fixed.update({k: v for k, v in instruments.items() if k not in bound.fixed})
             bound.fixed.update(constants)
             bound.parameters.extend(p for p in parameters if p not in bound.parameters)
@@ -98,16 +133,26 @@ def _resolve(  # noqa: PLR0917  # one call site, every argument needed
 ) -> None:
     arg = argument.name
     by_name = argument.kind is not inspect.Parameter.POSITIONAL_ONLY
+    positional = argument.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
     if by_name and arg in instruments:
-        bound.fixed[arg] = instruments[arg]
+        _fixed(bound, arg, instruments[arg], positional)
     elif by_name and arg in parameters:
         bound.parameters.append(arg)
+        bound.positional &= positional
     elif by_name and arg in constants:
-        bound.fixed[arg] = constants[arg]
+        _fixed(bound, arg, constants[arg], positional)
     elif by_name and arg == STOP_EVENT and stop_event is not None:
-        bound.fixed[arg] = stop_event
+        _fixed(bound, arg, stop_event, positional)
     elif argument.default is inspect.Parameter.empty:
         raise AcquireSignatureError(bound.name, arg, offered)
+    else:  # left to its default: later arguments can no longer go by position
+        bound.positional = False
+
+
+def _fixed(bound: Bound, arg: str, value: object, positional: bool) -> None:
+    """Bind an argument that is the same at every point (it must precede the parameters)."""
+    bound.fixed[arg] = value
+    bound.positional &= positional and not bound.parameters
 
 
 def check_return_annotation(function: UserFunction) -> None:

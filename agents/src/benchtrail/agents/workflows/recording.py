@@ -13,7 +13,7 @@ from benchtrail.agents.context import hostname
 from benchtrail.agents.errors import InstrumentError, LeaseLost, SessionNotActive
 from benchtrail.agents.station import Station, connect
 from benchtrail.agents.workflows.points import Column
-from benchtrail.schemas import EXPERIMENT_STEP, MeasurementBatch
+from benchtrail.schemas import EXPERIMENT_STEP, CustomValue, MeasurementBatch
 
 if TYPE_CHECKING:
     from benchtrail.agents.workflows.bench import Bench
@@ -63,9 +63,23 @@ def _default_station_id() -> str | None:
     return re.sub(r"[^A-Za-z0-9_-]", "-", hostname())[:128] or "station"
 
 
-def record_column(station: Station, run_id: str, column: Column) -> int:
-    """Record a column's pending points as one ``measurement.batch``; return how many."""
-    values, stamps, kind = column.take_pending()
+def record_column(
+    station: Station,
+    run_id: str,
+    column: Column,
+    values: list[CustomValue | None],
+    stamps: list[int],
+) -> int:
+    """Record a chunk of a column as one ``measurement.batch``; return how many points.
+
+    Points where the column has no value (None) are left out of the batch.
+    """
+    if None in values:
+        kept = [(v, t) for v, t in zip(values, stamps, strict=True) if v is not None]
+        values, stamps = [v for v, _ in kept], [t for _, t in kept]
+    if not values:
+        return 0
+    kind = column.kind or "float"
     if kind == "str":
         texts = [str(v) for v in values]
         station.emit(
@@ -86,7 +100,7 @@ def record_column(station: Station, run_id: str, column: Column) -> int:
         size_hint=300 + 20 * len(values),
         run_id=run_id,
         name=column.name,
-        values=[float(v) for v in values] if kind == "bool" else values,
+        values=[float(v) for v in values] if kind == "bool" else values,  # type: ignore[arg-type]
         timestamps_ns=stamps,
         unit=column.unit,
         step=EXPERIMENT_STEP,

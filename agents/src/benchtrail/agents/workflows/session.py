@@ -354,7 +354,11 @@ class MeasurementSession:
             [p.info() for p in plan.parameters],
             dut_serial,
         )
-        table = PointTable(plan.parameters, units, lambda c: self._record_column(run, c))
+        table = PointTable(
+            plan.parameters,
+            units,
+            lambda column, values, stamps: self._record_column(run, column, values, stamps),
+        )
         started = now_ns()
         self._run_records = defaultdict(list)
         self._current = run
@@ -404,9 +408,14 @@ class MeasurementSession:
         tasks.start()
         try:
             with RunProgress(label, plan.total, plan.duration, show) as bar:
-                for values in plan.points(tasks.stop_event):
-                    point.take(values)
-                    bar.advance()
+                take = point.take
+                if bar.show:
+                    for values in plan.points(tasks.stop_event):
+                        take(values)
+                        bar.advance()
+                else:
+                    for values in plan.points(tasks.stop_event):
+                        take(values)
             tasks.check()
         finally:
             table.flush()
@@ -418,8 +427,10 @@ class MeasurementSession:
                     f"tasks still running after the run: {', '.join(stuck)}", "warning"
                 )
 
-    def _record_column(self, run: Run, column: Column) -> None:
-        run.measurement_count += record_column(self.station, run.run_id, column)
+    def _record_column(
+        self, run: Run, column: Column, values: list[CustomValue | None], stamps: list[int]
+    ) -> None:
+        run.measurement_count += record_column(self.station, run.run_id, column, values, stamps)
 
     def _experiment(  # noqa: PLR0917  # private, one call site
         self,
@@ -507,8 +518,9 @@ class _Plan:
     def points(self, stop: threading.Event) -> Iterable[Sequence[CustomValue]]:
         """The points in order; stops early when ``stop`` is set (a task failed or ended)."""
         if self.duration is None:
+            stopped = stop.is_set
             for values in grid(self.parameters):
-                if stop.is_set():
+                if stopped():
                     return
                 yield values
             return
@@ -536,26 +548,37 @@ class _PointTaker:
         table: PointTable,
         runner: asyncio.Runner | None,
     ) -> None:
-        self.acquires = acquires
-        self.names = names
+        self.acquires = [(bound, bound.caller(names, runner)) for bound in acquires]
         self.table = table
-        self.runner = runner
         self.source = ", ".join(f"{b.name}()" for b in acquires)
+        self.take = self._take_one if len(acquires) == 1 else self._take_merged
+        self._only, self._call = self.acquires[0]
+        self._add = table.add
+        self._splat = self._only.splat(names)
+        if self._splat is not None:
+            self.take = self._take_splat
 
-    def take(self, values: Sequence[CustomValue]) -> None:
-        point = dict(zip(self.names, values, strict=True))
-        if len(self.acquires) == 1:
-            only = self.acquires[0]
-            results = _mapping(only, only.call(point, self.runner))
-        else:
-            results = self._merged(point)
-        self.table.add(values, results, self.source)
+    def _take_splat(self, values: Sequence[CustomValue]) -> None:
+        """One acquire function taking exactly the parameters, in order: ``f(*values)``."""
+        result = self._splat(*values)  # type: ignore[misc]  # set when this is chosen
+        if type(result) is not dict:
+            result = _mapping(self._only, result)
+        self._add(values, result, self.source)
 
-    def _merged(self, point: Mapping[str, CustomValue]) -> dict[str, object]:
+    def _take_one(self, values: Sequence[CustomValue]) -> None:
+        result = self._call(values)
+        if type(result) is not dict:
+            result = _mapping(self._only, result)
+        self._add(values, result, self.source)
+
+    def _take_merged(self, values: Sequence[CustomValue]) -> None:
+        self._add(values, self._merged(values), self.source)
+
+    def _merged(self, values: Sequence[CustomValue]) -> dict[str, object]:
         results: dict[str, object] = {}
         owners: dict[str, str] = {}
-        for bound in self.acquires:
-            for key, value in _mapping(bound, bound.call(point, self.runner)).items():
+        for bound, call in self.acquires:
+            for key, value in _mapping(bound, call(values)).items():
                 if key in results:
                     raise AcquireResultError(
                         bound.name, f"result {key!r} was already returned by {owners[key]}()"
