@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 
-.PHONY: demo test lint bench sync schema clean
+.PHONY: demo test lint bench bench-workflows sync schema clean
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.tools
@@ -27,6 +27,9 @@ lint: sync
 
 bench: sync  ## ingest benchmark: prints rates, latency percentiles and memory
 	$(UV) run python benchmarks/ingest.py
+
+bench-workflows: sync  ## per-point cost of recording a sweep, and reading 1M points back
+	$(UV) run python benchmarks/workflows.py
 
 schema: sync  ## regenerate schemas/event-schema.json after changing events
 	$(UV) run python -m benchtrail.schemas.schema_export

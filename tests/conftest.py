@@ -13,6 +13,8 @@ from hypothesis import settings
 from benchtrail.api.natsserver import NatsServer
 from benchtrail.projector import Warehouse, open_warehouse
 
+pytest_plugins = ["pytester"]
+
 # CI runs the same examples every time (a red CI must mean a change broke something);
 # locally hypothesis keeps exploring and remembers what it found.
 settings.register_profile("ci", derandomize=True, database=None, deadline=None)

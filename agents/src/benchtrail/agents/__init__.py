@@ -1,27 +1,97 @@
-"""benchtrail station agent: sessions, runs and measurements published to the hub."""
+"""benchtrail station agent: sessions, runs and measurements published to the hub.
 
-from benchtrail.agents.aio import AsyncStation, aconnect
-from benchtrail.agents.config import DEFAULT_HUB
-from benchtrail.agents.errors import (
-    AcquireResultError,
-    AcquireSignatureError,
-    AgentError,
-    ConfigError,
-    InstrumentError,
-    InvalidMeasurement,
-    InvalidMetadata,
-    LeaseLost,
-    ResourceBusy,
-    RunNotActive,
-    SafetyLimitExceeded,
-    SessionNotActive,
-    TaskFailed,
-    Unacknowledged,
-)
-from benchtrail.agents.publisher import Publisher, PublisherSettings, PublisherStats
-from benchtrail.agents.run import Run
-from benchtrail.agents.station import Station, connect
-from benchtrail.agents.workflows import Bench, Experiment, ExperimentInfo, MeasurementSession
+Names are imported on first use (PEP 562): ``import benchtrail.agents`` alone loads
+nothing heavy, so the pytest plugin costs nothing in a run that does not enable it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from benchtrail.agents.aio import (
+        AsyncStation,
+        aconnect,
+    )
+    from benchtrail.agents.config import (
+        DEFAULT_HUB,
+    )
+    from benchtrail.agents.errors import (
+        AcquireResultError,
+        AcquireSignatureError,
+        AgentError,
+        ConfigError,
+        InstrumentError,
+        InvalidMeasurement,
+        InvalidMetadata,
+        LeaseLost,
+        ResourceBusy,
+        RunNotActive,
+        SafetyLimitExceeded,
+        SessionNotActive,
+        TaskFailed,
+        Unacknowledged,
+    )
+    from benchtrail.agents.publisher import (
+        Publisher,
+        PublisherSettings,
+        PublisherStats,
+    )
+    from benchtrail.agents.run import (
+        Run,
+    )
+    from benchtrail.agents.station import (
+        Station,
+        connect,
+    )
+    from benchtrail.agents.workflows import (
+        Bench,
+        Experiment,
+        ExperimentInfo,
+        MeasurementSession,
+    )
+
+_MODULES: dict[str, str] = {
+    "DEFAULT_HUB": "benchtrail.agents.config",
+    "AcquireResultError": "benchtrail.agents.errors",
+    "AcquireSignatureError": "benchtrail.agents.errors",
+    "AgentError": "benchtrail.agents.errors",
+    "AsyncStation": "benchtrail.agents.aio",
+    "Bench": "benchtrail.agents.workflows",
+    "ConfigError": "benchtrail.agents.errors",
+    "Experiment": "benchtrail.agents.workflows",
+    "ExperimentInfo": "benchtrail.agents.workflows",
+    "InstrumentError": "benchtrail.agents.errors",
+    "InvalidMeasurement": "benchtrail.agents.errors",
+    "InvalidMetadata": "benchtrail.agents.errors",
+    "LeaseLost": "benchtrail.agents.errors",
+    "MeasurementSession": "benchtrail.agents.workflows",
+    "Publisher": "benchtrail.agents.publisher",
+    "PublisherSettings": "benchtrail.agents.publisher",
+    "PublisherStats": "benchtrail.agents.publisher",
+    "ResourceBusy": "benchtrail.agents.errors",
+    "Run": "benchtrail.agents.run",
+    "RunNotActive": "benchtrail.agents.errors",
+    "SafetyLimitExceeded": "benchtrail.agents.errors",
+    "SessionNotActive": "benchtrail.agents.errors",
+    "Station": "benchtrail.agents.station",
+    "TaskFailed": "benchtrail.agents.errors",
+    "Unacknowledged": "benchtrail.agents.errors",
+    "aconnect": "benchtrail.agents.aio",
+    "connect": "benchtrail.agents.station",
+}
+"""Public name → the module defining it."""
+
+
+def __getattr__(name: str) -> object:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_HUB",

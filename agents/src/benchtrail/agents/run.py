@@ -207,10 +207,18 @@ class Run:
                 error=error,
             )
 
-    def end(self, outcome: RunOutcome | None = None, error: str = "") -> RunOutcome:
-        """End the run (done for you by the ``with`` block); return its outcome."""
+    def end(
+        self, outcome: RunOutcome | None = None, error: str = "", duration_ns: int | None = None
+    ) -> RunOutcome:
+        """End the run (done for you by the ``with`` block); return its outcome.
+
+        ``duration_ns`` replaces the time since the run started, for a run recorded
+        after the fact (an imported test record knows its own duration).
+        """
         self._check_active()
         final: RunOutcome = outcome or ("failed" if self.failed_measurement_count else "passed")
+        if duration_ns is None:
+            duration_ns = time.monotonic_ns() - self._started_ns
         self.station.emit(
             RunEnded,
             run_id=self.run_id,
@@ -218,7 +226,7 @@ class Run:
             measurement_count=self.measurement_count,
             failed_measurement_count=self.failed_measurement_count,
             step_count=self.step_count,
-            duration_ns=time.monotonic_ns() - self._started_ns,
+            duration_ns=duration_ns,
             error=error,
         )
         self.outcome = final

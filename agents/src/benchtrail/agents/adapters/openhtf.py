@@ -1,0 +1,296 @@
+"""OpenHTF → benchtrail: an output callback recording each test record as a run.
+
+Usage::
+
+    with connect("cell-7") as station:
+        test = openhtf.Test(power_on, measure_rails)
+        test.add_output_callbacks(BenchtrailOutput(station))
+        test.execute(test_start=lambda: "SN-1")
+
+The record becomes one run (DUT id → ``dut_serial``), one step per phase with the
+phase's outcome and its own duration, and one measurement per set measurement,
+with its unit, the limits of its range validators and OpenHTF's verdict. See
+``docs/adapters.md`` for the whole mapping.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from collections.abc import Mapping
+
+import numpy as np
+
+from benchtrail.agents.adapters.run_metadata import custom_metadata, run_fields
+from benchtrail.agents.run import Run
+from benchtrail.agents.station import Station
+from benchtrail.agents.validation import MAX_NAME, MAX_TEXT_VALUE
+from benchtrail.schemas import (
+    CustomValue,
+    Log,
+    Measurement,
+    MeasurementOutcome,
+    MeasurementValue,
+    RunOutcome,
+    StepEnded,
+    StepOutcome,
+    StepStarted,
+    new_id,
+)
+
+try:
+    import openhtf  # type: ignore[import-untyped]
+    from openhtf.core import (  # type: ignore[import-untyped]
+        measurements,
+        phase_executor,
+        test_record,
+    )
+    from openhtf.util import units, validators  # type: ignore[import-untyped]
+except ImportError as e:
+    raise ImportError(
+        "benchtrail.agents.adapters.openhtf needs OpenHTF: pip install 'benchtrail-agents[openhtf]'"
+    ) from e
+
+__all__ = ["LOGGER", "BenchtrailOutput"]
+
+LOGGER = "benchtrail.adapters.openhtf"
+"""The ``logger`` of the log events this adapter records (values it could not record)."""
+
+_RUN_OUTCOMES: dict[object, RunOutcome] = {
+    test_record.Outcome.PASS: "passed",
+    test_record.Outcome.FAIL: "failed",
+    test_record.Outcome.ERROR: "error",
+    test_record.Outcome.ABORTED: "aborted",
+    test_record.Outcome.TIMEOUT: "aborted",
+}
+_STEP_OUTCOMES: dict[object, StepOutcome] = {
+    test_record.PhaseOutcome.PASS: "passed",
+    test_record.PhaseOutcome.FAIL: "failed",
+    test_record.PhaseOutcome.SKIP: "skipped",
+    test_record.PhaseOutcome.ERROR: "error",
+}
+_MEASUREMENT_OUTCOMES: dict[object, MeasurementOutcome] = {
+    measurements.Outcome.PASS: "passed",
+    measurements.Outcome.FAIL: "failed",
+}
+_NO_UNIT_CODES = frozenset({units.NONE.code, units.NO_DIMENSION.code})
+
+
+class BenchtrailOutput:
+    """An OpenHTF output callback: each test record becomes a benchtrail run.
+
+    Add it with ``test.add_output_callbacks(BenchtrailOutput(station))``; the
+    station's session must be running when the test ends. OpenHTF calls output
+    callbacks once the test has finished, so every event is stamped at that
+    moment; the phases' own durations travel in their ``step.ended`` events, the
+    test's in ``run.ended``, and its start and end times in ``custom_metadata``.
+
+    Attributes:
+        station: the station session the runs are recorded in.
+        last_run: the run recorded for the latest test record, if any.
+    """
+
+    def __init__(self, station: Station) -> None:
+        self.station = station
+        self.last_run: Run | None = None
+
+    def __call__(self, record: test_record.TestRecord) -> None:
+        """Record a finished test as one run: its phases, measurements and verdict."""
+        metadata: Mapping[str, object] = record.metadata
+        fields = run_fields(metadata)
+        fields["dut_serial"] = str(record.dut_id or "")
+        run = self.station.run(**fields, custom_metadata=_run_metadata(record))
+        self.last_run = run
+        try:
+            for phase in record.phases:
+                self._record_phase(run, phase)
+        except BaseException as e:
+            run.end("error", f"recording the OpenHTF test record failed: {e!r}")
+            raise
+        outcome = _RUN_OUTCOMES.get(record.outcome, "error")
+        run.end(
+            outcome,
+            _run_error(record) if outcome != "passed" else "",
+            _duration_ns(record.start_time_millis, record.end_time_millis),
+        )
+
+    def _record_phase(self, run: Run, phase: test_record.PhaseRecord) -> None:
+        step = _step_name(phase)
+        step_id = new_id()
+        self.station.emit(StepStarted, run_id=run.run_id, step_id=step_id, name=step)
+        for measurement in (phase.measurements or {}).values():
+            self._record_measurement(run, measurement, step)
+        outcome, error = _step_outcome(phase)
+        run.step_count += 1
+        self.station.emit(
+            StepEnded,
+            run_id=run.run_id,
+            step_id=step_id,
+            name=step,
+            outcome=outcome,
+            duration_ns=_duration_ns(phase.start_time_millis, phase.end_time_millis),
+            error=error,
+        )
+
+    def _record_measurement(
+        self, run: Run, measurement: measurements.Measurement, step: str
+    ) -> None:
+        measured = measurement.measured_value
+        if not measured.is_value_set:
+            return  # declared but never set: OpenHTF's verdict is on the phase
+        name = _short(str(measurement.name))
+        value = _value(measured.value, measured.basetype_value())
+        if value is None:
+            self.station.emit(
+                Log,
+                level="warning",
+                message=f"OpenHTF measurement {name!r} of phase {step!r} not recorded: "
+                f"its value {_excerpt(measured.value)} is not a number, flag or text "
+                f"of at most {MAX_TEXT_VALUE} characters",
+                logger=LOGGER,
+                run_id=run.run_id,
+            )
+            return
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        low, high = _limits(measurement) if numeric else (None, None)
+        outcome = _MEASUREMENT_OUTCOMES.get(measurement.outcome, "unset")
+        self.station.emit(
+            Measurement,
+            run_id=run.run_id,
+            name=name,
+            value=value,
+            unit=_unit_text(measurement.units),
+            low=low,
+            high=high,
+            outcome=outcome,
+            step=step,
+        )
+        run.measurement_count += 1
+        if outcome == "failed":
+            run.failed_measurement_count += 1
+
+
+def _run_metadata(record: test_record.TestRecord) -> dict[str, CustomValue]:
+    """The test's metadata (but its config) as they are, and OpenHTF's own as ``openhtf.*``."""
+    code = record.code_info
+    own: dict[str, object] = {
+        "version": openhtf.__version__,
+        "station_id": record.station_id,
+        "outcome": record.outcome.name if record.outcome is not None else "",
+        "start_time_millis": record.start_time_millis,
+        "end_time_millis": record.end_time_millis,
+        "marginal": record.marginal,
+        "code_info": {"name": code.name, "docstring": code.docstring} if code.name else {},
+    }
+    return {
+        **custom_metadata(record.metadata, skip=frozenset({"config"})),
+        **custom_metadata(own, prefix="openhtf."),
+    }
+
+
+def _run_error(record: test_record.TestRecord) -> str:
+    details = "; ".join(f"{d.code}: {d.description}" for d in record.outcome_details)
+    name = record.outcome.name if record.outcome is not None else "no outcome"
+    return f"{name}: {details}" if details else name
+
+
+def _step_name(phase: test_record.PhaseRecord) -> str:
+    name = str(phase.name)
+    return _short(f"{phase.subtest_name}/{name}" if phase.subtest_name else name)
+
+
+def _step_outcome(phase: test_record.PhaseRecord) -> tuple[StepOutcome, str]:
+    result = phase.result
+    if result is not None and result.is_aborted:
+        return "aborted", _result_error(result)
+    outcome = _STEP_OUTCOMES.get(phase.outcome, "error")
+    return outcome, (_result_error(result) if outcome == "error" else "")
+
+
+def _result_error(result: phase_executor.PhaseExecutionOutcome | None) -> str:
+    """What ended a phase in error: the exception raised, a timeout, or the result returned."""
+    if result is None:
+        return "the phase did not finish"
+    info = result.phase_result
+    if isinstance(info, phase_executor.ExceptionInfo):
+        return f"{info.exc_type.__name__}: {info.exc_val}"
+    if isinstance(info, BaseException):
+        return repr(info)
+    if result.is_timeout:
+        return "the phase timed out"
+    return f"the phase returned {getattr(info, 'name', info)}"
+
+
+def _duration_ns(start_millis: int | None, end_millis: int | None) -> int:
+    if not start_millis or not end_millis or end_millis < start_millis:
+        return 0
+    return (end_millis - start_millis) * 1_000_000
+
+
+def _value(value: object, basetype_value: object) -> MeasurementValue | None:
+    """A measured value as benchtrail records it: scalars as they are, the rest as JSON text.
+
+    Non-finite numbers become their text (``"nan"``); lists, dicts, arrays and
+    dimensioned values their JSON text; ``None`` and texts longer than
+    ``MAX_TEXT_VALUE`` cannot be recorded (``None`` is returned).
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return number if math.isfinite(number) else repr(number)
+    text = value if isinstance(value, str) else json.dumps(basetype_value, default=str)
+    return text if len(text) <= MAX_TEXT_VALUE else None
+
+
+def _limits(measurement: measurements.Measurement) -> tuple[float | None, float | None]:
+    """The tightest range of the measurement's range validators (``in_range``, ``within_percent``).
+
+    Other validators (``equals`` on text, regexes, functions) give no limits.
+    """
+    low: float | None = None
+    high: float | None = None
+    for validator in measurement.validators:
+        if not isinstance(validator, validators.RangeValidatorBase):
+            continue
+        minimum, maximum = _bound(validator, "minimum"), _bound(validator, "maximum")
+        if minimum is not None:
+            low = minimum if low is None else max(low, minimum)
+        if maximum is not None:
+            high = maximum if high is None else min(high, maximum)
+    if low is not None and high is not None and low > high:
+        return None, None
+    return low, high
+
+
+def _bound(validator: validators.RangeValidatorBase, which: str) -> float | None:
+    try:
+        bound = getattr(validator, which)
+    except (TypeError, ValueError):  # a typed validator converting a missing bound
+        return None
+    if isinstance(bound, bool) or not isinstance(bound, numbers.Real):
+        return None
+    number = float(bound)
+    return number if math.isfinite(number) else None
+
+
+def _unit_text(unit: units.UnitDescriptor | None) -> str:
+    """An OpenHTF unit as text: its symbol (``"V"``), else its name; none for NONE."""
+    if unit is None or unit.code in _NO_UNIT_CODES:
+        return ""
+    return str(unit.suffix or unit.name or "")
+
+
+def _short(name: str) -> str:
+    """A name as events carry it: 1 to 256 characters."""
+    return name[:MAX_NAME] or "?"
+
+
+def _excerpt(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,169 @@
+"""The plugin's options (``--bt-*`` and ``benchtrail_*`` ini keys), read and checked.
+
+Only :mod:`pytest` is imported here: the plugin is loaded by every pytest run, and an
+inactive plugin must cost nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import NamedTuple, NoReturn
+from urllib.parse import urlsplit
+
+import pytest
+
+STATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+HUB_SCHEMES = ("nats", "tls", "ws", "wss")
+MAX_TEXT = 256
+ENABLE_HINT = "run pytest with --bt-station <station id> or set the ini option benchtrail_station"
+
+
+class Option(NamedTuple):
+    """One text option: its flag, its ini key and the :class:`Settings` field it fills."""
+
+    flag: str
+    ini: str
+    field: str
+    metavar: str
+    help: str
+
+
+OPTIONS = (
+    Option("--bt-station", "benchtrail_station", "station", "ID", "Record to this station."),
+    Option(
+        "--bt-hub",
+        "benchtrail_hub",
+        "hub",
+        "URL",
+        "NATS URL of the hub (default: the station configuration, $BENCHTRAIL_HUB, "
+        "else nats://127.0.0.1:4222).",
+    ),
+    Option("--bt-dut-serial", "benchtrail_dut_serial", "dut_serial", "SERIAL", "DUT serial."),
+    Option("--bt-part-number", "benchtrail_part_number", "part_number", "PART", "DUT part number."),
+    Option("--bt-lot", "benchtrail_lot", "lot_number", "LOT", "DUT lot number."),
+    Option("--bt-phase", "benchtrail_phase", "test_phase", "PHASE", "Test phase (production…)."),
+    Option(
+        "--bt-operator",
+        "benchtrail_operator",
+        "operator",
+        "ID",
+        "Operator (default: the station configuration, $BENCHTRAIL_OPERATOR).",
+    ),
+)
+MOCK = Option("--bt-mock", "benchtrail_mock", "mock", "", "Open every instrument on pyvisa-sim.")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings:
+    """What the plugin records, once enabled (empty text: not given).
+
+    Attributes:
+        station: the station id (``"cell-7"``).
+        hub: the NATS URL; empty to take it from the station configuration.
+        dut_serial: the serial of the DUT under test.
+        part_number: its part number.
+        lot_number: its lot number.
+        test_phase: the test phase (``"production"``, ``"evt"`` …).
+        operator: who runs the station; empty to take it from the configuration.
+        mock: open every instrument on pyvisa-sim.
+    """
+
+    station: str
+    hub: str = ""
+    dut_serial: str = ""
+    part_number: str = ""
+    lot_number: str = ""
+    test_phase: str = ""
+    operator: str = ""
+    mock: bool = False
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Register the ``benchtrail`` option group and the ``benchtrail_*`` ini keys."""
+    group = parser.getgroup("benchtrail", "benchtrail: record this test session")
+    for option in OPTIONS:
+        group.addoption(
+            option.flag, dest=_dest(option), metavar=option.metavar, default=None, help=option.help
+        )
+        parser.addini(option.ini, f"{option.help} (as {option.flag})", type="string", default="")
+    group.addoption(MOCK.flag, dest=_dest(MOCK), action="store_true", default=None, help=MOCK.help)
+    parser.addini(MOCK.ini, f"{MOCK.help} (as {MOCK.flag})", type="bool", default=False)
+
+
+def read_settings(config: pytest.Config) -> Settings | None:
+    """The plugin's settings, or ``None`` when it is not enabled.
+
+    Raises:
+        pytest.UsageError: a value cannot be used, or a ``--bt-*`` option was given on
+            the command line without a station; the message names the option.
+    """
+    values = {option.field: _text(config, option) for option in OPTIONS}
+    station, station_source = values["station"]
+    if not station:
+        _refuse_stray_flags(config)
+        return None
+    if not STATION_ID.match(station):
+        _refuse(station_source, "a station id of 1-128 letters, digits, '-' or '_'", station)
+    hub, hub_source = values["hub"]
+    if hub:
+        _check_hub(hub_source, hub)
+    for value, source in values.values():
+        _check_text(source, value)
+    texts = {field: value for field, (value, _) in values.items()}
+    return Settings(**texts, mock=_mock(config))
+
+
+def _dest(option: Option) -> str:
+    return "benchtrail_" + option.field
+
+
+def _text(config: pytest.Config, option: Option) -> tuple[str, str]:
+    """The value (command line first, then ini) and the name of where it came from."""
+    given: str | None = config.getoption(_dest(option))
+    if given is not None:
+        if not given:
+            _refuse(option.flag, "a value", given)
+        return given, option.flag
+    value = config.getini(option.ini)
+    if not isinstance(value, str):
+        _refuse(f"ini option {option.ini}", "text", value)
+    return value.strip(), f"ini option {option.ini}"
+
+
+def _mock(config: pytest.Config) -> bool:
+    if config.getoption(_dest(MOCK)):
+        return True
+    try:
+        return bool(config.getini(MOCK.ini))
+    except (pytest.UsageError, TypeError, ValueError) as e:  # pytest's own does not name the key
+        raise pytest.UsageError(f"ini option {MOCK.ini}: expected true or false ({e})") from None
+
+
+def _check_hub(source: str, hub: str) -> None:
+    expected = "a NATS URL such as 'nats://127.0.0.1:4222'"
+    try:
+        parts = urlsplit(hub)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        _refuse(source, expected, hub)
+    if parts.scheme not in HUB_SCHEMES or not parts.hostname or not port_ok:
+        _refuse(source, expected, hub)
+
+
+def _check_text(source: str, value: str) -> None:
+    if len(value) > MAX_TEXT or not value.isprintable():
+        _refuse(source, f"at most {MAX_TEXT} printable characters", value)
+
+
+def _refuse_stray_flags(config: pytest.Config) -> None:
+    """A run-describing flag without a station would record nothing: say so."""
+    for option in (*OPTIONS, MOCK):
+        if config.getoption(_dest(option)) is not None:
+            raise pytest.UsageError(
+                f"{option.flag} was given but benchtrail is not enabled: {ENABLE_HINT}"
+            )
+
+
+def _refuse(source: str, expected: str, value: object) -> NoReturn:
+    raise pytest.UsageError(f"{source}: expected {expected}, got {value!r}")

@@ -1,0 +1,125 @@
+"""One process's benchtrail session during a pytest session, and the run it records into.
+
+The process that runs the session (pytest without xdist, or the xdist controller)
+opens the session *and* the run and records every test as a step. An xdist worker
+opens a session of its own on the same station and records its measurements and
+instrument calls into the controller's run; it never ends that run.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchtrail.agents.errors import ConfigError, Unacknowledged
+from benchtrail.agents.pytest_plugin.options import Settings
+from benchtrail.agents.pytest_plugin.signals import SigtermInterrupts
+from benchtrail.agents.pytest_plugin.steps import StepRecord
+from benchtrail.agents.rack import Rack
+from benchtrail.agents.run import Run
+from benchtrail.agents.station import Station, connect
+from benchtrail.schemas import RunOutcome, StepEnded, StepStarted, new_id
+
+LOGGER = "benchtrail.pytest"
+
+
+class Recorder:
+    """A station session and the run this process records into.
+
+    Attributes:
+        settings: the plugin's settings.
+        station: this process's session.
+        run: the run (a handle on the controller's run in an xdist worker).
+    """
+
+    def __init__(
+        self, settings: Settings, station: Station, run: Run, sigterm: SigtermInterrupts
+    ) -> None:
+        self.settings = settings
+        self.station = station
+        self.run = run
+        self._sigterm = sigterm
+
+    @classmethod
+    def for_session(cls, settings: Settings, pytest_args: str) -> Recorder:
+        """Open the session and start the run of the DUT (pytest alone, or xdist controller)."""
+        station, sigterm = open_station(settings)
+        run = station.run(
+            dut_serial=settings.dut_serial,
+            part_number=settings.part_number,
+            lot_number=settings.lot_number,
+            test_phase=settings.test_phase,
+            custom_metadata={"pytest_args": pytest_args},
+        )
+        return cls(settings, station, run, sigterm)
+
+    @classmethod
+    def for_worker(
+        cls, settings: Settings, worker_id: str, run_id: str, controller: str
+    ) -> Recorder:
+        """Open an xdist worker's own session, recording into the controller's run."""
+        station, sigterm = open_station(settings)
+        station.log(
+            f"pytest-xdist worker {worker_id} of session {controller}, recording into run {run_id}",
+            logger=LOGGER,
+        )
+        return cls(settings, station, Run(station, run_id), sigterm)
+
+    def start_step(self, nodeid: str) -> StepRecord:
+        """Record ``step.started`` for a test."""
+        step = StepRecord(nodeid=nodeid, step_id=new_id())
+        self.station.emit(StepStarted, run_id=self.run.run_id, step_id=step.step_id, name=step.name)
+        return step
+
+    def end_step(self, step: StepRecord) -> None:
+        """Record ``step.ended`` for a test with its outcome, duration and error text."""
+        self.station.emit(
+            StepEnded,
+            run_id=self.run.run_id,
+            step_id=step.step_id,
+            name=step.name,
+            outcome=step.final_outcome,
+            duration_ns=step.duration_ns,
+            error=step.error,
+        )
+        self.run.step_count += 1
+
+    def rack(self) -> Rack:
+        """A new set of instruments on this session, closed (and unlocked) by its owner."""
+        return Rack(self.station, self.station.config, self.settings.mock)
+
+    def end_run(self, outcome: RunOutcome, error: str) -> None:
+        """Record ``run.ended`` (once)."""
+        if self.run.active:
+            self.run.end(outcome, error)
+
+    def close(self) -> str:
+        """End the session and wait for the hub's acks; return what went wrong, if anything."""
+        try:
+            self.station.stop()
+        except Unacknowledged as e:
+            return str(e)
+        finally:
+            self._sigterm.restore()
+        return ""
+
+
+def open_station(settings: Settings) -> tuple[Station, SigtermInterrupts]:
+    """Start a ``pytest`` session of the station, with SIGTERM interrupting pytest.
+
+    Raises:
+        pytest.UsageError: the station configuration cannot be used.
+    """
+    sigterm = SigtermInterrupts()
+    sigterm.install()  # first: the station leaves a handled SIGTERM alone
+    try:
+        station = connect(
+            settings.station,
+            hub=settings.hub or None,
+            operator=settings.operator,
+            mock=settings.mock,
+            session_type="pytest",
+        )
+    except ConfigError as e:
+        sigterm.restore()
+        raise pytest.UsageError(f"--bt-station {settings.station!r}: {e}") from e
+    return station.start(), sigterm
