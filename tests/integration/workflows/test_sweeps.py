@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
 from benchtrail.agents import (
     AcquireResultError,
     AcquireSignatureError,
+    Bench,
     Experiment,
     InvalidMeasurement,
     MeasurementSession,
@@ -195,3 +197,54 @@ def test_progress_bar_shows_points_and_rate(
         session.run(name="quick sweep")
     shown = capsys.readouterr().err
     assert "quick sweep" in shown and "50/50" in shown and "points/s" in shown
+
+
+def test_several_acquire_functions_async_and_numpy_values(running_hub: Hub, project: Path):
+    with MeasurementSession(station="cell-7", mock=True, hub=running_hub.nats.url) as session:
+        session.parameter("n", np.arange(3))  # numpy integers become Python ints
+
+        @session.acquire(units={"doubled": "V"})
+        async def doubled(n):
+            return {"doubled": np.float64(n) * 2}
+
+        @session.acquire
+        def counted(n):
+            return {"count": np.int64(n) + 1, "even": np.bool_(n % 2 == 0)}
+
+        experiment = session.run()
+
+        @session.acquire
+        def clash(n):
+            return {"count": 0}
+
+        with pytest.raises(AcquireResultError, match=r"clash\(\).*'count' was already returned"):
+            session.run()
+
+    assert experiment.data.drop("timestamp").to_dicts() == [
+        {"n": 0, "doubled": 0.0, "count": 1, "even": True},
+        {"n": 1, "doubled": 2.0, "count": 2, "even": False},
+        {"n": 2, "doubled": 4.0, "count": 3, "even": True},
+    ]
+    running_hub.wait_ingested()
+    with EventStore(running_hub.api_url) as store:
+        back = store.experiment(experiment.metadata.run_id)
+    assert back.data.equals(experiment.data)
+    assert back.metadata.units == {"doubled": "V"}
+
+
+def test_a_python_hook_of_a_bench_gets_the_session(
+    running_hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    (tmp_path / "lab_hooks.py").write_text(
+        "def stamp(session):\n    session.record('bench_opened_by_hook', True)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    bench_file = tmp_path / "bench.yaml"
+    bench_file.write_text(
+        "bench: hooked\nstation: {id: cell-9}\nsimulate: true\n"
+        "instruments:\n  dmm: {resource: 'TCPIP::10.0.0.5::INSTR', driver: dmm}\n"
+        "automation:\n  pre_experiment: [{python: 'lab_hooks:stamp'}]\n"
+    )
+    with MeasurementSession(bench=Bench.open(bench_file), hub=running_hub.nats.url) as session:
+        assert session.records == {"bench_opened_by_hook": [True]}
+        assert session.station.station_id == "cell-9"
