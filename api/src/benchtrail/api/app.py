@@ -16,11 +16,17 @@ from litestar.di import Provide
 from litestar.exceptions import ValidationException
 from litestar.openapi.config import OpenAPIConfig
 
-from benchtrail.api.errors import BadParameter, LocksUnavailable, NotFound
+from benchtrail.api.analytics_routes import ANALYTICS_ROUTES
+from benchtrail.api.dashboard_routes import DASHBOARD_ROUTES
+from benchtrail.api.data_routes import DATA_ROUTES
+from benchtrail.api.errors import BadParameter, HubUnavailable, NotFound
 from benchtrail.api.experiment_routes import EXPERIMENT_ROUTES
+from benchtrail.api.hublink import HubLink
+from benchtrail.api.live_routes import LIVE_ROUTES
 from benchtrail.api.lockboard import LockBoard
 from benchtrail.api.models import ErrorBody
 from benchtrail.api.routes import LOCK_ROUTES, ROUTES, StatusProvider
+from benchtrail.api.window_routes import WINDOW_ROUTES
 from benchtrail.projector import Warehouse
 
 _MSGSPEC_GOT = re.compile(r", got .*$")
@@ -31,6 +37,7 @@ def create_app(
     *,
     status_provider: StatusProvider | None = None,
     lock_board: LockBoard | None = None,
+    hub_link: HubLink | None = None,
 ) -> Litestar:
     """Build the read API over ``warehouse``.
 
@@ -41,6 +48,9 @@ def create_app(
             is merged into the health body (e.g. the projector's statistics).
         lock_board: the hub's view of ``bt_locks`` for ``/api/locks``; without
             one those endpoints answer 503.
+        hub_link: the hub's NATS connection and projector, for what publishes events
+            or follows the stream (live feed, observation windows); without one
+            those endpoints answer 503.
 
     Returns:
         The ASGI application, to serve with uvicorn.
@@ -55,18 +65,31 @@ def create_app(
     def provide_lock_board() -> LockBoard | None:
         return lock_board
 
+    def provide_hub_link() -> HubLink | None:
+        return hub_link
+
     return Litestar(
-        route_handlers=[*ROUTES, *EXPERIMENT_ROUTES, *LOCK_ROUTES],
+        route_handlers=[
+            *ROUTES,
+            *EXPERIMENT_ROUTES,
+            *ANALYTICS_ROUTES,
+            *WINDOW_ROUTES,
+            *LIVE_ROUTES,
+            *DATA_ROUTES,
+            *LOCK_ROUTES,
+            *DASHBOARD_ROUTES,
+        ],
         dependencies={
             "warehouse": Provide(provide_warehouse, sync_to_thread=False),
             "status_provider": Provide(provide_status_provider, sync_to_thread=False),
             "lock_board": Provide(provide_lock_board, sync_to_thread=False),
+            "hub_link": Provide(provide_hub_link, sync_to_thread=False),
         },
         exception_handlers={
             NotFound: _not_found,
             BadParameter: _bad_parameter,
             ValidationException: _invalid_parameter,
-            LocksUnavailable: _unavailable,
+            HubUnavailable: _unavailable,
         },
         openapi_config=OpenAPIConfig(
             title="benchtrail API",
@@ -116,6 +139,6 @@ def _invalid_parameter(
     return _bad_parameter(request, BadParameter(name, str(value), expected))
 
 
-def _unavailable(request: Request[Any, Any, Any], error: LocksUnavailable) -> Response[ErrorBody]:
+def _unavailable(request: Request[Any, Any, Any], error: HubUnavailable) -> Response[ErrorBody]:
     body = ErrorBody(status_code=503, error="unavailable", detail=str(error))
     return Response(body, status_code=503)

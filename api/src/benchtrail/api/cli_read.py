@@ -19,7 +19,8 @@ import msgspec
 from rich.console import Console, RenderableType
 
 from benchtrail.api import formatting
-from benchtrail.api.client import DEFAULT_URL, EventStore
+from benchtrail.api.client import EventStore
+from benchtrail.api.client_base import DEFAULT_URL
 from benchtrail.api.errors import ApiError
 from benchtrail.api.models import RUN_STATUSES
 from benchtrail.schemas import EVENT_TAGS

@@ -14,13 +14,11 @@ items (``limit=None``: all of them) and the returned :class:`Records` carries
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Protocol, TypeVar
 from urllib.parse import quote
 
-import httpx
 import msgspec
 
 from benchtrail.agents.workflows.experiment import (
@@ -28,9 +26,10 @@ from benchtrail.agents.workflows.experiment import (
     Experiment,
     ExperimentMetadata,
 )
-from benchtrail.api.errors import ApiUnavailable, BadParameter, NotFound, UnexpectedResponse
+from benchtrail.api.client_analytics import AnalyticsMethods
+from benchtrail.api.client_base import ClientBase, QueryValue
+from benchtrail.api.errors import BadParameter, NotFound
 from benchtrail.api.models import (
-    ErrorBody,
     Health,
     LockView,
     RunDetail,
@@ -44,9 +43,6 @@ from benchtrail.api.models import (
 from benchtrail.api.params import datetime_to_ns
 from benchtrail.api.records import Records
 from benchtrail.schemas import Event, EventUnion
-
-DEFAULT_URL = "http://127.0.0.1:8000"
-"""Where ``benchtrail up`` serves the API by default."""
 
 PAGE_SIZE = 1000
 """Largest page the server returns; longer requests are split into pages of this size."""
@@ -66,20 +62,17 @@ class _Page(Protocol[_Item_co]):
     def next_cursor(self) -> str | None: ...  # pragma: no cover
 
 
-QueryValue = str | int
 _session_pages = msgspec.json.Decoder(SessionPage)
 _run_pages = msgspec.json.Decoder(RunPage)
 _session_detail = msgspec.json.Decoder(SessionDetail)
 _run_detail = msgspec.json.Decoder(RunDetail)
 _stations = msgspec.json.Decoder(list[StationSummary])
 _events_decoder = msgspec.json.Decoder(list[EventUnion])
-_error_decoder = msgspec.json.Decoder(ErrorBody)
 _health_decoder = msgspec.json.Decoder(dict[str, object])
-_any_json = msgspec.json.Decoder()
 _health_decoder = msgspec.json.Decoder(dict[str, object])
 
 
-class EventStore:
+class EventStore(AnalyticsMethods, ClientBase):
     """Read stations, sessions, events and runs from a benchtrail API.
 
     Args:
@@ -92,31 +85,6 @@ class EventStore:
         NotFound: the session or run does not exist.
         BadParameter: the server refused a parameter; its message says why.
     """
-
-    def __init__(
-        self,
-        url: str = DEFAULT_URL,
-        *,
-        timeout: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
-
-    def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._http.close()
-
-    def __enter__(self) -> EventStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def health(self) -> Health:
         """The API's status, whether its warehouse answers, and the hub's statistics."""
@@ -299,66 +267,10 @@ class EventStore:
         )
         return _lock.decode(response.content)
 
-    def _get(
-        self,
-        path: str,
-        query: Mapping[str, QueryValue] | None = None,
-        *,
-        missing: tuple[str, str] | None = None,
-    ) -> bytes:
-        return self._request(path, query, missing=missing).content
-
-    def _request(
-        self,
-        path: str,
-        query: Mapping[str, QueryValue] | None,
-        *,
-        missing: tuple[str, str] | None = None,
-        method: str = "GET",
-    ) -> httpx.Response:
-        """GET ``path``; an unrouted 404 on an entity's path is that entity ``missing``."""
-        try:
-            response = self._http.request(method, path, params=dict(query or {}))
-        except httpx.HTTPError as e:
-            raise ApiUnavailable(self.url, str(e) or type(e).__name__) from e
-        if response.is_success:
-            return response
-        error = _error(self.url + path, response)
-        if isinstance(error, UnexpectedResponse) and error.status_code == 404 and missing:
-            raise NotFound(*missing) from error
-        raise error
-
 
 _locks = msgspec.json.Decoder(list[LockView])
 _experiment_meta = msgspec.json.Decoder(ExperimentMetadata)
 _lock = msgspec.json.Decoder(LockView)
-
-
-def _error(url: str, response: httpx.Response) -> Exception:
-    """The exception for an HTTP error answer, rebuilt from the server's ErrorBody."""
-    status = response.status_code
-    try:
-        body: ErrorBody | None = _error_decoder.decode(response.content)
-    except msgspec.DecodeError:
-        body = None
-    if body is not None and body.error == "not_found" and body.kind and body.key is not None:
-        return NotFound(body.kind, body.key)
-    if body is not None and body.error == "bad_parameter" and body.parameter:
-        return BadParameter(body.parameter, body.value, body.expected or body.detail)
-    detail = body.detail if body is not None else _detail(response)
-    if status >= 500:
-        return ApiUnavailable(url, f"HTTP {status}: {detail}")
-    return UnexpectedResponse(url, status, detail)
-
-
-def _detail(response: httpx.Response) -> str:
-    """``detail`` of a JSON error body that is not an ErrorBody, else the start of the text."""
-    try:
-        body = _any_json.decode(response.content)
-    except msgspec.DecodeError:
-        return response.text[:200]
-    detail = body.get("detail") if isinstance(body, dict) else None
-    return str(detail) if detail is not None else response.text[:200]
 
 
 def _check_limit(limit: int | None) -> None:

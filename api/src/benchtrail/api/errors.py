@@ -57,8 +57,16 @@ class UnexpectedResponse(ApiError, RuntimeError):
         super().__init__(f"{url!r} answered HTTP {status_code}: {detail}")
 
 
-class LocksUnavailable(ApiError, ConnectionError):
+class HubUnavailable(ApiError, ConnectionError):
+    """The API runs without a hub connection, so it cannot do what needs one (HTTP 503)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(f"{what} are not available: this API runs without a hub connection")
+
+
+class LocksUnavailable(HubUnavailable):
     """The API was started without a hub connection, so it cannot see locks."""
 
     def __init__(self) -> None:
-        super().__init__("locks are not available: this API runs without a hub connection")
+        super().__init__("locks")

@@ -25,6 +25,7 @@ from nats.aio.client import Client as NatsClient
 
 from benchtrail.agents.locks import Locks
 from benchtrail.api.app import create_app
+from benchtrail.api.hublink import HubLink
 from benchtrail.api.lockboard import LockBoard
 from benchtrail.api.natsserver import NatsServer
 from benchtrail.projector import DATABASE, Projector, Warehouse, open_warehouse
@@ -143,7 +144,12 @@ class Hub:
         self._nc = await nats.connect(self.nats.url, name="benchtrail-hub")
         self.lock_board = LockBoard(await Locks(self._nc.jetstream()).open(), self.nats.url)
         config = uvicorn.Config(
-            create_app(self.warehouse, status_provider=self.status, lock_board=self.lock_board),
+            create_app(
+                self.warehouse,
+                status_provider=self.status,
+                lock_board=self.lock_board,
+                hub_link=HubLink(self._nc, self.projector),
+            ),
             host=self.options.http_host,
             port=self.options.http_port,
             log_level="warning",

@@ -1,0 +1,45 @@
+"""The API's link to the hub: its NATS connection (JetStream) and the projector's progress.
+
+Route handlers that publish events (observation windows) or follow the stream (the
+live feed) take the ``hub_link`` dependency; without a hub it is ``None`` and they
+raise :class:`~benchtrail.api.errors.HubUnavailable` (HTTP 503).
+"""
+
+from __future__ import annotations
+
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+
+from benchtrail.api.errors import HubUnavailable
+from benchtrail.projector import Projector
+
+
+class HubLink:
+    """What the API may use of the hub it runs in.
+
+    Attributes:
+        nc: the hub's NATS connection (on the event loop the API runs on).
+        projector: the projector writing the warehouse, if it runs in this process.
+    """
+
+    def __init__(self, nc: NatsClient, projector: Projector | None) -> None:
+        self.nc = nc
+        self.projector = projector
+
+    @property
+    def js(self) -> JetStreamContext:
+        """The JetStream context of :attr:`nc`."""
+        return self.nc.jetstream()
+
+    async def wait_ingested(self, stream_seq: int, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Return once every ``BT_EVENTS`` message up to ``stream_seq`` is queryable."""
+        if self.projector is None:
+            raise HubUnavailable("the projector's progress")
+        await self.projector.wait_until_ingested(stream_seq, timeout)
+
+
+def require(link: HubLink | None, what: str) -> HubLink:
+    """``link``, or :class:`HubUnavailable` naming ``what`` needs it."""
+    if link is None:
+        raise HubUnavailable(what)
+    return link
