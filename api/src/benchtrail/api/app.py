@@ -24,6 +24,7 @@ from benchtrail.api.experiment_routes import EXPERIMENT_ROUTES
 from benchtrail.api.hublink import HubLink
 from benchtrail.api.live_routes import LIVE_ROUTES
 from benchtrail.api.lockboard import LockBoard
+from benchtrail.api.mcp_mount import McpMount
 from benchtrail.api.models import ErrorBody
 from benchtrail.api.routes import LOCK_ROUTES, ROUTES, StatusProvider
 from benchtrail.api.window_routes import WINDOW_ROUTES
@@ -68,7 +69,8 @@ def create_app(
     def provide_hub_link() -> HubLink | None:
         return hub_link
 
-    return Litestar(
+    mcp = McpMount()
+    app = Litestar(
         route_handlers=[
             *ROUTES,
             *EXPERIMENT_ROUTES,
@@ -78,7 +80,9 @@ def create_app(
             *DATA_ROUTES,
             *LOCK_ROUTES,
             *DASHBOARD_ROUTES,
+            mcp.route(),
         ],
+        lifespan=[mcp.lifespan],
         dependencies={
             "warehouse": Provide(provide_warehouse, sync_to_thread=False),
             "status_provider": Provide(provide_status_provider, sync_to_thread=False),
@@ -98,6 +102,8 @@ def create_app(
             path="/schema",
         ),
     )
+    mcp.app = app
+    return app
 
 
 def _package_version() -> str:

@@ -23,6 +23,10 @@ LAZY_COMMANDS: Mapping[str, tuple[str, str]] = {
         "benchtrail.api.cli_config:config",
         "Show or check the station configuration files.",
     ),
+    "mcp": (
+        "benchtrail.api.cli_mcp:mcp",
+        "Serve the MCP tools over stdio, answering from a benchtrail API.",
+    ),
     "up": (
         "benchtrail.api.cli_up:up",
         "Start nats-server, the projector and the API on this machine.",
