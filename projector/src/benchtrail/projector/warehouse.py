@@ -25,7 +25,7 @@ from benchtrail.projector.errors import WarehouseUnavailable
 from benchtrail.projector.rows import RowBatch
 
 Parameters = Mapping[str, object]
-_INSERT_SETTINGS = {"optimize_on_insert": 0}
+_INSERT_SETTINGS = {"optimize_on_insert": 0, "throw_on_max_partitions_per_insert_block": 0}
 
 
 class Warehouse:
@@ -57,6 +57,8 @@ class Warehouse:
         ``optimize_on_insert=0``: the block is not deduplicated while it is
         inserted (that halves the cost of a ReplacingMergeTree insert, measured
         here); duplicates collapse in merges, and readers use ``FINAL``.
+        ``throw_on_max_partitions_per_insert_block=0``: a batch spanning more than
+        100 days (a replay, a backfill) is written, not refused.
         """
         with self._lock:
             self._client.insert_arrow(f"{self.database}.{table}", arrow, settings=_INSERT_SETTINGS)
