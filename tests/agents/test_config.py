@@ -228,7 +228,7 @@ def test_unknown_keys_are_named_with_the_known_ones(project: Path, tmp_path: Pat
     )
     _write(path, "stations: {}\nhubb: nats://x:4222\n")
     assert str(_error(project, tmp_path)) == (
-        "benchtrail.yaml: hubb: unknown key; known keys: defaults, station, stations"
+        "benchtrail.yaml: hubb: unknown key; known keys: defaults, hub, station, stations"
     )
     _write(path, "stations:\n  cell-7:\n    retention: {dayz: 3}\n")
     assert str(_error(project, tmp_path)) == (

@@ -12,9 +12,16 @@ import uvicorn
 from litestar import Litestar
 
 from benchtrail.api import EventStore, create_app
-from benchtrail.projector import open_warehouse
+from benchtrail.projector import Warehouse, open_warehouse
 
-from .seed import Seed, main_session, paged_sessions, running_session, write_events
+from .seed import (
+    Seed,
+    history_sessions,
+    main_session,
+    paged_sessions,
+    running_session,
+    write_events,
+)
 
 
 @pytest.fixture(scope="session")
@@ -74,4 +81,29 @@ def api_url(seeded: Seed) -> Iterator[str]:
 def store(api_url: str) -> Iterator[EventStore]:
     """The Python client against the live server."""
     with EventStore(api_url) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def history(chdb_path: Path) -> Iterator[Warehouse]:
+    """A database of its own: DUT SN-H1's retests across stations, and a long series."""
+    database = f"bt_hist_{uuid.uuid4().hex[:12]}"
+    warehouse = open_warehouse(chdb_path, database=database)
+    write_events(warehouse, history_sessions())
+    try:
+        yield warehouse
+    finally:
+        warehouse.command(f"DROP DATABASE IF EXISTS {database}")
+
+
+@pytest.fixture(scope="session")
+def history_url(history: Warehouse) -> Iterator[str]:
+    """Base URL of the API over the history database, served over real HTTP."""
+    yield from serve(create_app(history))
+
+
+@pytest.fixture
+def history_store(history_url: str) -> Iterator[EventStore]:
+    """The Python client against the history API."""
+    with EventStore(history_url) as client:
         yield client

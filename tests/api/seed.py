@@ -202,3 +202,115 @@ def write_events(warehouse: Warehouse, events: Sequence[EventUnion]) -> None:
     batch = RowBatch()
     batch.add_frame(events, stream_seq=1)
     warehouse.write(batch)
+
+
+T1 = T0 + 10_000 * S
+"""Start of the history data set (DUT retests across stations, and a long series)."""
+SERIES_T0 = T1 + 5000 * S
+SERIES_POINTS = 10_000
+SERIES_STEP_NS = 1_000_000
+"""The series run's ``vout`` batch: 10,000 points 1 ms apart from SERIES_T0."""
+
+
+def series_values() -> list[float]:
+    """The values of the series batch: a sawtooth with a slow drift (exact in float)."""
+    return [float(i % 97) + i / 1000 for i in range(SERIES_POINTS)]
+
+
+def history_sessions() -> list[EventUnion]:
+    """DUT SN-H1 tested at ICT on two stations (failed, then passed on retest) and twice
+    at functional test (failed, then still running); SN-H2 once; a long series on cell-s."""
+    return [*_ict_1(), *_ict_2(), *_fct_1(), *_series_session()]
+
+
+def _started(s: _Session, operator: str, commit: str) -> None:
+    s.add(
+        SessionStarted,
+        session_type="script",
+        station=StationInfo(id=s.station_id, type="bench", location="Line 9"),
+        operator=OperatorInfo(id=operator),
+        git=GitInfo(commit=commit),
+    )
+
+
+def _run(s: _Session, run_id: str, serial: str, phase: str) -> None:
+    s.add(
+        RunStarted,
+        run_id=run_id,
+        dut=DutInfo(serial=serial, part_number="PN-H", lot_number="LOT-7"),
+        product=ProductInfo(id="P-H", name="Heater"),
+        test_phase=phase,
+        project_name="proj-h",
+    )
+
+
+def _ict_1() -> list[EventUnion]:
+    s = _Session("ict-1", T1)
+    _started(s, "op-h", "feedbeef1234")
+    _run(s, "run-h1", "SN-H1", "ict")
+    s.add(
+        Measurement,
+        run_id="run-h1",
+        name="vout",
+        value=4.9,
+        unit="V",
+        low=5.0,
+        high=5.5,
+        outcome="failed",
+        step="rails",
+    )
+    s.add(Measurement, run_id="run-h1", name="fw", value="0.9", outcome="failed", step="boot")
+    s.add(Measurement, run_id="run-h1", name="iq", value=0.1, unit="A", high=1.0, outcome="passed")
+    s.add(RunEnded, run_id="run-h1", outcome="failed")
+    _run(s, "run-h2", "SN-H2", "ict")
+    s.add(RunEnded, run_id="run-h2", outcome="passed")
+    s.add(SessionEnded, reason="finished")
+    return s.events
+
+
+def _ict_2() -> list[EventUnion]:
+    s = _Session("ict-2", T1 + 100 * S)
+    _started(s, "op-h2", "0ddba11")
+    _run(s, "run-h3", "SN-H1", "ict")
+    s.add(Measurement, run_id="run-h3", name="vout", value=5.2, unit="V", low=5.0, high=5.5)
+    s.add(RunEnded, run_id="run-h3", outcome="passed")
+    return s.events
+
+
+def _fct_1() -> list[EventUnion]:
+    s = _Session("fct-1", T1 + 200 * S)
+    _started(s, "op-h", "feedbeef9999")
+    _run(s, "run-h4", "SN-H1", "functional")
+    s.add(
+        MeasurementBatch,
+        run_id="run-h4",
+        name="ripple",
+        values=[0.5, 0.01, 0.7, 0.9],
+        timestamps_ns=[s.clock + i for i in range(4)],
+        unit="V",
+        high=0.1,
+        step="load",
+    )
+    s.add(RunEnded, run_id="run-h4", outcome="failed")
+    _run(s, "run-h5", "SN-H1", "functional")
+    return s.events
+
+
+def _series_session() -> list[EventUnion]:
+    s = _Session("cell-s", SERIES_T0 - S)
+    _started(s, "op-s", "5e41e5")
+    _run(s, "run-s1", "SN-S1", "burn-in")
+    s.add(
+        MeasurementBatch,
+        run_id="run-s1",
+        name="vout",
+        values=series_values(),
+        timestamps_ns=[SERIES_T0 + i * SERIES_STEP_NS for i in range(SERIES_POINTS)],
+        unit="V",
+    )
+    s.add(Measurement, run_id="run-s1", name="vout", value="n/a")
+    other = _Session("cell-s2", SERIES_T0)
+    _started(other, "op-s", "5e41e5")
+    _run(other, "run-s2", "SN-S2", "burn-in")
+    other.add(Measurement, run_id="run-s2", name="vout", value=1000.0, unit="V")
+    return [*s.events, *other.events]

@@ -26,6 +26,21 @@ def test_runs_table_shows_the_dut_serial(runner: CliRunner, api_url: str) -> Non
     assert "SN124" not in result.output
 
 
+def test_runs_filters_by_lot_phase_operator_and_commit(runner: CliRunner, api_url: str) -> None:
+    args = ["runs", "--lot", "L42", "--phase", "final", "--operator", "op-1", "--commit", "abc1"]
+    result = runner.invoke(main, [*args, "--json", "--api", api_url])
+    assert result.exit_code == 0, result.output
+    assert [run["run_id"] for run in json.loads(result.output)] == ["run-a1"]
+    other = runner.invoke(main, ["runs", "--lot", "L42", "--operator", "op-2", "--api", api_url])
+    assert "SN123" not in other.output
+
+
+def test_sessions_filter_by_project(runner: CliRunner, seeded: Seed, api_url: str) -> None:
+    args = ["sessions", "--project", "widget-eol", "--json", "--api", api_url]
+    result = runner.invoke(main, args)
+    assert [s["session_id"] for s in json.loads(result.output)] == [seeded.main_session.session_id]
+
+
 def test_api_url_comes_from_the_environment(runner: CliRunner, api_url: str) -> None:
     result = runner.invoke(main, ["runs", "--outcome", "running"], env={"BENCHTRAIL_API": api_url})
     assert result.exit_code == 0, result.output
@@ -109,5 +124,5 @@ def test_unreachable_api_is_one_clear_line(runner: CliRunner) -> None:
 def test_help_lists_every_command(runner: CliRunner) -> None:
     result = runner.invoke(main, ["--help"])
     assert result.exit_code == 0
-    for name in ("stations", "sessions", "session", "events", "runs", "run", "up"):
+    for name in ("stations", "sessions", "session", "events", "runs", "run", "dut", "export", "up"):
         assert f"  {name} " in result.output

@@ -38,6 +38,7 @@ def client(seeded: Seed) -> Iterator[TestClient[object]]:
         ("/api/sessions/nope-1", "session", "nope-1"),
         ("/api/sessions/nope-2/events", "session", "nope-2"),
         ("/api/runs/nope-3", "run", "nope-3"),
+        ("/api/duts/nope-4", "dut", "nope-4"),
     ],
 )
 def test_unknown_id_is_a_404_naming_it(
@@ -75,6 +76,19 @@ BAD_REQUESTS = [
     ("/api/sessions/s-1/events", "after_seq", "-3"),
     ("/api/runs/r-1", "measurement_limit", "-5"),
     ("/api/sessions/s-1", "run_limit", "many"),
+    ("/api/runs", "format", "xlsx"),
+    ("/api/stations", "since", "whenever"),
+    ("/api/sessions/s-1/events", "until", "later"),
+    ("/api/measurements", "outcome", "so-so"),
+    ("/api/measurements", "limit", "100001"),
+    ("/api/measurements", "cursor", OTHER_CURSOR),
+    ("/api/runs", "cursor", encode_cursor("m", 1, "x")),
+    ("/api/duts/SN123", "failed_limit", "-1"),
+    ("/api/duts/SN123", "limit", "0"),
+    ("/api/measurements/series", "buckets", "5001"),
+    ("/api/export/runs", "outcome", "exploded"),
+    ("/api/export/measurements", "since", "yesterday"),
+    ("/api/export/sessions", "session_type", "party"),
 ]
 
 
@@ -91,15 +105,24 @@ def test_bad_parameter_is_a_400_naming_it(
     assert repr(name) in body["detail"]
 
 
+# An id of slashes only would be another route: the server routes on the decoded path.
 @settings(max_examples=40)
-@given(text=st.text(min_size=1, max_size=60))
+@given(text=st.text(min_size=1, max_size=60).filter(lambda text: text.strip("/")))
 def test_any_filter_text_or_id_is_answered_never_a_500(
     client: TestClient[object], text: str
 ) -> None:
     assert client.get("/api/sessions", params={"station_id": text}).status_code == 200
     assert client.get("/api/runs", params={"dut_serial": text}).status_code == 200
+    assert client.get("/api/measurements", params={"name": text}).status_code == 200
+    assert client.get(f"/api/duts/{quote(text, safe='')}").status_code == 404
     assert client.get(f"/api/runs/{quote(text, safe='')}").status_code == 404
     assert client.get(f"/api/sessions/{quote(text, safe='')}/events").status_code == 404
+
+
+def test_a_lock_key_no_bucket_can_hold_is_a_404(client: TestClient[object]) -> None:
+    response = client.post("/api/locks/bad key!/release", params={"force": "true", "by": "x"})
+    assert response.status_code == 404
+    assert response.json()["kind"] == "lock"
 
 
 def test_unknown_event_type_lists_the_known_ones(client: TestClient[object]) -> None:
@@ -123,6 +146,12 @@ def test_openapi_document_lists_every_endpoint(client: TestClient[object]) -> No
         "/api/sessions/{session_id}/events",
         "/api/runs",
         "/api/runs/{run_id}",
+        "/api/measurements",
+        "/api/measurements/series",
+        "/api/duts/{serial}",
+        "/api/export/runs",
+        "/api/export/sessions",
+        "/api/export/measurements",
     }
     assert client.get("/schema").status_code == 200
 

@@ -22,6 +22,10 @@ FULL_RUN_COUNTS = {
     "instrument_calls": 0,
     "locks": 0,
     "measurements": 5,
+    "files": 0,
+    "windows": 0,
+    "window_devices": 0,
+    "window_files": 0,
 }
 
 

@@ -70,6 +70,10 @@ def assert_session_landed(warehouse: Warehouse, session, seqs: list[int]) -> Non
         "instrument_calls": 0,
         "locks": 0,
         "measurements": 5,
+        "files": 0,
+        "windows": 0,
+        "window_devices": 0,
+        "window_files": 0,
     }
 
     events = session_rows(warehouse, "events", session, "seq")

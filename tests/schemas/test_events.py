@@ -64,6 +64,12 @@ def test_tags_are_explicit_and_stable():
         "device.attached",
         "device.detached",
         "log",
+        "window.created",
+        "window.updated",
+        "window.deleted",
+        "file.registered",
+        "file.added",
+        "file.removed",
     } == EVENT_TAGS
     event = Measurement(
         event_id=new_id(),

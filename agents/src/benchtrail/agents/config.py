@@ -18,6 +18,11 @@ the user file's ``defaults``, its station block, the project file's ``defaults``
 station block, then ``BENCHTRAIL_*`` environment variables (:data:`ENV_KEYS`).
 Instruments are merged per alias: an alias defined in the project file replaces the
 user file's definition of that alias as a whole.
+
+A ``hub:`` block holds the settings of the hub (``benchtrail up``), merged the same way
+(the project file's values win): ``hub: {retention: {days: 90}}`` makes the hub drop
+recorded data older than 90 days (:func:`load_hub_config`). Without it the hub keeps
+everything.
 """
 
 from __future__ import annotations
@@ -44,11 +49,13 @@ __all__ = [
     "DEFAULT_HUB",
     "ENV_KEYS",
     "ConfigError",
+    "HubConfig",
     "InstrumentConfig",
     "ResolvedConfig",
     "RetentionPolicy",
     "StationConfig",
     "check_config_files",
+    "load_hub_config",
     "load_station_config",
     "station_options",
 ]
@@ -83,7 +90,11 @@ class InstrumentConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class RetentionPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """How long the hub keeps this station's events."""
+    """How long recorded events are kept.
+
+    The hub applies the one of its own ``hub:`` block (:class:`HubConfig`); a station's
+    ``retention`` is informative only: the hub keeps whole days for every station alike.
+    """
 
     days: Annotated[int, msgspec.Meta(ge=1, description="Days to keep events")] = 90
 
@@ -102,6 +113,17 @@ class StationConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     instruments: dict[str, InstrumentConfig] = {}
     retention: RetentionPolicy = RetentionPolicy()
     instrument_calls: InstrumentCalls = "errors"
+
+
+class HubConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Settings of the hub (``benchtrail up``), from the ``hub:`` block of the files.
+
+    Attributes:
+        retention: drop recorded data older than this (whole UTC days, in the warehouse
+            and the stream); ``None``, the default, keeps everything.
+    """
+
+    retention: RetentionPolicy | None = None
 
 
 class ResolvedConfig(msgspec.Struct, frozen=True):
@@ -203,12 +225,49 @@ def check_config_files(
     """
     search = find_config_files(cwd=cwd, home=home, environ=environ)
     for config_file in search.files:
+        validate(config_file.layout.hub, HubConfig, file=config_file.display, key_prefix="hub")
         _validate_block(config_file, ("defaults",), config_file.layout.defaults)
         for station_id in config_file.station_ids:
             found = config_file.station_block(station_id)
             if found is not None:
                 _validate_block(config_file, *found)
     return [f.display for f in search.files]
+
+
+def load_hub_config(
+    *,
+    cwd: Path | None = None,
+    home: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[HubConfig, dict[str, str]]:
+    """Read and merge the ``hub:`` blocks of the configuration files (project file wins).
+
+    Args:
+        cwd: where to start searching upward for ``benchtrail.yaml``.
+        home: the home directory holding ``.config/benchtrail/config.yaml``.
+        environ: the environment (default: ``os.environ``).
+
+    Returns:
+        The hub's settings, and where each came from (dotted key → ``file:line``).
+
+    Raises:
+        ConfigError: a file cannot be read or its ``hub:`` block has a bad value.
+    """
+    search = find_config_files(cwd=cwd, home=home, environ=environ)
+    raw: dict[str, object] = {}
+    sources = Sources()
+    for config_file in search.files:
+        block = config_file.layout.hub
+        validate(block, HubConfig, file=config_file.display, key_prefix="hub")
+        origin = _origin(config_file, ("hub",))
+        merge_block(raw, block, sources, origin=origin, replace=lambda path: False)
+
+    def origin_of(key_path: str) -> str:
+        return sources.origin(key_path.removeprefix("hub."))
+
+    hub = validate(raw, HubConfig, file="configuration", key_prefix="hub", origin=origin_of)
+    merged = sources.complete(flatten(msgspec.to_builtins(hub)))
+    return hub, {f"hub.{key}": origin for key, origin in merged.items()}
 
 
 def _validate_block(config_file: ConfigFile, prefix: KeyPath, block: dict[str, object]) -> None:

@@ -40,6 +40,7 @@ EXPECTED: Mapping[str, str] = {
     "stations": "a mapping of station id to station settings",
     "station": "a mapping of station settings",
     "defaults": "a mapping of station settings",
+    "hub": "a mapping of hub settings",
 }
 """Key name → what a value of it must be, as error messages say it."""
 
@@ -54,6 +55,7 @@ class Layout(msgspec.Struct, forbid_unknown_fields=True):
     defaults: dict[str, object] = {}
     stations: dict[str, dict[str, object] | None] = {}
     station: dict[str, object] | None = None
+    hub: dict[str, object] = {}
 
 
 class ConfigFile:

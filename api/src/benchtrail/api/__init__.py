@@ -17,12 +17,19 @@ from benchtrail.api.errors import (
     UnexpectedResponse,
 )
 from benchtrail.api.models import (
+    DutHistory,
+    DutRun,
     ErrorBody,
+    FailedMeasurement,
     Health,
+    MeasurementPage,
     MeasurementPoint,
+    MeasurementRow,
     RunDetail,
     RunPage,
     RunSummary,
+    Series,
+    SeriesBucket,
     SessionCounts,
     SessionDetail,
     SessionPage,
@@ -32,6 +39,17 @@ from benchtrail.api.models import (
     WarehouseHealth,
 )
 from benchtrail.api.records import Records
+from benchtrail.api.windows_client import Session, Window
+from benchtrail.api.windows_http import WindowClient
+from benchtrail.api.windows_models import (
+    FileContribution,
+    FileView,
+    TopicSpec,
+    WindowDevice,
+    WindowFile,
+    WindowTopic,
+    WindowView,
+)
 
 if TYPE_CHECKING:
     from benchtrail.api.app import create_app
@@ -40,23 +58,40 @@ __all__ = [
     "ApiError",
     "ApiUnavailable",
     "BadParameter",
+    "DutHistory",
+    "DutRun",
     "ErrorBody",
     "EventStore",
+    "FailedMeasurement",
+    "FileContribution",
+    "FileView",
     "Health",
+    "MeasurementPage",
     "MeasurementPoint",
+    "MeasurementRow",
     "NotFound",
     "Records",
     "RunDetail",
     "RunPage",
     "RunSummary",
+    "Series",
+    "SeriesBucket",
+    "Session",
     "SessionCounts",
     "SessionDetail",
     "SessionPage",
     "SessionSummary",
     "StationSummary",
     "StepSummary",
+    "TopicSpec",
     "UnexpectedResponse",
     "WarehouseHealth",
+    "Window",
+    "WindowClient",
+    "WindowDevice",
+    "WindowFile",
+    "WindowTopic",
+    "WindowView",
     "create_app",
 ]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Response
 from litestar.di import Provide
-from litestar.exceptions import ValidationException
+from litestar.exceptions import ClientException, ValidationException
 from litestar.openapi.config import OpenAPIConfig
 
 from benchtrail.api.analytics_routes import ANALYTICS_ROUTES
@@ -31,6 +31,7 @@ from benchtrail.api.window_routes import WINDOW_ROUTES
 from benchtrail.projector import Warehouse
 
 _MSGSPEC_GOT = re.compile(r", got .*$")
+_MISSING = re.compile(r"Missing required \w+ parameter '([^']+)'")
 
 
 def create_app(
@@ -93,6 +94,7 @@ def create_app(
             NotFound: _not_found,
             BadParameter: _bad_parameter,
             ValidationException: _invalid_parameter,
+            ClientException: _client_error,
             HubUnavailable: _unavailable,
         },
         openapi_config=OpenAPIConfig(
@@ -138,11 +140,21 @@ def _invalid_parameter(
     """Litestar's own validation failures (e.g. ``limit=-1``), in the same shape as ours."""
     problems = error.extra if isinstance(error.extra, list) else []
     first = problems[0] if problems and isinstance(problems[0], dict) else {}
-    name = str(first.get("key", "request"))
+    missing = _MISSING.search(str(error.detail))
+    name = str(first.get("key") or (missing.group(1) if missing else "request"))
     value = request.query_params.get(name, request.path_params.get(name, ""))
     message = str(first.get("message", error.detail))
     expected = _MSGSPEC_GOT.sub("", message).replace("Expected ", "", 1).replace("`", "")
     return _bad_parameter(request, BadParameter(name, str(value), expected))
+
+
+def _client_error(request: Request[Any, Any, Any], error: ClientException) -> Response[Any]:
+    """Litestar's other 4xx (e.g. a malformed JSON body): a 400 becomes our ErrorBody."""
+    if error.status_code == 400:
+        detail = str(error.detail)
+        return _bad_parameter(request, BadParameter("body", "", f"a valid request body: {detail}"))
+    body = {"status_code": error.status_code, "detail": str(error.detail)}
+    return Response(body, status_code=error.status_code, headers=error.headers)
 
 
 def _unavailable(request: Request[Any, Any, Any], error: HubUnavailable) -> Response[ErrorBody]:

@@ -23,6 +23,14 @@ LAZY_COMMANDS: Mapping[str, tuple[str, str]] = {
         "benchtrail.api.cli_config:config",
         "Show or check the station configuration files.",
     ),
+    "data": (
+        "benchtrail.api.cli_data:data",
+        "Manage the hub's recorded data: prune old days (retention).",
+    ),
+    "export": (
+        "benchtrail.api.cli_export:export",
+        "Write runs, sessions or measurements to a Parquet, CSV or Arrow file.",
+    ),
     "mcp": (
         "benchtrail.api.cli_mcp:mcp",
         "Serve the MCP tools over stdio, answering from a benchtrail API.",

@@ -17,12 +17,13 @@ from typing import TypeVar
 import click
 import msgspec
 from rich.console import Console, RenderableType
+from rich.table import Table
 
 from benchtrail.api import formatting
 from benchtrail.api.client import EventStore
 from benchtrail.api.client_base import DEFAULT_URL
 from benchtrail.api.errors import ApiError
-from benchtrail.api.models import RUN_STATUSES
+from benchtrail.api.models import RUN_STATUSES, DutHistory, DutRun, FailedMeasurement
 from benchtrail.schemas import EVENT_TAGS
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -31,7 +32,7 @@ _RELATIVE = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
-def _since(value: str | None) -> str | None:
+def relative_since(value: str | None) -> str | None:
     """``30m``, ``2h``, ``7d`` ago as an ISO time; anything else goes to the API as is."""
     if value is None:
         return None
@@ -61,13 +62,17 @@ def api_options(command: F) -> F:
 
 
 @contextmanager
-def _store(api_url: str) -> Iterator[EventStore]:
+def open_store(api_url: str) -> Iterator[EventStore]:
     """An EventStore whose errors become one-line click errors (exit status 1)."""
     try:
         with EventStore(api_url) as store:
             yield store
     except ApiError as e:
         raise click.ClickException(str(e)) from e
+
+
+_store = open_store
+_since = relative_since
 
 
 def _show(as_json: bool, result: object, render: Callable[[], RenderableType]) -> None:
@@ -109,6 +114,9 @@ def stations(api_url: str, as_json: bool) -> None:
 @click.option("--station", help="Only sessions of this station id.")
 @click.option("--operator", help="Only sessions of this operator id.")
 @click.option("--type", "session_type", help="Only sessions of this type (script, pytest...).")
+@click.option("--commit", "git_commit", help="Only sessions whose git commit starts so.")
+@click.option("--project", "project_name", help="Only sessions with a run of this project.")
+@click.option("--dut", "dut_serial", help="Only sessions with a run of this DUT serial.")
 @_since_option
 @_limit_option
 @api_options
@@ -117,6 +125,9 @@ def sessions(
     station: str | None,
     operator: str | None,
     session_type: str | None,
+    git_commit: str | None,
+    project_name: str | None,
+    dut_serial: str | None,
     since: str | None,
     until: str | None,
     limit: int,
@@ -129,6 +140,9 @@ def sessions(
             station_id=station,
             operator_id=operator,
             session_type=session_type,
+            git_commit=git_commit,
+            project_name=project_name,
+            dut_serial=dut_serial,
             since=_since(since),
             until=until,
             limit=limit,
@@ -169,12 +183,28 @@ def events(
     _show(as_json, found, lambda: formatting.events_table(found))
 
 
+def run_filter_options(command: F) -> F:
+    """The filters of the runs lists (``runs``, ``export runs``, ``export measurements``)."""
+    options = [
+        click.option("--dut", "dut_serial", help="Only runs of this DUT serial number."),
+        click.option("--part", "part_number", help="Only runs of this part number."),
+        click.option("--lot", "lot_number", help="Only runs of this DUT lot number."),
+        click.option("--product", "product_id", help="Only runs of this product id."),
+        click.option("--phase", "test_phase", help="Only runs of this test phase."),
+        click.option("--project", "project_name", help="Only runs of this project."),
+        click.option("--station", help="Only runs on this station id."),
+        click.option("--session", "session_id", help="Only runs of this session."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.command("runs")
-@click.option("--dut", "dut_serial", help="Only runs of this DUT serial number.")
-@click.option("--part", "part_number", help="Only runs of this part number.")
+@run_filter_options
+@click.option("--operator", help="Only runs of this operator's sessions.")
+@click.option("--commit", "git_commit", help="Only runs whose git commit starts so.")
 @click.option("--outcome", type=click.Choice(RUN_STATUSES), help="Only runs with this outcome.")
-@click.option("--station", help="Only runs on this station id.")
-@click.option("--session", "session_id", help="Only runs of this session.")
 @_since_option
 @_limit_option
 @api_options
@@ -182,9 +212,15 @@ def runs(
     *,
     dut_serial: str | None,
     part_number: str | None,
-    outcome: str | None,
+    lot_number: str | None,
+    product_id: str | None,
+    test_phase: str | None,
+    project_name: str | None,
     station: str | None,
     session_id: str | None,
+    operator: str | None,
+    git_commit: str | None,
+    outcome: str | None,
     since: str | None,
     until: str | None,
     limit: int,
@@ -196,9 +232,15 @@ def runs(
         found = store.runs(
             dut_serial=dut_serial,
             part_number=part_number,
-            outcome=outcome,
+            lot_number=lot_number,
+            product_id=product_id,
+            test_phase=test_phase,
+            project_name=project_name,
             station_id=station,
             session_id=session_id,
+            operator_id=operator,
+            git_commit=git_commit,
+            outcome=outcome,
             since=_since(since),
             until=until,
             limit=limit,
@@ -224,5 +266,79 @@ def run(run_id: str, measurement_limit: int, api_url: str, as_json: bool) -> Non
     _show(as_json, found, lambda: formatting.run_view(found))
 
 
-READ_COMMANDS: tuple[click.Command, ...] = (stations, sessions, session, events, runs, run)
+@click.command("dut")
+@click.argument("serial")
+@click.option("--phase", "test_phase", help="Only runs of this test phase.")
+@click.option("--station", help="Only runs on this station id.")
+@click.option(
+    "--failed",
+    "failed_limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(0, 10_000),
+    help="Most failed measurements shown per run.",
+)
+@api_options
+def dut(
+    *,
+    serial: str,
+    test_phase: str | None,
+    station: str | None,
+    failed_limit: int,
+    api_url: str,
+    as_json: bool,
+) -> None:
+    """Show a DUT's history: every run of SERIAL across stations, with retests and failures."""
+    with _store(api_url) as store:
+        found = store.dut(
+            serial, test_phase=test_phase, station_id=station, failed_limit=failed_limit
+        )
+    _show(as_json, found, lambda: dut_view(found))
+
+
+def dut_view(history: DutHistory) -> Table:
+    """One row per run, oldest first: when, where, phase, attempt, verdict, failures."""
+    shown = f"{len(history.runs)} of {history.run_count}" if history.truncated else ""
+    title = f"DUT {history.dut_serial}: {history.run_count} run(s) {shown}".strip()
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in ("started (UTC)", "station", "phase", "attempt", "outcome", "duration"):
+        table.add_column(column, overflow="fold")
+    table.add_column("failed measurements", overflow="fold")
+    for run in history.runs:
+        table.add_row(
+            formatting.format_time(run.started_at),
+            run.station_id,
+            run.test_phase,
+            str(run.attempt),
+            formatting.outcome_text(run.outcome),
+            formatting.format_duration(run.duration_ns),
+            _failures(run),
+        )
+    return table
+
+
+def _failures(run: DutRun) -> str:
+    lines = [_failure(point) for point in run.failed_measurements]
+    hidden = run.failed_measurement_count - len(run.failed_measurements)
+    if hidden > 0:
+        lines.append(f"... {hidden} more")
+    return "\n".join(lines)
+
+
+def _failure(point: FailedMeasurement) -> str:
+    value = point.value_str if point.value is None else f"{point.value:g}"
+    unit = f" {point.unit}" if point.unit else ""
+    step = f" ({point.step})" if point.step else ""
+    return f"{point.name} = {value}{unit}, {_limits(point.low, point.high)}{step}"
+
+
+def _limits(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"limits [{low:g}, {high:g}]"
+    if high is not None:
+        return f"limit <= {high:g}"
+    return f"limit >= {low:g}" if low is not None else "no limits"
+
+
+READ_COMMANDS: tuple[click.Command, ...] = (stations, sessions, session, events, runs, run, dut)
 """The read commands, in the order ``benchtrail --help`` lists them."""

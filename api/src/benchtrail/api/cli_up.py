@@ -8,6 +8,8 @@ import click
 from rich.console import Console
 from rich.panel import Panel
 
+from benchtrail.agents.config import load_hub_config
+from benchtrail.agents.errors import ConfigError
 from benchtrail.api.errors import HubStartError
 from benchtrail.api.hub import Hub, HubOptions
 from benchtrail.projector import HubUnavailable, WarehouseUnavailable
@@ -25,6 +27,8 @@ def _announce(hub: Hub) -> None:
         f"Record from a script:  BENCHTRAIL_HUB={hub.nats.url} python my_test.py",
         f"Read from the shell:   BENCHTRAIL_API={hub.api_url} benchtrail sessions",
     ]
+    if hub.retention.older_than is not None:
+        lines.append(f"Retention: data older than {hub.retention.older_than} is pruned hourly.")
     if hub.options.demo:
         lines.append(f"Demo: {hub.options.demo_stations} simulated stations are recording.")
     lines.append("Ctrl-C stops everything; data is kept for the next start.")
@@ -43,8 +47,21 @@ def _announce(hub: Hub) -> None:
 @click.option("--http-host", default="127.0.0.1", show_default=True)
 @click.option("--http-port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--nats-port", default=4222, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--retention-days",
+    type=click.IntRange(min=0),
+    help="Drop recorded data older than this many days, at start and hourly (0 keeps "
+    "everything). Default: hub.retention.days of the configuration files, else keep everything.",
+)
 def up(
-    *, data_dir: str, demo: bool, demo_stations: int, http_host: str, http_port: int, nats_port: int
+    *,
+    data_dir: str,
+    demo: bool,
+    demo_stations: int,
+    http_host: str,
+    http_port: int,
+    nats_port: int,
+    retention_days: int | None,
 ) -> None:
     """Start nats-server, the projector and the API on this machine."""
     options = HubOptions(
@@ -54,6 +71,7 @@ def up(
         http_host=http_host,
         http_port=http_port,
         nats_port=nats_port,
+        retention_days=_retention_days(retention_days),
     )
     hub = Hub(options, announce=_announce)
     try:
@@ -61,3 +79,14 @@ def up(
     except (HubStartError, HubUnavailable, WarehouseUnavailable, OSError) as e:
         raise click.ClickException(str(e)) from e
     console.print("benchtrail stopped cleanly.")
+
+
+def _retention_days(option: int | None) -> int:
+    """``--retention-days``, else ``hub.retention.days`` of the configuration files, else 0."""
+    if option is not None:
+        return option
+    try:
+        hub_config, _ = load_hub_config()
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from e
+    return hub_config.retention.days if hub_config.retention is not None else 0

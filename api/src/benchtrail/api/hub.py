@@ -28,6 +28,7 @@ from benchtrail.api.app import create_app
 from benchtrail.api.hublink import HubLink
 from benchtrail.api.lockboard import LockBoard
 from benchtrail.api.natsserver import NatsServer
+from benchtrail.api.retention import RETENTION_STATE, HubRetention, Pruner
 from benchtrail.projector import DATABASE, Projector, Warehouse, open_warehouse
 from benchtrail.schemas import EVENTS_STREAM
 
@@ -47,6 +48,10 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
         warehouse: chDB directory or ``http(s)://`` ClickHouse URL; default
             ``<data-dir>/warehouse``.
         database: the ClickHouse database of the benchtrail tables.
+        retention_days: drop recorded data older than this many days (whole UTC
+            days, warehouse and stream) at start and every ``retention_interval``
+            seconds; 0 keeps everything.
+        retention_interval: seconds between two prunes of the retention policy.
     """
 
     data_dir: str = ".benchtrail"
@@ -57,6 +62,8 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
     demo_stations: int = 3
     warehouse: str = ""
     database: str = DATABASE
+    retention_days: int = 0
+    retention_interval: float = 3600.0
 
 
 class _ApiServer(uvicorn.Server):
@@ -78,6 +85,8 @@ class Hub:
         self.projector: Projector | None = None
         self.api: _ApiServer | None = None
         self.lock_board: LockBoard | None = None
+        self.retention = HubRetention(options.retention_days, options.retention_interval)
+        self._retention_task: asyncio.Task[None] | None = None
         self._nc: NatsClient | None = None
         self.http_port = options.http_port
         self.ready = threading.Event()
@@ -98,6 +107,7 @@ class Hub:
         return {
             "hub": {"nats_url": self.nats.url, "nats_running": self.nats.running()},
             "projector": projector,
+            "retention": self.retention.status(),
         }
 
     def request_stop(self) -> None:
@@ -143,16 +153,19 @@ class Hub:
         await self.projector.start()
         self._nc = await nats.connect(self.nats.url, name="benchtrail-hub")
         self.lock_board = LockBoard(await Locks(self._nc.jetstream()).open(), self.nats.url)
+        app = create_app(
+            self.warehouse,
+            status_provider=self.status,
+            lock_board=self.lock_board,
+            hub_link=HubLink(self._nc, self.projector),
+        )
+        app.state[RETENTION_STATE] = self.retention
         config = uvicorn.Config(
-            create_app(
-                self.warehouse,
-                status_provider=self.status,
-                lock_board=self.lock_board,
-                hub_link=HubLink(self._nc, self.projector),
-            ),
+            app,
             host=self.options.http_host,
             port=self.options.http_port,
             log_level="warning",
+            timeout_graceful_shutdown=5,
             lifespan="on",
         )
         self.api = _ApiServer(config)
@@ -168,6 +181,7 @@ class Hub:
                 )
             await asyncio.sleep(0.01)
         self.http_port = self.api.servers[0].sockets[0].getsockname()[1]
+        self._start_retention()
         if self.options.demo:
             from benchtrail.agents.demo import start_demo
 
@@ -175,9 +189,24 @@ class Hub:
                 self.nats.url, self.options.demo_stations
             )
 
+    def _start_retention(self) -> None:
+        """Apply the retention policy now and every interval (nothing if it keeps everything)."""
+        assert self.warehouse is not None and self._nc is not None and self._stop is not None
+        if self.retention.older_than is None or self.projector is None:
+            return
+        pruner = Pruner(
+            self.warehouse,
+            self._nc.jetstream(),
+            projector=self.projector,
+            lock=self.retention.lock,
+        )
+        run = self.retention.run(pruner, self._stop)
+        self._retention_task = asyncio.create_task(run, name="benchtrail-retention")
+
     async def _shutdown(self) -> None:
         """Stop in order — stations, projector, API, nats-server — even if a step fails."""
         steps = [
+            self._stop_retention,
             self._stop_demo,
             self._stop_locks,
             self._stop_projector,
@@ -189,6 +218,11 @@ class Hub:
                 await step()
             except Exception as e:  # the next steps must still run
                 log.warning("while stopping (%s): %r", step.__name__.strip("_"), e)
+
+    async def _stop_retention(self) -> None:
+        if self._retention_task is not None and self._stop is not None:
+            self._stop.set()  # also when starting failed: the task ends after a prune in hand
+            await self._retention_task
 
     async def _stop_demo(self) -> None:
         if self._demo_stop is not None:

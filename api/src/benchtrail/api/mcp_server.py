@@ -58,7 +58,7 @@ def build_server(caller: ApiCaller) -> MCPServer:
         """Station sessions, newest first. ``since`` is ISO-8601 time or ns since the epoch."""
         params: Params = {
             "station_id": station_id,
-            "operator": operator,
+            "operator_id": operator,
             "since": since,
             "limit": limit,
         }

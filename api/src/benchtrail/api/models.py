@@ -205,6 +205,106 @@ class RunPage(msgspec.Struct, frozen=True, kw_only=True):
     next_cursor: str | None
 
 
+class MeasurementRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One measured point with where it was taken; ``value`` is null for text values.
+
+    ``event_id`` and ``point_index`` (its index in a batch, 0 for a single
+    ``measurement``) identify the point.
+    """
+
+    station_id: str
+    session_id: str
+    run_id: str
+    name: str
+    ts: datetime
+    ts_ns: int
+    value: float | None
+    value_str: str
+    value_kind: str
+    unit: str
+    low: float | None
+    high: float | None
+    outcome: str
+    step: str
+    event_id: str
+    point_index: int
+
+
+class MeasurementPage(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of points in the table's sort order; pass ``next_cursor`` back as ``cursor``."""
+
+    items: list[MeasurementRow]
+    next_cursor: str | None
+
+
+class FailedMeasurement(msgspec.Struct, frozen=True, kw_only=True):
+    """A point of a run that failed its limits; ``value`` is null for text values."""
+
+    name: str
+    ts: datetime
+    ts_ns: int
+    value: float | None
+    value_str: str
+    unit: str
+    low: float | None
+    high: float | None
+    step: str
+
+
+class DutRun(RunSummary, frozen=True, kw_only=True):
+    """One run of a DUT's history: the run's summary, its attempt and its failed points.
+
+    ``attempt`` counts the runs of the serial in the same ``test_phase`` by start
+    time: 1 is the first test, 2 the first retest. ``failed_measurements`` holds
+    the first ``failed_limit`` failed points in time order
+    (``failed_measurement_count`` is their total).
+    """
+
+    attempt: int
+    failed_measurements: list[FailedMeasurement]
+
+
+class DutHistory(msgspec.Struct, frozen=True, kw_only=True):
+    """Every run of one DUT serial, across stations, oldest first.
+
+    ``run_count`` is the number of runs matching the filters; ``runs`` holds the
+    newest ``limit`` of them, and ``truncated`` says whether some were left out.
+    """
+
+    dut_serial: str
+    run_count: int
+    truncated: bool
+    runs: list[DutRun]
+
+
+class SeriesBucket(msgspec.Struct, frozen=True, kw_only=True):
+    """One time bucket of a series: ``[start_ns, end_ns)`` and its values' statistics."""
+
+    start: datetime
+    start_ns: int
+    end_ns: int
+    count: int
+    min: float
+    max: float
+    avg: float
+
+
+class Series(msgspec.Struct, frozen=True, kw_only=True):
+    """A measurement's values over time, aggregated per bucket of ``bucket_ns``.
+
+    Buckets are aligned on multiples of ``bucket_ns`` since the epoch (1, 2 or 5
+    times a power of ten, in ns) and only those holding points are listed.
+    ``since_ns``/``until_ns`` are the range read (null with ``bucket_ns`` when
+    no bound was given and no point matches).
+    """
+
+    name: str
+    since_ns: int | None
+    until_ns: int | None
+    bucket_ns: int | None
+    items: list[SeriesBucket]
+
+
 class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Body of every 4xx/503 answer the API gives on purpose.
 

@@ -11,7 +11,7 @@ import binascii
 import re
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import msgspec
 
@@ -37,7 +37,20 @@ class Cursor(msgspec.Struct, frozen=True, array_like=True):
     key: str
 
 
+class PointCursor(msgspec.Struct, frozen=True, array_like=True):
+    """Position after the last measurement of a page, in the table's sort key order."""
+
+    kind: str
+    station_id: str
+    name: str
+    ts_ns: int
+    event_id: str
+    point_index: Annotated[int, msgspec.Meta(ge=0, lt=2**32)]
+
+
+_CursorT = TypeVar("_CursorT", Cursor, PointCursor)
 _cursor_decoder = msgspec.json.Decoder(Cursor)
+_point_cursor_decoder = msgspec.json.Decoder(PointCursor)
 
 
 def ns_to_datetime(ns: int) -> datetime:
@@ -82,8 +95,7 @@ def _clamp(ns: int) -> int:
 
 def encode_cursor(kind: str, time_ns: int, key: str) -> str:
     """Opaque cursor: urlsafe base64 (unpadded) of ``[kind, time_ns, key]``."""
-    raw = msgspec.json.encode(Cursor(kind, time_ns, key))
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return _encode(Cursor(kind, time_ns, key))
 
 
 def decode_cursor(kind: str, text: str) -> Cursor:
@@ -92,9 +104,32 @@ def decode_cursor(kind: str, text: str) -> Cursor:
     Raises:
         BadParameter: the text is not such a cursor, or one of another endpoint.
     """
+    return _decode(kind, text, _cursor_decoder)
+
+
+def encode_point_cursor(cursor: PointCursor) -> str:
+    """Opaque cursor of a measurement page: urlsafe base64 (unpadded) of its sort key."""
+    return _encode(cursor)
+
+
+def decode_point_cursor(kind: str, text: str) -> PointCursor:
+    """Decode a cursor of ``kind`` made by :func:`encode_point_cursor`.
+
+    Raises:
+        BadParameter: the text is not such a cursor, or one of another endpoint.
+    """
+    return _decode(kind, text, _point_cursor_decoder)
+
+
+def _encode(cursor: Cursor | PointCursor) -> str:
+    raw = msgspec.json.encode(cursor)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _decode(kind: str, text: str, decoder: msgspec.json.Decoder[_CursorT]) -> _CursorT:
     try:
         padded = text + "=" * (-len(text) % 4)
-        cursor = _cursor_decoder.decode(base64.b64decode(padded, altchars=b"-_", validate=True))
+        cursor = decoder.decode(base64.b64decode(padded, altchars=b"-_", validate=True))
     except (binascii.Error, ValueError, msgspec.DecodeError) as e:
         raise BadParameter("cursor", text, _CURSOR_EXPECTED) from e
     if cursor.kind != kind:

@@ -2,26 +2,53 @@
 
 Handlers are synchronous and run in a worker thread (``sync_to_thread=True``):
 the warehouse client blocks (chDB has no async client). The ``warehouse`` and
-``status_provider`` arguments are dependencies provided by :func:`create_app`.
+``status_provider`` arguments are dependencies provided by :func:`create_app`;
+``filters`` and ``output`` come from :mod:`benchtrail.api.list_params`.
+
+The list endpoints answer JSON, CSV, Parquet or Arrow IPC (:mod:`benchtrail.api.formats`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from typing import Annotated, cast, get_args
+from typing import Annotated, Any, cast
 
-from litestar import Response, get, post
+import pyarrow as pa
+from litestar import Request, Response, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from benchtrail.api import queries
-from benchtrail.api.errors import BadParameter, LocksUnavailable
+from benchtrail.api.errors import BadParameter, LocksUnavailable, NotFound
+from benchtrail.api.export_routes import EXPORT_ROUTES
+from benchtrail.api.formats import (
+    OutputFormat,
+    TabularOperation,
+    nesting_of,
+    page_headers,
+    table_response,
+)
+from benchtrail.api.list_params import (
+    BAD_PARAMETER,
+    MAX_LIMIT,
+    NOT_FOUND,
+    PAGE_HEADERS,
+    CursorParam,
+    Limit,
+    filters,
+    provide_event_filters,
+    provide_run_filters,
+    provide_session_filters,
+    provide_station_filters,
+)
+from benchtrail.api.list_params import StartedSince as Since
+from benchtrail.api.list_params import StartedUntil as Until
 from benchtrail.api.lockboard import LockBoard
+from benchtrail.api.measurement_routes import MEASUREMENT_ROUTES
 from benchtrail.api.models import (
-    RUN_STATUSES,
     ErrorBody,
     LockView,
     RunDetail,
@@ -30,40 +57,42 @@ from benchtrail.api.models import (
     SessionPage,
     StationSummary,
 )
-from benchtrail.api.params import MAX_NS, check_choice, decode_cursor, parse_time
+from benchtrail.api.params import MAX_NS, decode_cursor
+from benchtrail.api.queries import events as event_queries
 from benchtrail.api.queries import runs as run_queries
 from benchtrail.api.queries import sessions as session_queries
+from benchtrail.api.queries import stations as station_queries
 from benchtrail.projector import Warehouse
-from benchtrail.schemas import EVENT_TAGS, EventUnion, SessionType
+from benchtrail.schemas import EventUnion
 
 StatusProvider = Callable[[], Mapping[str, object]]
 """Returns extra fields for ``/api/health`` (e.g. the projector's statistics)."""
 
-MAX_LIMIT = 1000
-"""Largest page the list endpoints return."""
+__all__ = [
+    "LOCK_ROUTES",
+    "MAX_LIMIT",
+    "ROUTES",
+    "CursorParam",
+    "Limit",
+    "Since",
+    "StatusProvider",
+    "Until",
+]
 
-_BAD = ResponseSpec(ErrorBody, description="A parameter has a value the API cannot use.")
-_MISSING = ResponseSpec(ErrorBody, description="No entity has that id.")
+_BAD = BAD_PARAMETER
+_MISSING = NOT_FOUND
 _UNAVAILABLE = ResponseSpec(ErrorBody, description="This API runs without a hub connection.")
-_TIME_DOC = "ISO-8601 time (naive = UTC) or integer nanoseconds since the epoch"
-
-Limit = Annotated[
-    int, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Rows per page, 1 to {MAX_LIMIT}.")
-]
-Since = Annotated[str | None, QueryParameter(description=f"Started at or after: {_TIME_DOC}.")]
-Until = Annotated[str | None, QueryParameter(description=f"Started before: {_TIME_DOC}.")]
-CursorParam = Annotated[
-    str | None, QueryParameter(description="The `next_cursor` of the previous page.")
-]
+_PAGE_HEADERS = PAGE_HEADERS
+Req = Request[Any, Any, Any]
+_LOCK_KEY = re.compile(r"[-/_=.A-Za-z0-9]+")
+"""What a key of the ``bt_locks`` bucket can be (NATS KV keys)."""
 
 
-def _filter(value: str | None) -> str | None:
-    """An empty filter (``?station_id=``) means no filter."""
-    return value or None
-
-
-def _time(name: str, value: str | None) -> int | None:
-    return None if not value else parse_time(name, value)
+def _tabular(
+    request: Req, table: pa.Table, output: OutputFormat, next_cursor: str | None = None
+) -> Response[Any]:
+    """A tabular answer, fitting any handler's declared (JSON) response type."""
+    return table_response(request, table, output, next_cursor=next_cursor)
 
 
 @get("/api/health", sync_to_thread=True, tags=["service"])
@@ -78,36 +107,54 @@ def health(
     return {**extra, "status": status, "warehouse": warehouse_status}
 
 
-@get("/api/stations", sync_to_thread=True, tags=["stations"])
-def list_stations(warehouse: NamedDependency[Warehouse]) -> list[StationSummary]:
+@get(
+    "/api/stations",
+    sync_to_thread=True,
+    tags=["stations"],
+    responses={400: _BAD},
+    dependencies=filters(provide_station_filters),
+    operation_class=TabularOperation,
+)
+def list_stations(
+    warehouse: NamedDependency[Warehouse],
+    request: Req,
+    filters: NamedDependency[station_queries.StationFilters],
+    output: NamedDependency[OutputFormat],
+) -> Response[list[StationSummary]]:
     """Every station seen in a session, with its session counts and running sessions."""
-    return queries.list_stations(warehouse)
+    if output == "json":
+        return Response(queries.list_stations(warehouse, filters))
+    table = station_queries.stations_table(warehouse, filters, nesting_of(output))
+    return _tabular(request, table, output)
 
 
-@get("/api/sessions", sync_to_thread=True, tags=["sessions"], responses={400: _BAD})
+@get(
+    "/api/sessions",
+    sync_to_thread=True,
+    tags=["sessions"],
+    responses={400: _BAD},
+    dependencies=filters(provide_session_filters),
+    response_headers=_PAGE_HEADERS,
+    operation_class=TabularOperation,
+)
 def list_sessions(
     warehouse: NamedDependency[Warehouse],
+    request: Req,
+    filters: NamedDependency[session_queries.SessionFilters],
+    output: NamedDependency[OutputFormat],
     *,
-    station_id: FromQuery[str | None] = None,
-    session_type: Annotated[
-        str | None, QueryParameter(description="One of " + ", ".join(get_args(SessionType)) + ".")
-    ] = None,
-    operator_id: FromQuery[str | None] = None,
-    since: Since = None,
-    until: Until = None,
     limit: Limit = 100,
     cursor: CursorParam = None,
-) -> SessionPage:
+) -> Response[SessionPage]:
     """Sessions, newest first (ties broken by id), one page at a time."""
-    filters = session_queries.SessionFilters(
-        station_id=_filter(station_id),
-        session_type=check_choice("session_type", _filter(session_type), get_args(SessionType)),
-        operator_id=_filter(operator_id),
-        since_ns=_time("since", since),
-        until_ns=_time("until", until),
-    )
     position = decode_cursor(session_queries.CURSOR_KIND, cursor) if cursor else None
-    return queries.list_sessions(warehouse, filters, limit=limit, cursor=position)
+    if output == "json":
+        page = queries.list_sessions(warehouse, filters, limit=limit, cursor=position)
+        return Response(page, headers=page_headers(request, page.next_cursor))
+    found = session_queries.sessions_table(
+        warehouse, filters, limit=limit, cursor=position, nesting=nesting_of(output)
+    )
+    return _tabular(request, found.table, output, found.next_cursor)
 
 
 @get(
@@ -133,75 +180,85 @@ def get_session(
     sync_to_thread=True,
     tags=["sessions"],
     responses={400: _BAD, 404: _MISSING},
+    dependencies=filters(provide_event_filters),
+    operation_class=TabularOperation,
     response_headers=[
         ResponseHeader(
             name="X-Next-After-Seq",
             documentation_only=True,
             required=False,
             description="Present when more events follow: pass it as `after_seq`.",
-        )
+        ),
+        *_PAGE_HEADERS,
     ],
 )
 def list_session_events(
     warehouse: NamedDependency[Warehouse],
+    request: Req,
     session_id: FromPath[str],
+    filters: NamedDependency[event_queries.EventFilters],
+    output: NamedDependency[OutputFormat],
     *,
-    event_type: Annotated[
-        str | None,
-        QueryParameter(
-            description="Only events of this type.",
-            examples=[Example(value="run.started")],
-        ),
-    ] = None,
     after_seq: Annotated[
         int, QueryParameter(ge=0, le=MAX_NS, description="Only events with a greater `seq`.")
     ] = 0,
     limit: Limit = 100,
 ) -> Response[list[EventUnion]]:
-    """The session's events in `seq` order, each exactly as the station sent it."""
-    event_slice = queries.session_events(
-        warehouse,
-        session_id,
-        event_type=check_choice("event_type", _filter(event_type), EVENT_TAGS),
-        after_seq=after_seq,
-        limit=limit,
+    """The session's events in `seq` order, each exactly as the station sent it.
+
+    In the tabular formats, one row per event: its envelope and ``payload``,
+    the event as JSON text.
+    """
+    if output == "json":
+        found = queries.session_events(
+            warehouse, session_id, filters, after_seq=after_seq, limit=limit
+        )
+        # The stored JSON is spliced, not re-encoded: Litestar sends bytes content as is.
+        body = cast("list[EventUnion]", found.json_array())
+        headers = _after_seq_headers(request, found.next_after_seq)
+        return Response(body, media_type="application/json", headers=headers)
+    table = event_queries.session_events_table(
+        warehouse, session_id, filters, after_seq=after_seq, limit=limit
     )
-    headers = {}
-    if event_slice.next_after_seq is not None:
-        headers["X-Next-After-Seq"] = str(event_slice.next_after_seq)
-    # The stored JSON is spliced, not re-encoded: Litestar sends bytes content as is.
-    body = cast("list[EventUnion]", event_slice.json_array())
-    return Response(body, media_type="application/json", headers=headers)
+    response = _tabular(request, table.table, output)
+    response.headers.update(_after_seq_headers(request, table.next_after_seq))
+    return response
 
 
-@get("/api/runs", sync_to_thread=True, tags=["runs"], responses={400: _BAD})
+def _after_seq_headers(request: Req, next_after_seq: int | None) -> dict[str, str]:
+    if next_after_seq is None:
+        return {}
+    headers = page_headers(request, str(next_after_seq), "after_seq")
+    return {"X-Next-After-Seq": str(next_after_seq), **headers}
+
+
+@get(
+    "/api/runs",
+    sync_to_thread=True,
+    tags=["runs"],
+    responses={400: _BAD},
+    dependencies=filters(provide_run_filters),
+    response_headers=_PAGE_HEADERS,
+    operation_class=TabularOperation,
+)
 def list_runs(
     warehouse: NamedDependency[Warehouse],
+    request: Req,
+    filters: NamedDependency[run_queries.RunFilters],
+    output: NamedDependency[OutputFormat],
     *,
-    dut_serial: FromQuery[str | None] = None,
-    part_number: FromQuery[str | None] = None,
-    outcome: Annotated[
-        str | None, QueryParameter(description="One of " + ", ".join(RUN_STATUSES) + ".")
-    ] = None,
-    station_id: FromQuery[str | None] = None,
-    session_id: FromQuery[str | None] = None,
-    since: Since = None,
-    until: Until = None,
     limit: Limit = 100,
     cursor: CursorParam = None,
-) -> RunPage:
+) -> Response[RunPage]:
     """Runs, newest first (ties broken by id), one page at a time."""
-    filters = run_queries.RunFilters(
-        dut_serial=_filter(dut_serial),
-        part_number=_filter(part_number),
-        outcome=check_choice("outcome", _filter(outcome), RUN_STATUSES),
-        station_id=_filter(station_id),
-        session_id=_filter(session_id),
-        since_ns=_time("since", since),
-        until_ns=_time("until", until),
-    )
     position = decode_cursor(run_queries.CURSOR_KIND, cursor) if cursor else None
-    return queries.list_runs(warehouse, filters, limit=limit, cursor=position)
+    if output == "json":
+        page = queries.list_runs(warehouse, filters, limit=limit, cursor=position)
+        return Response(page, headers=page_headers(request, page.next_cursor))
+    found = run_queries.runs_table(
+        warehouse, filters, limit=limit, cursor=position, nesting=nesting_of(output)
+    )
+    return _tabular(request, found.table, output, found.next_cursor)
 
 
 @get(
@@ -231,6 +288,8 @@ ROUTES = [
     list_session_events,
     list_runs,
     get_run,
+    *MEASUREMENT_ROUTES,
+    *EXPORT_ROUTES,
 ]
 """Every route handler of the read API."""
 
@@ -265,6 +324,8 @@ async def release_lock(
         raise BadParameter("force", force, "true: releasing another holder's lock breaks it")
     if not by.strip():
         raise BadParameter("by", by, "the name of who breaks the lock")
+    if not _LOCK_KEY.fullmatch(key) or key.startswith(".") or key.endswith("."):
+        raise NotFound("lock", key)  # not a key the bucket can hold: nobody holds it
     return await _board(lock_board).force_release(key, by.strip())
 
 

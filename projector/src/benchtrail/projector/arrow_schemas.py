@@ -28,6 +28,7 @@ _TYPES: dict[str, pa.DataType] = {
     "b": pa.bool_(),
     "map": TEXT_MAP,
     "list": TEXT_LIST,
+    "ilist": pa.list_(pa.int64()),
 }
 
 
@@ -79,6 +80,21 @@ SCHEMAS: dict[str, pa.Schema] = {
     "measurements": _schema(
         "station_id:d session_id:d run_id:d name:d ts:t value:f64 value_str:d value_kind:d"
         " unit:d low:f64 high:f64 outcome:d step:d event_id:d point_index:u32 stream_seq:u64"
+    ),
+    "files": _schema(
+        "file_id:s dataset_id:d station_id:d path:s media_type:d size_bytes:u64 start_at:t"
+        " end_at:t topic_ids:list topic_names:list topic_start_ns:ilist topic_end_ns:ilist"
+        f" by:d registered_at:t {_KEY}"
+    ),
+    "windows": _schema(
+        "window_id:s station_id:d action:d name:s has_name:b sets_name:b project:d by:d at:t"
+        f" seq:u64 {_KEY}"
+    ),
+    "window_devices": _schema(
+        f"window_id:s device_id:s kind:d attached:b by:d at:t seq:u64 {_KEY}"
+    ),
+    "window_files": _schema(
+        f"window_id:s file_id:s added:b range_min:t range_max:t by:d at:t seq:u64 {_KEY}"
     ),
 }
 

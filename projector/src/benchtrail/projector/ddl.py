@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.sessions (
     event_id String,
     stream_seq UInt64
 ) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(started_at)
 ORDER BY (session_id, event_id)
 """,
     "session_ends": f"""
@@ -70,6 +71,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.session_ends (
     event_id String,
     stream_seq UInt64
 ) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(ended_at)
 ORDER BY (session_id, event_id)
 """,
     "runs": f"""
@@ -102,6 +104,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.runs (
     event_id String,
     stream_seq UInt64
 ) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(started_at)
 ORDER BY (run_id, event_id)
 """,
     "run_ends": f"""
@@ -119,6 +122,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.run_ends (
     event_id String,
     stream_seq UInt64
 ) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(ended_at)
 ORDER BY (run_id, event_id)
 """,
     "steps": f"""
@@ -136,6 +140,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.steps (
     event_id String,
     stream_seq UInt64
 ) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(at)
 ORDER BY (run_id, step_id, event_id)
 """,
     "instrument_calls": f"""
@@ -171,6 +176,7 @@ CREATE TABLE IF NOT EXISTS {{database}}.locks (
     event_id String,
     stream_seq UInt64
 ) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(occurred_at)
 ORDER BY (key, occurred_at, event_id)
 """,
     "measurements": f"""
@@ -195,6 +201,74 @@ CREATE TABLE IF NOT EXISTS {{database}}.measurements (
 PARTITION BY toYYYYMMDD(ts)
 ORDER BY (station_id, name, ts, event_id, point_index)
 """,
+    # Observation windows (docs/windows.md): rows keyed by event, state read by argMax(seq).
+    "files": f"""
+CREATE TABLE IF NOT EXISTS {{database}}.files (
+    file_id String,
+    dataset_id String,
+    station_id LowCardinality(String),
+    path String,
+    media_type LowCardinality(String),
+    size_bytes UInt64,
+    start_at {_TS},
+    end_at {_TS},
+    topic_ids Array(String),
+    topic_names Array(String),
+    topic_start_ns Array(Int64),
+    topic_end_ns Array(Int64),
+    by String,
+    registered_at {_TS},
+    event_id String,
+    stream_seq UInt64
+) ENGINE = ReplacingMergeTree
+ORDER BY (file_id, event_id)
+""",
+    "windows": f"""
+CREATE TABLE IF NOT EXISTS {{database}}.windows (
+    window_id String,
+    station_id LowCardinality(String),
+    action LowCardinality(String),
+    name String,
+    has_name Bool,
+    sets_name Bool,
+    project String,
+    by String,
+    at {_TS},
+    seq UInt64,
+    event_id String,
+    stream_seq UInt64
+) ENGINE = ReplacingMergeTree
+ORDER BY (window_id, seq, event_id)
+""",
+    "window_devices": f"""
+CREATE TABLE IF NOT EXISTS {{database}}.window_devices (
+    window_id String,
+    device_id String,
+    kind String,
+    attached Bool,
+    by String,
+    at {_TS},
+    seq UInt64,
+    event_id String,
+    stream_seq UInt64
+) ENGINE = ReplacingMergeTree
+ORDER BY (window_id, device_id, seq, event_id)
+""",
+    "window_files": f"""
+CREATE TABLE IF NOT EXISTS {{database}}.window_files (
+    window_id String,
+    file_id String,
+    added Bool,
+    range_min Nullable({_TS}),
+    range_max Nullable({_TS}),
+    by String,
+    at {_TS},
+    seq UInt64,
+    event_id String,
+    stream_seq UInt64
+) ENGINE = ReplacingMergeTree
+ORDER BY (window_id, file_id, seq, event_id)
+""",
 }
 """Table name → CREATE statement (``{database}`` to fill in), in creation order."""
 
@@ -206,6 +280,10 @@ WRITE_ORDER: list[str] = [
     "steps",
     "instrument_calls",
     "locks",
+    "files",
+    "windows",
+    "window_devices",
+    "window_files",
     "measurements",
     "run_ends",
     "session_ends",

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from benchtrail.projector import lifecycle_rows
+from benchtrail.projector import lifecycle_rows, window_rows
 from benchtrail.projector.arrow_schemas import DICT, SCHEMAS, STR, TS, ArrowArray, Columns
 from benchtrail.projector.ddl import WRITE_ORDER
 from benchtrail.schemas import (
@@ -36,6 +36,16 @@ from benchtrail.schemas import (
     StepEnded,
     StepStarted,
     event_tag,
+)
+from benchtrail.schemas.events import (
+    DeviceAttached,
+    DeviceDetached,
+    FileAdded,
+    FileRegistered,
+    FileRemoved,
+    WindowCreated,
+    WindowDeleted,
+    WindowUpdated,
 )
 
 __all__ = ["SCHEMAS", "RowBatch"]
@@ -234,6 +244,14 @@ _HANDLERS: dict[type[Event], Handler] = {
     InstrumentCall: lifecycle_rows.instrument_calls,  # type: ignore[dict-item]
     LockAcquired: lifecycle_rows.lock_events,  # type: ignore[dict-item]
     LockReleased: lifecycle_rows.lock_events,  # type: ignore[dict-item]
+    FileRegistered: window_rows.files_registered,  # type: ignore[dict-item]
+    WindowCreated: window_rows.window_changes,  # type: ignore[dict-item]
+    WindowUpdated: window_rows.window_changes,  # type: ignore[dict-item]
+    WindowDeleted: window_rows.window_changes,  # type: ignore[dict-item]
+    DeviceAttached: window_rows.device_changes,  # type: ignore[dict-item]
+    DeviceDetached: window_rows.device_changes,  # type: ignore[dict-item]
+    FileAdded: window_rows.file_contributions,  # type: ignore[dict-item]
+    FileRemoved: window_rows.file_contributions,  # type: ignore[dict-item]
 }
 _TABLE_OF: dict[type[Event], str] = {
     Measurement: "measurements",
@@ -247,4 +265,12 @@ _TABLE_OF: dict[type[Event], str] = {
     InstrumentCall: "instrument_calls",
     LockAcquired: "locks",
     LockReleased: "locks",
+    FileRegistered: "files",
+    WindowCreated: "windows",
+    WindowUpdated: "windows",
+    WindowDeleted: "windows",
+    DeviceAttached: "window_devices",
+    DeviceDetached: "window_devices",
+    FileAdded: "window_files",
+    FileRemoved: "window_files",
 }

@@ -35,6 +35,9 @@ ValueKind = Literal["float", "int", "bool", "str"]
 MeasurementValue = Finite | int | bool | str
 Limit = Finite
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+Actor = Annotated[
+    str, msgspec.Meta(description="Who did it: the API caller's identity ('' from a station).")
+]
 
 
 class SessionStarted(Event, frozen=True, kw_only=True, tag="session.started"):
@@ -195,16 +198,91 @@ class FileAttached(Event, frozen=True, kw_only=True, tag="file.attached"):
 
 
 class DeviceAttached(Event, frozen=True, kw_only=True, tag="device.attached"):
-    """A device (instrument, DUT, fixture) joined the session."""
+    """A device (instrument, DUT, fixture) joined the session (or observation window)."""
 
     device_id: Name
     kind: str = ""
+    by: Actor = ""
 
 
 class DeviceDetached(Event, frozen=True, kw_only=True, tag="device.detached"):
-    """A device left the session."""
+    """A device left the session (or observation window)."""
 
     device_id: Name
+    by: Actor = ""
+
+
+class WindowCreated(Event, frozen=True, kw_only=True, tag="window.created"):
+    """An observation window was created: a named time window over devices and files.
+
+    The window's events form a session of their own: ``session_id`` is the window id.
+    """
+
+    name: str | None = None
+    project: str = ""
+    by: Actor = ""
+
+
+class WindowUpdated(Event, frozen=True, kw_only=True, tag="window.updated"):
+    """Attributes of an observation window changed; ``fields`` names those this event sets."""
+
+    name: str | None = None
+    fields: Annotated[
+        list[str], msgspec.Meta(description="The attributes this update sets, e.g. ['name'].")
+    ] = msgspec.field(default_factory=lambda: ["name"])
+    by: Actor = ""
+
+
+class WindowDeleted(Event, frozen=True, kw_only=True, tag="window.deleted"):
+    """An observation window was deleted, with its file contributions and device attachments."""
+
+    by: Actor = ""
+
+
+class TopicExtent(msgspec.Struct, frozen=True, kw_only=True):
+    """A topic (channel) a file holds, with the time extent of its data."""
+
+    topic_id: str
+    name: Name
+    start_ns: TimestampNs
+    end_ns: TimestampNs
+
+
+class FileRegistered(Event, frozen=True, kw_only=True, tag="file.registered"):
+    """A file (capture, log, recording) was registered in a dataset with its extent and topics.
+
+    The file's events form a session of their own: ``session_id`` is the file id.
+    """
+
+    file_id: str
+    dataset_id: Name
+    path: str
+    media_type: str = ""
+    size_bytes: int = 0
+    start_ns: TimestampNs
+    end_ns: TimestampNs
+    topics: list[TopicExtent] = msgspec.field(default_factory=list)
+    by: Actor = ""
+
+
+class FileAdded(Event, frozen=True, kw_only=True, tag="file.added"):
+    """A registered file became a contribution of an observation window.
+
+    Whole (no range), or narrowed to ``[range_min_timestamp_ns, range_max_timestamp_ns]``.
+    Adding a file the window already holds replaces its range.
+    """
+
+    file_id: str
+    range_min_timestamp_ns: TimestampNs | None = None
+    range_max_timestamp_ns: TimestampNs | None = None
+    by: Actor = ""
+
+
+class FileRemoved(Event, frozen=True, kw_only=True, tag="file.removed"):
+    """A file stopped being a contribution of an observation window."""
+
+    file_id: str
+    by: Actor = ""
 
 
 class Log(Event, frozen=True, kw_only=True, tag="log"):
@@ -231,6 +309,12 @@ EventUnion = (
     | FileAttached
     | DeviceAttached
     | DeviceDetached
+    | WindowCreated
+    | WindowUpdated
+    | WindowDeleted
+    | FileRegistered
+    | FileAdded
+    | FileRemoved
     | Log
 )
 """Any benchtrail event; decoding dispatches on the ``type`` tag."""
@@ -250,6 +334,12 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     FileAttached,
     DeviceAttached,
     DeviceDetached,
+    WindowCreated,
+    WindowUpdated,
+    WindowDeleted,
+    FileRegistered,
+    FileAdded,
+    FileRemoved,
     Log,
 )
 

@@ -3,13 +3,53 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
+
+import pyarrow as pa
 
 from benchtrail.api.params import Cursor, ns_to_datetime
 
 Row = dict[str, Any]
 """One result row, column name to value, as :meth:`Warehouse.rows` returns it."""
+
+Nesting = Literal["native", "lists", "text"]
+"""How a query returns list and mapping columns.
+
+``native``: as the driver gives them (lists, dicts), for JSON answers built from
+Structs. ``lists``: lists stay typed Arrow lists, mappings become JSON text (Arrow,
+Parquet). ``text``: lists and mappings both become JSON text (CSV).
+"""
+
+
+class Column(NamedTuple):
+    """One output column of a query: its name, its SQL expression, and its nesting."""
+
+    name: str
+    expression: str
+    nested: Literal["", "list", "map"] = ""
+
+    def sql(self, nesting: Nesting) -> str:
+        """``<expression> AS <name>``, as JSON text when ``nesting`` asks for it."""
+        as_text = (self.nested == "map" and nesting != "native") or (
+            self.nested == "list" and nesting == "text"
+        )
+        expression = f"toJSONString({self.expression})" if as_text else self.expression
+        return f"{expression} AS {self.name}"
+
+
+def select_list(columns: Sequence[Column], nesting: Nesting) -> str:
+    """The columns of a SELECT, in order, shaped for ``nesting``."""
+    return ",\n       ".join(column.sql(nesting) for column in columns)
+
+
+@dataclass(frozen=True)
+class TablePage:
+    """A page of a list as an Arrow table, and the cursor of the next page (None: last)."""
+
+    table: pa.Table
+    next_cursor: str | None
 
 
 class Where:
@@ -28,10 +68,25 @@ class Where:
         self.conditions.append(condition)
         self.parameters.update(parameters)
 
-    def equals(self, column: str, value: str | None) -> None:
+    def equals(self, column: str, value: str | None, *, parameter: str = "") -> None:
         """``column = value`` when a value is given (the parameter is named after the column)."""
         if value is not None:
-            self.add(f"{column} = {{{column}:String}}", **{column: value})
+            name = parameter or column
+            self.add(f"{column} = {{{name}:String}}", **{name: value})
+
+    def prefix(self, column: str, value: str | None) -> None:
+        """``column`` starts with ``value`` when a value is given (e.g. a short git hash)."""
+        if value is not None:
+            self.add(f"startsWith({column}, {{{column}:String}})", **{column: value})
+
+    def within(self, column: str, subquery: str, inner: Where) -> None:
+        """``column IN (subquery)`` when ``inner`` has conditions; ``subquery`` ends in FROM.
+
+        The subquery gets ``inner``'s WHERE clause and its parameters (whose names must
+        not clash with this query's).
+        """
+        if inner.conditions:
+            self.add(f"{column} IN ({subquery} {inner.sql()})", **inner.parameters)
 
     def time_range(self, column: str, since_ns: int | None, until_ns: int | None) -> None:
         """``since <= column < until`` for the bounds that are given."""

@@ -1,60 +1,162 @@
-"""Questions about runs: which DUT was tested where, with what verdict and which points."""
+"""Questions about runs: which DUT was tested where, with what verdict and which points.
+
+A page of runs is read in two steps: the ids of the page (one scan of ``runs``
+with the filters), then every column of those runs, joined in ClickHouse with
+their ends, measurement counts and step counts. The second step is one SQL text
+for every output format: rows for JSON, an Arrow table for the tabular formats.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import msgspec
 
 from benchtrail.api.errors import NotFound
 from benchtrail.api.models import MeasurementPoint, RunDetail, RunPage, RunSummary, StepSummary
 from benchtrail.api.params import Cursor, encode_cursor, ns_to_datetime
-from benchtrail.api.queries._sql import Row, Where, by_key, finite, with_times
+from benchtrail.api.queries._sql import (
+    Column,
+    Nesting,
+    Row,
+    TablePage,
+    Where,
+    finite,
+    select_list,
+    with_times,
+)
 from benchtrail.projector import Warehouse
 from benchtrail.schemas import CustomValue
 
 CURSOR_KIND = "r"
 """Cursor kind of ``/api/runs`` (a cursor of another endpoint is refused)."""
 
-_COLUMNS = """
-    run_id, session_id, station_id, dut_serial, dut_part_number, dut_revision,
-    dut_lot_number, product_id, product_name, product_revision, slot_id, slot_index,
-    fixture_id, test_phase, project_name, git_commit, git_branch, git_remote, git_dirty,
-    python_version, packages, custom_metadata, channel_refs,
-    toUnixTimestamp64Nano(started_at) AS started_at_ns
-"""
-_NOT_ENDED: Row = {"ended_at_ns": None, "outcome": None, "error": "", "duration_ns": None}
+RUN_COLUMNS: tuple[Column, ...] = (
+    *(
+        Column(name, f"r.{name}")
+        for name in (
+            "run_id",
+            "session_id",
+            "station_id",
+            "dut_serial",
+            "dut_part_number",
+            "dut_revision",
+            "dut_lot_number",
+            "product_id",
+            "product_name",
+            "product_revision",
+            "slot_id",
+        )
+    ),
+    Column("slot_index", "toInt64(r.slot_index)"),
+    *(
+        Column(name, f"r.{name}")
+        for name in (
+            "fixture_id",
+            "test_phase",
+            "project_name",
+            "git_commit",
+            "git_branch",
+            "git_remote",
+            "git_dirty",
+            "python_version",
+        )
+    ),
+    Column("packages", "r.packages", "map"),
+    Column("custom_metadata", "r.custom_metadata"),
+    Column("channel_refs", "r.channel_refs", "list"),
+    Column("started_at", "r.started_at"),
+    Column("started_at_ns", "toUnixTimestamp64Nano(r.started_at)"),
+    Column("ended_at", "e.first_end"),
+    Column("ended_at_ns", "toUnixTimestamp64Nano(e.first_end)"),
+    Column("status", "if(e.first_end IS NULL, 'running', 'ended')"),
+    Column("outcome", "e.end_outcome"),
+    Column("error", "ifNull(e.end_error, '')"),
+    Column(
+        "duration_ns",
+        "if(e.first_end IS NULL, NULL, if(e.end_duration_ns = 0,"
+        " toUnixTimestamp64Nano(e.first_end) - toUnixTimestamp64Nano(r.started_at),"
+        " toInt64(e.end_duration_ns)))",
+    ),
+    Column("measurement_count", "toInt64(ifNull(m.point_count, 0))"),
+    Column("failed_measurement_count", "toInt64(ifNull(m.failed_count, 0))"),
+    Column("step_count", "toInt64(ifNull(s.step_count, 0))"),
+)
+"""The columns of a run summary, in the order of :class:`RunSummary`'s fields."""
+
 _custom_metadata = msgspec.json.Decoder(dict[str, CustomValue])
 
 
 class RunFilters(msgspec.Struct, frozen=True, kw_only=True):
-    """Filters of ``/api/runs``; ``None`` means any. ``outcome`` may be ``running``."""
+    """Filters of ``/api/runs``; ``None`` means any. ``outcome`` may be ``running``.
+
+    ``git_commit`` matches by prefix (a short hash finds the full one);
+    ``operator_id`` matches the runs of that operator's sessions; times are ns,
+    ``since <= started_at < until``.
+    """
 
     dut_serial: str | None = None
     part_number: str | None = None
+    lot_number: str | None = None
+    product_id: str | None = None
+    product_name: str | None = None
+    test_phase: str | None = None
+    project_name: str | None = None
+    git_commit: str | None = None
     outcome: str | None = None
     station_id: str | None = None
     session_id: str | None = None
+    operator_id: str | None = None
     since_ns: int | None = None
     until_ns: int | None = None
+
+
+class RunIds(msgspec.Struct, frozen=True):
+    """The runs of a page, in page order, and the stations they ran on."""
+
+    ids: list[str]
+    stations: list[str]
+
+
+def run_where(warehouse: Warehouse, filters: RunFilters) -> Where:
+    """The conditions on the ``runs`` table that ``filters`` asks for."""
+    where = Where()
+    where.equals("dut_serial", filters.dut_serial)
+    where.equals("dut_part_number", filters.part_number)
+    where.equals("dut_lot_number", filters.lot_number)
+    where.equals("product_id", filters.product_id)
+    where.equals("product_name", filters.product_name)
+    where.equals("test_phase", filters.test_phase)
+    where.equals("project_name", filters.project_name)
+    where.prefix("git_commit", filters.git_commit)
+    where.equals("station_id", filters.station_id)
+    where.equals("session_id", filters.session_id)
+    where.time_range("started_at", filters.since_ns, filters.until_ns)
+    _operator_condition(warehouse, where, filters.operator_id)
+    _outcome_condition(warehouse, where, filters.outcome)
+    return where
 
 
 def list_runs(
     warehouse: Warehouse, filters: RunFilters, *, limit: int, cursor: Cursor | None = None
 ) -> RunPage:
     """Runs matching ``filters``, newest first (ties by id), one page after ``cursor``."""
-    where = Where()
-    where.equals("dut_serial", filters.dut_serial)
-    where.equals("dut_part_number", filters.part_number)
-    where.equals("station_id", filters.station_id)
-    where.equals("session_id", filters.session_id)
-    where.time_range("started_at", filters.since_ns, filters.until_ns)
-    _outcome_condition(warehouse, where, filters.outcome)
-    where.before("started_at", "run_id", cursor)
-    rows = _run_rows(warehouse, where, limit + 1)
-    runs = _summaries(warehouse, rows[:limit])
-    next_cursor = None
-    if len(rows) > limit:
-        next_cursor = encode_cursor(CURSOR_KIND, runs[-1].started_at_ns, runs[-1].run_id)
-    return RunPage(items=runs, next_cursor=next_cursor)
+    page, next_cursor = _page(warehouse, filters, limit, cursor)
+    return RunPage(items=run_summaries(warehouse, page), next_cursor=next_cursor)
+
+
+def runs_table(
+    warehouse: Warehouse,
+    filters: RunFilters,
+    *,
+    limit: int,
+    cursor: Cursor | None = None,
+    nesting: Nesting = "lists",
+) -> TablePage:
+    """The same page as :func:`list_runs`, as an Arrow table built by ClickHouse."""
+    page, next_cursor = _page(warehouse, filters, limit, cursor)
+    sql, parameters = summary_sql(warehouse, page, nesting)
+    return TablePage(warehouse.arrow(sql, parameters), next_cursor)
 
 
 def get_run(warehouse: Warehouse, run_id: str, *, measurement_limit: int) -> RunDetail:
@@ -65,10 +167,10 @@ def get_run(warehouse: Warehouse, run_id: str, *, measurement_limit: int) -> Run
     """
     where = Where()
     where.equals("run_id", run_id)
-    rows = _run_rows(warehouse, where, 1)
-    if not rows:
+    page = _page_ids(warehouse, where, 1)
+    if not page.ids:
         raise NotFound("run", run_id)
-    (summary,) = _summaries(warehouse, rows)
+    (summary,) = run_summaries(warehouse, page)
     points = _measurements(warehouse, summary, measurement_limit)
     return RunDetail(
         **msgspec.structs.asdict(summary),
@@ -76,6 +178,108 @@ def get_run(warehouse: Warehouse, run_id: str, *, measurement_limit: int) -> Run
         measurements=points,
         measurements_truncated=len(points) < summary.measurement_count,
     )
+
+
+def run_summaries(warehouse: Warehouse, page: RunIds) -> list[RunSummary]:
+    """The summaries of the runs of ``page``, in page order."""
+    if not page.ids:
+        return []
+    sql, parameters = summary_sql(warehouse, page, "native")
+    return [summary_from_row(row) for row in warehouse.rows(sql, parameters)]
+
+
+def summary_sql(
+    warehouse: Warehouse,
+    page: RunIds,
+    nesting: Nesting,
+    *,
+    extra: Sequence[Column] = (),
+    joins: str = "",
+    order: str = "DESC",
+) -> tuple[str, dict[str, object]]:
+    """SQL and parameters of every summary column of the runs of ``page``.
+
+    ``extra`` columns follow the summary's, computed over ``joins`` (more
+    ``LEFT JOIN``s on the run ``r``); ``order`` is ``DESC`` (newest first) or ``ASC``.
+    """
+    db = warehouse.database
+    direction = "ASC" if order == "ASC" else "DESC"
+    sql = f"""
+        SELECT {select_list((*RUN_COLUMNS, *extra), nesting)}
+        FROM (SELECT * FROM {db}.runs FINAL WHERE run_id IN {{ids:Array(String)}}
+              ORDER BY started_at DESC LIMIT 1 BY run_id) AS r
+        LEFT JOIN (SELECT run_id, min(ended_at) AS first_end,
+                          argMin(outcome, ended_at) AS end_outcome,
+                          argMin(error, ended_at) AS end_error,
+                          argMin(duration_ns, ended_at) AS end_duration_ns
+                   FROM {db}.run_ends FINAL WHERE run_id IN {{ids:Array(String)}}
+                   GROUP BY run_id) AS e ON e.run_id = r.run_id
+        LEFT JOIN (SELECT run_id, count() AS point_count,
+                          countIf(outcome = 'failed') AS failed_count
+                   FROM {db}.measurements FINAL
+                   WHERE station_id IN {{stations:Array(String)}}
+                     AND run_id IN {{ids:Array(String)}}
+                   GROUP BY run_id) AS m ON m.run_id = r.run_id
+        LEFT JOIN (SELECT run_id, uniqExact(step_id) AS step_count FROM {db}.steps FINAL
+                   WHERE run_id IN {{ids:Array(String)}} GROUP BY run_id) AS s
+            ON s.run_id = r.run_id
+        {joins}
+        ORDER BY r.started_at {direction}, r.run_id {direction}
+        SETTINGS join_use_nulls = 1
+    """
+    return sql, {"ids": page.ids, "stations": page.stations}
+
+
+def summary_from_row(row: Row) -> RunSummary:
+    """A :class:`RunSummary` from a row of :func:`summary_sql` (``native`` nesting)."""
+    return msgspec.convert(summary_fields(row), RunSummary)
+
+
+def summary_fields(row: Row) -> Row:
+    """A summary row with its times as UTC datetimes and its custom metadata decoded."""
+    fields = with_times(row, "started_at", "ended_at")
+    fields["custom_metadata"] = _custom_metadata.decode(row["custom_metadata"] or "{}")
+    return fields
+
+
+def _page(
+    warehouse: Warehouse, filters: RunFilters, limit: int, cursor: Cursor | None
+) -> tuple[RunIds, str | None]:
+    where = run_where(warehouse, filters)
+    where.before("started_at", "run_id", cursor)
+    rows = _page_rows(warehouse, where, limit + 1)
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(CURSOR_KIND, last["started_at_ns"], last["run_id"])
+    return _ids(rows[:limit]), next_cursor
+
+
+def _page_ids(warehouse: Warehouse, where: Where, limit: int) -> RunIds:
+    return _ids(_page_rows(warehouse, where, limit))
+
+
+def _page_rows(warehouse: Warehouse, where: Where, limit: int) -> list[Row]:
+    sql = f"""
+        SELECT run_id, station_id, toUnixTimestamp64Nano(started_at) AS started_at_ns
+        FROM {warehouse.database}.runs FINAL {where.sql()}
+        ORDER BY started_at DESC, run_id DESC
+        LIMIT 1 BY run_id LIMIT {{limit:UInt32}}
+    """
+    return warehouse.rows(sql, {**where.parameters, "limit": limit})
+
+
+def _ids(rows: list[Row]) -> RunIds:
+    return RunIds(
+        ids=[row["run_id"] for row in rows],
+        stations=sorted({row["station_id"] for row in rows}),
+    )
+
+
+def _operator_condition(warehouse: Warehouse, where: Where, operator_id: str | None) -> None:
+    inner = Where()
+    inner.equals("operator_id", operator_id)
+    where.within("session_id", f"SELECT session_id FROM {warehouse.database}.sessions", inner)
 
 
 def _outcome_condition(warehouse: Warehouse, where: Where, outcome: str | None) -> None:
@@ -87,70 +291,6 @@ def _outcome_condition(warehouse: Warehouse, where: Where, outcome: str | None) 
             f"run_id IN (SELECT run_id FROM {ends} FINAL WHERE outcome = {{outcome:String}})",
             outcome=outcome,
         )
-
-
-def _run_rows(warehouse: Warehouse, where: Where, limit: int) -> list[Row]:
-    sql = f"""
-        SELECT {_COLUMNS} FROM {warehouse.database}.runs FINAL {where.sql()}
-        ORDER BY started_at DESC, run_id DESC
-        LIMIT 1 BY run_id LIMIT {{limit:UInt32}}
-    """
-    return warehouse.rows(sql, {**where.parameters, "limit": limit})
-
-
-def _summaries(warehouse: Warehouse, rows: list[Row]) -> list[RunSummary]:
-    if not rows:
-        return []
-    ids = [row["run_id"] for row in rows]
-    stations = sorted({row["station_id"] for row in rows})
-    ends = by_key(_ends(warehouse, ids), "run_id")
-    points = by_key(_point_counts(warehouse, ids, stations), "run_id")
-    steps = by_key(_step_counts(warehouse, ids), "run_id")
-    summaries = []
-    for row in rows:
-        run_id = row["run_id"]
-        end = ends.get(run_id, _NOT_ENDED)
-        fields = with_times({**row, **end}, "started_at", "ended_at")
-        fields["custom_metadata"] = _custom_metadata.decode(row["custom_metadata"] or "{}")
-        fields["status"] = "running" if end["ended_at_ns"] is None else "ended"
-        if end["ended_at_ns"] is not None and not end["duration_ns"]:
-            fields["duration_ns"] = end["ended_at_ns"] - row["started_at_ns"]
-        count = points.get(run_id, {})
-        fields["measurement_count"] = count.get("measurement_count", 0)
-        fields["failed_measurement_count"] = count.get("failed_measurement_count", 0)
-        fields["step_count"] = steps.get(run_id, {}).get("step_count", 0)
-        summaries.append(msgspec.convert(fields, RunSummary))
-    return summaries
-
-
-def _ends(warehouse: Warehouse, ids: list[str]) -> list[Row]:
-    sql = f"""
-        SELECT run_id, toUnixTimestamp64Nano(min(ended_at)) AS ended_at_ns,
-               argMin(outcome, ended_at) AS outcome, argMin(error, ended_at) AS error,
-               argMin(duration_ns, ended_at) AS duration_ns
-        FROM {warehouse.database}.run_ends FINAL
-        WHERE run_id IN {{ids:Array(String)}} GROUP BY run_id
-    """
-    return warehouse.rows(sql, {"ids": ids})
-
-
-def _point_counts(warehouse: Warehouse, ids: list[str], stations: list[str]) -> list[Row]:
-    sql = f"""
-        SELECT run_id, count() AS measurement_count,
-               countIf(outcome = 'failed') AS failed_measurement_count
-        FROM {warehouse.database}.measurements FINAL
-        WHERE station_id IN {{stations:Array(String)}} AND run_id IN {{ids:Array(String)}}
-        GROUP BY run_id
-    """
-    return warehouse.rows(sql, {"ids": ids, "stations": stations})
-
-
-def _step_counts(warehouse: Warehouse, ids: list[str]) -> list[Row]:
-    sql = f"""
-        SELECT run_id, uniqExact(step_id) AS step_count FROM {warehouse.database}.steps FINAL
-        WHERE run_id IN {{ids:Array(String)}} GROUP BY run_id
-    """
-    return warehouse.rows(sql, {"ids": ids})
 
 
 def _steps(warehouse: Warehouse, run_id: str) -> list[StepSummary]:

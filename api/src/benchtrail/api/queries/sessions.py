@@ -13,48 +13,115 @@ from benchtrail.api.models import (
     SessionSummary,
 )
 from benchtrail.api.params import Cursor, encode_cursor
-from benchtrail.api.queries._sql import Row, Where, by_key, with_times
+from benchtrail.api.queries._sql import (
+    Column,
+    Nesting,
+    Row,
+    TablePage,
+    Where,
+    select_list,
+    with_times,
+)
 from benchtrail.api.queries.runs import RunFilters, list_runs
 from benchtrail.projector import Warehouse
 
 CURSOR_KIND = "s"
 """Cursor kind of ``/api/sessions`` (a cursor of another endpoint is refused)."""
 
-_COLUMNS = """
-    session_id, station_id, session_type, station_name, station_type, station_location,
-    hostname, pid, client_name, client_version, operator_id, operator_name, fixture_id,
-    slot_count, device_ids, git_commit, git_branch, git_remote, git_dirty, python_version,
-    packages, toUnixTimestamp64Nano(started_at) AS started_at_ns
-"""
+SESSION_COLUMNS: tuple[Column, ...] = (
+    *(
+        Column(name, f"s.{name}")
+        for name in (
+            "session_id",
+            "station_id",
+            "session_type",
+            "station_name",
+            "station_type",
+            "station_location",
+            "hostname",
+        )
+    ),
+    Column("pid", "toInt64(s.pid)"),
+    *(
+        Column(name, f"s.{name}")
+        for name in (
+            "client_name",
+            "client_version",
+            "operator_id",
+            "operator_name",
+            "fixture_id",
+        )
+    ),
+    Column("slot_count", "toInt64(s.slot_count)"),
+    Column("device_ids", "s.device_ids", "list"),
+    *(
+        Column(name, f"s.{name}")
+        for name in ("git_commit", "git_branch", "git_remote", "git_dirty", "python_version")
+    ),
+    Column("packages", "s.packages", "map"),
+    Column("started_at", "s.started_at"),
+    Column("started_at_ns", "toUnixTimestamp64Nano(s.started_at)"),
+    Column("ended_at", "e.first_end"),
+    Column("ended_at_ns", "toUnixTimestamp64Nano(e.first_end)"),
+    Column("end_reason", "ifNull(e.reason_text, '')"),
+    Column("status", "if(e.first_end IS NULL, 'running', 'ended')"),
+    Column("run_count", "toInt64(ifNull(rc.n, 0))"),
+    Column("event_count", "toInt64(ifNull(ec.n, 0))"),
+)
+"""The columns of a session summary, in the order of :class:`SessionSummary`'s fields."""
 
 
 class SessionFilters(msgspec.Struct, frozen=True, kw_only=True):
-    """Filters of ``/api/sessions``; ``None`` means any. Times are ns, ``since <= t < until``."""
+    """Filters of ``/api/sessions``; ``None`` means any. Times are ns, ``since <= t < until``.
+
+    ``git_commit`` matches by prefix; ``project_name`` and ``dut_serial`` match
+    the sessions with at least one run of that project or DUT.
+    """
 
     station_id: str | None = None
     session_type: str | None = None
     operator_id: str | None = None
+    git_commit: str | None = None
+    project_name: str | None = None
+    dut_serial: str | None = None
     since_ns: int | None = None
     until_ns: int | None = None
+
+
+def session_where(warehouse: Warehouse, filters: SessionFilters) -> Where:
+    """The conditions on the ``sessions`` table that ``filters`` asks for."""
+    where = Where()
+    where.equals("station_id", filters.station_id)
+    where.equals("session_type", filters.session_type)
+    where.equals("operator_id", filters.operator_id)
+    where.prefix("git_commit", filters.git_commit)
+    where.time_range("started_at", filters.since_ns, filters.until_ns)
+    by_run = Where()
+    by_run.equals("project_name", filters.project_name)
+    by_run.equals("dut_serial", filters.dut_serial)
+    where.within("session_id", f"SELECT session_id FROM {warehouse.database}.runs", by_run)
+    return where
 
 
 def list_sessions(
     warehouse: Warehouse, filters: SessionFilters, *, limit: int, cursor: Cursor | None = None
 ) -> SessionPage:
     """Sessions matching ``filters``, newest first (ties by id), one page after ``cursor``."""
-    where = Where()
-    where.equals("station_id", filters.station_id)
-    where.equals("session_type", filters.session_type)
-    where.equals("operator_id", filters.operator_id)
-    where.time_range("started_at", filters.since_ns, filters.until_ns)
-    where.before("started_at", "session_id", cursor)
-    rows = _session_rows(warehouse, where, limit + 1)
-    sessions = _summaries(warehouse, rows[:limit])
-    next_cursor = None
-    if len(rows) > limit:
-        last = sessions[-1]
-        next_cursor = encode_cursor(CURSOR_KIND, last.started_at_ns, last.session_id)
-    return SessionPage(items=sessions, next_cursor=next_cursor)
+    ids, next_cursor = _page(warehouse, filters, limit, cursor)
+    return SessionPage(items=_summaries(warehouse, ids), next_cursor=next_cursor)
+
+
+def sessions_table(
+    warehouse: Warehouse,
+    filters: SessionFilters,
+    *,
+    limit: int,
+    cursor: Cursor | None = None,
+    nesting: Nesting = "lists",
+) -> TablePage:
+    """The same page as :func:`list_sessions`, as an Arrow table built by ClickHouse."""
+    ids, next_cursor = _page(warehouse, filters, limit, cursor)
+    return TablePage(warehouse.arrow(*_summary_sql(warehouse, ids, nesting)), next_cursor)
 
 
 def get_session(warehouse: Warehouse, session_id: str, *, run_limit: int) -> SessionDetail:
@@ -65,62 +132,70 @@ def get_session(warehouse: Warehouse, session_id: str, *, run_limit: int) -> Ses
     """
     where = Where()
     where.equals("session_id", session_id)
-    rows = _session_rows(warehouse, where, 1)
+    rows = _page_rows(warehouse, where, 1)
     if not rows:
         raise NotFound("session", session_id)
-    (summary,) = _summaries(warehouse, rows)
+    (summary,) = _summaries(warehouse, [session_id])
     runs = list_runs(warehouse, RunFilters(session_id=session_id), limit=run_limit).items
     counts = _session_counts(warehouse, summary)
     fields = msgspec.structs.asdict(summary)
     return SessionDetail(**fields, runs=runs, counts=counts)
 
 
-def _session_rows(warehouse: Warehouse, where: Where, limit: int) -> list[Row]:
+def _page(
+    warehouse: Warehouse, filters: SessionFilters, limit: int, cursor: Cursor | None
+) -> tuple[list[str], str | None]:
+    where = session_where(warehouse, filters)
+    where.before("started_at", "session_id", cursor)
+    rows = _page_rows(warehouse, where, limit + 1)
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(CURSOR_KIND, last["started_at_ns"], last["session_id"])
+    return [row["session_id"] for row in rows[:limit]], next_cursor
+
+
+def _page_rows(warehouse: Warehouse, where: Where, limit: int) -> list[Row]:
     sql = f"""
-        SELECT {_COLUMNS} FROM {warehouse.database}.sessions FINAL {where.sql()}
+        SELECT session_id, toUnixTimestamp64Nano(started_at) AS started_at_ns
+        FROM {warehouse.database}.sessions FINAL {where.sql()}
         ORDER BY started_at DESC, session_id DESC
         LIMIT 1 BY session_id LIMIT {{limit:UInt32}}
     """
     return warehouse.rows(sql, {**where.parameters, "limit": limit})
 
 
-def _summaries(warehouse: Warehouse, rows: list[Row]) -> list[SessionSummary]:
-    if not rows:
+def _summaries(warehouse: Warehouse, ids: list[str]) -> list[SessionSummary]:
+    if not ids:
         return []
-    ids = [row["session_id"] for row in rows]
-    ends = by_key(_ends(warehouse, ids), "session_id")
-    run_counts = _count_by_session(warehouse, "runs", "uniqExact(run_id)", ids)
-    event_counts = _count_by_session(warehouse, "events", "count()", ids)
-    summaries = []
-    for row in rows:
-        session_id = row["session_id"]
-        end = ends.get(session_id, {"ended_at_ns": None, "end_reason": ""})
-        fields = with_times({**row, **end}, "started_at", "ended_at")
-        fields["status"] = "running" if end["ended_at_ns"] is None else "ended"
-        fields["run_count"] = run_counts.get(session_id, 0)
-        fields["event_count"] = event_counts.get(session_id, 0)
-        summaries.append(msgspec.convert(fields, SessionSummary))
-    return summaries
+    rows = warehouse.rows(*_summary_sql(warehouse, ids, "native"))
+    return [
+        msgspec.convert(with_times(row, "started_at", "ended_at"), SessionSummary) for row in rows
+    ]
 
 
-def _ends(warehouse: Warehouse, ids: list[str]) -> list[Row]:
+def _summary_sql(
+    warehouse: Warehouse, ids: list[str], nesting: Nesting
+) -> tuple[str, dict[str, object]]:
+    db = warehouse.database
     sql = f"""
-        SELECT session_id, toUnixTimestamp64Nano(min(ended_at)) AS ended_at_ns,
-               argMin(reason, ended_at) AS end_reason
-        FROM {warehouse.database}.session_ends FINAL
-        WHERE session_id IN {{ids:Array(String)}} GROUP BY session_id
+        SELECT {select_list(SESSION_COLUMNS, nesting)}
+        FROM (SELECT * FROM {db}.sessions FINAL WHERE session_id IN {{ids:Array(String)}}
+              ORDER BY started_at DESC LIMIT 1 BY session_id) AS s
+        LEFT JOIN (SELECT session_id, min(ended_at) AS first_end,
+                          argMin(reason, ended_at) AS reason_text
+                   FROM {db}.session_ends FINAL WHERE session_id IN {{ids:Array(String)}}
+                   GROUP BY session_id) AS e ON e.session_id = s.session_id
+        LEFT JOIN (SELECT session_id, uniqExact(run_id) AS n FROM {db}.runs FINAL
+                   WHERE session_id IN {{ids:Array(String)}} GROUP BY session_id) AS rc
+            ON rc.session_id = s.session_id
+        LEFT JOIN (SELECT session_id, count() AS n FROM {db}.events FINAL
+                   WHERE session_id IN {{ids:Array(String)}} GROUP BY session_id) AS ec
+            ON ec.session_id = s.session_id
+        ORDER BY s.started_at DESC, s.session_id DESC
+        SETTINGS join_use_nulls = 1
     """
-    return warehouse.rows(sql, {"ids": ids})
-
-
-def _count_by_session(
-    warehouse: Warehouse, table: str, aggregate: str, ids: list[str]
-) -> dict[str, int]:
-    sql = f"""
-        SELECT session_id, {aggregate} AS n FROM {warehouse.database}.{table} FINAL
-        WHERE session_id IN {{ids:Array(String)}} GROUP BY session_id
-    """
-    return {row["session_id"]: int(row["n"]) for row in warehouse.rows(sql, {"ids": ids})}
+    return sql, {"ids": ids}
 
 
 def _session_counts(warehouse: Warehouse, session: SessionSummary) -> SessionCounts:

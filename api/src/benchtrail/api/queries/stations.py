@@ -3,46 +3,105 @@
 from __future__ import annotations
 
 import msgspec
+import pyarrow as pa
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from benchtrail.api.models import StationSummary, WarehouseHealth
-from benchtrail.api.queries._sql import with_times
+from benchtrail.api.queries._sql import Column, Nesting, Where, select_list, with_times
 from benchtrail.projector import Warehouse
 
+STATION_COLUMNS: tuple[Column, ...] = (
+    Column("station_id", "station_id"),
+    Column("station_name", "station_name"),
+    Column("station_type", "station_type"),
+    Column("station_location", "station_location"),
+    Column("hostname", "hostname"),
+    Column("session_count", "toInt64(session_count)"),
+    Column("running_session_count", "toInt64(running_session_count)"),
+    Column("running_session_ids", "running_session_ids", "list"),
+    Column("first_seen", "first_seen"),
+    Column("first_seen_ns", "toUnixTimestamp64Nano(first_seen)"),
+    Column("last_seen", "last_seen"),
+    Column("last_seen_ns", "toUnixTimestamp64Nano(last_seen)"),
+)
+"""The columns of a station, in the order of :class:`StationSummary`'s fields."""
 
-def list_stations(warehouse: Warehouse) -> list[StationSummary]:
-    """Every station that opened a session, by id, described by its latest session.
 
-    ``last_seen`` is the time of the station's latest event; running sessions
-    are those without a ``session.ended`` yet.
+class StationFilters(msgspec.Struct, frozen=True, kw_only=True):
+    """Filters of ``/api/stations``; ``None`` means any.
+
+    ``station_type`` and ``station_location`` match the station's latest session;
+    ``since``/``until`` (ns) keep the stations seen in ``[since, until)``: first
+    seen before ``until`` and last seen at or after ``since``.
     """
-    db = warehouse.database
-    sql = f"""
-        SELECT s.station_id AS station_id,
-               argMax(s.station_name, s.started_at) AS station_name,
-               argMax(s.station_type, s.started_at) AS station_type,
-               argMax(s.station_location, s.started_at) AS station_location,
-               argMax(s.hostname, s.started_at) AS hostname,
-               count() AS session_count,
-               countIf(e.session_id IS NULL) AS running_session_count,
-               groupArrayIf(s.session_id, e.session_id IS NULL) AS running_session_ids,
-               toUnixTimestamp64Nano(min(s.started_at)) AS first_seen_ns,
-               toUnixTimestamp64Nano(
-                   greatest(max(s.started_at), ifNull(any(l.last_event), max(s.started_at)))
-               ) AS last_seen_ns
-        FROM {db}.sessions AS s FINAL
-        LEFT JOIN (SELECT DISTINCT session_id FROM {db}.session_ends) AS e
-            ON e.session_id = s.session_id
-        LEFT JOIN (SELECT station_id, max(occurred_at) AS last_event FROM {db}.events
-                   GROUP BY station_id) AS l
-            ON l.station_id = s.station_id
-        GROUP BY s.station_id ORDER BY s.station_id
-        SETTINGS join_use_nulls = 1
+
+    station_type: str | None = None
+    station_location: str | None = None
+    since_ns: int | None = None
+    until_ns: int | None = None
+
+
+def list_stations(
+    warehouse: Warehouse, filters: StationFilters | None = None
+) -> list[StationSummary]:
+    """Every station that opened a session (matching ``filters``), by id.
+
+    Each is described by its latest session; ``last_seen`` is the time of the
+    station's latest event; running sessions are those without a ``session.ended`` yet.
     """
-    rows = warehouse.rows(sql)
+    rows = warehouse.rows(*_sql(warehouse, filters or StationFilters(), "native"))
     return [
         msgspec.convert(with_times(row, "first_seen", "last_seen"), StationSummary) for row in rows
     ]
+
+
+def stations_table(warehouse: Warehouse, filters: StationFilters, nesting: Nesting) -> pa.Table:
+    """The same stations as :func:`list_stations`, as an Arrow table built by ClickHouse."""
+    return warehouse.arrow(*_sql(warehouse, filters, nesting))
+
+
+def _sql(
+    warehouse: Warehouse, filters: StationFilters, nesting: Nesting
+) -> tuple[str, dict[str, object]]:
+    db = warehouse.database
+    where = Where()
+    where.equals("station_type", filters.station_type)
+    where.equals("station_location", filters.station_location)
+    if filters.since_ns is not None:
+        where.add(
+            "last_seen >= fromUnixTimestamp64Nano({since_ns:Int64}, 'UTC')",
+            since_ns=filters.since_ns,
+        )
+    if filters.until_ns is not None:
+        where.add(
+            "first_seen < fromUnixTimestamp64Nano({until_ns:Int64}, 'UTC')",
+            until_ns=filters.until_ns,
+        )
+    sql = f"""
+        SELECT {select_list(STATION_COLUMNS, nesting)} FROM (
+            SELECT s.station_id AS station_id,
+                   argMax(s.station_name, s.started_at) AS station_name,
+                   argMax(s.station_type, s.started_at) AS station_type,
+                   argMax(s.station_location, s.started_at) AS station_location,
+                   argMax(s.hostname, s.started_at) AS hostname,
+                   count() AS session_count,
+                   countIf(e.session_id IS NULL) AS running_session_count,
+                   groupArrayIf(s.session_id, e.session_id IS NULL) AS running_session_ids,
+                   min(s.started_at) AS first_seen,
+                   greatest(max(s.started_at), ifNull(any(l.last_event), max(s.started_at)))
+                       AS last_seen
+            FROM {db}.sessions AS s FINAL
+            LEFT JOIN (SELECT DISTINCT session_id FROM {db}.session_ends) AS e
+                ON e.session_id = s.session_id
+            LEFT JOIN (SELECT station_id, max(occurred_at) AS last_event FROM {db}.events
+                       GROUP BY station_id) AS l
+                ON l.station_id = s.station_id
+            GROUP BY s.station_id
+        ) {where.sql()}
+        ORDER BY station_id
+        SETTINGS join_use_nulls = 1
+    """
+    return sql, where.parameters
 
 
 def warehouse_health(warehouse: Warehouse) -> WarehouseHealth:

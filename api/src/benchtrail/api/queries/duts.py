@@ -1,0 +1,206 @@
+"""A DUT's history: every run of one serial number across stations, with its failures.
+
+Read in two steps: the serial's runs (ids, stations, phases, start times; cheap
+columns only), from which each run's attempt number in its test phase is
+counted; then the summaries of the runs kept, joined in ClickHouse with their
+failed points (as JSON text, the first ``failed_limit`` of each run in time order).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import msgspec
+import pyarrow as pa
+
+from benchtrail.api.errors import NotFound
+from benchtrail.api.models import DutHistory, DutRun, FailedMeasurement
+from benchtrail.api.params import ns_to_datetime
+from benchtrail.api.queries._sql import Column, Nesting, Row, Where
+from benchtrail.api.queries.runs import RunIds, summary_fields, summary_sql
+from benchtrail.projector import Warehouse
+
+DUT_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "attempt",
+        "transform(r.run_id, {attempt_ids:Array(String)}, {attempts:Array(Int64)}, toInt64(0))",
+    ),
+    Column("failed_measurements", "ifNull(f.failed_json, '[]')"),
+)
+"""The columns a DUT's run has beyond a run summary's (``failed_measurements`` as JSON text)."""
+
+_FAILED_JOIN = """
+    LEFT JOIN (
+        SELECT run_id, toJSONString(arraySort(x -> (x.ts_ns, x.name), groupArray(
+            CAST((name, ts_ns, value, value_str, unit, low, high, step),
+                 'Tuple(name String, ts_ns Int64, value Nullable(Float64), value_str String,
+                        unit String, low Nullable(Float64), high Nullable(Float64),
+                        step String)')))) AS failed_json
+        FROM (SELECT run_id, name, toUnixTimestamp64Nano(ts) AS ts_ns,
+                     if(isNaN(value), NULL, value) AS value, value_str, unit, low, high, step
+              FROM {db}.measurements FINAL
+              WHERE station_id IN {{stations:Array(String)}} AND run_id IN {{ids:Array(String)}}
+                AND outcome = 'failed'
+              ORDER BY run_id, ts, event_id, point_index
+              LIMIT {{failed_limit:UInt32}} BY run_id)
+        GROUP BY run_id
+    ) AS f ON f.run_id = r.run_id
+"""
+
+
+class _FailedPoint(msgspec.Struct, frozen=True):
+    name: str
+    ts_ns: int
+    value: float | None
+    value_str: str
+    unit: str
+    low: float | None
+    high: float | None
+    step: str
+
+
+_failed_points = msgspec.json.Decoder(list[_FailedPoint])
+
+
+class DutFilters(msgspec.Struct, frozen=True, kw_only=True):
+    """Which runs of a serial to list; attempts are counted over all of them regardless."""
+
+    station_id: str | None = None
+    test_phase: str | None = None
+    since_ns: int | None = None
+    until_ns: int | None = None
+
+
+class DutRuns(msgspec.Struct, frozen=True, kw_only=True):
+    """The runs of a serial kept for a history, oldest first, with their attempt numbers."""
+
+    page: RunIds
+    attempts: dict[str, int]
+    run_count: int
+
+
+def dut_history(
+    warehouse: Warehouse,
+    serial: str,
+    filters: DutFilters,
+    *,
+    limit: int,
+    failed_limit: int,
+) -> DutHistory:
+    """The newest ``limit`` runs of ``serial`` matching ``filters``, oldest first.
+
+    Raises:
+        NotFound: the serial has no run.
+    """
+    runs = dut_runs(warehouse, serial, filters, limit=limit)
+    rows = warehouse.rows(*_sql(warehouse, runs, "native", failed_limit))
+    return DutHistory(
+        dut_serial=serial,
+        run_count=runs.run_count,
+        truncated=len(runs.page.ids) < runs.run_count,
+        runs=[_dut_run(row) for row in rows],
+    )
+
+
+def dut_table(
+    warehouse: Warehouse,
+    serial: str,
+    filters: DutFilters,
+    *,
+    limit: int,
+    failed_limit: int,
+    nesting: Nesting,
+) -> pa.Table:
+    """The runs of :func:`dut_history` as an Arrow table built by ClickHouse.
+
+    Raises:
+        NotFound: the serial has no run.
+    """
+    runs = dut_runs(warehouse, serial, filters, limit=limit)
+    return warehouse.arrow(*_sql(warehouse, runs, nesting, failed_limit))
+
+
+def dut_runs(warehouse: Warehouse, serial: str, filters: DutFilters, *, limit: int) -> DutRuns:
+    """The runs of ``serial`` to list, and the attempt number of each.
+
+    Raises:
+        NotFound: the serial has no run.
+    """
+    where = Where()
+    where.equals("dut_serial", serial)
+    sql = f"""
+        SELECT run_id, station_id, test_phase,
+               toUnixTimestamp64Nano(started_at) AS started_at_ns
+        FROM {warehouse.database}.runs FINAL {where.sql()}
+        ORDER BY started_at DESC, run_id DESC LIMIT 1 BY run_id
+    """
+    rows = warehouse.rows(sql, where.parameters)[::-1]
+    if not rows:
+        raise NotFound("dut", serial)
+    attempts = _attempts(rows)
+    kept = [row for row in rows if _matches(row, filters)]
+    shown = kept[-limit:] if limit else []
+    page = RunIds(
+        ids=[row["run_id"] for row in shown],
+        stations=sorted({row["station_id"] for row in shown}),
+    )
+    return DutRuns(page=page, attempts=attempts, run_count=len(kept))
+
+
+def _attempts(rows: list[Row]) -> dict[str, int]:
+    """Attempt number of each run (oldest first) within its test phase."""
+    seen: Counter[str] = Counter()
+    attempts = {}
+    for row in rows:
+        seen[row["test_phase"]] += 1
+        attempts[row["run_id"]] = seen[row["test_phase"]]
+    return attempts
+
+
+def _matches(row: Row, filters: DutFilters) -> bool:
+    started = row["started_at_ns"]
+    return (
+        filters.station_id in (None, row["station_id"])
+        and filters.test_phase in (None, row["test_phase"])
+        and (filters.since_ns is None or started >= filters.since_ns)
+        and (filters.until_ns is None or started < filters.until_ns)
+    )
+
+
+def _sql(
+    warehouse: Warehouse, runs: DutRuns, nesting: Nesting, failed_limit: int
+) -> tuple[str, dict[str, object]]:
+    sql, parameters = summary_sql(
+        warehouse,
+        runs.page,
+        nesting,
+        extra=DUT_COLUMNS,
+        joins=_FAILED_JOIN.format(db=warehouse.database),
+        order="ASC",
+    )
+    ids = runs.page.ids
+    return sql, {
+        **parameters,
+        "attempt_ids": ids,
+        "attempts": [runs.attempts[run_id] for run_id in ids],
+        "failed_limit": failed_limit,
+    }
+
+
+def _dut_run(row: Row) -> DutRun:
+    fields = summary_fields(row)
+    fields["failed_measurements"] = [
+        FailedMeasurement(
+            name=point.name,
+            ts=ns_to_datetime(point.ts_ns),
+            ts_ns=point.ts_ns,
+            value=point.value,
+            value_str=point.value_str,
+            unit=point.unit,
+            low=point.low,
+            high=point.high,
+            step=point.step,
+        )
+        for point in _failed_points.decode(row["failed_measurements"])
+    ]
+    return msgspec.convert(fields, DutRun)
