@@ -19,8 +19,10 @@ console = Console(stderr=True)
 
 def _announce(hub: Hub) -> None:
     lines = [
+        f"[bold]Dashboard[/]  {hub.api_url}/dashboard/",
         f"[bold]API[/]        {hub.api_url}/api/sessions",
         f"[bold]OpenAPI[/]    {hub.api_url}/schema",
+        f"[bold]MCP[/]        {hub.api_url}/mcp/  (or: benchtrail mcp --api {hub.api_url})",
         f"[bold]Hub (NATS)[/] {hub.nats.url}",
         f"[bold]Data[/]       {hub.data_dir}",
         "",
