@@ -33,12 +33,18 @@ def test_tools_over_streamable_http_answer_from_the_warehouse(running_hub: Hub):
                 "session_events", {"session_id": session_id, "event_type": "run.started"}
             )
             missing = await client.call_tool("get_run", {"run_id": "no-such-run"})
+            dut = await client.call_tool("dut_history", {"serial": "SN-42"})
+            yields = await client.call_tool("yield_summary", {"group_by": "station"})
+            cpk = await client.call_tool("capability", {"name": "vout"})
             return {
                 "tools": tools,
                 "sessions": sessions.structured_content,
                 "run": run.structured_content,
                 "events": events.structured_content,
                 "missing": (missing.is_error, missing.content[0].text),  # type: ignore[union-attr]
+                "dut": dut.structured_content,
+                "yield": yields.structured_content,
+                "cpk": (cpk.is_error, cpk.structured_content),
             }
 
     answers = asyncio.run(ask())
@@ -54,6 +60,12 @@ def test_tools_over_streamable_http_answer_from_the_warehouse(running_hub: Hub):
     assert [e["type"] for e in events] == ["run.started"]
     is_error, text = answers["missing"]  # type: ignore[misc]
     assert is_error and "run 'no-such-run' not found" in text
+    dut = answers["dut"]
+    assert [r["run_id"] for r in dut["runs"]] == [run_id]  # type: ignore[index]
+    assert dut["runs"][0]["failed_measurements"][0]["name"] == "vout"  # type: ignore[index]
+    assert "cell-7" in str(answers["yield"])
+    cpk_error, cpk = answers["cpk"]  # type: ignore[misc]
+    assert not cpk_error and "vout" in str(cpk)
 
 
 def test_tools_over_stdio_call_the_api(running_hub: Hub):
