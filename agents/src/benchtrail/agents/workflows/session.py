@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, NamedTuple, TypeVar, overload
+from typing import TYPE_CHECKING, TypeVar, overload
 
 from benchtrail.agents.errors import (
     AcquireResultError,
-    InvalidMetadata,
     InvalidParameter,
     SessionNotActive,
 )
@@ -29,10 +27,9 @@ from benchtrail.agents.workflows.experiment import Experiment, ExperimentInfo
 from benchtrail.agents.workflows.parameters import (
     Parameter,
     check_identifier,
-    grid,
-    grid_size,
     make_parameter,
 )
+from benchtrail.agents.workflows.plan import Dut, Plan, PointTaker
 from benchtrail.agents.workflows.points import Column, PointTable
 from benchtrail.agents.workflows.progress import RunProgress
 from benchtrail.agents.workflows.recording import open_station, record_column, safe_state
@@ -42,7 +39,6 @@ from benchtrail.schemas import (
     CustomValue,
     MeasurementOutcome,
     MeasurementValue,
-    ParameterInfo,
     now_ns,
 )
 
@@ -112,7 +108,7 @@ class MeasurementSession:
         self.experiments: list[Experiment] = []
         self._station_arg = station
         self._hub, self._operator, self._mock = hub, operator, mock
-        self._dut = _Dut(dut_serial, part_number, lot_number, test_phase, project_name)
+        self._dut = Dut(dut_serial, part_number, lot_number, test_phase, project_name)
         self._station: Station | None = None
         self._owns_station = False
         self._instruments: dict[str, object] = {}
@@ -341,7 +337,7 @@ class MeasurementSession:
             raise AcquireResultError(
                 "run", "no acquire function: decorate one with @session.acquire"
             )
-        plan = _Plan.make(list(self._parameters.values()), duration, interval)
+        plan = Plan.make(list(self._parameters.values()), duration, interval)
         instruments = self.instruments
         stop_event = threading.Event()
         acquires = [bind(f, instruments, plan.swept, {}) for f, _ in self._acquires]
@@ -395,7 +391,7 @@ class MeasurementSession:
 
     def _sweep(  # noqa: PLR0917  # private, one call site
         self,
-        plan: _Plan,
+        plan: Plan,
         acquires: list[Bound],
         tasks: TaskGroup,
         table: PointTable,
@@ -404,7 +400,7 @@ class MeasurementSession:
     ) -> None:
         runner = asyncio.Runner() if any(b.is_async for b in acquires) else None
         show = self.progress if progress is None else progress
-        point = _PointTaker(acquires, plan.names, table, runner)
+        point = PointTaker(acquires, plan.names, table, runner)
         tasks.start()
         try:
             with RunProgress(label, plan.total, plan.duration, show) as bar:
@@ -436,7 +432,7 @@ class MeasurementSession:
         self,
         run: Run,
         label: str,
-        plan: _Plan,
+        plan: Plan,
         units: dict[str, str],
         table: PointTable,
         started: int,
@@ -455,142 +451,3 @@ class MeasurementSession:
             points=len(table),
         )
         return Experiment(info, table.to_polars, dict(self._run_records))
-
-
-class _Dut(NamedTuple):
-    """The DUT fields every run of the session is recorded with."""
-
-    serial: str
-    part_number: str
-    lot_number: str
-    test_phase: str
-    project_name: str
-
-    def start(
-        self,
-        station: Station,
-        metadata: Mapping[str, CustomValue],
-        parameters: Sequence[ParameterInfo] = (),
-        serial: str | None = None,
-    ) -> Run:
-        return station.run(
-            serial or self.serial,
-            self.part_number,
-            lot_number=self.lot_number,
-            test_phase=self.test_phase,
-            project_name=self.project_name,
-            custom_metadata=metadata,
-            parameters=parameters,
-        )
-
-
-class _Plan:
-    """Which points a run visits: the grid of a sweep, or ticks of a timed run."""
-
-    def __init__(
-        self,
-        parameters: list[Parameter],
-        duration: float | None,
-        interval: float,
-    ) -> None:
-        self.parameters = parameters
-        self.names = [p.name for p in parameters]
-        self.duration = duration
-        self.interval = interval
-        self.swept = self.names
-        self.constants: dict[str, CustomValue] = {
-            p.name: p.values[0] for p in parameters if len(p.values) == 1
-        }
-        self.total = None if duration is not None else grid_size(parameters)
-
-    @classmethod
-    def make(cls, parameters: list[Parameter], duration: float | None, interval: float) -> _Plan:
-        if duration is not None:
-            if not duration > 0 or not interval > 0:
-                raise InvalidMetadata("duration/interval", (duration, interval), "positive seconds")
-            swept = [p.name for p in parameters if len(p.values) > 1]
-            if swept:
-                raise InvalidParameter(
-                    swept[0], "a timed run (duration=...) takes single-valued parameters only"
-                )
-        return cls(parameters, duration, interval)
-
-    def points(self, stop: threading.Event) -> Iterable[Sequence[CustomValue]]:
-        """The points in order; stops early when ``stop`` is set (a task failed or ended)."""
-        if self.duration is None:
-            stopped = stop.is_set
-            for values in grid(self.parameters):
-                if stopped():
-                    return
-                yield values
-            return
-        values = tuple(p.values[0] for p in self.parameters)
-        start = time.monotonic()
-        deadline = start + self.duration
-        tick = 0
-        while not stop.is_set():
-            now = time.monotonic()
-            if now >= deadline:
-                return
-            yield values
-            tick += 1
-            wake = min(start + tick * self.interval, deadline)
-            stop.wait(max(0.0, wake - time.monotonic()))
-
-
-class _PointTaker:
-    """Calls the acquire functions for one point and keeps what they return."""
-
-    def __init__(
-        self,
-        acquires: list[Bound],
-        names: list[str],
-        table: PointTable,
-        runner: asyncio.Runner | None,
-    ) -> None:
-        self.acquires = [(bound, bound.caller(names, runner)) for bound in acquires]
-        self.table = table
-        self.source = ", ".join(f"{b.name}()" for b in acquires)
-        self.take = self._take_one if len(acquires) == 1 else self._take_merged
-        self._only, self._call = self.acquires[0]
-        self._add = table.add
-        self._splat = self._only.splat(names)
-        if self._splat is not None:
-            self.take = self._take_splat
-
-    def _take_splat(self, values: Sequence[CustomValue]) -> None:
-        """One acquire function taking exactly the parameters, in order: ``f(*values)``."""
-        result = self._splat(*values)  # type: ignore[misc]  # set when this is chosen
-        if type(result) is not dict:
-            result = _mapping(self._only, result)
-        self._add(values, result, self.source)
-
-    def _take_one(self, values: Sequence[CustomValue]) -> None:
-        result = self._call(values)
-        if type(result) is not dict:
-            result = _mapping(self._only, result)
-        self._add(values, result, self.source)
-
-    def _take_merged(self, values: Sequence[CustomValue]) -> None:
-        self._add(values, self._merged(values), self.source)
-
-    def _merged(self, values: Sequence[CustomValue]) -> dict[str, object]:
-        results: dict[str, object] = {}
-        owners: dict[str, str] = {}
-        for bound, call in self.acquires:
-            for key, value in _mapping(bound, call(values)).items():
-                if key in results:
-                    raise AcquireResultError(
-                        bound.name, f"result {key!r} was already returned by {owners[key]}()"
-                    )
-                results[key], owners[key] = value, bound.name
-        return results
-
-
-def _mapping(bound: Bound, result: object) -> Mapping[str, object]:
-    if not isinstance(result, Mapping):
-        raise AcquireResultError(
-            bound.name,
-            f"returned {type(result).__name__} {result!r}; return a dict of result name → value",
-        )
-    return result
