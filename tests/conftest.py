@@ -6,7 +6,8 @@ import asyncio
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,17 +59,19 @@ def warehouse(chdb_path: Path) -> Iterator[Warehouse]:
         warehouse.command(f"DROP DATABASE IF EXISTS {database}")
 
 
-@pytest.fixture
-def running_hub(tmp_path: Path, chdb_path: Path) -> Iterator[Hub]:
-    """``benchtrail up`` in-process on free ports, with a database of this test's own."""
-    options = HubOptions(
+@contextmanager
+def hub_in_thread(tmp_path: Path, chdb_path: Path, **options: object) -> Iterator[Hub]:
+    """A whole hub (``benchtrail up``) in a background thread, on free ports, with a
+    database of its own; ``options`` are further :class:`HubOptions` fields."""
+    hub_options = HubOptions(
         data_dir=str(tmp_path / "hub"),
         http_port=0,
         nats_port=0,
         warehouse=str(chdb_path),
         database=f"bt_hub_{uuid.uuid4().hex[:12]}",
+        **options,  # type: ignore[arg-type]  # HubOptions checks its own fields
     )
-    hub = Hub(options)
+    hub = Hub(hub_options)
     failure: list[BaseException] = []
 
     def serve() -> None:
@@ -89,4 +92,17 @@ def running_hub(tmp_path: Path, chdb_path: Path) -> Iterator[Hub]:
         hub.request_stop()
         thread.join(60)
         assert hub.warehouse is not None
-        hub.warehouse.command(f"DROP DATABASE IF EXISTS {options.database}")
+        hub.warehouse.command(f"DROP DATABASE IF EXISTS {hub_options.database}")
+
+
+@pytest.fixture
+def start_hub(tmp_path: Path, chdb_path: Path) -> Callable[..., AbstractContextManager[Hub]]:
+    """Starts a hub with further :class:`HubOptions`: ``with start_hub(retention_days=90):``."""
+    return lambda **options: hub_in_thread(tmp_path, chdb_path, **options)
+
+
+@pytest.fixture
+def running_hub(start_hub: Callable[..., AbstractContextManager[Hub]]) -> Iterator[Hub]:
+    """``benchtrail up`` in-process on free ports, with a database of this test's own."""
+    with start_hub() as hub:
+        yield hub
