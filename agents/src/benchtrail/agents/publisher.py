@@ -28,7 +28,7 @@ from nats.js.client import JetStreamContext
 
 from benchtrail.agents.errors import Unacknowledged
 from benchtrail.agents.frames import Frame, FrameBuffer
-from benchtrail.schemas import MSG_ID_HEADER, Event
+from benchtrail.schemas import MSG_ID_HEADER, Event, hub_servers
 
 log = logging.getLogger("benchtrail.agents.publisher")
 T = TypeVar("T")
@@ -192,7 +192,7 @@ class Publisher:
         while self._nc is None:
             try:
                 nc = await nats.connect(
-                    self.hub,
+                    hub_servers(self.hub),
                     name="benchtrail-agent",
                     connect_timeout=2,
                     allow_reconnect=True,

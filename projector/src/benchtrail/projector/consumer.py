@@ -28,7 +28,7 @@ from benchtrail.projector.errors import FrameRejected, HubUnavailable, Projector
 from benchtrail.projector.frames import check_frame
 from benchtrail.projector.progress import IngestProgress, ProjectorStats
 from benchtrail.projector.streams import ensure_consumer, ensure_streams
-from benchtrail.schemas import EVENTS_STREAM
+from benchtrail.schemas import EVENTS_STREAM, hub_servers
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ class Projector:
     async def _connect(self) -> Client:
         nc = Client()
         connecting = nc.connect(
-            servers=self.hub_url,
+            servers=hub_servers(self.hub_url),
             name="benchtrail-projector",
             max_reconnect_attempts=-1,
             reconnect_time_wait=self.settings.reconnect_time_wait,  # type: ignore[arg-type]

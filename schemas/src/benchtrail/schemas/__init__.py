@@ -65,6 +65,7 @@ from benchtrail.schemas.subjects import (
     dead_subject,
     event_subject,
     frame_msg_id,
+    hub_servers,
     session_filter,
     station_filter,
 )
@@ -147,6 +148,7 @@ __all__ = [
     "event_tag",
     "frame_msg_id",
     "from_json",
+    "hub_servers",
     "merge_kinds",
     "new_id",
     "now_ns",

@@ -55,3 +55,12 @@ def dead_subject(original_subject: str) -> str:
 def frame_msg_id(session_id: str, first_seq: int) -> str:
     """Deterministic ``Nats-Msg-Id`` of a frame: ``<session_id>:<first seq>``."""
     return f"{session_id}:{first_seq}"
+
+
+def hub_servers(hub: str) -> list[str]:
+    """The NATS URLs of a hub given as one URL or a comma-separated list (a cluster's seeds).
+
+    ``"nats://a:4222,nats://b:4222"`` → ``["nats://a:4222", "nats://b:4222"]``. A client
+    connects to any of them and learns the rest of the cluster from the server.
+    """
+    return [url.strip() for url in hub.split(",") if url.strip()]
