@@ -26,6 +26,18 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+@pytest.fixture(autouse=True)
+def outbox_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Station outboxes of this test (and its child processes) in a directory of its own.
+
+    Never the user's data directory, and per test: a file one test leaves (a station
+    stopped while its hub was down) is not delivered into the next test's hub.
+    """
+    directory = tmp_path_factory.mktemp("outbox")
+    monkeypatch.setenv("BENCHTRAIL_OUTBOX_DIR", str(directory))
+    return directory
+
+
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
     """A real nats-server with JetStream, on a free loopback port, store in tmp_path."""

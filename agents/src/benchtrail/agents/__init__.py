@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     )
     from benchtrail.agents.config import (
         DEFAULT_HUB,
+        OutboxConfig,
     )
     from benchtrail.agents.errors import (
         AcquireResultError,
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
         InvalidMeasurement,
         InvalidMetadata,
         LeaseLost,
+        OutboxFull,
+        OutboxUnavailable,
         ResourceBusy,
         RunNotActive,
         SafetyLimitExceeded,
@@ -67,6 +70,9 @@ _MODULES: dict[str, str] = {
     "InvalidMetadata": "benchtrail.agents.errors",
     "LeaseLost": "benchtrail.agents.errors",
     "MeasurementSession": "benchtrail.agents.workflows",
+    "OutboxConfig": "benchtrail.agents.config",
+    "OutboxFull": "benchtrail.agents.errors",
+    "OutboxUnavailable": "benchtrail.agents.errors",
     "Publisher": "benchtrail.agents.publisher",
     "PublisherSettings": "benchtrail.agents.publisher",
     "PublisherStats": "benchtrail.agents.publisher",
@@ -108,6 +114,9 @@ __all__ = [
     "InvalidMetadata",
     "LeaseLost",
     "MeasurementSession",
+    "OutboxConfig",
+    "OutboxFull",
+    "OutboxUnavailable",
     "Publisher",
     "PublisherSettings",
     "PublisherStats",

@@ -51,6 +51,7 @@ __all__ = [
     "ConfigError",
     "HubConfig",
     "InstrumentConfig",
+    "OutboxConfig",
     "ResolvedConfig",
     "RetentionPolicy",
     "StationConfig",
@@ -99,6 +100,36 @@ class RetentionPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     days: Annotated[int, msgspec.Meta(ge=1, description="Days to keep events")] = 90
 
 
+OutboxFullPolicy = Literal["block", "refuse"]
+OutboxSync = Literal["normal", "full"]
+
+
+class OutboxConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The station's outbox: every frame is committed to a local SQLite file before it is
+    published and removed only once the hub acknowledged it (docs/outbox.md).
+
+    Attributes:
+        enabled: keep frames on disk; ``False`` keeps them in memory only (lost on a crash).
+        dir: root directory of the outbox files (``<dir>/<station id>/<uuid>.sqlite3``);
+            empty: ``$BENCHTRAIL_OUTBOX_DIR``, else ``outbox`` in ``$BENCHTRAIL_DATA_DIR``
+            or the user data directory.
+        max_bytes: unacknowledged bytes kept at most; then ``on_full`` applies.
+        on_full: ``block`` makes recording wait (with a warning) until the hub acknowledges;
+            ``refuse`` also makes ``connect()`` refuse a new session while the outbox is full.
+        sync: ``normal`` survives a kill of the station process; ``full`` fsyncs every
+            commit and survives a power loss too (slower).
+        keep_acked: seconds acknowledged frames are kept and resent after a reconnect,
+            covering a hub that acknowledged them and then crashed before writing them.
+    """
+
+    enabled: bool = True
+    dir: str = ""
+    max_bytes: Annotated[int, msgspec.Meta(ge=1)] = 1 << 30
+    on_full: OutboxFullPolicy = "block"
+    sync: OutboxSync = "normal"
+    keep_acked: Annotated[float, msgspec.Meta(ge=0)] = 10.0
+
+
 class StationConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Everything benchtrail knows about one station, merged from files and environment."""
 
@@ -113,6 +144,7 @@ class StationConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     instruments: dict[str, InstrumentConfig] = {}
     retention: RetentionPolicy = RetentionPolicy()
     instrument_calls: InstrumentCalls = "errors"
+    outbox: OutboxConfig = OutboxConfig()
 
 
 class HubConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -121,9 +153,13 @@ class HubConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     Attributes:
         retention: drop recorded data older than this (whole UTC days, in the warehouse
             and the stream); ``None``, the default, keeps everything.
+        sync_interval: how often nats-server fsyncs the JetStream store: ``"always"``
+            (every write before its ack) or a duration such as ``"2m"`` (docs/durability.md);
+            ``None``: the hub's default, ``"always"``.
     """
 
     retention: RetentionPolicy | None = None
+    sync_interval: str | None = None
 
 
 class ResolvedConfig(msgspec.Struct, frozen=True):
@@ -152,6 +188,7 @@ ENV_KEYS: Mapping[str, str] = {
     "BENCHTRAIL_SLOT_COUNT": "slot_count",
     "BENCHTRAIL_INSTRUMENT_CALLS": "instrument_calls",
     "BENCHTRAIL_RETENTION_DAYS": "retention.days",
+    "BENCHTRAIL_OUTBOX_DIR": "outbox.dir",
 }
 """Environment variable → the key it overrides. ``BENCHTRAIL_STATION`` picks the station."""
 

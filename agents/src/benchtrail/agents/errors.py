@@ -208,3 +208,46 @@ class TaskFailed(AgentError, RuntimeError):
         self.task = task
         self.cause = cause
         super().__init__(f"task {task!r} failed: {cause!r}; the run was stopped")
+
+
+class OutboxFull(AgentError, RuntimeError):
+    """The station's outbox holds ``limit`` bytes the hub has not acknowledged yet.
+
+    With ``outbox.on_full: refuse`` a new session is refused; nothing recorded is dropped.
+
+    Attributes:
+        path: the station's outbox directory.
+        pending_bytes: bytes waiting for the hub's acknowledgement.
+        limit: ``outbox.max_bytes``.
+        hub: the hub URL.
+        last_error: the last publishing error seen, if any.
+    """
+
+    def __init__(
+        self, path: str, pending_bytes: int, limit: int, hub: str, last_error: str
+    ) -> None:
+        self.path = path
+        self.pending_bytes = pending_bytes
+        self.limit = limit
+        self.hub = hub
+        self.last_error = last_error
+        cause = f"; last error: {last_error}" if last_error else ""
+        super().__init__(
+            f"outbox {path!r} holds {pending_bytes:,} bytes not yet acknowledged by the hub at "
+            f"{hub!r} (limit {limit:,}){cause}; bring the hub back and run "
+            "'benchtrail outbox flush', or raise outbox.max_bytes"
+        )
+
+
+class OutboxUnavailable(AgentError, OSError):
+    """The station's outbox file cannot be opened or written.
+
+    Attributes:
+        path: the outbox file or directory.
+        problem: what failed.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"outbox {path!r}: {problem}")

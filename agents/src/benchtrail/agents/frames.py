@@ -3,7 +3,8 @@
 A frame is cut when it reaches ``max_events`` events, about ``max_bytes``
 bytes, or has waited ``linger`` seconds, whichever comes first. Once cut, a
 frame's bytes never change: a resend is byte-identical, with the same
-``Nats-Msg-Id``, so JetStream's duplicate window drops it.
+``Nats-Msg-Id``, so JetStream's duplicate window drops it. The outbox stores
+these bytes as they are and a resend after a crash reads them back unchanged.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ import time
 
 import msgspec
 
-from benchtrail.schemas import Event, encode_frame, event_subject, frame_msg_id
+from benchtrail.schemas import Event, SessionEnded, encode_frame, event_subject, frame_msg_id
 
 
 class Frame(msgspec.Struct, frozen=True):
-    """One message's worth of a session's events, encoded and ready to publish."""
+    """One message's worth of a session's events, encoded and ready to publish.
+
+    Attributes:
+        ends_session: the frame holds the session's ``session.ended``.
+    """
 
     subject: str
     msg_id: str
@@ -25,6 +30,7 @@ class Frame(msgspec.Struct, frozen=True):
     last_seq: int
     event_count: int
     payload: bytes
+    ends_session: bool = False
 
 
 class FrameBuffer:
@@ -55,4 +61,5 @@ class FrameBuffer:
             last_seq=events[-1].seq,
             event_count=len(events),
             payload=encode_frame(events),
+            ends_session=isinstance(events[-1], SessionEnded),
         )

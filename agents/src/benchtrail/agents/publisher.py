@@ -1,34 +1,40 @@
-"""Publishing frames to JetStream from a background asyncio thread.
+"""Publishing frames to JetStream through the station outbox.
 
 The caller's thread only appends events to a per-session buffer (and, every
-``max_events`` events, encodes a frame); the network work — connecting,
-``publish_async``, awaiting acks, resending — happens on the publisher's own
-event loop, so recording never waits on the network. Unacknowledged frames
-are resent byte-identical until they are acknowledged or the station gives up
-at ``flush(timeout)`` with :class:`Unacknowledged` naming how many events.
+``max_events`` events, encodes a frame): recording never waits on the network
+or the disk. A writer thread commits every frame cut since its last commit to
+the outbox in one transaction (group commit); only then does the publisher's
+event loop publish it. A frame leaves the outbox after JetStream acknowledged
+it; resends are the stored bytes with the same ``Nats-Msg-Id``, so JetStream's
+duplicate window drops them. See docs/outbox.md.
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
-import collections
+import atexit
+import contextlib
 import logging
+import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Coroutine
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
-import nats
-from nats.aio.client import Client as NatsClient
-from nats.errors import Error as NatsError
 from nats.js.client import JetStreamContext
 
-from benchtrail.agents.errors import Unacknowledged
+from benchtrail.agents.config import OutboxConfig
+from benchtrail.agents.errors import OutboxFull, Unacknowledged
 from benchtrail.agents.frames import Frame, FrameBuffer
-from benchtrail.schemas import MSG_ID_HEADER, Event, hub_servers
+from benchtrail.agents.outbox import StoredFrame
+from benchtrail.agents.outbox_sender import PublisherStats, Sender, SenderSettings
+from benchtrail.agents.outbox_writer import OutboxSet
+from benchtrail.schemas import Event
+
+__all__ = ["Publisher", "PublisherSettings", "PublisherStats"]
 
 log = logging.getLogger("benchtrail.agents.publisher")
 T = TypeVar("T")
@@ -44,6 +50,8 @@ class PublisherSettings(msgspec.Struct, frozen=True, kw_only=True):
         ack_timeout: resend a frame whose ack has not come after this many seconds.
         max_in_flight: frames published and not yet acknowledged, at most.
         retry_backoff: seconds to wait before resending after an error.
+        max_memory_bytes: bytes of frames waiting to be sent kept in memory; beyond it
+            they are read back from the outbox file when their turn comes.
     """
 
     max_frame_events: int = 1000
@@ -52,41 +60,53 @@ class PublisherSettings(msgspec.Struct, frozen=True, kw_only=True):
     ack_timeout: float = 5.0
     max_in_flight: int = 256
     retry_backoff: float = 0.25
-
-
-class PublisherStats(msgspec.Struct, kw_only=True):
-    """Counters of one publisher, for ``--profile`` output and tests."""
-
-    events_submitted: int = 0
-    events_acknowledged: int = 0
-    frames_cut: int = 0
-    frames_acknowledged: int = 0
-    frames_resent: int = 0
-    duplicates_dropped_by_hub: int = 0
-    last_error: str = ""
+    max_memory_bytes: int = 64 * 1024 * 1024
 
 
 class Publisher:
-    """Background JetStream publisher shared by the sessions of one station process."""
+    """Background JetStream publisher of one station session, with its outbox.
 
-    def __init__(self, hub: str, settings: PublisherSettings | None = None) -> None:
+    Args:
+        hub: the NATS URL (or comma-separated URLs of a cluster).
+        settings: how frames are cut and published.
+        station_id: the station (names the outbox directory); empty: no outbox.
+        outbox: the ``outbox`` settings; default: enabled, in the data directory.
+    """
+
+    def __init__(
+        self,
+        hub: str,
+        settings: PublisherSettings | None = None,
+        *,
+        station_id: str = "",
+        outbox: OutboxConfig | None = None,
+    ) -> None:
         self.hub = hub
         self.settings = settings or PublisherSettings()
         self.stats = PublisherStats()
+        if outbox is None:
+            outbox = OutboxConfig(enabled=bool(station_id))
+        self.outbox_config = outbox
+        self._outboxes = OutboxSet(outbox, station_id, hub)
         self._lock = threading.Lock()
-        self._acked = threading.Condition(self._lock)
+        self._work = threading.Condition(self._lock)  # the writer waits on it
+        self._progress = threading.Condition(self._lock)  # acks, commits, space
         self._buffers: dict[str, FrameBuffer] = {}
+        self._cut: list[Frame] = []
+        self._acks: list[StoredFrame] = []
+        self._cut_total = 0
+        self._stored_total = 0
+        self._durable: dict[str, int] = {}
         self._unacked_events = 0
+        self._unacked_bytes = 0
+        self._written_error = ""
         self._event_loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run_loop, name="bt-publisher", daemon=True)
-        self._outgoing: collections.deque[Frame] = collections.deque()
-        self._resend: list[Frame] = []  # kept in (session, seq) order, sent first
-        self._wakeup: asyncio.Event | None = None
-        self._nc: NatsClient | None = None
-        self._js: JetStreamContext | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._ack_tasks: set[asyncio.Task[None]] = set()
+        self._writer = threading.Thread(target=self._write_loop, name="bt-outbox", daemon=True)
+        self._opened: Future[list[StoredFrame]] = Future()
+        self._sender: Sender | None = None
         self._started = False
+        self._stopping = False
         self._closed = False
 
     @property
@@ -97,16 +117,31 @@ class Publisher:
     # -- caller side -------------------------------------------------------
 
     def start(self) -> None:
-        """Start the background loop and begin connecting to the hub."""
+        """Open the outbox (taking over orphans), start the loop and begin connecting.
+
+        Raises:
+            OutboxFull: ``outbox.on_full`` is ``refuse`` and taken-over files fill the outbox.
+            OutboxUnavailable: the outbox file cannot be created.
+        """
         if self._started:
             return
-        self._started = True
         self._event_loop = asyncio.new_event_loop()
+        self._writer.start()
+        try:
+            recovered = self._opened.result()
+        except BaseException:
+            self._loop.close()
+            raise
+        self._started = True
         self._thread.start()
-        self._call(self._boot()).result()
+        self._call(self._boot(recovered)).result()
+        atexit.register(self._at_exit)
 
     def submit(self, station_id: str, event: Event, size_hint: int = 256) -> None:
-        """Queue one event for publishing; never blocks on the network."""
+        """Queue one event for publishing; never waits on the network.
+
+        Waits only while the outbox is full (``outbox.max_bytes`` unacknowledged).
+        """
         with self._lock:
             buffer = self._buffers.get(event.session_id)
             if buffer is None:
@@ -114,13 +149,14 @@ class Publisher:
             buffer.add(event, size_hint)
             self._unacked_events += 1
             self.stats.events_submitted += 1
-            full = (
+            if (
                 len(buffer.events) >= self.settings.max_frame_events
                 or buffer.size >= self.settings.max_frame_bytes
-            )
-            frame = buffer.cut() if full else None
-        if frame is not None:
-            self._loop.call_soon_threadsafe(self._enqueue, frame)
+            ):
+                self._cut_buffer(buffer)
+                self._work.notify()
+                if self._unacked_bytes >= self.outbox_config.max_bytes:
+                    self._wait_for_space()
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
         """Run a coroutine on the publisher's loop (e.g. a lock request); wait for it."""
@@ -128,15 +164,51 @@ class Publisher:
 
     async def jetstream(self) -> JetStreamContext:
         """The JetStream context, once connected (on the publisher's loop)."""
-        while self._js is None:
-            await self._connected.wait()
-        return self._js
+        assert self._sender is not None, "publisher not started"
+        return await self._sender.jetstream()
 
     @property
     def unacknowledged(self) -> int:
-        """Events submitted and not yet acknowledged by JetStream."""
+        """Events submitted and not yet acknowledged by JetStream (taken-over ones included)."""
         with self._lock:
             return self._unacked_events
+
+    @property
+    def outbox_path(self) -> Path | None:
+        """This publisher's outbox file (``None`` with the outbox disabled)."""
+        return self._outboxes.path
+
+    @property
+    def outbox_dir(self) -> Path:
+        """The directory of this station's outbox files."""
+        return self._outboxes.directory
+
+    def durable_count(self, session_id: str) -> int:
+        """The highest ``seq`` of the session committed to the outbox file.
+
+        ``seq`` is gap-free from 1, so this is how many of the session's events
+        survive a kill -9 of this process. 0 with the outbox disabled.
+        """
+        with self._lock:
+            return self._durable.get(session_id, 0) if self.outbox_config.enabled else 0
+
+    def wait_stored(self, timeout: float = 30.0) -> bool:
+        """Cut every buffered event into a frame and wait until all are committed.
+
+        Returns:
+            Whether everything recorded so far was committed within ``timeout``.
+        """
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            self._cut_aged(0.0)
+            self._work.notify()
+            target = self._cut_total
+            while self._stored_total < target:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._progress.wait(left)
+        return True
 
     def flush(self, timeout: float = 30.0) -> None:
         """Publish everything buffered and wait until JetStream acknowledged it all.
@@ -146,32 +218,177 @@ class Publisher:
         """
         if not self._started:
             return
-        self._loop.call_soon_threadsafe(self._cut_all, 0.0)
         deadline = time.monotonic() + timeout
-        with self._acked:
+        with self._lock:
+            self._cut_aged(0.0)
+            self._work.notify()
             while self._unacked_events > 0:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise Unacknowledged(
                         self._unacked_events, self.hub, timeout, self.stats.last_error
                     )
-                self._acked.wait(left)
+                self._progress.wait(left)
 
     def close(self, timeout: float = 30.0) -> None:
-        """Flush, then disconnect and stop the background loop (even if the flush fails)."""
+        """Flush, then disconnect and stop (even if the flush fails).
+
+        With the outbox on, events still unacknowledged after ``timeout`` stay in the
+        outbox file (a warning names them) and the next ``connect()`` of the station
+        delivers them; with it off, :class:`Unacknowledged` is raised.
+        """
         if not self._started or self._closed:
             return
         try:
             self.flush(timeout)
+        except Unacknowledged as e:
+            if not self.outbox_config.enabled:
+                raise
+            self._keep_unacknowledged(e)
         finally:
             self._closed = True
+            atexit.unregister(self._at_exit)
             self._call(self._shutdown()).result(10)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
             self._loop.close()
+            self._stop_writer()
+
+    def _keep_unacknowledged(self, e: Unacknowledged) -> None:
+        stored = self.wait_stored(max(10.0, e.timeout))
+        log.warning(
+            "%d event(s) not acknowledged by the hub at %r after %g s are kept in the outbox "
+            "%s%s; the next connect() of station %r or 'benchtrail outbox flush' delivers them"
+            "%s",
+            e.count,
+            self.hub,
+            e.timeout,
+            self.outbox_path,
+            "" if stored else " (NOT all committed: the disk did not keep up)",
+            self._outboxes.station_id,
+            f" (last error: {e.last_error})" if e.last_error else "",
+        )
+
+    def _at_exit(self) -> None:
+        """At interpreter exit without ``stop()``: commit everything cut to the outbox."""
+        if self._started and not self._closed:
+            self.wait_stored(10.0)
+            self._stop_writer()
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    # -- cutting (any thread, with the lock held) --------------------------
+
+    def _cut_buffer(self, buffer: FrameBuffer) -> None:
+        frame = buffer.cut()
+        self._cut.append(frame)  # in cut order: per session, in seq order
+        self._cut_total += 1
+        self._unacked_bytes += len(frame.payload)
+        self.stats.frames_cut += 1
+
+    def _cut_aged(self, min_age: float) -> None:
+        now = time.monotonic()
+        for buffer in self._buffers.values():
+            if buffer.events and now - buffer.opened_at >= min_age:
+                self._cut_buffer(buffer)
+
+    def _wait_for_space(self) -> None:
+        """Block the recording call while the outbox is full, warning every few seconds."""
+        if threading.current_thread() in (self._thread, self._writer):
+            return  # never block the threads that free space
+        warned = 0.0
+        while self._unacked_bytes >= self.outbox_config.max_bytes and not self._closed:
+            if time.monotonic() - warned >= 5.0:
+                warned = time.monotonic()
+                log.warning(
+                    "outbox full: %d event(s), %d bytes not acknowledged by the hub at %r "
+                    "(outbox.max_bytes %d, last error: %s); recording waits for the hub",
+                    self._unacked_events,
+                    self._unacked_bytes,
+                    self.hub,
+                    self.outbox_config.max_bytes,
+                    self.stats.last_error or "none",
+                )
+            self._progress.wait(1.0)
+
+    # -- writer thread -----------------------------------------------------
+
+    def _write_loop(self) -> None:
+        try:
+            recovered = self._open_outboxes()
+        except BaseException as e:
+            self._opened.set_exception(e)
+            return
+        self._opened.set_result(recovered)
+        while True:
+            with self._lock:
+                if not (self._cut or self._stopping):  # acks alone wait for the next tick
+                    self._work.wait(self.settings.linger)
+                self._cut_aged(self.settings.linger)
+                frames, self._cut = self._cut, []
+                acked, self._acks = self._acks, []
+                error, stopping = self.stats.last_error, self._stopping
+            if frames or acked or error != self._written_error:
+                self._commit(frames, acked, error)
+            if stopping:
+                break
+        kept = self._outboxes.close()
+        for path, frames_left in kept:
+            log.info("outbox %s keeps %d frame(s) for the next connect()", path, frames_left)
+
+    def _open_outboxes(self) -> list[StoredFrame]:
+        recovered = self._outboxes.open()
+        pending = sum(frame.size for frame in recovered)
+        config = self.outbox_config
+        if config.on_full == "refuse" and pending >= config.max_bytes:
+            self._outboxes.close()
+            directory = str(self._outboxes.directory)
+            raise OutboxFull(directory, pending, config.max_bytes, self.hub, "")
+        with self._lock:
+            self._unacked_events += sum(frame.event_count for frame in recovered)
+            self._unacked_bytes += pending
+        self.stats.frames_recovered = len(recovered)
+        return recovered
+
+    def _commit(self, frames: list[Frame], acked: list[StoredFrame], error: str) -> None:
+        new_error = error if error != self._written_error else ""
+        for attempt in range(1, 1_000_000):
+            started = time.perf_counter()
+            try:
+                rowids = self._outboxes.write(frames, acked, new_error)
+                self.stats.store_seconds += time.perf_counter() - started
+                break
+            except sqlite3.Error as e:
+                self._note_error(f"outbox write failed: {e!r}")
+                log.error("cannot write the outbox %s: %r", self.outbox_path, e)
+                if self._stopping and attempt >= 3:
+                    log.error("giving up: %d frame(s) are not in the outbox", len(frames))
+                    return
+                time.sleep(self.settings.retry_backoff)
+        self._written_error = error
+        own = self._outboxes.own
+        stored = [
+            StoredFrame(own, rowid, frame.event_count, len(frame.payload), frame)
+            for rowid, frame in zip(rowids, frames, strict=True)
+        ]
+        with self._lock:
+            self._stored_total += len(frames)
+            for frame in frames:
+                self._durable[frame.session_id] = frame.last_seq
+            self.stats.frames_stored += len(frames)
+            self.stats.bytes_stored += sum(s.size for s in stored)
+            self._progress.notify_all()
+        if stored and self._sender is not None and not self._closed:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                self._loop.call_soon_threadsafe(self._sender.stored, stored)
+
+    def _stop_writer(self) -> None:
+        with self._lock:
+            self._stopping = True
+            self._work.notify()
+        if self._writer.is_alive() and threading.current_thread() is not self._writer:
+            self._writer.join(60)
 
     # -- loop side ---------------------------------------------------------
 
@@ -179,117 +396,33 @@ class Publisher:
         asyncio.set_event_loop(self._loop)
         self._loop.run_forever()
 
-    async def _boot(self) -> None:
-        self._wakeup = asyncio.Event()
-        self._connected = asyncio.Event()
-        self._tasks = [
-            asyncio.create_task(self._connect(), name="bt-connect"),
-            asyncio.create_task(self._linger(), name="bt-linger"),
-            asyncio.create_task(self._send(), name="bt-send"),
-        ]
+    async def _boot(self, recovered: list[StoredFrame]) -> None:
+        settings = SenderSettings(
+            hub=self.hub,
+            ack_timeout=self.settings.ack_timeout,
+            max_in_flight=self.settings.max_in_flight,
+            retry_backoff=self.settings.retry_backoff,
+            max_memory_bytes=self.settings.max_memory_bytes,
+            keep_acked=self.outbox_config.keep_acked if self.outbox_config.enabled else 0.0,
+        )
+        self._sender = Sender(settings, self.stats, on_ack=self._acknowledged)
+        self._sender.start()
+        self._sender.stored(recovered)
 
-    async def _connect(self) -> None:
-        while self._nc is None:
-            try:
-                nc = await nats.connect(
-                    hub_servers(self.hub),
-                    name="benchtrail-agent",
-                    connect_timeout=2,
-                    allow_reconnect=True,
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.5,
-                    error_cb=self._on_error,
-                )
-            except (TimeoutError, NatsError, OSError) as e:
-                self._note_error(f"cannot connect: {e!r}")
-                await asyncio.sleep(self.settings.retry_backoff)
-                continue
-            self._nc = nc
-            self._js = nc.jetstream(publish_async_max_pending=self.settings.max_in_flight)
-            self._connected.set()
-            self._wake()
-
-    async def _on_error(self, e: Exception) -> None:
-        self._note_error(repr(e))
+    def _acknowledged(self, stored: StoredFrame) -> None:
+        """JetStream acknowledged a frame for the first time (on the loop)."""
+        with self._lock:
+            self._unacked_events -= stored.event_count
+            self._unacked_bytes -= stored.size
+            self._acks.append(stored)
+            self.stats.events_acknowledged += stored.event_count
+            self.stats.frames_acknowledged += 1
+            self._progress.notify_all()
 
     def _note_error(self, text: str) -> None:
         self.stats.last_error = text
         log.debug("publisher: %s", text)
 
-    def _wake(self) -> None:
-        if self._wakeup is not None:
-            self._wakeup.set()
-
-    def _enqueue(self, frame: Frame) -> None:
-        self.stats.frames_cut += 1
-        self._outgoing.append(frame)
-        self._wake()
-
-    def _cut_all(self, min_age: float) -> None:
-        now = time.monotonic()
-        with self._lock:
-            frames = [
-                buffer.cut()
-                for buffer in self._buffers.values()
-                if buffer.events and now - buffer.opened_at >= min_age
-            ]
-        for frame in frames:
-            self._enqueue(frame)
-
-    async def _linger(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.linger)
-            self._cut_all(self.settings.linger)
-
-    async def _send(self) -> None:
-        assert self._wakeup is not None
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while (self._resend or self._outgoing) and self._js is not None:
-                frame = self._resend.pop(0) if self._resend else self._outgoing.popleft()
-                try:
-                    ack = await self._js.publish_async(
-                        frame.subject, frame.payload, headers={MSG_ID_HEADER: frame.msg_id}
-                    )
-                except (NatsError, OSError) as e:
-                    self._note_error(f"publish failed: {e!r}")
-                    self._queue_resend(frame)
-                    await asyncio.sleep(self.settings.retry_backoff)
-                    continue
-                task = asyncio.create_task(self._await_ack(frame, ack))
-                self._ack_tasks.add(task)  # keep a reference until it is done
-                task.add_done_callback(self._ack_tasks.discard)
-
-    def _queue_resend(self, frame: Frame) -> None:
-        """Queue a frame again, byte-identical, ahead of new frames and in seq order."""
-        bisect.insort(self._resend, frame, key=_frame_order)
-
-    async def _await_ack(self, frame: Frame, ack: Awaitable[object]) -> None:
-        try:
-            result = await asyncio.wait_for(ack, self.settings.ack_timeout)
-        except (TimeoutError, NatsError, OSError) as e:
-            self._note_error(f"no ack for {frame.msg_id}: {e!r}")
-            self.stats.frames_resent += 1
-            await asyncio.sleep(self.settings.retry_backoff)
-            self._queue_resend(frame)
-            self._wake()
-            return
-        if getattr(result, "duplicate", False):
-            self.stats.duplicates_dropped_by_hub += 1
-        with self._acked:
-            self._unacked_events -= frame.event_count
-            self.stats.events_acknowledged += frame.event_count
-            self.stats.frames_acknowledged += 1
-            self._acked.notify_all()
-
     async def _shutdown(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._nc is not None and not self._nc.is_closed:
-            await self._nc.close()
-
-
-def _frame_order(frame: Frame) -> tuple[str, int]:
-    return frame.session_id, frame.first_seq
+        if self._sender is not None:
+            await self._sender.stop()

@@ -12,6 +12,7 @@ from typing import Literal, TypeVar
 
 from benchtrail.agents.config import (
     DEFAULT_HUB,
+    OutboxConfig,
     StationConfig,
     load_station_config,
     station_options,
@@ -73,6 +74,7 @@ class Station:
         publisher_settings: PublisherSettings | None = None,
         config: StationConfig | None = None,
         mock: bool = False,
+        outbox: OutboxConfig | None = None,
     ) -> None:
         if not isinstance(station_id, str) or not _STATION_ID.match(station_id):
             raise InvalidMetadata(
@@ -95,7 +97,9 @@ class Station:
         self._slot_count = slot_count
         self._session_type: SessionType = session_type
         self._device_ids = list(device_ids)
-        self._publisher = Publisher(hub, publisher_settings)
+        if outbox is None:
+            outbox = config.outbox if config is not None else OutboxConfig()
+        self._publisher = Publisher(hub, publisher_settings, station_id=station_id, outbox=outbox)
         self._lock = threading.Lock()
         self._seq = 0
         self._runs: list[Run] = []
@@ -107,7 +111,14 @@ class Station:
     # -- lifecycle ---------------------------------------------------------
 
     def start(self) -> Station:
-        """Open the session: start publishing and record ``session.started``."""
+        """Open the session: start publishing and record ``session.started``.
+
+        The outbox is opened first: files left by processes of this station that died
+        are taken over and delivered before this session's events.
+
+        Raises:
+            OutboxFull: ``outbox.on_full`` is ``refuse`` and the outbox is full.
+        """
         if self.state != "new":
             raise SessionNotActive(self.station_id, self.state)
         self._publisher.start()
@@ -130,8 +141,13 @@ class Station:
     def stop(self, reason: str = "", timeout: float | None = None) -> None:
         """End open runs (aborted), record ``session.ended``, wait for every ack.
 
+        With the outbox on, events the hub has not acknowledged within the timeout
+        stay in the outbox (a warning names the file) for the next ``connect()`` or
+        ``benchtrail outbox flush``.
+
         Raises:
-            Unacknowledged: the hub did not acknowledge every event in time.
+            Unacknowledged: the outbox is off and the hub did not acknowledge every
+                event in time.
         """
         if self.state != "running":
             return

@@ -1,0 +1,229 @@
+"""Looking into station outboxes and delivering what dead processes left in them.
+
+``benchtrail outbox status`` and ``benchtrail outbox flush`` call these functions;
+a station-only install runs them as ``python -m benchtrail.agents.outbox_admin
+status|flush``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import filelock
+import msgspec
+
+from benchtrail.agents.config import DEFAULT_HUB, OutboxConfig
+from benchtrail.agents.errors import Unacknowledged
+from benchtrail.agents.outbox import outbox_root
+from benchtrail.agents.outbox_sqlite import lock_path, outbox_files
+from benchtrail.agents.publisher import Publisher
+from benchtrail.schemas import now_ns
+
+Progress = Callable[[str, int, int], None]
+"""Called while flushing with the station, events delivered so far, events in all."""
+
+
+class OutboxFileStatus(msgspec.Struct, kw_only=True):
+    """One outbox file, as ``benchtrail outbox status`` shows it.
+
+    Attributes:
+        owner: ``"alive"`` while the process that writes it runs; ``"orphan"`` when
+            it died (the next ``connect()`` or ``benchtrail outbox flush`` delivers it).
+        oldest_pending_age_s: age of the oldest frame waiting for its ack (0: none).
+        acked_kept_frames: acknowledged frames kept to resend after a hub crash.
+    """
+
+    path: str
+    station_id: str
+    hub: str
+    owner: str
+    pid: int
+    hostname: str
+    pending_frames: int
+    pending_events: int
+    pending_bytes: int
+    oldest_pending_age_s: float
+    acked_kept_frames: int
+    last_error: str
+    last_error_age_s: float
+
+
+class FlushResult(msgspec.Struct, kw_only=True):
+    """What ``benchtrail outbox flush`` delivered for one station."""
+
+    station_id: str
+    hub: str
+    delivered_events: int
+    remaining_events: int
+    last_error: str
+
+
+def outbox_status(
+    directory: Path | None = None, station_id: str | None = None
+) -> list[OutboxFileStatus]:
+    """Every outbox file under ``directory`` (default: the outbox root), or one station's."""
+    root = directory or outbox_root()
+    stations = (
+        [root / station_id] if station_id else sorted(p for p in root.glob("*") if p.is_dir())
+    )
+    return [_file_status(path) for station in stations for path in outbox_files(station)]
+
+
+def _file_status(path: Path) -> OutboxFileStatus:
+    now = now_ns()
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        frames, events, size, oldest = db.execute(
+            "SELECT count(*), coalesce(sum(event_count), 0), coalesce(sum(length(payload)), 0),"
+            " min(stored_at_ns) FROM frames WHERE acked_at_ns IS NULL"
+        ).fetchone()
+        (kept,) = db.execute("SELECT count(*) FROM frames WHERE acked_at_ns IS NOT NULL").fetchone()
+    finally:
+        db.close()
+    error_at = int(meta.get("last_error_at_ns", 0))
+    return OutboxFileStatus(
+        path=str(path),
+        station_id=meta.get("station_id", path.parent.name),
+        hub=meta.get("hub", ""),
+        owner="alive" if _owner_alive(path) else "orphan",
+        pid=int(meta.get("pid", 0)),
+        hostname=meta.get("hostname", ""),
+        pending_frames=frames,
+        pending_events=events,
+        pending_bytes=size,
+        oldest_pending_age_s=(now - oldest) / 1e9 if oldest else 0.0,
+        acked_kept_frames=kept,
+        last_error=meta.get("last_error", ""),
+        last_error_age_s=(now - error_at) / 1e9 if error_at else 0.0,
+    )
+
+
+def _owner_alive(path: Path) -> bool:
+    """Whether a live process holds the file's lock."""
+    lock = filelock.FileLock(lock_path(path))
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        return True
+    lock.release()
+    return False
+
+
+def format_status(files: Sequence[OutboxFileStatus]) -> str:
+    """A table of outbox files for a terminal."""
+    if not files:
+        return "no outbox files: nothing waiting for the hub"
+    header = f"{'station':<16} {'owner':<7} {'frames':>7} {'events':>9} {'bytes':>12} {'oldest':>9}"
+    lines = [header + "  file / last error"]
+    for f in files:
+        age = f"{f.oldest_pending_age_s:.0f} s" if f.pending_frames else "-"
+        lines.append(
+            f"{f.station_id:<16} {f.owner:<7} {f.pending_frames:>7,} {f.pending_events:>9,}"
+            f" {f.pending_bytes:>12,} {age:>9}  {f.path}"
+        )
+        if f.last_error:
+            lines.append(f"{'':<16} last error {f.last_error_age_s:.0f} s ago: {f.last_error}")
+    return "\n".join(lines)
+
+
+def flush_outboxes(
+    station_id: str | None = None,
+    *,
+    hub: str | None = None,
+    directory: Path | None = None,
+    timeout: float = 60.0,
+    progress: Progress | None = None,
+) -> list[FlushResult]:
+    """Take over the orphan outbox files of each station (or one) and deliver them.
+
+    Args:
+        station_id: only this station's files.
+        hub: publish to this hub (default: the hub recorded in the files).
+        directory: the outbox root (default: as for ``connect()``).
+        timeout: seconds to wait for the hub's acknowledgements, per station.
+        progress: called about twice a second while delivering.
+    """
+    root = directory or outbox_root()
+    orphans = [f for f in outbox_status(root, station_id) if f.owner == "orphan"]
+    stations = sorted({f.station_id for f in orphans})
+    results = []
+    for station in stations:
+        recorded_hub = next((f.hub for f in orphans if f.station_id == station and f.hub), "")
+        target = hub or recorded_hub or DEFAULT_HUB
+        results.append(_flush_station(station, target, root, timeout, progress))
+    return results
+
+
+def _flush_station(
+    station_id: str, hub: str, root: Path, timeout: float, progress: Progress | None
+) -> FlushResult:
+    config = OutboxConfig(dir=str(root), max_bytes=1 << 62)
+    publisher = Publisher(hub, station_id=station_id, outbox=config)
+    publisher.start()
+    total = publisher.unacknowledged
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(Unacknowledged):
+                publisher.flush(min(0.5, max(0.0, deadline - time.monotonic())))
+            left = publisher.unacknowledged
+            if progress is not None:
+                progress(station_id, total - left, total)
+            if left == 0:
+                break
+        remaining = publisher.unacknowledged
+        error = publisher.stats.last_error
+    finally:
+        publisher.close(0.0)
+    return FlushResult(
+        station_id=station_id,
+        hub=hub,
+        delivered_events=total - remaining,
+        remaining_events=remaining,
+        last_error=error,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m benchtrail.agents.outbox_admin status|flush``; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m benchtrail.agents.outbox_admin")
+    parser.add_argument("command", choices=["status", "flush"])
+    parser.add_argument("--station", default=None)
+    parser.add_argument("--dir", type=Path, default=None, help="outbox root directory")
+    parser.add_argument("--hub", default=None)
+    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "status":
+        files = outbox_status(args.dir, args.station)
+        text = msgspec.json.encode(files).decode() if args.json else format_status(files)
+        print(text)
+        return 0
+    results = flush_outboxes(args.station, hub=args.hub, directory=args.dir, timeout=args.timeout)
+    print(format_flush(results))
+    return 1 if any(r.remaining_events for r in results) else 0
+
+
+def format_flush(results: Sequence[FlushResult]) -> str:
+    """What a flush delivered, one line per station."""
+    if not results:
+        return "no orphan outbox files: nothing to deliver"
+    lines = []
+    for r in results:
+        line = f"{r.station_id}: {r.delivered_events:,} event(s) delivered to {r.hub}"
+        if r.remaining_events:
+            cause = f" (last error: {r.last_error})" if r.last_error else ""
+            line += f"; {r.remaining_events:,} NOT acknowledged, kept in the outbox{cause}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
