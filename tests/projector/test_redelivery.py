@@ -145,13 +145,28 @@ def test_failed_write_is_redelivered_and_written_once(
     assert warehouse.table_counts() == FULL_RUN_COUNTS
 
 
+POISON_AT = 1_700_000_000_123_456_789
+"""``occurred_at`` of the one event the warehouse below refuses to store."""
+
+
+class RefusesPoison:
+    """The real warehouse, refusing every batch that holds the event stamped :data:`POISON_AT`."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
+
+    def write(self, batch: RowBatch) -> dict[str, int]:
+        if (batch.occurred_at_ns() == POISON_AT).any():
+            raise ValueError("the warehouse refuses this row")
+        return self.warehouse.write(batch)
+
+
 def test_a_frame_the_warehouse_rejects_holds_back_no_other(
     warehouse, hub_url, session, publish, fast_settings
 ):
     settings = msgspec.structs.replace(fast_settings, max_deliver=3)
-    poison = SessionStarted(
-        **session.envelope(), station=StationInfo(id=session.station_id), slot_count=2**40
-    )
+    envelope = {**session.envelope(), "occurred_at": POISON_AT}
+    poison = SessionStarted(**envelope, station=StationInfo(id=session.station_id))
 
     async def scenario():
         nc = await nats.connect(hub_url)
@@ -161,7 +176,7 @@ def test_a_frame_the_warehouse_rejects_holds_back_no_other(
         await publish(js, events[:5])
         poison_seq = await publish(js, [poison])
         seq = await publish(js, events[5:])
-        async with Projector(warehouse, hub_url, settings=settings) as projector:
+        async with Projector(RefusesPoison(warehouse), hub_url, settings=settings) as projector:
             stats = await projector.wait_until_ingested(seq, timeout=5)
         dead = await js.get_msg(DEAD_STREAM, 1)
         await nc.close()

@@ -113,7 +113,8 @@ class Committer:
     async def dead_letter(self, msg: Msg, reason: str) -> None:
         """Keep ``msg`` in ``BT_DEAD`` with ``reason``, then ack it; if that fails, nak it."""
         try:
-            await publish_dead_letter(self.js, msg, reason, max_payload=self.max_payload)
+            if self.settings.store_dead_letters:
+                await publish_dead_letter(self.js, msg, reason, max_payload=self.max_payload)
         except HUB_ERRORS as e:
             log.warning("storing a dead letter failed: %s; the message will come again", e)
             self.progress.record_error(f"dead letter: {e}")

@@ -67,6 +67,14 @@ class ProjectorSettings(msgspec.Struct, frozen=True, kw_only=True):
             Once connected, the projector reconnects forever.
         reconnect_time_wait: seconds between reconnection attempts.
         streams: configuration of the streams ensured at start.
+        update_streams: whether to update existing streams to ``streams`` at start (the
+            hub's projector owns their configuration); a second projector (a replay)
+            leaves them as they are and only creates what is missing.
+        store_dead_letters: keep unusable messages in ``BT_DEAD``; a replay only
+            counts them (the live projector has already kept them).
+        inactive_threshold: seconds after which the hub deletes the consumer once no
+            projector is bound to it; ``None`` keeps it (the live consumer). A replay
+            killed with kill -9 leaves nothing behind this way.
     """
 
     durable: str = PROJECTOR_DURABLE
@@ -85,6 +93,9 @@ class ProjectorSettings(msgspec.Struct, frozen=True, kw_only=True):
     connect_timeout: Seconds | None = 30.0
     reconnect_time_wait: Seconds = 1.0
     streams: StreamSettings = msgspec.field(default_factory=StreamSettings)
+    update_streams: bool = True
+    store_dead_letters: bool = True
+    inactive_threshold: Seconds | None = None
 
     def redelivery_delay(self, num_delivered: int) -> float:
         """Seconds before redelivering a frame that has been delivered ``num_delivered`` times."""

@@ -22,10 +22,11 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from benchtrail.projector.batch import PendingBatch, TakenFrame
-from benchtrail.projector.committer import HUB_ERRORS, BatchWriter, Committer
+from benchtrail.projector.committer import HUB_ERRORS, BatchWriter, Committer, settle
 from benchtrail.projector.config import ProjectorSettings
+from benchtrail.projector.deadletters import publish_event_dead_letters
 from benchtrail.projector.errors import FrameRejected, HubUnavailable, ProjectorStateError
-from benchtrail.projector.frames import check_frame
+from benchtrail.projector.frames import CheckedFrame, check_frame
 from benchtrail.projector.progress import IngestProgress, ProjectorStats
 from benchtrail.projector.streams import ensure_consumer, ensure_streams
 from benchtrail.schemas import EVENTS_STREAM, hub_servers
@@ -132,6 +133,7 @@ class Projector:
         await self._open()
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(self._serve(self._stop), name="benchtrail-projector")
+        self._task.add_done_callback(self._on_task_done)
 
     async def stop(self) -> None:
         """Stop the task :meth:`start` began: write and ack the batch in hand, disconnect."""
@@ -140,6 +142,14 @@ class Projector:
             return
         self._stop.set()
         await task
+
+    def _on_task_done(self, task: asyncio.Task[None]) -> None:
+        """Make a projector that died of a bug loud: log it and keep it in ``last_error``."""
+        if task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        log.error("the projector stopped: %r", error, exc_info=error)
+        self._progress.record_error(f"projector stopped: {error!r}")
 
     async def __aenter__(self) -> Projector:
         await self.start()
@@ -154,7 +164,9 @@ class Projector:
         self._nc = await self._connect()
         self._js = self._nc.jetstream()
         try:
-            await ensure_streams(self._js, self.settings.streams)
+            await ensure_streams(
+                self._js, self.settings.streams, update=self.settings.update_streams
+            )
             await self._bind()
         except HUB_ERRORS as e:
             await self._nc.close()
@@ -243,8 +255,8 @@ class Projector:
             taken = 0
             while taken < len(msgs):
                 taken, rejected = await asyncio.to_thread(self._gather, batch, msgs, taken)
-                for msg, error in rejected:
-                    await self._reject(msg, error)
+                # Dead letters are stored concurrently: one round trip for many bad messages.
+                await asyncio.gather(*(self._reject(msg, bad, batch) for msg, bad in rejected))
                 if batch.full(self.settings):
                     batch = await self._hand_over(batch)
             await self._progress.record_buffered(len(batch) + self._writing_frames())
@@ -257,16 +269,19 @@ class Projector:
 
     def _gather(
         self, batch: PendingBatch, msgs: list[Msg], start: int
-    ) -> tuple[int, list[tuple[Msg, FrameRejected]]]:
+    ) -> tuple[int, list[tuple[Msg, FrameRejected | CheckedFrame]]]:
         """Check messages and add them to ``batch`` until it is full (in a worker thread).
 
         Decoding and building rows is the projector's CPU work; doing it off the
         event loop keeps an application sharing the loop (the HTTP API) responsive.
 
         Returns:
-            The index of the first message not looked at, and the rejected messages.
+            The index of the first message not looked at, and the messages with
+            something to dead-letter: the whole message (:class:`FrameRejected`), or
+            some of its events (a :class:`CheckedFrame` with ``rejected`` events,
+            added to a batch only once those are stored in ``BT_DEAD``).
         """
-        rejected: list[tuple[Msg, FrameRejected]] = []
+        rejected: list[tuple[Msg, FrameRejected | CheckedFrame]] = []
         index = start
         while index < len(msgs) and not batch.full(self.settings):
             msg = msgs[index]
@@ -275,6 +290,9 @@ class Projector:
                 frame = check_frame(msg.subject, msg.data)
             except FrameRejected as e:
                 rejected.append((msg, e))
+                continue
+            if frame.rejected:
+                rejected.append((msg, frame))
                 continue
             batch.add(TakenFrame(msg, msg.metadata.sequence.stream, frame))
         return index, rejected
@@ -307,7 +325,9 @@ class Projector:
     async def _rebind(self) -> None:
         assert self._js is not None
         try:
-            await ensure_streams(self._js, self.settings.streams)
+            await ensure_streams(
+                self._js, self.settings.streams, update=self.settings.update_streams
+            )
             await self._bind()
         except HUB_ERRORS as e:
             log.warning("binding the consumer again failed: %s", e)
@@ -328,10 +348,45 @@ class Projector:
             info.num_pending or 0, info.num_ack_pending or 0, floor
         )
 
-    async def _reject(self, msg: Msg, error: FrameRejected) -> None:
-        log.warning("dead letter: %s", error)
-        self._progress.record_error(str(error))
-        await self._committer().dead_letter(msg, error.reason)
+    async def _reject(
+        self, msg: Msg, problem: FrameRejected | CheckedFrame, batch: PendingBatch
+    ) -> None:
+        """Dead-letter a whole message, or a frame's bad events (its good ones join ``batch``)."""
+        if isinstance(problem, FrameRejected):
+            log.warning("dead letter: %s", problem)
+            self._progress.record_error(str(problem))
+            await self._committer().dead_letter(msg, problem.reason)
+            return
+        stream_seq = msg.metadata.sequence.stream
+        first = problem.rejected[0]
+        log.warning(
+            "dead letter: %d of %d events of message %d on %r, e.g. event %d: %s",
+            len(problem.rejected),
+            len(problem.rejected) + len(problem.events),
+            stream_seq,
+            msg.subject,
+            first.index,
+            first.reason,
+        )
+        self._progress.record_error(f"message {stream_seq} event {first.index}: {first.reason}")
+        assert self._js is not None and self._nc is not None
+        try:
+            if self.settings.store_dead_letters:
+                await publish_event_dead_letters(
+                    self._js, msg, problem.rejected, max_payload=self._nc.max_payload
+                )
+        except HUB_ERRORS as e:
+            log.warning("storing dead letters failed: %s; the message will come again", e)
+            self._progress.record_error(f"dead letter: {e}")
+            delay = self.settings.redelivery_delay(msg.metadata.num_delivered or 1)
+            await settle(msg.nak(delay=delay))
+            return
+        if problem.events:
+            self._progress.record_dead_events(len(problem.rejected))
+            batch.add(TakenFrame(msg, stream_seq, problem))
+            return
+        await settle(msg.ack())
+        await self._progress.record_dead_letter(stream_seq, len(problem.rejected))
 
     def _committer(self) -> Committer:
         assert self._js is not None and self._nc is not None

@@ -1,37 +1,92 @@
-"""Checking a message of ``BT_EVENTS`` before it is projected: decode it, then check it.
+"""Checking a message of ``BT_EVENTS`` before it is projected: decode it, then check each event.
 
-A message that fails here is not retried: it goes to ``BT_DEAD`` with the
-reason, and the projector moves on.
+The fast path decodes the whole frame at once and checks every event against
+the rules of :mod:`benchtrail.projector.validation`. Only when that fails is
+the frame taken apart: decoded as a msgpack array of raw elements, then each
+element on its own, so that one bad event costs only itself. What is refused
+is not retried: it goes to ``BT_DEAD`` with the reason, and the projector
+moves on.
+
+Whole-message rejections (:class:`FrameRejected`): a subject not of the form
+``bt.evt.<station>.<session>``, bytes that are not a msgpack array, an empty
+array. Everything else is judged per event (:class:`RejectedEvent`).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Final
 
 import msgspec
 
 from benchtrail.projector.errors import FrameRejected
+from benchtrail.projector.validation import (
+    INVALID_EVENT,
+    UNDECODABLE,
+    EventRules,
+    Problem,
+    classify_decode_error,
+    measurement_rows,
+)
 from benchtrail.schemas import (
     EventUnion,
     FrameDecodeError,
     Measurement,
     MeasurementBatch,
+    decode_event,
     decode_frame,
 )
 
+__all__ = [
+    "CheckedFrame",
+    "RejectedEvent",
+    "check_frame",
+    "measurement_rows",
+    "single_event_frame",
+    "subject_ids",
+]
+
 _SUBJECT_TOKENS: Final = 4
+_DECODE_ERRORS: Final = (FrameDecodeError, msgspec.DecodeError, UnicodeDecodeError)
+"""What decoding can raise: msgspec lets ``UnicodeDecodeError`` through for some bad text."""
+_raw_frame_decoder: msgspec.msgpack.Decoder[list[msgspec.Raw]] = msgspec.msgpack.Decoder(
+    list[msgspec.Raw]
+)
+
+
+class RejectedEvent(msgspec.Struct, frozen=True):
+    """One event of a frame that cannot be projected.
+
+    Attributes:
+        index: its position in the frame (0-based).
+        data: its msgpack bytes, exactly as they were in the frame.
+        code: the reason code (see :mod:`benchtrail.projector.validation`).
+        detail: what exactly was wrong.
+    """
+
+    index: int
+    data: bytes
+    code: str
+    detail: str
+
+    @property
+    def reason(self) -> str:
+        """``"<code>: <detail>"``, the text kept in the dead letter's reason header."""
+        return f"{self.code}: {self.detail}"
 
 
 class CheckedFrame(msgspec.Struct, frozen=True):
-    """The events of one message, checked against its subject.
+    """The events of one message, checked against its subject and the rules.
 
     Attributes:
-        events: the frame's events, in the order published.
-        measurement_rows: rows the frame adds to the ``measurements`` table.
+        events: the frame's good events, in the order published.
+        measurement_rows: rows the good events add to the ``measurements`` table.
+        rejected: the frame's bad events, each with its reason (empty on the fast path).
     """
 
     events: list[EventUnion]
     measurement_rows: int
+    rejected: list[RejectedEvent] = msgspec.field(default_factory=list)
 
 
 def subject_ids(subject: str) -> tuple[str, str]:
@@ -46,69 +101,75 @@ def subject_ids(subject: str) -> tuple[str, str]:
     return tokens[2], tokens[3]
 
 
-def check_frame(subject: str, data: bytes) -> CheckedFrame:
-    """Decode a message and check every event against the subject it came on.
+def check_frame(subject: str, data: bytes, *, now_ns: int | None = None) -> CheckedFrame:
+    """Decode a message and check every event; keep the good ones, name the bad ones.
+
+    Args:
+        subject: the subject the message came on.
+        data: the message's bytes.
+        now_ns: the clock that bounds ``occurred_at`` (default: now).
+
+    Returns:
+        The good events (possibly none) and the rejected ones, each with its reason.
 
     Raises:
-        FrameRejected: the bytes are not a frame, the frame is empty, an event
-            belongs to another station or session than the subject says, or a
-            ``measurement.batch`` has columns of different lengths.
+        FrameRejected: the message as a whole cannot be used: a bad subject,
+            bytes that are not a msgpack array (``undecodable``), or an empty
+            array (``empty-frame``).
     """
     station_id, session_id = subject_ids(subject)
+    rules = EventRules(station_id, session_id, time.time_ns() if now_ns is None else now_ns)
     try:
         events = decode_frame(data)
-    except FrameDecodeError as e:
-        raise FrameRejected(subject, "undecodable", f"{e.reason} ({e.size} bytes)") from e
+    except _DECODE_ERRORS:
+        return _check_each(subject, data, rules)
     if not events:
         raise FrameRejected(subject, "empty-frame", "the frame holds no events")
     rows = 0
+    check = rules.check
     for event in events:
-        _check_owner(subject, event, station_id, session_id)
-        rows += measurement_rows(subject, event)
+        if check(event) is not None:
+            return _check_each(subject, data, rules)
+        kind = type(event)
+        if kind is Measurement:
+            rows += 1
+        elif kind is MeasurementBatch:
+            rows += measurement_rows(event)
     return CheckedFrame(events, rows)
 
 
-def _check_owner(subject: str, event: EventUnion, station_id: str, session_id: str) -> None:
-    if event.session_id != session_id:
-        raise FrameRejected(
-            subject,
-            "wrong-session",
-            f"event seq {event.seq} has session_id {event.session_id!r}, "
-            f"the subject says {session_id!r}",
-        )
-    if event.station_id != station_id:
-        raise FrameRejected(
-            subject,
-            "wrong-station",
-            f"event seq {event.seq} has station_id {event.station_id!r}, "
-            f"the subject says {station_id!r}",
-        )
+def _check_each(subject: str, data: bytes, rules: EventRules) -> CheckedFrame:
+    """The slow path: take the frame apart and judge each element on its own."""
+    try:
+        elements = _raw_frame_decoder.decode(data)
+    except _DECODE_ERRORS as e:
+        raise FrameRejected(subject, UNDECODABLE, f"{e} ({len(data)} bytes)") from e
+    if not elements:
+        raise FrameRejected(subject, "empty-frame", "the frame holds no events")
+    events: list[EventUnion] = []
+    rejected: list[RejectedEvent] = []
+    rows = 0
+    for index, element in enumerate(elements):
+        raw = bytes(element)
+        event, problem = _judge(raw, rules)
+        if problem is not None:
+            rejected.append(RejectedEvent(index, raw, *problem))
+        elif event is not None:
+            events.append(event)
+            rows += measurement_rows(event)
+    return CheckedFrame(events, rows, rejected)
 
 
-def measurement_rows(subject: str, event: EventUnion) -> int:
-    """Rows an event adds to the ``measurements`` table; checks a batch's columns align.
+def _judge(raw: bytes, rules: EventRules) -> tuple[EventUnion | None, Problem | None]:
+    try:
+        event = decode_event(raw)
+    except FrameDecodeError as e:
+        return None, classify_decode_error(e.reason)
+    except UnicodeDecodeError as e:  # msgspec lets this one through for some text
+        return None, (INVALID_EVENT, f"text that is not UTF-8: {e}")
+    return event, rules.check(event)
 
-    Raises:
-        FrameRejected: a ``measurement.batch`` whose ``timestamps_ns`` or ``names``
-            are not as long as its points (``values``, or ``texts`` for a ``str``
-            batch), or that fills the other list too.
-    """
-    match event:
-        case Measurement():
-            return 1
-        case MeasurementBatch(
-            values=values, timestamps_ns=timestamps, names=names, kind=kind, texts=texts
-        ):
-            points = texts if kind == "str" else values
-            extra = values if kind == "str" else texts
-            if len(timestamps) != len(points) or (names and len(names) != len(points)) or extra:
-                raise FrameRejected(
-                    subject,
-                    "misaligned-batch",
-                    f"measurement.batch seq {event.seq} of kind {kind!r} has {len(values)}"
-                    f" values, {len(texts)} texts, {len(timestamps)} timestamps and"
-                    f" {len(names)} names",
-                )
-            return len(points)
-        case _:
-            return 0
+
+def single_event_frame(event_bytes: bytes) -> bytes:
+    """A frame (msgpack array) holding one event given as its raw msgpack bytes."""
+    return b"\x91" + event_bytes

@@ -26,7 +26,9 @@ class ProjectorStats(msgspec.Struct, frozen=True, kw_only=True):
         events: events written.
         rows: rows written per table (a redelivered frame counts again).
         batches: batches written.
-        dead_letters: messages stored in ``BT_DEAD``.
+        dead_letters: events quarantined in ``BT_DEAD``: each bad event of a frame counts
+            one, and so does a whole message kept as one dead letter (undecodable
+            bytes, an empty frame, a frame the warehouse refused).
         write_failures: batch writes that failed (their frames were redelivered).
         last_ingest_at_ns: wall-clock time of the last write, ns since the epoch (0: none yet).
         last_stream_seq: highest ``BT_EVENTS`` sequence written or dead-lettered.
@@ -91,10 +93,14 @@ class IngestProgress:
         )
         await self._mark_done(seqs)
 
-    async def record_dead_letter(self, stream_seq: int) -> None:
-        """Count a message kept in ``BT_DEAD`` (and acked)."""
-        self._update(dead_letters=self._stats.dead_letters + 1)
+    async def record_dead_letter(self, stream_seq: int, events: int = 1) -> None:
+        """Count what a message left in ``BT_DEAD`` (the message is acked: it is done)."""
+        self._update(dead_letters=self._stats.dead_letters + events)
         await self._mark_done([stream_seq])
+
+    def record_dead_events(self, events: int) -> None:
+        """Count bad events of a frame whose good events are still to be written."""
+        self._update(dead_letters=self._stats.dead_letters + events)
 
     async def record_buffered(self, frames: int) -> None:
         """Note how many frames are taken and not yet written."""

@@ -59,32 +59,38 @@ def dead_stream_config(settings: StreamSettings) -> StreamConfig:
     )
 
 
-async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> StreamInfo:
-    """Create a stream, or update it to ``config`` if it already exists."""
+async def ensure_stream(
+    js: JetStreamContext, config: StreamConfig, *, update: bool = True
+) -> StreamInfo:
+    """Create a stream; if it exists, update it to ``config`` (or, if not ``update``, keep it)."""
     try:
         return await js.add_stream(config)
     except BadRequestError as e:
         if e.err_code != STREAM_NAME_IN_USE:
             raise
+    if not update:
+        assert config.name is not None
+        return await js.stream_info(config.name)
     log.debug("stream %r exists; updating its configuration", config.name)
     return await js.update_stream(config)
 
 
 async def ensure_streams(
-    js: JetStreamContext, settings: StreamSettings | None = None
+    js: JetStreamContext, settings: StreamSettings | None = None, *, update: bool = True
 ) -> tuple[StreamInfo, StreamInfo]:
     """Create or update ``BT_EVENTS`` and ``BT_DEAD``; safe to call any number of times.
 
     Args:
         js: a JetStream context of a connected client.
         settings: retention, duplicate window and storage; the defaults if ``None``.
+        update: bring existing streams to ``settings``; if false, only create missing ones.
 
     Returns:
         The stream info of ``BT_EVENTS`` and of ``BT_DEAD``.
     """
     settings = settings or StreamSettings()
-    events = await ensure_stream(js, events_stream_config(settings))
-    dead = await ensure_stream(js, dead_stream_config(settings))
+    events = await ensure_stream(js, events_stream_config(settings), update=update)
+    dead = await ensure_stream(js, dead_stream_config(settings), update=update)
     return events, dead
 
 
@@ -99,6 +105,7 @@ def projector_consumer_config(settings: ProjectorSettings) -> ConsumerConfig:
         ack_wait=settings.ack_wait,
         max_deliver=settings.max_deliver,
         max_ack_pending=settings.max_ack_pending,
+        inactive_threshold=settings.inactive_threshold,
     )
 
 

@@ -52,6 +52,7 @@ from benchtrail.schemas.metadata import (
     StationInfo,
 )
 from benchtrail.schemas.subjects import (
+    DEAD_EVENT_INDEX_HEADER,
     DEAD_REASON_HEADER,
     DEAD_SEQUENCE_HEADER,
     DEAD_STREAM,
@@ -62,6 +63,7 @@ from benchtrail.schemas.subjects import (
     LOCKS_BUCKET,
     MSG_ID_HEADER,
     PROJECTOR_DURABLE,
+    RETRY_OF_HEADER,
     dead_subject,
     event_subject,
     frame_msg_id,
@@ -79,6 +81,7 @@ from benchtrail.schemas.wire import (
 )
 
 __all__ = [
+    "DEAD_EVENT_INDEX_HEADER",
     "DEAD_REASON_HEADER",
     "DEAD_SEQUENCE_HEADER",
     "DEAD_STREAM",
@@ -92,6 +95,7 @@ __all__ = [
     "LOCKS_BUCKET",
     "MSG_ID_HEADER",
     "PROJECTOR_DURABLE",
+    "RETRY_OF_HEADER",
     "SCHEMA_VERSION",
     "TIMESTAMP_COLUMN",
     "BenchtrailError",

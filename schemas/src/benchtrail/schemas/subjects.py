@@ -21,6 +21,10 @@ MSG_ID_HEADER = "Nats-Msg-Id"
 DEAD_REASON_HEADER = "Bt-Dead-Reason"
 DEAD_SUBJECT_HEADER = "Bt-Original-Subject"
 DEAD_SEQUENCE_HEADER = "Bt-Original-Sequence"
+DEAD_EVENT_INDEX_HEADER = "Bt-Dead-Event-Index"
+"""Header of a dead letter holding one event of a frame: the event's position in that frame."""
+RETRY_OF_HEADER = "Bt-Retry-Of"
+"""Header of a message re-published from ``BT_DEAD``: the dead letter's sequence there."""
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
 

@@ -32,7 +32,7 @@ def decode_frame(data: bytes) -> list[EventUnion]:
     """Decode a frame; raises :class:`FrameDecodeError` naming what was wrong."""
     try:
         return _frame_decoder.decode(data)
-    except msgspec.DecodeError as e:
+    except (msgspec.DecodeError, UnicodeDecodeError) as e:  # bad UTF-8 raises the latter
         raise FrameDecodeError(str(e), len(data)) from e
 
 
@@ -45,7 +45,7 @@ def decode_event(data: bytes) -> EventUnion:
     """Decode one msgpack-encoded event."""
     try:
         return _event_decoder.decode(data)
-    except msgspec.DecodeError as e:
+    except (msgspec.DecodeError, UnicodeDecodeError) as e:  # bad UTF-8 raises the latter
         raise FrameDecodeError(str(e), len(data)) from e
 
 
