@@ -19,8 +19,10 @@ from litestar.openapi.config import OpenAPIConfig
 from benchtrail.api.analytics_routes import ANALYTICS_ROUTES
 from benchtrail.api.dashboard_routes import DASHBOARD_ROUTES
 from benchtrail.api.data_routes import DATA_ROUTES
+from benchtrail.api.deadletter_routes import DEAD_LETTER_ROUTES
 from benchtrail.api.errors import BadParameter, HubUnavailable, NotFound
 from benchtrail.api.experiment_routes import EXPERIMENT_ROUTES
+from benchtrail.api.health_routes import HEALTH_ROUTES
 from benchtrail.api.hublink import HubLink
 from benchtrail.api.live_routes import LIVE_ROUTES
 from benchtrail.api.lockboard import LockBoard
@@ -74,6 +76,7 @@ def create_app(
     app = Litestar(
         route_handlers=[
             *ROUTES,
+            *HEALTH_ROUTES,
             *EXPERIMENT_ROUTES,
             *ANALYTICS_ROUTES,
             *WINDOW_ROUTES,
@@ -81,6 +84,7 @@ def create_app(
             *DATA_ROUTES,
             *LOCK_ROUTES,
             *DASHBOARD_ROUTES,
+            *DEAD_LETTER_ROUTES,
             mcp.route(),
         ],
         lifespan=[mcp.lifespan],

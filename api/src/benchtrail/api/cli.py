@@ -27,13 +27,29 @@ LAZY_COMMANDS: Mapping[str, tuple[str, str]] = {
         "benchtrail.api.cli_data:data",
         "Manage the hub's recorded data: prune old days (retention).",
     ),
+    "dead-letters": (
+        "benchtrail.api.cli_deadletters:dead_letters",
+        "List, show and retry what the projector could not use (BT_DEAD).",
+    ),
     "export": (
         "benchtrail.api.cli_export:export",
         "Write runs, sessions or measurements to a Parquet, CSV or Arrow file.",
     ),
+    "health": (
+        "benchtrail.api.cli_health:health",
+        "Show ingest health: lag, last ingest, dead letters, per-session seq gaps.",
+    ),
     "mcp": (
         "benchtrail.api.cli_mcp:mcp",
         "Serve the MCP tools over stdio, answering from a benchtrail API.",
+    ),
+    "outbox": (
+        "benchtrail.api.cli_outbox:outbox",
+        "Show or deliver what station outboxes hold for the hub (status, flush).",
+    ),
+    "replay": (
+        "benchtrail.api.cli_replay:replay_command",
+        "Rebuild a warehouse from the hub's stream (--into DIR) and verify its checksums.",
     ),
     "up": (
         "benchtrail.api.cli_up:up",

@@ -27,7 +27,9 @@ from benchtrail.agents.workflows.experiment import (
 from benchtrail.api.client_analytics import AnalyticsMethods
 from benchtrail.api.client_base import ClientBase
 from benchtrail.api.client_data import DataMethods
+from benchtrail.api.client_deadletters import DeadLetterMethods
 from benchtrail.api.client_filters import TimeBound
+from benchtrail.api.client_health import HealthMethods
 from benchtrail.api.client_history import HistoryMethods
 from benchtrail.api.client_lists import ListMethods
 from benchtrail.api.client_tables import PAGE_SIZE
@@ -47,7 +49,15 @@ _run_detail = msgspec.json.Decoder(RunDetail)
 _health_decoder = msgspec.json.Decoder(dict[str, object])
 
 
-class EventStore(ListMethods, HistoryMethods, AnalyticsMethods, DataMethods, ClientBase):
+class EventStore(
+    ListMethods,
+    HistoryMethods,
+    AnalyticsMethods,
+    DataMethods,
+    HealthMethods,
+    DeadLetterMethods,
+    ClientBase,
+):
     """Read stations, sessions, events, runs, measurements and DUTs from a benchtrail API.
 
     Args:

@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from benchtrail.projector.config import ProjectorSettings
+from benchtrail.projector.config import ProjectorSettings, StreamSettings
 from benchtrail.projector.consumer import Projector
 from benchtrail.projector.ddl import DATABASE
 from benchtrail.projector.errors import HubUnavailable, WarehouseUnavailable
@@ -41,6 +41,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-max-rows", type=int, default=defaults.batch_max_rows)
     parser.add_argument("--batch-max-wait", type=float, default=defaults.batch_max_wait)
     parser.add_argument(
+        "--replicas",
+        type=int,
+        default=defaults.streams.num_replicas,
+        help="copies of BT_EVENTS and BT_DEAD in a cluster (3 on a 3-node cluster)",
+    )
+    parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper
     )
     return parser.parse_args(argv)
@@ -53,6 +59,7 @@ def settings_from(args: argparse.Namespace) -> ProjectorSettings:
         batch_max_events=args.batch_max_events,
         batch_max_rows=args.batch_max_rows,
         batch_max_wait=args.batch_max_wait,
+        streams=StreamSettings(num_replicas=args.replicas),
     )
 
 
