@@ -6,6 +6,9 @@ through the real agent (``connect()``, ``run.measure()``, ``run.measure_batch()`
 Prints, per phase: events/s and points/s published (acknowledged by JetStream),
 points/s queryable in ClickHouse, publish→queryable latency percentiles at a
 paced rate, and peak memory of the projector process and of nats-server.
+Stations record with their outbox on (the default, ``sync: normal``); the
+``measure_batch()`` phase is run again with the outbox off and with ``sync: full``
+to show the outbox's cost per point and its write throughput.
 
     uv run python benchmarks/ingest.py                 # defaults: 2 stations
     uv run python benchmarks/ingest.py --stations 4 --single 200000 --batch-points 5000000
@@ -24,16 +27,35 @@ from pathlib import Path
 
 import numpy as np
 
+from benchtrail.agents import OutboxConfig, Station, connect
 from benchtrail.api.natsserver import NatsServer
 from benchtrail.projector import Projector, RowBatch, Warehouse, open_warehouse
 
 # -- station processes ---------------------------------------------------------------
 
 
-def _station_single(hub: str, index: int, count: int, start: mp.Event, out: mp.Queue) -> None:
-    from benchtrail.agents import connect
+def _connect(hub: str, index: int, outbox: str, outbox_dir: str) -> Station:
+    """A station with the outbox ``on`` (sync normal), ``off`` or ``full`` (sync full)."""
+    config = OutboxConfig(
+        enabled=outbox != "off", dir=outbox_dir, sync="full" if outbox == "full" else "normal"
+    )
+    return connect(f"bench-{index}", hub=hub, flush_timeout=120, outbox=config)
 
-    with connect(f"bench-{index}", hub=hub, flush_timeout=120) as station:
+
+def _outbox_figures(station: Station) -> dict[str, float]:
+    stats = station.publisher.stats
+    return {
+        "bytes_stored": stats.bytes_stored,
+        "frames_stored": stats.frames_stored,
+        "store_s": stats.store_seconds,
+        "outbox_on": float(station.publisher.outbox_config.enabled),
+    }
+
+
+def _station_single(
+    hub: str, index: int, count: int, outbox: str, outbox_dir: str, start: mp.Event, out: mp.Queue
+) -> None:
+    with _connect(hub, index, outbox, outbox_dir) as station:
         with station.run(dut_serial=f"SN-{index}") as run:
             start.wait()
             t0 = time.perf_counter()
@@ -42,17 +64,30 @@ def _station_single(hub: str, index: int, count: int, start: mp.Event, out: mp.Q
             recorded = time.perf_counter() - t0
         station.flush()
         acked = time.perf_counter() - t0
-    out.put({"recorded_s": recorded, "acked_s": acked, "events": count + 4, "points": count})
+    out.put(
+        {
+            "recorded_s": recorded,
+            "acked_s": acked,
+            "events": count + 4,
+            "points": count,
+            **_outbox_figures(station),
+        }
+    )
 
 
 def _station_batch(
-    hub: str, index: int, points: int, chunk: int, start: mp.Event, out: mp.Queue
+    hub: str,
+    index: int,
+    points: int,
+    chunk: int,
+    outbox: str,
+    outbox_dir: str,
+    start: mp.Event,
+    out: mp.Queue,
 ) -> None:
-    from benchtrail.agents import connect
-
     rng = np.random.default_rng(index)
     values = rng.normal(0.0, 0.01, chunk)
-    with connect(f"bench-{index}", hub=hub, flush_timeout=120) as station:
+    with _connect(hub, index, outbox, outbox_dir) as station:
         with station.run(dut_serial=f"SN-{index}") as run:
             start.wait()
             t0 = time.perf_counter()
@@ -69,18 +104,24 @@ def _station_batch(
             "acked_s": acked,
             "events": points // chunk + 4,
             "points": points // chunk * chunk,
+            **_outbox_figures(station),
         }
     )
 
 
 def _station_paced(
-    hub: str, index: int, rate: float, seconds: float, start: mp.Event, out: mp.Queue
+    hub: str,
+    index: int,
+    rate: float,
+    seconds: float,
+    outbox: str,
+    outbox_dir: str,
+    start: mp.Event,
+    out: mp.Queue,
 ) -> None:
-    from benchtrail.agents import connect
-
     tick = 0.01
     per_tick = max(1, round(rate * tick))
-    with connect(f"bench-{index}", hub=hub, flush_timeout=120) as station:
+    with _connect(hub, index, outbox, outbox_dir) as station:
         with station.run(dut_serial=f"SN-{index}") as run:
             start.wait()
             t0 = time.perf_counter()
@@ -92,7 +133,15 @@ def _station_paced(
                 time.sleep(max(0.0, (sent / per_tick) * tick - (time.perf_counter() - t0)))
             recorded = now
         station.flush()
-    out.put({"recorded_s": recorded, "acked_s": recorded, "events": sent + 4, "points": sent})
+    out.put(
+        {
+            "recorded_s": recorded,
+            "acked_s": recorded,
+            "events": sent + 4,
+            "points": sent,
+            **_outbox_figures(station),
+        }
+    )
 
 
 # -- the hub side --------------------------------------------------------------------
@@ -170,13 +219,26 @@ async def _phase(
         "p99_ms": float(np.percentile(lat, 99)),
         "write_s": timed.write_seconds,
         "elapsed_s": queryable_s,
+        "us_per_point": max(r["recorded_s"] / max(1, r["points"]) for r in results) * 1e6,
     }
+    stored_mb = sum(r["bytes_stored"] for r in results) / 1e6
+    stored_frames = sum(r["frames_stored"] for r in results)
+    store_s = max(r["store_s"] for r in results)
     print(f"\n== {name}")
     print(
         f"  stations: {len(procs)}; events {events:,}; points {points:,}; "
         f"measurement rows written {rows:,}"
     )
-    print(f"  recorded (caller side):   {figures['recorded_per_s']:>12,.0f} points/s")
+    print(
+        f"  recorded (caller side):   {figures['recorded_per_s']:>12,.0f} points/s"
+        f"  ({figures['us_per_point']:.3f} µs per point in a station)"
+    )
+    if store_s > 0 and all(r["outbox_on"] for r in results):
+        print(
+            f"  outbox writes:            {stored_mb:>12,.1f} MB, {stored_frames:,} frames"
+            f"  ({stored_mb / store_s:,.0f} MB/s, {stored_frames / store_s:,.0f} frames/s"
+            " per writer thread)"
+        )
     print(
         f"  published (acked):        {figures['published_events_per_s']:>12,.0f} events/s"
         f"  {figures['published_points_per_s']:>12,.0f} points/s"
@@ -216,28 +278,40 @@ async def main(args: argparse.Namespace) -> None:
             n = args.stations
             hub = nats_server.url
             print(f"benchtrail ingest benchmark: {n} station processes, hub {hub}, chDB in {tmp}")
+            outbox_dir = str(Path(tmp) / "outbox")
             await _phase(
-                f"single measure() calls: {args.single:,} per station",
+                f"single measure() calls: {args.single:,} per station (outbox on)",
                 projector,
                 timed,
                 _station_single,
-                [(hub, i, args.single) for i in range(n)],
+                [(hub, i, args.single, "on", outbox_dir) for i in range(n)],
             )
+            batch_cost = {}
+            for outbox in ("on", "off", "full"):
+                figures = await _phase(
+                    f"measure_batch(): {args.batch_points:,} points per station in "
+                    f"batches of {args.chunk:,} (outbox {outbox})",
+                    projector,
+                    timed,
+                    _station_batch,
+                    [(hub, i, args.batch_points, args.chunk, outbox, outbox_dir) for i in range(n)],
+                )
+                batch_cost[outbox] = figures["us_per_point"]
             await _phase(
-                f"measure_batch(): {args.batch_points:,} points per station in "
-                f"batches of {args.chunk:,}",
-                projector,
-                timed,
-                _station_batch,
-                [(hub, i, args.batch_points, args.chunk) for i in range(n)],
-            )
-            await _phase(
-                f"paced: {args.rate:,.0f} events/s for {args.seconds:g} s (latency)",
+                f"paced: {args.rate:,.0f} events/s for {args.seconds:g} s (latency, outbox on)",
                 projector,
                 timed,
                 _station_paced,
-                [(hub, i, args.rate / n, args.seconds) for i in range(n)],
+                [(hub, i, args.rate / n, args.seconds, "on", outbox_dir) for i in range(n)],
             )
+            print("\nmeasure_batch() recording cost per point (target <= 5 µs):")
+            for outbox, label in (
+                ("off", "outbox off"),
+                ("on", "on, sync normal"),
+                ("full", "on, sync full"),
+            ):
+                delta = batch_cost[outbox] - batch_cost["off"]
+                print(f"  {label:<16} {batch_cost[outbox]:.3f} µs  ({delta:+.3f} µs vs off)")
             await projector.stop()
             print(
                 f"\npeak RSS: projector+API process {_peak_rss_mib():,.0f} MiB; "

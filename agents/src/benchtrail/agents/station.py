@@ -200,7 +200,9 @@ class Station:
             self._previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
     def _restore_sigterm(self) -> None:
-        if self._previous_sigterm is not None:
+        """Put back the SIGTERM handler (only possible from the main thread; elsewhere it stays)."""
+        on_main = threading.current_thread() is threading.main_thread()
+        if self._previous_sigterm is not None and on_main:
             signal.signal(signal.SIGTERM, self._previous_sigterm)
             self._previous_sigterm = None
 

@@ -11,7 +11,7 @@ from rich.panel import Panel
 from benchtrail.agents.config import load_hub_config
 from benchtrail.agents.errors import ConfigError
 from benchtrail.api.errors import HubStartError
-from benchtrail.api.hub import Hub, HubOptions
+from benchtrail.api.hub import DEFAULT_SYNC_INTERVAL, Hub, HubOptions
 from benchtrail.projector import HubUnavailable, WarehouseUnavailable
 
 console = Console(stderr=True)
@@ -55,6 +55,11 @@ def _announce(hub: Hub) -> None:
     help="Drop recorded data older than this many days, at start and hourly (0 keeps "
     "everything). Default: hub.retention.days of the configuration files, else keep everything.",
 )
+@click.option(
+    "--sync-interval",
+    help="How often nats-server fsyncs its store: 'always' (before every ack) or a duration "
+    "such as '2m'. Default: hub.sync_interval of the configuration files, else 'always'.",
+)
 def up(
     *,
     data_dir: str,
@@ -64,6 +69,7 @@ def up(
     http_port: int,
     nats_port: int,
     retention_days: int | None,
+    sync_interval: str | None,
 ) -> None:
     """Start nats-server, the projector and the API on this machine."""
     options = HubOptions(
@@ -74,6 +80,7 @@ def up(
         http_port=http_port,
         nats_port=nats_port,
         retention_days=_retention_days(retention_days),
+        sync_interval=_sync_interval(sync_interval),
     )
     hub = Hub(options, announce=_announce)
     try:
@@ -92,3 +99,14 @@ def _retention_days(option: int | None) -> int:
     except ConfigError as e:
         raise click.ClickException(str(e)) from e
     return hub_config.retention.days if hub_config.retention is not None else 0
+
+
+def _sync_interval(option: str | None) -> str:
+    """``--sync-interval``, else ``hub.sync_interval`` of the configuration files, else always."""
+    if option:
+        return option
+    try:
+        hub_config, _ = load_hub_config()
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from e
+    return hub_config.sync_interval or DEFAULT_SYNC_INTERVAL

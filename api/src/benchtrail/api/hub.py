@@ -34,6 +34,9 @@ from benchtrail.schemas import EVENTS_STREAM
 
 log = logging.getLogger("benchtrail.hub")
 
+DEFAULT_SYNC_INTERVAL = "always"
+"""The embedded hub fsyncs every JetStream write before acking it (docs/durability.md)."""
+
 
 class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
     """How ``benchtrail up`` runs.
@@ -52,6 +55,9 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
             days, warehouse and stream) at start and every ``retention_interval``
             seconds; 0 keeps everything.
         retention_interval: seconds between two prunes of the retention policy.
+        sync_interval: nats-server's JetStream fsync interval: ``"always"`` (an ack means
+            the frame is on disk, measured in docs/durability.md) or a duration (``"2m"``
+            is nats-server's own default).
     """
 
     data_dir: str = ".benchtrail"
@@ -64,6 +70,7 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
     database: str = DATABASE
     retention_days: int = 0
     retention_interval: float = 3600.0
+    sync_interval: str = DEFAULT_SYNC_INTERVAL
 
 
 class _ApiServer(uvicorn.Server):
@@ -80,7 +87,11 @@ class Hub:
     def __init__(self, options: HubOptions, announce: Callable[[Hub], None] | None = None) -> None:
         self.options = options
         self.data_dir = Path(options.data_dir).resolve()
-        self.nats = NatsServer(self.data_dir / "jetstream", port=options.nats_port)
+        self.nats = NatsServer(
+            self.data_dir / "jetstream",
+            port=options.nats_port,
+            sync_interval=options.sync_interval or None,
+        )
         self.warehouse: Warehouse | None = None
         self.projector: Projector | None = None
         self.api: _ApiServer | None = None

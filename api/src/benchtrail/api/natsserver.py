@@ -59,8 +59,11 @@ class NatsServer:
         store_dir: JetStream store directory (kept across restarts).
         port: client port; 0 picks a free one.
         host: listen address.
-        sync_interval: JetStream fsync interval (e.g. ``"2m"`` or ``"always"``).
+        sync_interval: JetStream fsync interval (e.g. ``"2m"`` or ``"always"``);
+            ``None`` keeps nats-server's default (2 minutes).
         extra_args: more command-line arguments for nats-server.
+        config: more configuration-file text (``server_name``, a ``cluster`` block, …),
+            written with ``sync_interval`` into ``<store_dir>/nats-server.conf``.
     """
 
     def __init__(
@@ -70,6 +73,8 @@ class NatsServer:
         host: str = "127.0.0.1",
         sync_interval: str | None = None,
         extra_args: list[str] | None = None,
+        *,
+        config: str = "",
     ) -> None:
         self.store_dir = Path(store_dir)
         self.host = host
@@ -77,6 +82,7 @@ class NatsServer:
         self.port = 0
         self.sync_interval = sync_interval
         self.extra_args = extra_args or []
+        self.config = config
         self.log: collections.deque[str] = collections.deque(maxlen=200)
         self._process: subprocess.Popen[str] | None = None
         self._ready = threading.Event()
@@ -104,11 +110,18 @@ class NatsServer:
             "-p",
             str(self.requested_port or -1),
         ]
-        if self.sync_interval:
+        if self.sync_interval or self.config:
             config = self.store_dir / "nats-server.conf"
-            config.write_text(f"jetstream {{\n  sync_interval: {self.sync_interval}\n}}\n")
+            config.write_text(self._config_text())
             command += ["-c", str(config)]
         return command + self.extra_args
+
+    def _config_text(self) -> str:
+        """The configuration file: ``sync_interval`` and the extra ``config`` text."""
+        text = self.config.rstrip() + "\n" if self.config else ""
+        if self.sync_interval:
+            text += f"jetstream {{\n  sync_interval: {self.sync_interval}\n}}\n"
+        return text
 
     def start(self, timeout: float = 20.0) -> NatsServer:
         """Start the server and wait until it accepts clients."""

@@ -251,21 +251,44 @@ class Projector:
         while not stop.is_set():
             if batch.frames and batch.time_left(self.settings) <= 0.001:
                 batch = await self._hand_over(batch)
-            msgs = await self._fetch(batch, stop)
-            taken = 0
-            while taken < len(msgs):
-                taken, rejected = await asyncio.to_thread(self._gather, batch, msgs, taken)
-                # Dead letters are stored concurrently: one round trip for many bad messages.
-                await asyncio.gather(*(self._reject(msg, bad, batch) for msg, bad in rejected))
-                if batch.full(self.settings):
-                    batch = await self._hand_over(batch)
+            batch = await self._take(batch, await self._fetch(batch, stop))
             await self._progress.record_buffered(len(batch) + self._writing_frames())
             await self._refresh_consumer_info()
+        batch = await self._take_delivered(batch)
         if batch.frames:
             await self._hand_over(batch)
         if self._writing is not None:
             await self._writing
         await self._progress.record_buffered(0)
+
+    async def _take(self, batch: PendingBatch, msgs: list[Msg]) -> PendingBatch:
+        """Check ``msgs`` into ``batch``, handing full batches over; return the batch in hand."""
+        taken = 0
+        while taken < len(msgs):
+            taken, rejected = await asyncio.to_thread(self._gather, batch, msgs, taken)
+            # Dead letters are stored concurrently: one round trip for many bad messages.
+            await asyncio.gather(*(self._reject(msg, bad, batch) for msg, bad in rejected))
+            if batch.full(self.settings):
+                batch = await self._hand_over(batch)
+        return batch
+
+    async def _take_delivered(self, batch: PendingBatch) -> PendingBatch:
+        """On stopping, take in messages delivered but not read yet, so they are written and acked.
+
+        A pull request can be answered just as its fetch times out; those messages
+        wait in the subscription. Left there, they would wait ``ack_wait`` before
+        the hub redelivered them to the next projector.
+        """
+        for _ in range(3):
+            sub = self._sub
+            if sub is None or sub.pending_msgs == 0:
+                break
+            try:
+                msgs = await sub.fetch(sub.pending_msgs, timeout=0.05)
+            except (TimeoutError, nats.errors.Error):
+                break
+            batch = await self._take(batch, msgs)
+        return batch
 
     def _gather(
         self, batch: PendingBatch, msgs: list[Msg], start: int
