@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import nats
-import pytest
 
 from benchtrail.api.natscluster import free_port
 from benchtrail.api.natsserver import NatsServer
@@ -121,15 +120,8 @@ def test_benchtrail_up_sigterm_mid_ingestion_leaves_ack_floor_equal_to_written(t
 
 
 def _expect_drained(ack_pending: int, delivered: int, floor: int) -> None:
-    """Frames delivered to the stopping projector must be written and acked (or given back).
-
-    Frames a pull request delivered just as the projector stopped sit unread in its
-    subscription and are redelivered only after ``ack_wait``: nothing is lost or doubled
-    (the checks above), but the drain is incomplete until the projector settles them.
-    """
-    if ack_pending:
-        pytest.xfail(
-            f"{ack_pending} frames delivered and left unacknowledged at exit (delivered "
-            f"{delivered}, ack floor {floor}): Projector does not settle the messages still "
-            "queued in its pull subscription when it stops"
-        )
+    """Frames delivered to the stopping projector were written and acked before it exited."""
+    assert ack_pending == 0, (
+        f"{ack_pending} frames delivered and left unacknowledged at exit"
+        f" (delivered {delivered}, ack floor {floor})"
+    )

@@ -279,6 +279,9 @@ class Projector:
         wait in the subscription. Left there, they would wait ``ack_wait`` before
         the hub redelivered them to the next projector.
         """
+        if self._nc is not None:
+            with contextlib.suppress(*HUB_ERRORS):
+                await self._nc.flush(timeout=1)  # whatever the hub sent before now is in hand
         for _ in range(3):
             sub = self._sub
             if sub is None or sub.pending_msgs == 0:
