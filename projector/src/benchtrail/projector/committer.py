@@ -18,7 +18,8 @@ from nats.js import JetStreamContext
 
 from benchtrail.projector.batch import PendingBatch
 from benchtrail.projector.config import ProjectorSettings
-from benchtrail.projector.deadletters import publish_dead_letter
+from benchtrail.projector.deadletters import publish_dead_letter, publish_event_dead_letters
+from benchtrail.projector.frames import CheckedFrame
 from benchtrail.projector.progress import IngestProgress
 from benchtrail.projector.rows import RowBatch
 
@@ -123,6 +124,44 @@ class Committer:
             return
         await settle(msg.ack())
         await self.progress.record_dead_letter(msg.metadata.sequence.stream)
+
+    async def dead_letter_events(self, msg: Msg, frame: CheckedFrame) -> bool:
+        """Keep a frame's bad events in ``BT_DEAD``, one letter each.
+
+        Returns:
+            Whether the frame's good events are to be written (then the batch acks
+            the message); ``False`` when it had none (acked here) or when storing a
+            letter failed (naked here, so the whole message comes again).
+        """
+        stream_seq = msg.metadata.sequence.stream
+        first = frame.rejected[0]
+        log.warning(
+            "dead letter: %d of %d events of message %d on %r, e.g. event %d: %s",
+            len(frame.rejected),
+            len(frame.rejected) + len(frame.events),
+            stream_seq,
+            msg.subject,
+            first.index,
+            first.reason,
+        )
+        self.progress.record_error(f"message {stream_seq} event {first.index}: {first.reason}")
+        try:
+            if self.settings.store_dead_letters:
+                await publish_event_dead_letters(
+                    self.js, msg, frame.rejected, max_payload=self.max_payload
+                )
+        except HUB_ERRORS as e:
+            log.warning("storing dead letters failed: %s; the message will come again", e)
+            self.progress.record_error(f"dead letter: {e}")
+            delay = self.settings.redelivery_delay(msg.metadata.num_delivered or 1)
+            await settle(msg.nak(delay=delay))
+            return False
+        if frame.events:
+            self.progress.record_dead_events(len(frame.rejected))
+            return True
+        await settle(msg.ack())
+        await self.progress.record_dead_letter(stream_seq, len(frame.rejected))
+        return False
 
 
 async def settle(acknowledgement: Awaitable[None]) -> None:

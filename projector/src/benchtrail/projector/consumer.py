@@ -22,9 +22,8 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from benchtrail.projector.batch import PendingBatch, TakenFrame
-from benchtrail.projector.committer import HUB_ERRORS, BatchWriter, Committer, settle
+from benchtrail.projector.committer import HUB_ERRORS, BatchWriter, Committer
 from benchtrail.projector.config import ProjectorSettings
-from benchtrail.projector.deadletters import publish_event_dead_letters
 from benchtrail.projector.errors import FrameRejected, HubUnavailable, ProjectorStateError
 from benchtrail.projector.frames import CheckedFrame, check_frame
 from benchtrail.projector.progress import IngestProgress, ProjectorStats
@@ -382,37 +381,8 @@ class Projector:
             log.warning("dead letter: %s", problem)
             self._progress.record_error(str(problem))
             await self._committer().dead_letter(msg, problem.reason)
-            return
-        stream_seq = msg.metadata.sequence.stream
-        first = problem.rejected[0]
-        log.warning(
-            "dead letter: %d of %d events of message %d on %r, e.g. event %d: %s",
-            len(problem.rejected),
-            len(problem.rejected) + len(problem.events),
-            stream_seq,
-            msg.subject,
-            first.index,
-            first.reason,
-        )
-        self._progress.record_error(f"message {stream_seq} event {first.index}: {first.reason}")
-        assert self._js is not None and self._nc is not None
-        try:
-            if self.settings.store_dead_letters:
-                await publish_event_dead_letters(
-                    self._js, msg, problem.rejected, max_payload=self._nc.max_payload
-                )
-        except HUB_ERRORS as e:
-            log.warning("storing dead letters failed: %s; the message will come again", e)
-            self._progress.record_error(f"dead letter: {e}")
-            delay = self.settings.redelivery_delay(msg.metadata.num_delivered or 1)
-            await settle(msg.nak(delay=delay))
-            return
-        if problem.events:
-            self._progress.record_dead_events(len(problem.rejected))
-            batch.add(TakenFrame(msg, stream_seq, problem))
-            return
-        await settle(msg.ack())
-        await self._progress.record_dead_letter(stream_seq, len(problem.rejected))
+        elif await self._committer().dead_letter_events(msg, problem):
+            batch.add(TakenFrame(msg, msg.metadata.sequence.stream, problem))
 
     def _committer(self) -> Committer:
         assert self._js is not None and self._nc is not None
