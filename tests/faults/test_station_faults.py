@@ -213,3 +213,25 @@ def test_sigterm_of_a_recording_station_ends_it_cleanly_with_everything_delivere
     assert "SystemExit" in str(end["reason"])
     assert end["event_count"] == last + 4  # … and run.ended, then session.ended
     assert outbox_files(outbox_dir / "cell-term") == [], "nothing left behind"
+
+
+def test_sigterm_with_the_hub_unreachable_exits_promptly_and_keeps_everything(
+    running_hub: Hub, outbox_dir: Path
+):
+    # The child waits up to 20 s for acks on a normal stop; on SIGTERM it must not.
+    with _recording_child("cell-term-off", "nats://127.0.0.1:1") as child:
+        session_id, stored = _read_until_stored(child, 500)
+        child.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        assert child.wait(30) == 128 + signal.SIGTERM
+        seconds = time.monotonic() - started
+    assert seconds < 10, f"a SIGTERM'd station took {seconds:.1f} s to exit"
+    assert outbox_files(outbox_dir / "cell-term-off"), "what the hub never acked is kept"
+
+    with connect("cell-term-off", hub=running_hub.nats.url):  # delivers the kept frames
+        pass
+    running_hub.wait_ingested()
+    values, raw_rows = _measured(running_hub, session_id)
+    assert len(values) >= stored and raw_rows == len(values)
+    assert values == [float(n) for n in range(1, len(values) + 1)]
+    assert "SystemExit" in str(_session_end(running_hub, session_id)["reason"])

@@ -44,6 +44,8 @@ from benchtrail.schemas import (
 
 _STATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 E = TypeVar("E", bound=Event)
+SIGTERM_FLUSH_TIMEOUT = 3.0
+"""Seconds a SIGTERM'd station with an outbox waits for acks before leaving the rest there."""
 State = Literal["new", "running", "stopped"]
 
 
@@ -229,7 +231,13 @@ class Station:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.stop(reason="" if exc is None else repr(exc))
+        timeout = None
+        terminated = isinstance(exc, SystemExit) and exc.code == 128 + signal.SIGTERM
+        if terminated and self._publisher.outbox_path is not None:
+            # A service manager is waiting: what the hub has not acked is safe in the
+            # outbox and goes out with the next connect(), so do not hold the exit up.
+            timeout = min(self.flush_timeout, SIGTERM_FLUSH_TIMEOUT)
+        self.stop(reason="" if exc is None else repr(exc), timeout=timeout)
 
     # -- recording ---------------------------------------------------------
 
