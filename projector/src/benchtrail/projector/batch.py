@@ -9,7 +9,8 @@ import msgspec
 from nats.aio.msg import Msg
 
 from benchtrail.projector.config import ProjectorSettings
-from benchtrail.projector.frames import CheckedFrame
+from benchtrail.projector.errors import FrameRejected
+from benchtrail.projector.frames import CheckedFrame, check_frame
 from benchtrail.projector.rows import RowBatch
 
 
@@ -72,3 +73,34 @@ class PendingBatch:
     def stream_seqs(self) -> list[int]:
         """The stream sequences of the batch's frames."""
         return [taken.stream_seq for taken in self.frames]
+
+
+def gather(
+    batch: PendingBatch, msgs: list[Msg], start: int, settings: ProjectorSettings
+) -> tuple[int, list[tuple[Msg, FrameRejected | CheckedFrame]]]:
+    """Check messages and add them to ``batch`` until it is full (run in a worker thread).
+
+    Decoding and building rows is the projector's CPU work; doing it off the
+    event loop keeps an application sharing the loop (the HTTP API) responsive.
+
+    Returns:
+        The index of the first message not looked at, and the messages with
+        something to dead-letter: the whole message (:class:`FrameRejected`), or
+        some of its events (a :class:`CheckedFrame` with ``rejected`` events,
+        added to a batch only once those are stored in ``BT_DEAD``).
+    """
+    rejected: list[tuple[Msg, FrameRejected | CheckedFrame]] = []
+    index = start
+    while index < len(msgs) and not batch.full(settings):
+        msg = msgs[index]
+        index += 1
+        try:
+            frame = check_frame(msg.subject, msg.data)
+        except FrameRejected as e:
+            rejected.append((msg, e))
+            continue
+        if frame.rejected:
+            rejected.append((msg, frame))
+            continue
+        batch.add(TakenFrame(msg, msg.metadata.sequence.stream, frame))
+    return index, rejected

@@ -21,11 +21,11 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from benchtrail.projector.batch import PendingBatch, TakenFrame
+from benchtrail.projector.batch import PendingBatch, TakenFrame, gather
 from benchtrail.projector.committer import HUB_ERRORS, BatchWriter, Committer
 from benchtrail.projector.config import ProjectorSettings
 from benchtrail.projector.errors import FrameRejected, HubUnavailable, ProjectorStateError
-from benchtrail.projector.frames import CheckedFrame, check_frame
+from benchtrail.projector.frames import CheckedFrame
 from benchtrail.projector.progress import IngestProgress, ProjectorStats
 from benchtrail.projector.streams import ensure_consumer, ensure_streams
 from benchtrail.schemas import EVENTS_STREAM, hub_servers
@@ -264,7 +264,7 @@ class Projector:
         """Check ``msgs`` into ``batch``, handing full batches over; return the batch in hand."""
         taken = 0
         while taken < len(msgs):
-            taken, rejected = await asyncio.to_thread(self._gather, batch, msgs, taken)
+            taken, rejected = await asyncio.to_thread(gather, batch, msgs, taken, self.settings)
             # Dead letters are stored concurrently: one round trip for many bad messages.
             await asyncio.gather(*(self._reject(msg, bad, batch) for msg, bad in rejected))
             if batch.full(self.settings):
@@ -291,36 +291,6 @@ class Projector:
                 break
             batch = await self._take(batch, msgs)
         return batch
-
-    def _gather(
-        self, batch: PendingBatch, msgs: list[Msg], start: int
-    ) -> tuple[int, list[tuple[Msg, FrameRejected | CheckedFrame]]]:
-        """Check messages and add them to ``batch`` until it is full (in a worker thread).
-
-        Decoding and building rows is the projector's CPU work; doing it off the
-        event loop keeps an application sharing the loop (the HTTP API) responsive.
-
-        Returns:
-            The index of the first message not looked at, and the messages with
-            something to dead-letter: the whole message (:class:`FrameRejected`), or
-            some of its events (a :class:`CheckedFrame` with ``rejected`` events,
-            added to a batch only once those are stored in ``BT_DEAD``).
-        """
-        rejected: list[tuple[Msg, FrameRejected | CheckedFrame]] = []
-        index = start
-        while index < len(msgs) and not batch.full(self.settings):
-            msg = msgs[index]
-            index += 1
-            try:
-                frame = check_frame(msg.subject, msg.data)
-            except FrameRejected as e:
-                rejected.append((msg, e))
-                continue
-            if frame.rejected:
-                rejected.append((msg, frame))
-                continue
-            batch.add(TakenFrame(msg, msg.metadata.sequence.stream, frame))
-        return index, rejected
 
     async def _fetch(self, batch: PendingBatch, stop: asyncio.Event) -> list[Msg]:
         sub = self._sub
