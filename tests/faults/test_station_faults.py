@@ -24,6 +24,8 @@ from benchtrail.api.natsserver import NatsServer
 from benchtrail.projector.streams import ensure_streams
 from benchtrail.schemas import EVENTS_STREAM, Event, Measurement, decode_frame
 
+from .conftest import wait_until
+
 CHILD = Path(__file__).with_name("recording_station.py")
 
 
@@ -52,14 +54,6 @@ def _stream_events(url: str) -> list[Event]:
             await nc.close()
 
     return asyncio.run(read())
-
-
-def _wait_for(condition: object, what: str, timeout: float = 20.0) -> None:
-    """Poll a condition that has no event to await, with a deadline."""
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"{what} within {timeout} s"
-        time.sleep(0.05)
 
 
 @contextmanager
@@ -161,7 +155,7 @@ def test_frames_the_hub_acknowledged_then_lost_are_resent_after_it_returns(
     nats_server.requested_port = nats_server.port
     nats_server.start()
     _ensure_streams(nats_server.url)
-    _wait_for(lambda: len(_stream_events(nats_server.url)) >= 3003, "replayed frames landed")
+    wait_until(lambda: len(_stream_events(nats_server.url)) >= 3003, 20, "replayed frames landed")
     station.stop()
     events = _stream_events(nats_server.url)
     assert sorted(e.seq for e in events) == list(range(1, 3005)), "restored exactly once"
