@@ -198,9 +198,9 @@ def _report(hub: Hub, results: list[dict[str, Any]], args: argparse.Namespace) -
 
 def _outbox_throughput(root: Path, frames: int = 400, per_commit: int = 4) -> None:
     """The outbox's write throughput alone (no recording competing for the GIL)."""
-    from benchtrail.agents.frames import FrameBuffer
-    from benchtrail.agents.outbox import WriteBatch
-    from benchtrail.agents.outbox_sqlite import SqliteOutbox
+    from benchtrail.agents.publishing.frames import FrameBuffer
+    from benchtrail.agents.publishing.outbox import WriteBatch
+    from benchtrail.agents.publishing.sqlite_outbox import SqliteOutbox
     from benchtrail.schemas import Measurement, new_id, now_ns
 
     session_id = new_id()

@@ -22,11 +22,11 @@ from benchtrail.agents import (
     Unacknowledged,
     connect,
 )
-from benchtrail.agents.frames import FrameBuffer
-from benchtrail.agents.outbox import OpenSession, WriteBatch
-from benchtrail.agents.outbox_admin import OutboxFileStatus, outbox_status
-from benchtrail.agents.outbox_sqlite import SqliteOutbox
-from benchtrail.agents.outbox_writer import RECOVERED_REASON, recovered_session_end
+from benchtrail.agents.publishing.frames import FrameBuffer
+from benchtrail.agents.publishing.outbox import OpenSession, WriteBatch
+from benchtrail.agents.publishing.outbox_admin import OutboxFileStatus, outbox_status
+from benchtrail.agents.publishing.outboxes import RECOVERED_REASON, recovered_session_end
+from benchtrail.agents.publishing.sqlite_outbox import SqliteOutbox
 from benchtrail.api.cli import main
 from benchtrail.api.natsserver import NatsServer
 from benchtrail.schemas import EVENTS_STREAM, Log, SessionEnded, new_id, now_ns
@@ -152,7 +152,7 @@ def test_stop_with_the_hub_down_keeps_events_for_the_next_connect(
     with station.run(dut_serial="SN-OFFLINE") as run:
         for i in range(1500):
             run.measure("v", float(i))
-    with caplog.at_level(logging.WARNING, logger="benchtrail.agents.publisher"):
+    with caplog.at_level(logging.WARNING, logger="benchtrail.agents.publishing"):
         station.stop(timeout=0.5)  # does not raise: nothing is lost
     path = station.publisher.outbox_path
     assert path is not None and path.exists()
@@ -231,7 +231,7 @@ def test_a_full_outbox_blocks_recording_with_a_warning_until_the_hub_returns(
                 warned.set()
 
     handler = Warned(logging.WARNING)
-    logging.getLogger("benchtrail.agents.publisher").addHandler(handler)
+    logging.getLogger("benchtrail.agents.publishing").addHandler(handler)
     try:
         recorder = threading.Thread(target=lambda: [station.log(f"{i}") for i in range(3000)])
         recorder.start()
@@ -242,7 +242,7 @@ def test_a_full_outbox_blocks_recording_with_a_warning_until_the_hub_returns(
         recorder.join(60)
         assert not recorder.is_alive()
     finally:
-        logging.getLogger("benchtrail.agents.publisher").removeHandler(handler)
+        logging.getLogger("benchtrail.agents.publishing").removeHandler(handler)
     station.stop()
     assert [e.seq for e in read_stream(hub).events] == list(range(1, 3003)), "none dropped"
 

@@ -17,8 +17,8 @@ import nats
 import pytest
 
 from benchtrail.agents import connect
-from benchtrail.agents.outbox_sqlite import outbox_files
-from benchtrail.agents.outbox_writer import RECOVERED_REASON
+from benchtrail.agents.publishing.outboxes import RECOVERED_REASON
+from benchtrail.agents.publishing.sqlite_outbox import outbox_files
 from benchtrail.api.hub import Hub
 from benchtrail.api.natsserver import NatsServer
 from benchtrail.projector.streams import ensure_streams

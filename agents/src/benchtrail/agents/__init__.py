@@ -36,7 +36,7 @@ if TYPE_CHECKING:
         TaskFailed,
         Unacknowledged,
     )
-    from benchtrail.agents.publisher import (
+    from benchtrail.agents.publishing import (
         Publisher,
         PublisherSettings,
         PublisherStats,
@@ -73,9 +73,9 @@ _MODULES: dict[str, str] = {
     "OutboxConfig": "benchtrail.agents.config",
     "OutboxFull": "benchtrail.agents.errors",
     "OutboxUnavailable": "benchtrail.agents.errors",
-    "Publisher": "benchtrail.agents.publisher",
-    "PublisherSettings": "benchtrail.agents.publisher",
-    "PublisherStats": "benchtrail.agents.publisher",
+    "Publisher": "benchtrail.agents.publishing",
+    "PublisherSettings": "benchtrail.agents.publishing",
+    "PublisherStats": "benchtrail.agents.publishing",
     "ResourceBusy": "benchtrail.agents.errors",
     "Run": "benchtrail.agents.run",
     "RunNotActive": "benchtrail.agents.errors",

@@ -20,7 +20,7 @@ from benchtrail.agents.config import (
 from benchtrail.agents.context import environment_info, git_info, hostname, process_info
 from benchtrail.agents.errors import InvalidMetadata, SessionNotActive
 from benchtrail.agents.instruments import DriverKind, Instrument
-from benchtrail.agents.publisher import Publisher, PublisherSettings
+from benchtrail.agents.publishing import Publisher, PublisherSettings
 from benchtrail.agents.rack import Rack
 from benchtrail.agents.run import Run
 from benchtrail.agents.validation import check_custom_metadata

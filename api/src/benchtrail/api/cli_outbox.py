@@ -4,7 +4,7 @@
 (pending frames and events, bytes, oldest pending age, owner alive or orphan, last
 error). ``benchtrail outbox flush [--station ID] [--hub URL] [--timeout S]`` takes over
 orphan files and delivers them, exiting 1 if the hub did not acknowledge everything.
-The logic lives in :mod:`benchtrail.agents.outbox_admin`.
+The logic lives in :mod:`benchtrail.agents.publishing.outbox_admin`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 import msgspec
 
-from benchtrail.agents.outbox_admin import (
+from benchtrail.agents.publishing.outbox_admin import (
     flush_outboxes,
     format_flush,
     format_status,

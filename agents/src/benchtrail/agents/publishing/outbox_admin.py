@@ -1,7 +1,7 @@
 """Looking into station outboxes and delivering what dead processes left in them.
 
 ``benchtrail outbox status`` and ``benchtrail outbox flush`` call these functions;
-a station-only install runs them as ``python -m benchtrail.agents.outbox_admin
+a station-only install runs them as ``python -m benchtrail.agents.publishing.outbox_admin
 status|flush``.
 """
 
@@ -20,9 +20,9 @@ import msgspec
 
 from benchtrail.agents.config import DEFAULT_HUB, OutboxConfig
 from benchtrail.agents.errors import Unacknowledged
-from benchtrail.agents.outbox import outbox_root
-from benchtrail.agents.outbox_sqlite import lock_path, outbox_files
-from benchtrail.agents.publisher import Publisher
+from benchtrail.agents.publishing.outbox import outbox_root
+from benchtrail.agents.publishing.publisher import Publisher
+from benchtrail.agents.publishing.sqlite_outbox import lock_path, outbox_files
 from benchtrail.schemas import now_ns
 
 Progress = Callable[[str, int, int], None]
@@ -192,8 +192,8 @@ def _flush_station(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m benchtrail.agents.outbox_admin status|flush``; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m benchtrail.agents.outbox_admin")
+    """``python -m benchtrail.agents.publishing.outbox_admin status|flush``; the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m benchtrail.agents.publishing.outbox_admin")
     parser.add_argument("command", choices=["status", "flush"])
     parser.add_argument("--station", default=None)
     parser.add_argument("--dir", type=Path, default=None, help="outbox root directory")

@@ -24,11 +24,12 @@ from nats.aio.client import Client as NatsClient
 from nats.errors import Error as NatsError
 from nats.js.client import JetStreamContext
 
-from benchtrail.agents.frames import Frame
-from benchtrail.agents.outbox import StoredFrame
+from benchtrail.agents.publishing.frames import Frame
+from benchtrail.agents.publishing.outbox import StoredFrame
+from benchtrail.agents.publishing.stats import PublisherStats
 from benchtrail.schemas import MSG_ID_HEADER, hub_servers
 
-log = logging.getLogger("benchtrail.agents.publisher")
+log = logging.getLogger(__name__)
 
 
 class SenderSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,30 +41,6 @@ class SenderSettings(msgspec.Struct, frozen=True, kw_only=True):
     retry_backoff: float
     max_memory_bytes: int
     keep_acked: float
-
-
-class PublisherStats(msgspec.Struct, kw_only=True):
-    """Counters of one publisher, for ``--profile`` output and tests.
-
-    Attributes:
-        frames_stored: frames committed to the outbox.
-        store_seconds: time the writer thread spent committing to the outbox.
-        frames_recovered: frames taken over from outboxes of processes that died.
-        frames_replayed: acknowledged frames published again after a reconnect.
-    """
-
-    events_submitted: int = 0
-    events_acknowledged: int = 0
-    frames_cut: int = 0
-    frames_stored: int = 0
-    bytes_stored: int = 0
-    store_seconds: float = 0.0
-    frames_acknowledged: int = 0
-    frames_resent: int = 0
-    frames_recovered: int = 0
-    frames_replayed: int = 0
-    duplicates_dropped_by_hub: int = 0
-    last_error: str = ""
 
 
 class Sender:

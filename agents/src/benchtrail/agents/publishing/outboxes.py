@@ -13,8 +13,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from benchtrail.agents.config import OutboxConfig
-from benchtrail.agents.frames import Frame, FrameBuffer
-from benchtrail.agents.outbox import (
+from benchtrail.agents.publishing.frames import Frame, FrameBuffer
+from benchtrail.agents.publishing.outbox import (
     MemoryOutbox,
     OpenSession,
     Outbox,
@@ -22,10 +22,10 @@ from benchtrail.agents.outbox import (
     WriteBatch,
     station_outbox_dir,
 )
-from benchtrail.agents.outbox_sqlite import SqliteOutbox, outbox_files
+from benchtrail.agents.publishing.sqlite_outbox import SqliteOutbox, outbox_files
 from benchtrail.schemas import SessionEnded, new_id, now_ns
 
-log = logging.getLogger("benchtrail.agents.outbox")
+log = logging.getLogger(__name__)
 
 RECOVERED_REASON = "station process ended without closing the session (recovered from the outbox)"
 """``reason`` of the ``session.ended`` a taken-over outbox adds to a session left open."""

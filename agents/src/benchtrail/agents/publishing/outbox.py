@@ -2,7 +2,7 @@
 
 Every frame is committed to the outbox before it is published and leaves it only
 after JetStream acknowledged it. :class:`SqliteOutbox`
-(:mod:`benchtrail.agents.outbox_sqlite`) keeps frames in a SQLite file that outlives
+(:mod:`benchtrail.agents.publishing.sqlite_outbox`) keeps frames in a SQLite file that outlives
 the process; :class:`MemoryOutbox` (``outbox: {enabled: false}``) keeps nothing and
 lets the publisher hold the frames in memory, so the publisher has one code path.
 
@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import abc
 import os
-from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
 import platformdirs
 
-from benchtrail.agents.frames import Frame
+from benchtrail.agents.publishing.frames import Frame
 
 OUTBOX_DIR_ENV = "BENCHTRAIL_OUTBOX_DIR"
 """Environment variable naming the outbox root directory."""
@@ -231,8 +230,3 @@ class MemoryOutbox(Outbox):
 
     def close(self, *, delete: bool) -> None:
         """Nothing to close."""
-
-
-def frame_sizes(frames: Sequence[Frame]) -> int:
-    """Payload bytes of some frames."""
-    return sum(len(frame.payload) for frame in frames)

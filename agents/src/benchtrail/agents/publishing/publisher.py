@@ -15,7 +15,6 @@ import asyncio
 import atexit
 import contextlib
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Coroutine
@@ -27,16 +26,18 @@ import msgspec
 from nats.js.client import JetStreamContext
 
 from benchtrail.agents.config import OutboxConfig
-from benchtrail.agents.errors import OutboxFull, Unacknowledged
-from benchtrail.agents.frames import Frame, FrameBuffer
-from benchtrail.agents.outbox import StoredFrame
-from benchtrail.agents.outbox_sender import PublisherStats, Sender, SenderSettings
-from benchtrail.agents.outbox_writer import OutboxSet
+from benchtrail.agents.errors import Unacknowledged
+from benchtrail.agents.publishing.frames import Frame, FrameBuffer
+from benchtrail.agents.publishing.jetstream import Sender, SenderSettings
+from benchtrail.agents.publishing.outbox import StoredFrame
+from benchtrail.agents.publishing.outboxes import OutboxSet
+from benchtrail.agents.publishing.stats import PublisherStats
+from benchtrail.agents.publishing.writer import OutboxWriter, Work
 from benchtrail.schemas import Event
 
-__all__ = ["Publisher", "PublisherSettings", "PublisherStats"]
+__all__ = ["Publisher", "PublisherSettings"]
 
-log = logging.getLogger("benchtrail.agents.publisher")
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -87,7 +88,6 @@ class Publisher:
         if outbox is None:
             outbox = OutboxConfig(enabled=bool(station_id))
         self.outbox_config = outbox
-        self._outboxes = OutboxSet(outbox, station_id, hub)
         self._lock = threading.Lock()
         self._work = threading.Condition(self._lock)  # the writer waits on it
         self._progress = threading.Condition(self._lock)  # acks, commits, space
@@ -99,14 +99,20 @@ class Publisher:
         self._durable: dict[str, int] = {}
         self._unacked_events = 0
         self._unacked_bytes = 0
-        self._written_error = ""
         self._event_loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run_loop, name="bt-publisher", daemon=True)
-        self._writer = threading.Thread(target=self._write_loop, name="bt-outbox", daemon=True)
-        self._opened: Future[list[StoredFrame]] = Future()
+        self._writer = OutboxWriter(
+            OutboxSet(outbox, station_id, hub),
+            self._work,
+            linger=self.settings.linger,
+            retry_backoff=self.settings.retry_backoff,
+            stats=self.stats,
+            pending=lambda: bool(self._cut),
+            take=self._take_work,
+            committed=self._committed,
+        )
         self._sender: Sender | None = None
         self._started = False
-        self._stopping = False
         self._closed = False
 
     @property
@@ -126,12 +132,14 @@ class Publisher:
         if self._started:
             return
         self._event_loop = asyncio.new_event_loop()
-        self._writer.start()
         try:
-            recovered = self._opened.result()
+            recovered = self._writer.start()
         except BaseException:
             self._loop.close()
             raise
+        with self._lock:
+            self._unacked_events += sum(frame.event_count for frame in recovered)
+            self._unacked_bytes += sum(frame.size for frame in recovered)
         self._started = True
         self._thread.start()
         self._call(self._boot(recovered)).result()
@@ -176,12 +184,12 @@ class Publisher:
     @property
     def outbox_path(self) -> Path | None:
         """This publisher's outbox file (``None`` with the outbox disabled)."""
-        return self._outboxes.path
+        return self._writer.outboxes.path
 
     @property
     def outbox_dir(self) -> Path:
         """The directory of this station's outbox files."""
-        return self._outboxes.directory
+        return self._writer.outboxes.directory
 
     def durable_count(self, session_id: str) -> int:
         """The highest ``seq`` of the session committed to the outbox file.
@@ -252,7 +260,7 @@ class Publisher:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
             self._loop.close()
-            self._stop_writer()
+            self._writer.stop()
 
     def _keep_unacknowledged(self, e: Unacknowledged) -> None:
         stored = self.wait_stored(max(10.0, e.timeout))
@@ -265,7 +273,7 @@ class Publisher:
             e.timeout,
             self.outbox_path,
             "" if stored else " (NOT all committed: the disk did not keep up)",
-            self._outboxes.station_id,
+            self._writer.outboxes.station_id,
             f" (last error: {e.last_error})" if e.last_error else "",
         )
 
@@ -273,7 +281,7 @@ class Publisher:
         """At interpreter exit without ``stop()``: commit everything cut to the outbox."""
         if self._started and not self._closed:
             self.wait_stored(10.0)
-            self._stop_writer()
+            self._writer.stop()
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
@@ -295,7 +303,7 @@ class Publisher:
 
     def _wait_for_space(self) -> None:
         """Block the recording call while the outbox is full, warning every few seconds."""
-        if threading.current_thread() in (self._thread, self._writer):
+        if threading.current_thread() in (self._thread, self._writer.thread):
             return  # never block the threads that free space
         warned = 0.0
         while self._unacked_bytes >= self.outbox_config.max_bytes and not self._closed:
@@ -312,66 +320,17 @@ class Publisher:
                 )
             self._progress.wait(1.0)
 
-    # -- writer thread -----------------------------------------------------
+    # -- writer thread ---------------------------------------------------
 
-    def _write_loop(self) -> None:
-        try:
-            recovered = self._open_outboxes()
-        except BaseException as e:
-            self._opened.set_exception(e)
-            return
-        self._opened.set_result(recovered)
-        while True:
-            with self._lock:
-                if not (self._cut or self._stopping):  # acks alone wait for the next tick
-                    self._work.wait(self.settings.linger)
-                self._cut_aged(self.settings.linger)
-                frames, self._cut = self._cut, []
-                acked, self._acks = self._acks, []
-                error, stopping = self.stats.last_error, self._stopping
-            if frames or acked or error != self._written_error:
-                self._commit(frames, acked, error)
-            if stopping:
-                break
-        kept = self._outboxes.close()
-        for path, frames_left in kept:
-            log.info("outbox %s keeps %d frame(s) for the next connect()", path, frames_left)
+    def _take_work(self) -> Work:
+        """What the writer commits next (called by it with the lock held)."""
+        self._cut_aged(self.settings.linger)
+        frames, self._cut = self._cut, []
+        acked, self._acks = self._acks, []
+        return Work(frames, acked, self.stats.last_error)
 
-    def _open_outboxes(self) -> list[StoredFrame]:
-        recovered = self._outboxes.open()
-        pending = sum(frame.size for frame in recovered)
-        config = self.outbox_config
-        if config.on_full == "refuse" and pending >= config.max_bytes:
-            self._outboxes.close()
-            directory = str(self._outboxes.directory)
-            raise OutboxFull(directory, pending, config.max_bytes, self.hub, "")
-        with self._lock:
-            self._unacked_events += sum(frame.event_count for frame in recovered)
-            self._unacked_bytes += pending
-        self.stats.frames_recovered = len(recovered)
-        return recovered
-
-    def _commit(self, frames: list[Frame], acked: list[StoredFrame], error: str) -> None:
-        new_error = error if error != self._written_error else ""
-        for attempt in range(1, 1_000_000):
-            started = time.perf_counter()
-            try:
-                rowids = self._outboxes.write(frames, acked, new_error)
-                self.stats.store_seconds += time.perf_counter() - started
-                break
-            except sqlite3.Error as e:
-                self._note_error(f"outbox write failed: {e!r}")
-                log.error("cannot write the outbox %s: %r", self.outbox_path, e)
-                if self._stopping and attempt >= 3:
-                    log.error("giving up: %d frame(s) are not in the outbox", len(frames))
-                    return
-                time.sleep(self.settings.retry_backoff)
-        self._written_error = error
-        own = self._outboxes.own
-        stored = [
-            StoredFrame(own, rowid, frame.event_count, len(frame.payload), frame)
-            for rowid, frame in zip(rowids, frames, strict=True)
-        ]
+    def _committed(self, frames: list[Frame], stored: list[StoredFrame]) -> None:
+        """Frames are in the outbox: count them durable and hand them to the sender."""
         with self._lock:
             self._stored_total += len(frames)
             for frame in frames:
@@ -382,13 +341,6 @@ class Publisher:
         if stored and self._sender is not None and not self._closed:
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 self._loop.call_soon_threadsafe(self._sender.stored, stored)
-
-    def _stop_writer(self) -> None:
-        with self._lock:
-            self._stopping = True
-            self._work.notify()
-        if self._writer.is_alive() and threading.current_thread() is not self._writer:
-            self._writer.join(60)
 
     # -- loop side ---------------------------------------------------------
 
@@ -418,10 +370,6 @@ class Publisher:
             self.stats.events_acknowledged += stored.event_count
             self.stats.frames_acknowledged += 1
             self._progress.notify_all()
-
-    def _note_error(self, text: str) -> None:
-        self.stats.last_error = text
-        log.debug("publisher: %s", text)
 
     async def _shutdown(self) -> None:
         if self._sender is not None:

@@ -20,8 +20,8 @@ from typing import Literal
 import filelock
 
 from benchtrail.agents.errors import OutboxUnavailable
-from benchtrail.agents.frames import Frame
-from benchtrail.agents.outbox import (
+from benchtrail.agents.publishing.frames import Frame
+from benchtrail.agents.publishing.outbox import (
     OUTBOX_SUFFIX,
     OpenSession,
     Outbox,
