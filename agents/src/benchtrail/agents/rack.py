@@ -15,7 +15,6 @@ import contextlib
 import os
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from benchtrail.agents.config import InstrumentConfig, StationConfig
 from benchtrail.agents.context import hostname
@@ -28,16 +27,14 @@ from benchtrail.agents.instruments import (
     open_instrument,
 )
 from benchtrail.agents.locks import Holder, Lease, Locks, lock_key
+from benchtrail.agents.sink import EventSink
 from benchtrail.schemas import InstrumentCall, LockAcquired, LockReleased
-
-if TYPE_CHECKING:
-    from benchtrail.agents.station import Station
 
 
 class Rack:
     """The instruments a station session has opened, with their leases."""
 
-    def __init__(self, station: Station, config: StationConfig | None, mock: bool) -> None:
+    def __init__(self, station: EventSink, config: StationConfig | None, mock: bool) -> None:
         self.station = station
         self.config = config
         self.mock = mock

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from benchtrail.agents.errors import InvalidMeasurement, RunNotActive
+from benchtrail.agents.sink import EventSink
 from benchtrail.agents.validation import check_limits, check_name, check_value, outcome_of
 from benchtrail.schemas import (
     Measurement,
@@ -28,7 +29,6 @@ from benchtrail.schemas import (
 
 if TYPE_CHECKING:
     from benchtrail.agents.instruments import Waveform
-    from benchtrail.agents.station import Station
 
 BATCH_CHUNK_POINTS = 20_000
 """Points per ``measurement.batch`` event; larger batches are split (a frame stays < 1 MB)."""
@@ -45,7 +45,7 @@ class Run:
     failed its limits, ``passed`` otherwise.
     """
 
-    def __init__(self, station: Station, run_id: str) -> None:
+    def __init__(self, station: EventSink, run_id: str) -> None:
         self.station = station
         self.run_id = run_id
         self.measurement_count = 0
@@ -230,7 +230,7 @@ class Run:
             error=error,
         )
         self.outcome = final
-        self.station.run_ended(self)
+        self.station.run_ended(self.run_id)
         return final
 
     def __enter__(self) -> Run:

@@ -104,7 +104,7 @@ class Station:
         self._publisher = Publisher(hub, publisher_settings, station_id=station_id, outbox=outbox)
         self._lock = threading.Lock()
         self._seq = 0
-        self._runs: list[Run] = []
+        self._runs: dict[str, Run] = {}
         self._run_count = 0
         self.config = config
         self._rack = Rack(self, config, mock)
@@ -153,7 +153,7 @@ class Station:
         """
         if self.state != "running":
             return
-        for run in list(self._runs):
+        for run in list(self._runs.values()):
             run.end("aborted", reason or "session stopped")
         try:
             self._rack.close()
@@ -287,14 +287,13 @@ class Station:
             channel_refs=list(channel_refs),
             parameters=list(parameters),
         )
-        self._runs.append(run)
+        self._runs[run.run_id] = run
         self._run_count += 1
         return run
 
-    def run_ended(self, run: Run) -> None:
+    def run_ended(self, run_id: str) -> None:
         """Forget a run that has ended (called by :meth:`Run.end`)."""
-        if run in self._runs:
-            self._runs.remove(run)
+        self._runs.pop(run_id, None)
 
     def log(self, message: str, level: LogLevel = "info", logger: str = "") -> None:
         """Record a log line in the session."""

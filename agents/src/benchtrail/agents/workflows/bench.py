@@ -26,7 +26,7 @@ import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 import msgspec
 
@@ -41,10 +41,8 @@ from benchtrail.agents.config import (
 from benchtrail.agents.config_files import KeyPath, read_yaml, validate
 from benchtrail.agents.errors import ConfigError
 from benchtrail.agents.instruments import DRIVERS
+from benchtrail.agents.station import Station
 from benchtrail.schemas import CustomValue
-
-if TYPE_CHECKING:
-    from benchtrail.agents.workflows.session import MeasurementSession
 
 HookStage = Literal["pre_experiment", "post_experiment"]
 
@@ -92,6 +90,24 @@ class BenchFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     metadata: dict[str, CustomValue] = {}
 
 
+class HookSession(Protocol):
+    """What a hook uses of the measurement session running it (a ``MeasurementSession``)."""
+
+    @property
+    def station(self) -> Station:
+        """The station session the hook's log line is recorded in."""
+        ...
+
+    @property
+    def instruments(self) -> dict[str, object]:
+        """The instruments open so far, by alias."""
+        ...
+
+    def instrument(self, alias: str) -> object:
+        """Open the instrument ``alias`` (of the bench)."""
+        ...
+
+
 class Hook(msgspec.Struct, frozen=True):
     """A parsed hook: a driver method call on an instrument, or a Python function."""
 
@@ -102,7 +118,7 @@ class Hook(msgspec.Struct, frozen=True):
     kwargs: dict[str, object] = {}
     function: str = ""
 
-    def run(self, session: MeasurementSession) -> None:
+    def run(self, session: HookSession) -> None:
         """Run the hook: open the instrument if needed and call it, or call the function."""
         if self.function:
             _import(self.function)(session)
@@ -171,7 +187,7 @@ class Bench:
         }
         return cls(target, spec, instruments, hooks)
 
-    def run_hooks(self, stage: HookStage, session: MeasurementSession) -> None:
+    def run_hooks(self, stage: HookStage, session: HookSession) -> None:
         """Run the hooks of ``stage`` in order, each recorded as a log line of the session."""
         for hook in self.hooks[stage]:
             session.station.log(f"bench {self.name!r} {stage}: {hook.text}", logger="bench")
@@ -274,9 +290,7 @@ def _parse_hook(
     return Hook(text=entry, instrument=alias, method=method, args=args, kwargs=kwargs)
 
 
-def _import(target: str) -> Callable[[MeasurementSession], object]:
+def _import(target: str) -> Callable[[HookSession], object]:
     module, _, name = target.partition(":")
-    function: Callable[[MeasurementSession], object] = getattr(
-        importlib.import_module(module), name
-    )
+    function: Callable[[HookSession], object] = getattr(importlib.import_module(module), name)
     return function

@@ -6,17 +6,14 @@ import contextlib
 import os
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from benchtrail.agents.config_files import find_config_files
 from benchtrail.agents.context import hostname
 from benchtrail.agents.errors import InstrumentError, LeaseLost, SessionNotActive
 from benchtrail.agents.station import Station, connect
+from benchtrail.agents.workflows.bench import Bench
 from benchtrail.agents.workflows.points import Column
 from benchtrail.schemas import EXPERIMENT_STEP, CustomValue, MeasurementBatch
-
-if TYPE_CHECKING:
-    from benchtrail.agents.workflows.bench import Bench
 
 
 def open_station(

@@ -13,7 +13,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar, overload
+from typing import TypeVar, overload
 
 from benchtrail.agents.errors import (
     AcquireResultError,
@@ -21,7 +21,10 @@ from benchtrail.agents.errors import (
     SessionNotActive,
 )
 from benchtrail.agents.instruments import DriverKind, Instrument
+from benchtrail.agents.run import Run
+from benchtrail.agents.station import Station
 from benchtrail.agents.validation import check_custom_metadata
+from benchtrail.agents.workflows.bench import Bench
 from benchtrail.agents.workflows.binding import Bound, UserFunction, bind, check_return_annotation
 from benchtrail.agents.workflows.experiment import Experiment, ExperimentInfo
 from benchtrail.agents.workflows.parameters import (
@@ -41,11 +44,6 @@ from benchtrail.schemas import (
     MeasurementValue,
     now_ns,
 )
-
-if TYPE_CHECKING:
-    from benchtrail.agents.run import Run
-    from benchtrail.agents.station import Station
-    from benchtrail.agents.workflows.bench import Bench
 
 F = TypeVar("F", bound=UserFunction)
 
