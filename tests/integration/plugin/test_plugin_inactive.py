@@ -106,3 +106,40 @@ def test_loading_the_plugin_imports_nothing_heavy(pytester):
     assert not [
         m for m in loaded if m.startswith("benchtrail.agents.") and "pytest_plugin" not in m
     ]
+
+
+HEAVY = ("numpy", "nats", "pyvisa", "polars", "pyarrow")
+
+IMPORT_PLUGIN = """
+import sys
+import benchtrail.agents.pytest_plugin
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+def test_importing_the_plugin_through_the_package_imports_nothing_heavy(pytester):
+    result = pytester.run(sys.executable, "-c", IMPORT_PLUGIN)
+    assert result.ret == 0
+    loaded = result.stdout.str().split()
+    assert "benchtrail.agents" in loaded
+    assert [m for m in loaded if m.split(".")[0] in HEAVY] == []
+    assert "benchtrail.agents.station" not in loaded
+
+
+def test_an_idle_run_with_the_plugin_loads_nothing_heavy(pytester, monkeypatch):
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pytester.makepyfile(
+        f"""
+        import sys
+
+        def test_nothing_heavy_is_loaded(request):
+            assert request.config.pluginmanager.has_plugin("benchtrail.agents.pytest_plugin")
+            loaded = {{m.split(".")[0] for m in sys.modules}}
+            assert loaded.isdisjoint({HEAVY!r})
+
+        def test_the_fixtures_skip(bt_run):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "benchtrail.agents.pytest_plugin")
+    result.assert_outcomes(passed=1, skipped=1)

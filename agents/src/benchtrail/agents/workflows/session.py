@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TypeVar, overload
@@ -25,17 +24,18 @@ from benchtrail.agents.run import Run
 from benchtrail.agents.station import Station
 from benchtrail.agents.validation import check_custom_metadata
 from benchtrail.agents.workflows.bench import Bench
-from benchtrail.agents.workflows.binding import Bound, UserFunction, bind, check_return_annotation
-from benchtrail.agents.workflows.experiment import Experiment, ExperimentInfo
+from benchtrail.agents.workflows.binding import UserFunction, bind, check_return_annotation
+from benchtrail.agents.workflows.experiment import Experiment
 from benchtrail.agents.workflows.parameters import (
     Parameter,
     check_identifier,
     make_parameter,
 )
-from benchtrail.agents.workflows.plan import Dut, Plan, PointTaker
+from benchtrail.agents.workflows.plan import Dut, Plan
 from benchtrail.agents.workflows.points import Column, PointTable
-from benchtrail.agents.workflows.progress import RunProgress
 from benchtrail.agents.workflows.recording import open_station, record_column, safe_state
+from benchtrail.agents.workflows.records import Records
+from benchtrail.agents.workflows.sweep import experiment_info, sweep
 from benchtrail.agents.workflows.tasks import TaskGroup
 from benchtrail.schemas import (
     EXPERIMENT_STEP,
@@ -116,10 +116,7 @@ class MeasurementSession:
         self._parameters: dict[str, Parameter] = {}
         self._acquires: list[tuple[UserFunction, dict[str, str]]] = []
         self._tasks: list[UserFunction] = []
-        self._records: defaultdict[str, list[MeasurementValue]] = defaultdict(list)
-        self._run_records: defaultdict[str, list[MeasurementValue]] = defaultdict(list)
-        self._current: Run | None = None
-        self._adhoc: Run | None = None
+        self._records = Records(lambda: self._dut.start(self.station, self._run_metadata()))
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -148,8 +145,7 @@ class MeasurementSession:
         if station is None:
             return
         try:
-            if self._adhoc is not None and self._adhoc.active:
-                self._adhoc.__exit__(type(error) if error else None, error, None)
+            self._records.close(error)
             if self.bench is not None and error is None:
                 self.bench.run_hooks("post_experiment", self)
         finally:
@@ -278,12 +274,7 @@ class MeasurementSession:
         During ``run()`` it belongs to that run; otherwise to the session's own run.
         Values are kept in :attr:`records` by key.
         """
-        run = self._current or self._adhoc_run()
-        outcome = run.measure(key, value, unit, low=low, high=high)  # type: ignore[arg-type]
-        self._records[key].append(value)  # type: ignore[arg-type]  # checked by measure()
-        if self._current is run:
-            self._run_records[key].append(value)  # type: ignore[arg-type]
-        return outcome
+        return self._records.record(key, value, unit, low, high)
 
     @property
     def records(self) -> dict[str, list[MeasurementValue]]:
@@ -291,17 +282,13 @@ class MeasurementSession:
 
         An experiment's own ``records`` hold those recorded during its ``run()``.
         """
-        return {key: list(values) for key, values in self._records.items()}
+        return {key: list(values) for key, values in self._records.by_key.items()}
 
     @property
     def record_run_id(self) -> str | None:
         """The run :meth:`record` writes to outside ``run()``; None before the first record."""
-        return self._adhoc.run_id if self._adhoc is not None else None
-
-    def _adhoc_run(self) -> Run:
-        if self._adhoc is None or not self._adhoc.active:
-            self._adhoc = self._dut.start(self.station, self._run_metadata())
-        return self._adhoc
+        adhoc = self._records.adhoc
+        return adhoc.run_id if adhoc is not None else None
 
     def _run_metadata(self, name: str | None = None) -> dict[str, CustomValue]:
         return {**self.metadata, "experiment": name or self.name}
@@ -354,17 +341,31 @@ class MeasurementSession:
             lambda column, values, stamps: self._record_column(run, column, values, stamps),
         )
         started = now_ns()
-        self._run_records = defaultdict(list)
-        self._current = run
         try:
-            with run, run.step(EXPERIMENT_STEP):
-                self._sweep(plan, acquires, TaskGroup(tasks, stop_event), table, label, progress)
+            with self._records.during(run) as in_run, run, run.step(EXPERIMENT_STEP):
+                sweep(
+                    plan,
+                    acquires,
+                    TaskGroup(tasks, stop_event),
+                    table,
+                    label=label,
+                    show=self.progress if progress is None else progress,
+                    station=self.station,
+                )
         except BaseException:
             safe_state(self._instruments.values())
             raise
-        finally:
-            self._current = None
-        experiment = self._experiment(run, label, plan, units, table, started)
+        info = experiment_info(
+            self.station,
+            run,
+            plan,
+            label=label,
+            metadata=self._run_metadata(label),
+            units=units,
+            points=len(table),
+            started_ns=started,
+        )
+        experiment = Experiment(info, table.to_polars, dict(in_run))
         self.experiments.append(experiment)
         return experiment
 
@@ -387,65 +388,7 @@ class MeasurementSession:
             dut_serial=dut_serial,
         )
 
-    def _sweep(  # noqa: PLR0917  # private, one call site
-        self,
-        plan: Plan,
-        acquires: list[Bound],
-        tasks: TaskGroup,
-        table: PointTable,
-        label: str,
-        progress: bool | None,
-    ) -> None:
-        runner = asyncio.Runner() if any(b.is_async for b in acquires) else None
-        show = self.progress if progress is None else progress
-        point = PointTaker(acquires, plan.names, table, runner)
-        tasks.start()
-        try:
-            with RunProgress(label, plan.total, plan.duration, show) as bar:
-                take = point.take
-                if bar.show:
-                    for values in plan.points(tasks.stop_event):
-                        take(values)
-                        bar.advance()
-                else:
-                    for values in plan.points(tasks.stop_event):
-                        take(values)
-            tasks.check()
-        finally:
-            table.flush()
-            stuck = tasks.stop()
-            if runner is not None:
-                runner.close()
-            if stuck:
-                self.station.log(
-                    f"tasks still running after the run: {', '.join(stuck)}", "warning"
-                )
-
     def _record_column(
         self, run: Run, column: Column, values: list[CustomValue | None], stamps: list[int]
     ) -> None:
         run.measurement_count += record_column(self.station, run.run_id, column, values, stamps)
-
-    def _experiment(  # noqa: PLR0917  # private, one call site
-        self,
-        run: Run,
-        label: str,
-        plan: Plan,
-        units: dict[str, str],
-        table: PointTable,
-        started: int,
-    ) -> Experiment:
-        info = ExperimentInfo(
-            name=label,
-            station_id=self.station.station_id,
-            session_id=self.station.session_id,
-            run_id=run.run_id,
-            parameters=[p.info() for p in plan.parameters],
-            metadata=self._run_metadata(label),
-            units={**{p.name: p.unit for p in plan.parameters if p.unit}, **units},
-            started_at_ns=started,
-            ended_at_ns=now_ns(),
-            outcome=run.outcome or "",
-            points=len(table),
-        )
-        return Experiment(info, table.to_polars, dict(self._run_records))
