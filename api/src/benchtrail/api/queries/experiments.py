@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from benchtrail.api.errors import NotFound
 from benchtrail.api.queries._sql import Row
 from benchtrail.projector import Warehouse
-from benchtrail.projector.arrow_schemas import ArrowArray
+from benchtrail.projector.table_model import ArrowArray
 from benchtrail.schemas import (
     EXPERIMENT_STEP,
     TIMESTAMP_COLUMN,
