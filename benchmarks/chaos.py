@@ -182,9 +182,11 @@ def _stream_leader(url: str) -> str | None:
     async def ask() -> str | None:
         import nats
 
+        from benchtrail.schemas import EVENTS_STREAM
+
         nc = await nats.connect(url.split(","), connect_timeout=2)
         try:
-            info = await nc.jetstream().stream_info("BT_EVENTS")
+            info = await nc.jetstream().stream_info(EVENTS_STREAM)
             return info.cluster.leader if info.cluster else None
         finally:
             await nc.close()
@@ -298,7 +300,14 @@ def malformed_messages(count: int, rng: random.Random) -> Iterator[tuple[str, by
     """``count`` messages that must all be quarantined, each holding exactly one bad thing."""
     import msgspec
 
-    from benchtrail.schemas import Log, Measurement, encode_frame, new_id, now_ns
+    from benchtrail.schemas import (
+        Log,
+        Measurement,
+        encode_frame,
+        event_subject,
+        new_id,
+        now_ns,
+    )
 
     def envelope(session: str, **fields: object) -> dict[str, object]:
         return {
@@ -312,7 +321,7 @@ def malformed_messages(count: int, rng: random.Random) -> Iterator[tuple[str, by
 
     for index in range(count):
         session = new_id()
-        subject = f"bt.evt.chaos-bad.{session}"
+        subject = event_subject("chaos-bad", session)
         kind = index % 7
         if kind == 0:
             data = rng.randbytes(rng.randint(1, 300))
@@ -403,12 +412,20 @@ def dead_letters(url: str) -> dict[str, int]:
     async def ask() -> dict[str, int]:
         import nats
 
+        from benchtrail.schemas import (
+            DEAD_STREAM,
+            DEAD_SUBJECTS,
+            dead_subject_filter,
+            station_filter,
+        )
+
+        injected = dead_subject_filter(station_filter("chaos-bad")).removesuffix(">")
         nc = await nats.connect(url.split(","))
         try:
-            info = await nc.jetstream().stream_info("BT_DEAD", subjects_filter="bt.dead.>")
+            info = await nc.jetstream().stream_info(DEAD_STREAM, subjects_filter=DEAD_SUBJECTS)
             counts = {"bad": 0, "good": 0}
             for subject, n in (info.state.subjects or {}).items():
-                counts["bad" if subject.startswith("bt.dead.chaos-bad.") else "good"] += n
+                counts["bad" if subject.startswith(injected) else "good"] += n
             return counts
         finally:
             await nc.close()

@@ -42,8 +42,7 @@ import uvicorn
 
 from benchtrail.api import create_app
 from benchtrail.projector import Warehouse, open_warehouse
-from benchtrail.projector.arrow_schemas import SCHEMAS
-from benchtrail.projector.ddl import TABLES
+from benchtrail.projector.tables import SCHEMAS, TABLES
 
 S = 1_000_000_000
 DAY = 86_400 * S
@@ -535,7 +534,7 @@ def _disk_mib(path: Path) -> float:
 def _recreate_measurements(warehouse: Warehouse, settings: str) -> None:
     """Create the (empty) measurements table again with other MergeTree settings."""
     warehouse.command(f"DROP TABLE {warehouse.database}.measurements")
-    create = TABLES["measurements"].format(database=warehouse.database)
+    create = TABLES["measurements"].create_statement(warehouse.database).rstrip()
     warehouse.command(f"{create} SETTINGS {settings}")
     print(f"measurements table created with SETTINGS {settings}")
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from benchtrail.agents import InvalidMeasurement
+from benchtrail.agents.validation import check_limits, check_name, check_value
 from benchtrail.projector import FrameRejected
 from benchtrail.projector.frames import check_frame
-from benchtrail.projector.validation import EVENT_CODES, MAX_TEXT_VALUE
+from benchtrail.projector.validation import EVENT_CODES
 from benchtrail.schemas import (
+    MAX_NAME,
+    MAX_TEXT_VALUE,
     Measurement,
     MeasurementBatch,
     SessionStarted,
@@ -88,6 +92,54 @@ def test_a_bad_event_is_refused_with_its_code_and_its_neighbours_are_kept(sessio
     assert code in EVENT_CODES
     assert rejected.detail
     assert rejected.data == msgspec.msgpack.encode(bad)  # the event's own bytes, as sent
+
+
+OVER_THE_LIMITS = {
+    "text value too long": ("value", "x" * (MAX_TEXT_VALUE + 1)),
+    "name too long": ("name", "n" * (MAX_NAME + 1)),
+    "blank name": ("name", " \t"),
+    "low above high": ("limits", (2.0, 1.0)),
+}
+AT_THE_LIMITS = {
+    "longest text value": ("value", "x" * MAX_TEXT_VALUE),
+    "longest name": ("name", "n" * MAX_NAME),
+    "equal limits": ("limits", (1.0, 1.0)),
+}
+
+
+def _agent_checks(field: str, value: object) -> None:
+    if field == "limits":
+        check_limits("vout", *value)
+    elif field == "name":
+        check_name(value)
+    else:
+        check_value("vout", value)
+
+
+def _hand_made(session: Session, field: str, value: object) -> dict[str, object]:
+    if field == "limits":
+        low, high = value
+        return _measurement(session, low=low, high=high)
+    return _measurement(session, **{field: value})
+
+
+@pytest.mark.parametrize("case", list(OVER_THE_LIMITS))
+def test_what_the_agent_refuses_at_the_call_the_projector_refuses_when_hand_made(session, case):
+    field, value = OVER_THE_LIMITS[case]
+    with pytest.raises(InvalidMeasurement):
+        _agent_checks(field, value)
+    frame = _check(session, [_hand_made(session, field, value)])
+    assert frame.events == []
+    assert len(frame.rejected) == 1
+
+
+@pytest.mark.parametrize("case", list(AT_THE_LIMITS))
+def test_what_the_agent_accepts_at_the_limits_the_projector_projects(session, case):
+    field, value = AT_THE_LIMITS[case]
+    _agent_checks(field, value)
+    frame = _check(session, [_hand_made(session, field, value)])
+    assert frame.rejected == []
+    assert len(frame.events) == 1
 
 
 def test_a_good_frame_takes_the_fast_path_with_nothing_rejected(session):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchtrail.projector import Warehouse
-from benchtrail.projector.ddl import ADDED_COLUMNS
+from benchtrail.projector.tables import TABLES
 
 
 def test_added_columns_appear_in_an_older_table(warehouse: Warehouse):
@@ -22,9 +22,9 @@ def test_added_columns_appear_in_an_older_table(warehouse: Warehouse):
             {"db": db},
         )
     }
-    assert {
-        definition.split()[0] for table, definition in ADDED_COLUMNS if table == "runs"
-    } <= columns
+    added = {column.name for column in TABLES["runs"].columns if column.added}
+    assert added
+    assert added <= columns
     assert warehouse.rows(f"SELECT run_id, parameters FROM {db}.runs") == [
         {"run_id": "r1", "parameters": ""}
     ]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from benchtrail.projector.ddl import TABLES, WRITE_ORDER
 from benchtrail.projector.rows import RowBatch
+from benchtrail.projector.tables import TABLES, WRITE_ORDER
 
 
 def test_every_table_has_a_place_in_the_write_order():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import nats
 
@@ -11,8 +12,8 @@ from benchtrail.api.client_data import DataMethods
 from benchtrail.api.hub import Hub
 from benchtrail.api.retention import Pruner
 from benchtrail.projector import ProjectorSettings, RowBatch, Warehouse, ensure_streams
-from benchtrail.projector.ddl import TABLES
 from benchtrail.projector.streams import projector_consumer_config
+from benchtrail.projector.tables import TABLES
 from benchtrail.schemas import EVENTS_STREAM, EVENTS_SUBJECTS
 
 from .history import RecordedSession, days_ago, publish, session_rows, stream_first_seq
@@ -20,11 +21,9 @@ from .history import RecordedSession, days_ago, publish, session_rows, stream_fi
 
 def _without_day_partitions(warehouse: Warehouse, table: str) -> None:
     """Make ``table`` as a warehouse created before day partitions has it."""
-    legacy = "\n".join(
-        line for line in TABLES[table].splitlines() if not line.startswith("PARTITION BY")
-    )
+    legacy = dataclasses.replace(TABLES[table], day_column=None)
     warehouse.command(f"DROP TABLE {warehouse.database}.{table}")
-    warehouse.command(legacy.format(database=warehouse.database))
+    warehouse.command(legacy.create_statement(warehouse.database))
 
 
 def test_tables_of_an_older_warehouse_lose_old_rows_by_delete(running_hub: Hub):

@@ -51,9 +51,9 @@ if TYPE_CHECKING:
     from benchtrail.agents.workflows import (
         Bench,
         Experiment,
-        ExperimentInfo,
         MeasurementSession,
     )
+    from benchtrail.schemas import ExperimentInfo
 
 _MODULES: dict[str, str] = {
     "DEFAULT_HUB": "benchtrail.agents.config",
@@ -64,7 +64,7 @@ _MODULES: dict[str, str] = {
     "Bench": "benchtrail.agents.workflows",
     "ConfigError": "benchtrail.agents.errors",
     "Experiment": "benchtrail.agents.workflows",
-    "ExperimentInfo": "benchtrail.agents.workflows",
+    "ExperimentInfo": "benchtrail.schemas",
     "InstrumentError": "benchtrail.agents.errors",
     "InvalidMeasurement": "benchtrail.agents.errors",
     "InvalidMetadata": "benchtrail.agents.errors",

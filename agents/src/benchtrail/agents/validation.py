@@ -6,16 +6,23 @@ import math
 from collections.abc import Mapping
 
 from benchtrail.agents.errors import InvalidMeasurement, InvalidMetadata
-from benchtrail.schemas import CustomValue, MeasurementOutcome, MeasurementValue
+from benchtrail.schemas import (
+    MAX_NAME,
+    MAX_TEXT_VALUE,
+    CustomValue,
+    MeasurementOutcome,
+    MeasurementValue,
+    are_limits_inverted,
+    is_blank,
+    is_text_too_long,
+)
 
-MAX_NAME = 256
-MAX_TEXT_VALUE = 64 * 1024
 _NUMBER = (int, float)
 
 
 def check_name(name: object) -> str:
-    """A measurement name: non-empty text of at most 256 characters."""
-    if not isinstance(name, str) or not name.strip():
+    """A measurement name: non-empty text of at most :data:`MAX_NAME` characters."""
+    if not isinstance(name, str) or is_blank(name):
         raise InvalidMeasurement(str(name), f"name must be non-empty text, got {name!r}")
     if len(name) > MAX_NAME:
         raise InvalidMeasurement(name[:40] + "…", f"name longer than {MAX_NAME} characters")
@@ -37,7 +44,7 @@ def check_limit(name: str, which: str, limit: object) -> float | None:
 def check_limits(name: str, low: object, high: object) -> tuple[float | None, float | None]:
     """Both limits, finite and with ``low <= high``."""
     lo, hi = check_limit(name, "low", low), check_limit(name, "high", high)
-    if lo is not None and hi is not None and lo > hi:
+    if are_limits_inverted(lo, hi):
         raise InvalidMeasurement(name, f"low limit {lo!r} is above high limit {hi!r}")
     return lo, hi
 
@@ -49,7 +56,7 @@ def check_value(name: str, value: object) -> MeasurementValue:
     if isinstance(value, float):
         return _finite(name, value)
     if isinstance(value, str):
-        if len(value) > MAX_TEXT_VALUE:
+        if is_text_too_long(value):
             raise InvalidMeasurement(name, f"text value longer than {MAX_TEXT_VALUE} characters")
         return value
     try:

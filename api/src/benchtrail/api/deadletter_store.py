@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
@@ -40,6 +39,8 @@ from benchtrail.schemas import (
     EVENTS_STREAM,
     MSG_ID_HEADER,
     RETRY_OF_HEADER,
+    NotAnEventSubject,
+    dead_subject_filter,
 )
 
 MAX_SEQ = 2**63 - 1
@@ -49,7 +50,6 @@ PREVIEW_BYTES = 256
 RETRY_CONCURRENCY = 64
 """Retries in flight at once."""
 _ACK_TIMEOUT = 5.0
-_FILTER = re.compile(r"bt\.evt((\.([A-Za-z0-9_-]+|\*))+(\.>)?|\.>)")
 _raw_frame = msgspec.msgpack.Decoder(list[msgspec.Raw])
 _loose = msgspec.msgpack.Decoder()
 _json = msgspec.json.Encoder()
@@ -106,9 +106,10 @@ def dead_filter(subject: str | None) -> str:
     """
     if subject is None:
         return DEAD_SUBJECTS
-    if not _FILTER.fullmatch(subject):
-        raise BadParameter("subject", subject, "an original subject filter, e.g. bt.evt.cell-7.>")
-    return "bt.dead." + subject.removeprefix("bt.evt.")
+    try:
+        return dead_subject_filter(subject)
+    except NotAnEventSubject as e:
+        raise BadParameter("subject", subject, e.expected) from e
 
 
 def parse_seq(text: str) -> int:

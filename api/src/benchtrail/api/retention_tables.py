@@ -6,8 +6,8 @@ a day is ``ALTER TABLE … DROP PARTITION ID`` — no rewrite, no merge. A table
 warehouse created before it had day partitions (``CREATE TABLE IF NOT EXISTS`` keeps
 it as it was) loses its old rows with a ``DELETE`` instead, by the same time column.
 
-Identifiers come from fixed lists (the tables of :mod:`benchtrail.projector.ddl`, the
-time columns below, or a partition key this module recognises); every value is a
+Identifiers come from fixed lists (the tables of :mod:`benchtrail.projector.tables` and
+their day columns, or a partition key this module recognises); every value is a
 bound parameter.
 """
 
@@ -20,18 +20,9 @@ from datetime import datetime
 from benchtrail.api.params import datetime_to_ns
 from benchtrail.api.prune_report import TablePrune
 from benchtrail.projector import TABLES, Warehouse
+from benchtrail.projector.tables import DAY_COLUMNS
 
-TIME_COLUMNS: Mapping[str, str] = {
-    "events": "occurred_at",
-    "sessions": "started_at",
-    "session_ends": "ended_at",
-    "runs": "started_at",
-    "run_ends": "ended_at",
-    "steps": "at",
-    "instrument_calls": "occurred_at",
-    "locks": "occurred_at",
-    "measurements": "ts",
-}
+TIME_COLUMNS: Mapping[str, str] = DAY_COLUMNS
 """Table → the time column its day partitions (and so the cut) follow."""
 
 _DAY_KEY = re.compile(r"toYYYYMMDD\((\w+)\)")

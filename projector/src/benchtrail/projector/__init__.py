@@ -3,7 +3,6 @@
 from benchtrail.projector.committer import BatchWriter
 from benchtrail.projector.config import ProjectorSettings, StreamSettings
 from benchtrail.projector.consumer import Projector
-from benchtrail.projector.ddl import DATABASE, TABLES
 from benchtrail.projector.errors import (
     FrameRejected,
     HubUnavailable,
@@ -15,12 +14,15 @@ from benchtrail.projector.errors import (
 from benchtrail.projector.progress import ProjectorStats
 from benchtrail.projector.rows import RowBatch
 from benchtrail.projector.streams import ensure_streams
+from benchtrail.projector.table_model import Column, Table
+from benchtrail.projector.tables import DATABASE, TABLES
 from benchtrail.projector.warehouse import Warehouse, open_warehouse
 
 __all__ = [
     "DATABASE",
     "TABLES",
     "BatchWriter",
+    "Column",
     "FrameRejected",
     "HubUnavailable",
     "IngestTimeout",
@@ -31,6 +33,7 @@ __all__ = [
     "ProjectorStats",
     "RowBatch",
     "StreamSettings",
+    "Table",
     "Warehouse",
     "WarehouseUnavailable",
     "ensure_streams",

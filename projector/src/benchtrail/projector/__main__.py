@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from benchtrail.projector.config import ProjectorSettings, StreamSettings
 from benchtrail.projector.consumer import Projector
-from benchtrail.projector.ddl import DATABASE
 from benchtrail.projector.errors import HubUnavailable, WarehouseUnavailable
+from benchtrail.projector.tables import DATABASE
 from benchtrail.projector.warehouse import open_warehouse
 
 log = logging.getLogger("benchtrail.projector")

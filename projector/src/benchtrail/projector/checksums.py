@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import msgspec
 
-from benchtrail.projector.ddl import TABLES
+from benchtrail.projector.tables import STREAM_SEQ, TABLES
 from benchtrail.projector.warehouse import Warehouse
 
-BOOKKEEPING_COLUMNS = frozenset({"stream_seq"})
+BOOKKEEPING_COLUMNS = frozenset({STREAM_SEQ})
 """Columns left out of a table's checksum."""
 
 
@@ -31,14 +31,9 @@ class TableChecksum(msgspec.Struct, frozen=True):
     checksum: int
 
 
-def table_columns(warehouse: Warehouse, table: str) -> list[str]:
-    """A table's columns in definition order, without :data:`BOOKKEEPING_COLUMNS`."""
-    rows = warehouse.rows(
-        "SELECT name FROM system.columns WHERE database = {db:String} AND table = {t:String}"
-        " ORDER BY position",
-        {"db": warehouse.database, "t": table},
-    )
-    return [row["name"] for row in rows if row["name"] not in BOOKKEEPING_COLUMNS]
+def table_columns(table: str) -> list[str]:
+    """A table's declared columns in order, without :data:`BOOKKEEPING_COLUMNS`."""
+    return [c.name for c in TABLES[table].columns if c.name not in BOOKKEEPING_COLUMNS]
 
 
 def table_checksum(warehouse: Warehouse, table: str) -> TableChecksum:
@@ -49,7 +44,7 @@ def table_checksum(warehouse: Warehouse, table: str) -> TableChecksum:
     """
     if table not in TABLES:
         raise KeyError(f"unknown table {table!r}; expected one of {sorted(TABLES)}")
-    columns = ", ".join(f"`{name}`" for name in table_columns(warehouse, table))
+    columns = ", ".join(f"`{name}`" for name in table_columns(table))
     row = warehouse.rows(
         f"SELECT count() AS rows, sum(cityHash64(toString(tuple({columns})))) AS checksum"
         f" FROM {warehouse.database}.{table} FINAL"

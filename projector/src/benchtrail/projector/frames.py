@@ -33,8 +33,10 @@ from benchtrail.schemas import (
     FrameDecodeError,
     Measurement,
     MeasurementBatch,
+    NotAnEventSubject,
     decode_event,
     decode_frame,
+    parse_event_subject,
 )
 
 __all__ = [
@@ -43,10 +45,8 @@ __all__ = [
     "check_frame",
     "measurement_rows",
     "single_event_frame",
-    "subject_ids",
 ]
 
-_SUBJECT_TOKENS: Final = 4
 _DECODE_ERRORS: Final = (FrameDecodeError, msgspec.DecodeError, UnicodeDecodeError)
 """What decoding can raise: msgspec lets ``UnicodeDecodeError`` through for some bad text."""
 _raw_frame_decoder: msgspec.msgpack.Decoder[list[msgspec.Raw]] = msgspec.msgpack.Decoder(
@@ -89,16 +89,12 @@ class CheckedFrame(msgspec.Struct, frozen=True):
     rejected: list[RejectedEvent] = msgspec.field(default_factory=list)
 
 
-def subject_ids(subject: str) -> tuple[str, str]:
-    """The station id and session id named by a subject ``bt.evt.<station_id>.<session_id>``.
-
-    Raises:
-        FrameRejected: the subject does not have that shape.
-    """
-    tokens = subject.split(".")
-    if len(tokens) != _SUBJECT_TOKENS or tokens[:2] != ["bt", "evt"] or not all(tokens[2:]):
-        raise FrameRejected(subject, "bad-subject", "expected bt.evt.<station_id>.<session_id>")
-    return tokens[2], tokens[3]
+def _subject_ids(subject: str) -> tuple[str, str]:
+    """The station id and session id a subject names, or the whole message is rejected."""
+    try:
+        return parse_event_subject(subject)
+    except NotAnEventSubject as e:
+        raise FrameRejected(subject, "bad-subject", f"expected {e.expected}") from e
 
 
 def check_frame(subject: str, data: bytes, *, now_ns: int | None = None) -> CheckedFrame:
@@ -117,7 +113,7 @@ def check_frame(subject: str, data: bytes, *, now_ns: int | None = None) -> Chec
             bytes that are not a msgpack array (``undecodable``), or an empty
             array (``empty-frame``).
     """
-    station_id, session_id = subject_ids(subject)
+    station_id, session_id = _subject_ids(subject)
     rules = EventRules(station_id, session_id, time.time_ns() if now_ns is None else now_ns)
     try:
         events = decode_frame(data)

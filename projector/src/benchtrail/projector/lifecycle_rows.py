@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import msgspec
 
-from benchtrail.projector.arrow_schemas import Columns
+from benchtrail.projector.table_model import Columns
 from benchtrail.schemas import (
     InstrumentCall,
     LockAcquired,

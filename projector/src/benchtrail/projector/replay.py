@@ -32,10 +32,10 @@ from benchtrail.projector.checksums import TableChecksum, warehouse_checksums
 from benchtrail.projector.committer import HUB_ERRORS
 from benchtrail.projector.config import ProjectorSettings
 from benchtrail.projector.consumer import Projector
-from benchtrail.projector.ddl import DATABASE
 from benchtrail.projector.errors import HubUnavailable, ProjectorError
 from benchtrail.projector.progress import ProjectorStats
 from benchtrail.projector.rows import RowBatch
+from benchtrail.projector.tables import DATABASE, STREAM_SEQ
 from benchtrail.projector.warehouse import Warehouse, open_warehouse
 from benchtrail.schemas import EVENTS_STREAM, hub_servers
 
@@ -342,7 +342,7 @@ class _BoundedWriter:
     def write(self, batch: RowBatch) -> dict[str, int]:
         counts: dict[str, int] = {}
         for table, arrow in batch.tables().items():
-            kept = arrow.filter(pc.less_equal(arrow.column("stream_seq"), self._bound))
+            kept = arrow.filter(pc.less_equal(arrow.column(STREAM_SEQ), self._bound))
             if kept.num_rows:
                 self.warehouse.insert_arrow(table, kept)
             counts[table] = kept.num_rows

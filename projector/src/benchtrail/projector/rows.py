@@ -18,8 +18,8 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from benchtrail.projector import lifecycle_rows, window_rows
-from benchtrail.projector.arrow_schemas import DICT, SCHEMAS, STR, TS, ArrowArray, Columns
-from benchtrail.projector.ddl import WRITE_ORDER
+from benchtrail.projector.table_model import DICT, STR, TS, ArrowArray, Columns
+from benchtrail.projector.tables import SCHEMAS, WRITE_ORDER
 from benchtrail.schemas import (
     EVENT_TYPES,
     Event,
@@ -91,7 +91,7 @@ class RowBatch:
             if handler is None:
                 continue
             events, seqs = [e for e, _ in items], [s for _, s in items]
-            table = _TABLE_OF[event_type]
+            table = EVENT_TABLES[event_type]
             chunks[table].extend(_record_batch(table, c) for c in handler(events, seqs))
         return {table: _table(table, chunks[table]) for table in WRITE_ORDER if chunks[table]}
 
@@ -253,7 +253,7 @@ _HANDLERS: dict[type[Event], Handler] = {
     FileAdded: window_rows.file_contributions,  # type: ignore[dict-item]
     FileRemoved: window_rows.file_contributions,  # type: ignore[dict-item]
 }
-_TABLE_OF: dict[type[Event], str] = {
+EVENT_TABLES: dict[type[Event], str] = {
     Measurement: "measurements",
     MeasurementBatch: "measurements",
     SessionStarted: "sessions",
@@ -274,3 +274,4 @@ _TABLE_OF: dict[type[Event], str] = {
     FileAdded: "window_files",
     FileRemoved: "window_files",
 }
+"""Event type → the table its rows go to (every event also gives a row of ``events``)."""

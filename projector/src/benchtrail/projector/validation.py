@@ -6,7 +6,8 @@ here refuse what the types cannot say: an event of another session than its
 subject, a time outside ``[2000-01-01, now + 1 day]``, ``low > high``, a blank
 name, a batch whose columns do not line up, a number too large for its column.
 They mirror what the agent refuses at the call (``benchtrail.agents.validation``),
-so an event a station emitted by hand is caught here.
+with the same limits (:mod:`benchtrail.schemas.limits`), so an event a station
+emitted by hand is caught here.
 
 Every refusal is a :class:`Problem`: a short stable ``code`` (the dead letter's
 reason code) and a ``detail`` saying exactly what was wrong.
@@ -20,6 +21,9 @@ from typing import Final
 import msgspec
 
 from benchtrail.schemas import (
+    EARLIEST_NS,
+    FUTURE_SLACK_NS,
+    MAX_TEXT_VALUE,
     EventUnion,
     FileAttached,
     FileRegistered,
@@ -33,15 +37,12 @@ from benchtrail.schemas import (
     SessionEnded,
     SessionStarted,
     StepEnded,
+    are_limits_inverted,
+    is_blank,
+    is_text_too_long,
 )
 from benchtrail.schemas.events import FileAdded
 
-EARLIEST_NS: Final = 946_684_800_000_000_000
-"""2000-01-01T00:00:00Z: no event is older."""
-FUTURE_SLACK_NS: Final = 86_400_000_000_000
-"""One day: how far ahead of the hub's clock an event's ``occurred_at`` may be."""
-MAX_TEXT_VALUE: Final = 64 * 1024
-"""Longest text value of a measurement (as the agent allows)."""
 MAX_SCHEMA_VERSION: Final = 2**16 - 1
 U32: Final = 2**32 - 1
 U64: Final = 2**64 - 1
@@ -123,6 +124,7 @@ class EventRules:
         ):
             return self._envelope_problem(event)
         if type(event) is Measurement:
+            # The limits' checks spelled out inline: this runs for every measurement.
             low, high, value = event.low, event.high, event.value
             if (
                 (low is not None and high is not None and low > high)
@@ -171,9 +173,9 @@ def measurement_rows(event: EventUnion) -> int:
 
 
 def _measurement_problem(event: Measurement) -> Problem:
-    if event.name.isspace():
+    if is_blank(event.name):
         return BAD_NAME, f"measurement seq {event.seq} has a blank name"
-    if isinstance(event.value, str) and len(event.value) > MAX_TEXT_VALUE:
+    if isinstance(event.value, str) and is_text_too_long(event.value):
         return VALUE_TOO_LONG, (
             f"measurement {event.name!r} text value of {len(event.value)} characters "
             f"(at most {MAX_TEXT_VALUE})"
@@ -197,12 +199,12 @@ def _batch_problem(batch: MeasurementBatch) -> Problem | None:
     if not points:
         return EMPTY_BATCH, f"measurement.batch seq {batch.seq} has no points"
     if names:
-        if any(not name or name.isspace() for name in set(names)):
+        if any(is_blank(name) for name in set(names)):
             return BAD_NAME, f"measurement.batch seq {batch.seq} has a blank point name"
-    elif not batch.name or batch.name.isspace():
+    elif is_blank(batch.name):
         return BAD_NAME, f"measurement.batch seq {batch.seq} has a blank name"
     low, high = batch.low, batch.high
-    if low is not None and high is not None and low > high:
+    if are_limits_inverted(low, high):
         label = batch.name or "<per-point names>"
         return BAD_LIMITS, (
             f"{label!r} seq {batch.seq}: low limit {low!r} is above high limit {high!r}"

@@ -20,9 +20,9 @@ import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
-from benchtrail.projector.ddl import DATABASE, TABLES, create_statements
 from benchtrail.projector.errors import WarehouseUnavailable
 from benchtrail.projector.rows import RowBatch
+from benchtrail.projector.tables import DATABASE, TABLES, create_statements
 
 Parameters = Mapping[str, object]
 _INSERT_SETTINGS = {"optimize_on_insert": 0, "throw_on_max_partitions_per_insert_block": 0}

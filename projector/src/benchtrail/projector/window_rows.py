@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from benchtrail.projector.arrow_schemas import Columns
+from benchtrail.projector.table_model import Columns
 from benchtrail.schemas.events import (
     DeviceAttached,
     DeviceDetached,

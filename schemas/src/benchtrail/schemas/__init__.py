@@ -1,7 +1,12 @@
 """benchtrail event types, subjects and wire format."""
 
 from benchtrail.schemas.base import SCHEMA_VERSION, Event, new_id, now_ns
-from benchtrail.schemas.errors import BenchtrailError, FrameDecodeError, InvalidSubject
+from benchtrail.schemas.errors import (
+    BenchtrailError,
+    FrameDecodeError,
+    InvalidSubject,
+    NotAnEventSubject,
+)
 from benchtrail.schemas.events import (
     EVENT_TAGS,
     EVENT_TYPES,
@@ -37,7 +42,23 @@ from benchtrail.schemas.events import (
     WindowUpdated,
     event_tag,
 )
-from benchtrail.schemas.experiment import EXPERIMENT_STEP, TIMESTAMP_COLUMN, merge_kinds
+from benchtrail.schemas.experiment import (
+    EXPERIMENT_STEP,
+    METADATA_KEY,
+    TIMESTAMP_COLUMN,
+    ExperimentInfo,
+    ExperimentMetadata,
+    merge_kinds,
+)
+from benchtrail.schemas.limits import (
+    EARLIEST_NS,
+    FUTURE_SLACK_NS,
+    MAX_NAME,
+    MAX_TEXT_VALUE,
+    are_limits_inverted,
+    is_blank,
+    is_text_too_long,
+)
 from benchtrail.schemas.metadata import (
     ClientInfo,
     CustomValue,
@@ -65,9 +86,11 @@ from benchtrail.schemas.subjects import (
     PROJECTOR_DURABLE,
     RETRY_OF_HEADER,
     dead_subject,
+    dead_subject_filter,
     event_subject,
     frame_msg_id,
     hub_servers,
+    parse_event_subject,
     session_filter,
     station_filter,
 )
@@ -87,12 +110,17 @@ __all__ = [
     "DEAD_STREAM",
     "DEAD_SUBJECTS",
     "DEAD_SUBJECT_HEADER",
+    "EARLIEST_NS",
     "EVENTS_STREAM",
     "EVENTS_SUBJECTS",
     "EVENT_TAGS",
     "EVENT_TYPES",
     "EXPERIMENT_STEP",
+    "FUTURE_SLACK_NS",
     "LOCKS_BUCKET",
+    "MAX_NAME",
+    "MAX_TEXT_VALUE",
+    "METADATA_KEY",
     "MSG_ID_HEADER",
     "PROJECTOR_DURABLE",
     "RETRY_OF_HEADER",
@@ -107,6 +135,8 @@ __all__ = [
     "EnvironmentInfo",
     "Event",
     "EventUnion",
+    "ExperimentInfo",
+    "ExperimentMetadata",
     "FileAdded",
     "FileAttached",
     "FileRegistered",
@@ -123,6 +153,7 @@ __all__ = [
     "MeasurementBatch",
     "MeasurementOutcome",
     "MeasurementValue",
+    "NotAnEventSubject",
     "OperatorInfo",
     "ParameterInfo",
     "ProcessInfo",
@@ -143,7 +174,9 @@ __all__ = [
     "WindowCreated",
     "WindowDeleted",
     "WindowUpdated",
+    "are_limits_inverted",
     "dead_subject",
+    "dead_subject_filter",
     "decode_event",
     "decode_frame",
     "encode_event",
@@ -153,9 +186,12 @@ __all__ = [
     "frame_msg_id",
     "from_json",
     "hub_servers",
+    "is_blank",
+    "is_text_too_long",
     "merge_kinds",
     "new_id",
     "now_ns",
+    "parse_event_subject",
     "session_filter",
     "station_filter",
     "to_json",

@@ -30,3 +30,17 @@ class InvalidSubject(BenchtrailError, ValueError):
         super().__init__(
             f"{what} {value!r} cannot be a subject token: use letters, digits, '-' and '_' only"
         )
+
+
+class NotAnEventSubject(BenchtrailError, ValueError):
+    """A subject (or subject filter) is not one of the event stream's.
+
+    Attributes:
+        subject: the subject as given.
+        expected: the shape it should have had, e.g. ``"bt.evt.<station_id>.<session_id>"``.
+    """
+
+    def __init__(self, subject: str, expected: str) -> None:
+        self.subject = subject
+        self.expected = expected
+        super().__init__(f"{subject!r} is not an event subject: expected {expected}")

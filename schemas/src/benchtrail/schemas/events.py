@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from benchtrail.schemas.base import Event, Finite, TimestampNs
+from benchtrail.schemas.limits import MAX_NAME
 from benchtrail.schemas.metadata import (
     CustomValue,
     DutInfo,
@@ -34,7 +35,7 @@ ValueKind = Literal["float", "int", "bool", "str"]
 
 MeasurementValue = Finite | int | bool | str
 Limit = Finite
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
 Actor = Annotated[
     str, msgspec.Meta(description="Who did it: the API caller's identity ('' from a station).")
 ]

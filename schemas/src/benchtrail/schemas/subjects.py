@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 
-from benchtrail.schemas.errors import InvalidSubject
+from benchtrail.schemas.errors import InvalidSubject, NotAnEventSubject
+
+_EVENT_PREFIX = "bt.evt."
+_DEAD_PREFIX = "bt.dead."
 
 EVENTS_STREAM = "BT_EVENTS"
 """JetStream stream holding every event frame."""
-EVENTS_SUBJECTS = "bt.evt.>"
+EVENTS_SUBJECTS = f"{_EVENT_PREFIX}>"
 DEAD_STREAM = "BT_DEAD"
 """JetStream stream holding messages the projector could not use."""
-DEAD_SUBJECTS = "bt.dead.>"
+DEAD_SUBJECTS = f"{_DEAD_PREFIX}>"
 LOCKS_BUCKET = "bt_locks"
 """JetStream KV bucket of resource locks."""
 PROJECTOR_DURABLE = "bt-projector"
@@ -27,6 +30,11 @@ RETRY_OF_HEADER = "Bt-Retry-Of"
 """Header of a message re-published from ``BT_DEAD``: the dead letter's sequence there."""
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
+_EVENT_FILTER = re.compile(
+    re.escape(_EVENT_PREFIX.rstrip(".")) + r"((\.([A-Za-z0-9_-]+|\*))+(\.>)?|\.>)"
+)
+_EVENT_SHAPE = f"{_EVENT_PREFIX}<station_id>.<session_id>"
+_FILTER_SHAPE = f"a filter of event subjects, e.g. {_EVENT_PREFIX}cell-7.>"
 
 
 def _token(what: str, value: str) -> str:
@@ -37,23 +45,51 @@ def _token(what: str, value: str) -> str:
 
 def event_subject(station_id: str, session_id: str) -> str:
     """Subject a session's frames are published on: ``bt.evt.<station>.<session>``."""
-    return f"bt.evt.{_token('station id', station_id)}.{_token('session id', session_id)}"
+    station, session = _token("station id", station_id), _token("session id", session_id)
+    return f"{_EVENT_PREFIX}{station}.{session}"
+
+
+def parse_event_subject(subject: str) -> tuple[str, str]:
+    """The station id and session id named by a subject ``bt.evt.<station_id>.<session_id>``.
+
+    The inverse of :func:`event_subject` for every subject it makes.
+
+    Raises:
+        NotAnEventSubject: the subject does not have that shape.
+    """
+    station, dot, session = subject.removeprefix(_EVENT_PREFIX).partition(".")
+    if not subject.startswith(_EVENT_PREFIX) or not (station and dot and session) or "." in session:
+        raise NotAnEventSubject(subject, _EVENT_SHAPE)
+    return station, session
 
 
 def session_filter(session_id: str) -> str:
     """Subject filter matching one session's frames from any station."""
-    return f"bt.evt.*.{_token('session id', session_id)}"
+    return f"{_EVENT_PREFIX}*.{_token('session id', session_id)}"
 
 
 def station_filter(station_id: str) -> str:
     """Subject filter matching every frame of one station."""
-    return f"bt.evt.{_token('station id', station_id)}.>"
+    return f"{_EVENT_PREFIX}{_token('station id', station_id)}.>"
 
 
 def dead_subject(original_subject: str) -> str:
     """Subject a dead letter is kept on, derived from where it was first published."""
-    suffix = original_subject.removeprefix("bt.evt.") or "unknown"
-    return f"bt.dead.{suffix}"
+    suffix = original_subject.removeprefix(_EVENT_PREFIX) or "unknown"
+    return f"{_DEAD_PREFIX}{suffix}"
+
+
+def dead_subject_filter(event_filter: str) -> str:
+    """The ``BT_DEAD`` filter matching the dead letters of events first published under a filter.
+
+    ``bt.evt.cell-7.>`` → ``bt.dead.cell-7.>``; ``bt.evt.>`` → ``bt.dead.>``.
+
+    Raises:
+        NotAnEventSubject: ``event_filter`` is not a filter of event subjects.
+    """
+    if not _EVENT_FILTER.fullmatch(event_filter):
+        raise NotAnEventSubject(event_filter, _FILTER_SHAPE)
+    return _DEAD_PREFIX + event_filter.removeprefix(_EVENT_PREFIX)
 
 
 def frame_msg_id(session_id: str, first_seq: int) -> str:

@@ -25,8 +25,9 @@ import numpy as np
 from benchtrail.agents.adapters.run_metadata import custom_metadata, run_fields
 from benchtrail.agents.run import Run
 from benchtrail.agents.station import Station
-from benchtrail.agents.validation import MAX_NAME, MAX_TEXT_VALUE
 from benchtrail.schemas import (
+    MAX_NAME,
+    MAX_TEXT_VALUE,
     CustomValue,
     Log,
     Measurement,

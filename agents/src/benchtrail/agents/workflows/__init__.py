@@ -1,15 +1,13 @@
 """Measurement workflows: ``MeasurementSession`` sweeps and timed runs, bench files."""
 
 from benchtrail.agents.workflows.bench import Bench
-from benchtrail.agents.workflows.experiment import Experiment, ExperimentInfo, ExperimentMetadata
+from benchtrail.agents.workflows.experiment import Experiment
 from benchtrail.agents.workflows.parameters import Parameter
 from benchtrail.agents.workflows.session import MeasurementSession
 
 __all__ = [
     "Bench",
     "Experiment",
-    "ExperimentInfo",
-    "ExperimentMetadata",
     "MeasurementSession",
     "Parameter",
 ]

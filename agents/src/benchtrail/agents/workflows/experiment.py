@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import msgspec
 
 from benchtrail.agents.errors import InvalidMetadata
-from benchtrail.schemas import CustomValue, MeasurementValue, ParameterInfo
+from benchtrail.schemas import METADATA_KEY, ExperimentInfo, ExperimentMetadata, MeasurementValue
 
 if TYPE_CHECKING:
     import polars as pl
@@ -23,45 +23,6 @@ _SUFFIXES: dict[str, SaveFormat] = {
     ".feather": "arrow",
     ".csv": "csv",
 }
-METADATA_KEY = b"benchtrail.experiment"
-"""Key of the experiment's metadata (JSON) in a saved Parquet or Arrow file's schema."""
-
-
-class ExperimentInfo(msgspec.Struct, frozen=True, kw_only=True):
-    """What identifies an experiment and how it went.
-
-    Attributes:
-        name: the measurement session's name.
-        station_id: the station it ran on.
-        session_id: the benchtrail session it was recorded in.
-        run_id: its run: the key to read it back (``EventStore.experiment(run_id)``).
-        parameters: the swept parameters with their units and values.
-        metadata: the run's custom metadata.
-        units: result column → unit, where known.
-        started_at_ns: when the run started (ns since the epoch, UTC).
-        ended_at_ns: when it ended, or 0 while it runs.
-        outcome: the run's outcome, or "" while it runs.
-        points: how many points it holds.
-    """
-
-    name: str
-    station_id: str
-    session_id: str
-    run_id: str
-    parameters: list[ParameterInfo] = msgspec.field(default_factory=list)
-    metadata: dict[str, CustomValue] = msgspec.field(default_factory=dict)
-    units: dict[str, str] = msgspec.field(default_factory=dict)
-    started_at_ns: int = 0
-    ended_at_ns: int = 0
-    outcome: str = ""
-    points: int = 0
-
-
-class ExperimentMetadata(msgspec.Struct, frozen=True, kw_only=True):
-    """What travels with an experiment's table (in a saved file, or from the API)."""
-
-    experiment: ExperimentInfo
-    records: dict[str, list[MeasurementValue]] = msgspec.field(default_factory=dict)
 
 
 class Experiment:

@@ -18,9 +18,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from benchtrail.agents.errors import AcquireResultError, InvalidMeasurement
-from benchtrail.agents.validation import MAX_TEXT_VALUE
 from benchtrail.agents.workflows.parameters import RESERVED, Parameter
-from benchtrail.schemas import TIMESTAMP_COLUMN, CustomValue, ValueKind
+from benchtrail.schemas import (
+    MAX_TEXT_VALUE,
+    TIMESTAMP_COLUMN,
+    CustomValue,
+    ValueKind,
+    is_text_too_long,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -309,7 +314,7 @@ def _checked(name: str, value: object) -> tuple[CustomValue, ValueKind]:
     if kind is bool:
         return value, "bool"  # type: ignore[return-value]
     if kind is str:
-        if len(value) > MAX_TEXT_VALUE:  # type: ignore[arg-type]
+        if is_text_too_long(value):  # type: ignore[arg-type]
             raise InvalidMeasurement(name, f"text value longer than {MAX_TEXT_VALUE} characters")
         return value, "str"  # type: ignore[return-value]
     return _converted(name, value)

@@ -12,12 +12,11 @@ import asyncio
 from benchtrail.agents.run import Run
 from benchtrail.agents.station import Station
 from benchtrail.agents.workflows.binding import Bound
-from benchtrail.agents.workflows.experiment import ExperimentInfo
 from benchtrail.agents.workflows.plan import Plan, PointTaker
 from benchtrail.agents.workflows.points import PointTable
 from benchtrail.agents.workflows.progress import RunProgress
 from benchtrail.agents.workflows.tasks import TaskGroup
-from benchtrail.schemas import CustomValue, now_ns
+from benchtrail.schemas import CustomValue, ExperimentInfo, now_ns
 
 
 def sweep(
