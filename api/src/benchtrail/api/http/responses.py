@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import pyarrow as pa
@@ -32,7 +32,6 @@ from benchtrail.api.queries._sql import Nesting
 OutputFormat = Literal["json", "csv", "parquet", "arrow"]
 """What a list endpoint answers in."""
 
-OUTPUT_FORMATS: tuple[OutputFormat, ...] = get_args(OutputFormat)
 
 JSON = "application/json"
 CSV = "text/csv"

@@ -115,4 +115,4 @@ DEAD_LETTER_ROUTES = [
     retry_dead_letters,
     retry_dead_letter,
 ]
-"""Every dead-letter route handler, for :func:`benchtrail.api.create_app`."""
+"""Every dead-letter route handler, for :func:`benchtrail.api.http.create_app`."""
