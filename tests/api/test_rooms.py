@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
 import benchtrail.api
 
 API_DIR = Path(benchtrail.api.__file__).parent
@@ -109,3 +111,14 @@ def test_importing_the_client_loads_no_heavy_module() -> None:
     assert result.stdout.strip() == "", (
         "import benchtrail.api loaded heavy modules:\n" + result.stdout
     )
+
+
+def test_the_dashboard_ships_in_the_http_room_and_is_served(api_url: str) -> None:
+    home = httpx.get(f"{api_url}/", follow_redirects=True, timeout=10)
+    assert home.status_code == 200
+    assert home.url.path == "/dashboard/"
+    assert "<html" in home.text.lower()
+    for asset in ("js/api.js", "css/dashboard.css"):
+        response = httpx.get(f"{api_url}/dashboard/{asset}", timeout=10)
+        assert response.status_code == 200, asset
+        assert response.content
