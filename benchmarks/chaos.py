@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import random
@@ -42,6 +43,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Protocol
 
 CHAOS_NAME = "chaos_n"
@@ -119,7 +121,7 @@ class SingleHub:
     replicas = 1
 
     def __init__(self, root: Path) -> None:
-        from benchtrail.api.natsserver import NatsServer
+        from benchtrail.api.hub.natsserver import NatsServer
 
         self.server = NatsServer(root / "nats").start()
         self.server.requested_port = self.server.port
@@ -142,6 +144,14 @@ class SingleHub:
         self.server.stop()
 
 
+def _natscluster() -> ModuleType:
+    """The fault tests' local cluster (``tests/faults/natscluster.py``)."""
+    faults = str(Path(__file__).resolve().parents[1] / "tests" / "faults")
+    if faults not in sys.path:
+        sys.path.insert(0, faults)
+    return importlib.import_module("natscluster")
+
+
 class ClusterHub:
     """Three nats-server nodes with R3 streams; a fault kills one node, the leader if known."""
 
@@ -149,9 +159,7 @@ class ClusterHub:
     replicas = 3
 
     def __init__(self, root: Path) -> None:
-        from benchtrail.api.natscluster import NatsCluster
-
-        self.cluster = NatsCluster(root / "cluster").start()
+        self.cluster = _natscluster().NatsCluster(root / "cluster").start()
         self.url = self.cluster.url
         self.killed: list[str] = []
 

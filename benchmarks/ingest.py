@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from benchtrail.agents import OutboxConfig, Station, connect
-from benchtrail.api.natsserver import NatsServer
+from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.projector import Projector, RowBatch, Warehouse, open_warehouse
 
 # -- station processes ---------------------------------------------------------------

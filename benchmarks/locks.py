@@ -24,7 +24,7 @@ import numpy as np
 from nats.js.api import KeyValueConfig
 
 from benchtrail.agents.locks import Holder, Locks
-from benchtrail.api.natsserver import NatsServer
+from benchtrail.api.hub.natsserver import NatsServer
 
 
 def _holder(name: str) -> Holder:

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from types import ModuleType
 
-from benchtrail.api.natsserver import NatsServer
+from benchtrail.api.hub.natsserver import NatsServer
 
 
 def _killrig() -> ModuleType:

@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 import uuid_utils
 import uvicorn
 
-from benchtrail.api import create_app
+from benchtrail.api.http import create_app
 from benchtrail.projector import Warehouse, open_warehouse
 from benchtrail.projector.tables import SCHEMAS, TABLES
 

@@ -35,8 +35,8 @@ from typing import Any
 import nats
 
 from benchtrail.api import EventStore
-from benchtrail.api.hub import Hub, HubOptions
-from benchtrail.api.natsserver import NatsServer
+from benchtrail.api.hub.embedded import Hub, HubOptions
+from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.projector.streams import ensure_streams
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from benchtrail.api.hub import Hub, HubOptions
-from benchtrail.api.natsserver import NatsServer
+from benchtrail.api.hub.embedded import Hub, HubOptions
+from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.projector import Warehouse, open_warehouse
 
 pytest_plugins = ["pytester"]

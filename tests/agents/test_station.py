@@ -20,7 +20,7 @@ from benchtrail.agents import (
     aconnect,
     connect,
 )
-from benchtrail.api.natsserver import NatsServer
+from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.schemas import (
     Measurement,
     MeasurementBatch,

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from benchtrail.api import EventStore, create_app
+from benchtrail.api import EventStore
+from benchtrail.api.http import create_app
 from benchtrail.projector import Warehouse, open_warehouse
 
 from . import dataset

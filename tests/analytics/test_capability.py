@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from benchtrail.api import EventStore
-from benchtrail.api.analytics_models import CapabilityRow
+from benchtrail.api.models.analytics import CapabilityRow
 from benchtrail.api.queries import analytics
 from benchtrail.projector import Warehouse
 

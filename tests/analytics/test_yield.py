@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from benchtrail.api import EventStore
-from benchtrail.api.analytics_models import YieldRow
+from benchtrail.api.models.analytics import YieldRow
 from benchtrail.api.queries import analytics
 from benchtrail.projector import Warehouse
 

@@ -11,7 +11,8 @@ import pytest
 import uvicorn
 from litestar import Litestar
 
-from benchtrail.api import EventStore, create_app
+from benchtrail.api import EventStore
+from benchtrail.api.http import create_app
 from benchtrail.projector import Warehouse, open_warehouse
 
 from .seed import (

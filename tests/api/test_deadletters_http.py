@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchtrail.api import EventStore
-from benchtrail.api.cli import main
+from benchtrail.api.cli.main import main
 from benchtrail.api.errors import ApiUnavailable, BadParameter, NotFound
 from benchtrail.projector import validation
 from benchtrail.schemas import (

@@ -17,9 +17,9 @@ from benchtrail.api import (
     BadParameter,
     EventStore,
     NotFound,
-    create_app,
 )
-from benchtrail.api.params import encode_cursor
+from benchtrail.api.http import create_app
+from benchtrail.api.queries.cursors import encode_cursor
 from benchtrail.projector import Warehouse
 from benchtrail.schemas import EVENT_TAGS
 

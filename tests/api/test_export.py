@@ -12,10 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from benchtrail.api import EventStore, RunSummary, SessionSummary, create_app
-from benchtrail.api.cli import main
-from benchtrail.api.export_routes import EXPORT_PAGE_ROWS
-from benchtrail.api.models import MeasurementRow
+from benchtrail.api import EventStore, RunSummary, SessionSummary
+from benchtrail.api.cli.main import main
+from benchtrail.api.http import create_app
+from benchtrail.api.http.routes.export import EXPORT_PAGE_ROWS
+from benchtrail.api.models.entities import MeasurementRow
 from benchtrail.api.queries import measurements as measurement_queries
 from benchtrail.api.queries._sql import TablePage
 from benchtrail.projector import Warehouse, open_warehouse

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from benchtrail.api import EventStore, RunSummary, SessionSummary, StationSummary
-from benchtrail.api.models import MeasurementRow
+from benchtrail.api.models.entities import MeasurementRow
 
 from .seed import PAGED_COUNT, PAGED_STATION, Seed
 

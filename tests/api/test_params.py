@@ -9,13 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from benchtrail.api import BadParameter
-from benchtrail.api.params import (
-    MAX_NS,
-    datetime_to_ns,
-    decode_cursor,
-    encode_cursor,
-    parse_time,
-)
+from benchtrail.api.http.query_params import parse_time
+from benchtrail.api.queries.cursors import decode_cursor, encode_cursor
+from benchtrail.api.timestamps import MAX_NS, datetime_to_ns
 
 ns = st.integers(min_value=0, max_value=MAX_NS)
 moments = st.datetimes(

@@ -20,8 +20,8 @@ from hypothesis.errors import HypothesisException
 from schemathesis import Case, GenerationMode
 from schemathesis.core.transport import Response
 
-from benchtrail.api.hub import Hub
-from benchtrail.api.models import ErrorBody
+from benchtrail.api.hub.embedded import Hub
+from benchtrail.api.models.entities import ErrorBody
 
 from .seed import history_sessions, main_session, paged_sessions, running_session, write_events
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(

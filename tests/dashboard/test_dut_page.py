@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Page, Route, expect
 
 from benchtrail.agents import connect
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 
 
 def _test_then_retest(hub: Hub) -> None:

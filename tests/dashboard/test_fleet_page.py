@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from benchtrail.agents import connect
 from benchtrail.agents.config import InstrumentConfig, StationConfig
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 
 PSU = "TCPIP::10.0.0.7::INSTR"
 

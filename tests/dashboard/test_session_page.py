@@ -7,7 +7,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from benchtrail.agents import connect
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 
 
 def test_the_chart_gains_a_point_when_the_station_measures(

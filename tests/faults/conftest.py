@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchtrail.api.natscluster import NatsCluster
+from .natscluster import NatsCluster
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from nats.js import JetStreamContext
 
-from benchtrail.api import create_app
+from benchtrail.api.http import create_app
 from benchtrail.projector import (
     DATABASE,
     ProjectorSettings,

@@ -15,9 +15,10 @@ import nats
 from benchtrail.agents import connect
 from benchtrail.agents.run import Run
 from benchtrail.agents.station import Station
-from benchtrail.api.natscluster import NatsCluster
 from benchtrail.projector import Projector, ProjectorSettings, StreamSettings, Warehouse
 from benchtrail.schemas import EVENTS_STREAM
+
+from .natscluster import NatsCluster
 
 STATIONS = ("cell-r1", "cell-r2")
 PER_PHASE = 1500

@@ -14,7 +14,7 @@ import nats
 
 from benchtrail.agents import connect
 from benchtrail.agents.run import Run
-from benchtrail.api.natsserver import NatsServer
+from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.projector import Projector, ProjectorSettings, Warehouse
 from benchtrail.schemas import EVENTS_STREAM
 

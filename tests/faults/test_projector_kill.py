@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from benchtrail.api.natsserver import NatsServer
+from benchtrail.api.hub.natsserver import NatsServer
 
 from .killrig import Corpus, frames, ingest_with_kills, publish, verify_in_child
 

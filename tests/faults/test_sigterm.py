@@ -17,8 +17,7 @@ from pathlib import Path
 
 import nats
 
-from benchtrail.api.natscluster import free_port
-from benchtrail.api.natsserver import NatsServer
+from benchtrail.api.hub.natsserver import NatsServer
 
 from .killrig import (
     Corpus,
@@ -29,6 +28,7 @@ from .killrig import (
     publish,
     wait_position,
 )
+from .natscluster import free_port
 
 CORPUS = Corpus(sessions=300, batch_points=4, seed=5)
 """43,200 events in 900 frames."""

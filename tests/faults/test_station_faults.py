@@ -19,8 +19,8 @@ import pytest
 from benchtrail.agents import connect
 from benchtrail.agents.publishing.outboxes import RECOVERED_REASON
 from benchtrail.agents.publishing.sqlite_outbox import outbox_files
-from benchtrail.api.hub import Hub
-from benchtrail.api.natsserver import NatsServer
+from benchtrail.api.hub.embedded import Hub
+from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.projector.streams import ensure_streams
 from benchtrail.schemas import EVENTS_STREAM, Event, Measurement, decode_frame
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from benchtrail.agents import connect
 from benchtrail.api import EventStore
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 from benchtrail.schemas import RunStarted, SessionStarted
 
 

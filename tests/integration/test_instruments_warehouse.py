@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from benchtrail.agents import connect
 from benchtrail.agents.config import InstrumentConfig, StationConfig
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 
 
 def test_instrument_calls_and_locks_land_in_their_tables(running_hub: Hub):

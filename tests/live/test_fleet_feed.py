@@ -9,7 +9,7 @@ import httpx
 import nats
 
 from benchtrail.agents import connect
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 from benchtrail.schemas import EVENTS_STREAM, PROJECTOR_DURABLE
 
 from .sse import blocks, events, take, take_until

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
-from benchtrail.api.app import create_app
-from benchtrail.api.hub import Hub
+from benchtrail.api.http import create_app
+from benchtrail.api.hub.embedded import Hub
 from benchtrail.projector import Warehouse
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from benchtrail.agents import connect
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 
 from .sse import blocks, events, take, take_until
 

@@ -9,7 +9,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from benchtrail.agents import connect
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 
 
 def _record(hub: Hub) -> tuple[str, str]:

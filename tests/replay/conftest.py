@@ -11,7 +11,7 @@ import pytest
 
 from benchtrail.agents import connect
 from benchtrail.agents.config import InstrumentConfig, StationConfig
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 from benchtrail.schemas import DEAD_STREAM, EVENTS_STREAM, PROJECTOR_DURABLE, event_subject, new_id
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 from benchtrail.projector import Warehouse
 from benchtrail.projector.checksums import warehouse_checksums
 from benchtrail.projector.replay import ReplayProgress, ReplayTargetNotEmpty, replay

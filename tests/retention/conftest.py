@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 
 import pytest
 
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 
 RETENTION_INTERVAL = 0.2
 """Seconds between the prunes of the hub below (an hour in a real hub)."""

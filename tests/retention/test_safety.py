@@ -8,9 +8,9 @@ import dataclasses
 import nats
 
 from benchtrail.api import EventStore
-from benchtrail.api.client_data import DataMethods
-from benchtrail.api.hub import Hub
-from benchtrail.api.retention import Pruner
+from benchtrail.api.client.data import DataMethods
+from benchtrail.api.hub.embedded import Hub
+from benchtrail.api.hub.retention import Pruner
 from benchtrail.projector import ProjectorSettings, RowBatch, Warehouse, ensure_streams
 from benchtrail.projector.streams import projector_consumer_config
 from benchtrail.projector.tables import TABLES

@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from benchtrail.api import FileView, TopicSpec, WindowClient
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 
 T0 = 1_760_000_000_000_000_000
 """2025-10-09T08:53:20Z in ns: a fixed clock for the files of the tests."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchtrail.api import FileContribution, NotFound, Session, Window, WindowClient
-from benchtrail.api.hub import Hub
+from benchtrail.api import FileContribution, NotFound, Window, WindowClient
+from benchtrail.api.hub.embedded import Hub
 
 from .conftest import T0, Captures, at
 
@@ -19,7 +19,7 @@ def extent(window: Window) -> tuple[int | None, int | None]:
 
 
 def test_a_window_is_created_with_a_name_devices_and_who_made_it(client: WindowClient):
-    window = Session.create(
+    window = Window.create(
         name="brown-out", device_ids=["cell-7", "SN123"], project="psu", client=client
     )
 

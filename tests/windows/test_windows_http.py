@@ -8,8 +8,9 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
-from benchtrail.api import BadParameter, NotFound, Window, WindowClient, create_app
-from benchtrail.api.hub import Hub
+from benchtrail.api import BadParameter, NotFound, Window, WindowClient
+from benchtrail.api.http import create_app
+from benchtrail.api.hub.embedded import Hub
 from benchtrail.projector import Warehouse
 
 from .conftest import T0, Captures, at

@@ -10,7 +10,7 @@ import msgspec
 import nats
 
 from benchtrail.api import Window, WindowClient
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 from benchtrail.api.queries import windows as window_queries
 from benchtrail.projector import Projector, ProjectorSettings, RowBatch, Warehouse
 from benchtrail.schemas import (

@@ -18,7 +18,7 @@ from ophyd.sim import SynSignal, det, det1, det2, motor
 
 from benchtrail.agents import Station, connect
 from benchtrail.agents.adapters.bluesky import LOGGER, BenchtrailCallback
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 
 Document = tuple[str, dict[str, Any]]
 

@@ -11,7 +11,7 @@ from openhtf.util import configuration, units
 
 from benchtrail.agents import connect
 from benchtrail.agents.adapters.openhtf import LOGGER, BenchtrailOutput
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 
 PHASE_SECONDS = 0.05
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 
 STATION_CONFIG = """\
 stations:

@@ -16,7 +16,7 @@ from benchtrail.agents import (
     SafetyLimitExceeded,
 )
 from benchtrail.api import EventStore
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 

@@ -11,7 +11,7 @@ import pytest
 from benchtrail.agents import MeasurementSession, TaskFailed, connect
 from benchtrail.agents.instruments import SIM_RESOURCES, open_instrument
 from benchtrail.api import EventStore
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 
 
 def test_timed_run_acquires_at_the_interval_while_a_task_runs(running_hub: Hub, project: Path):

@@ -18,7 +18,7 @@ from benchtrail.agents import (
 )
 from benchtrail.agents.errors import InvalidParameter
 from benchtrail.api import EventStore
-from benchtrail.api.hub import Hub
+from benchtrail.api.hub.embedded import Hub
 
 
 def test_sweep_over_the_grid_reads_back_identical(running_hub: Hub, project: Path):

@@ -1,14 +1,17 @@
-"""benchtrail API: HTTP read API, its Python client and the ``benchtrail`` CLI.
+"""benchtrail API: the light Python client of the HTTP API, its response bodies and errors.
 
-``create_app`` is imported on first use, so the client and the CLI start
-without loading the web framework and the warehouse driver.
+Importing this package loads only the client (:mod:`benchtrail.api.client`), the
+response bodies (:mod:`benchtrail.api.models`) and :mod:`benchtrail.api.errors`:
+never the web framework, the hub or the warehouse driver. The app itself is
+:func:`benchtrail.api.http.create_app`; the command line is :mod:`benchtrail.api.cli`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from benchtrail.api.client import EventStore
+from benchtrail.api.client.event_store import EventStore
+from benchtrail.api.client.records import Records
+from benchtrail.api.client.window import Window
+from benchtrail.api.client.window_client import WindowClient
 from benchtrail.api.errors import (
     ApiError,
     ApiUnavailable,
@@ -16,7 +19,7 @@ from benchtrail.api.errors import (
     NotFound,
     UnexpectedResponse,
 )
-from benchtrail.api.models import (
+from benchtrail.api.models.entities import (
     DutHistory,
     DutRun,
     ErrorBody,
@@ -38,10 +41,7 @@ from benchtrail.api.models import (
     StepSummary,
     WarehouseHealth,
 )
-from benchtrail.api.records import Records
-from benchtrail.api.windows_client import Session, Window
-from benchtrail.api.windows_http import WindowClient
-from benchtrail.api.windows_models import (
+from benchtrail.api.models.windows import (
     FileContribution,
     FileView,
     TopicSpec,
@@ -50,9 +50,6 @@ from benchtrail.api.windows_models import (
     WindowTopic,
     WindowView,
 )
-
-if TYPE_CHECKING:
-    from benchtrail.api.app import create_app
 
 __all__ = [
     "ApiError",
@@ -76,7 +73,6 @@ __all__ = [
     "RunSummary",
     "Series",
     "SeriesBucket",
-    "Session",
     "SessionCounts",
     "SessionDetail",
     "SessionPage",
@@ -92,13 +88,4 @@ __all__ = [
     "WindowFile",
     "WindowTopic",
     "WindowView",
-    "create_app",
 ]
-
-
-def __getattr__(name: str) -> object:
-    if name == "create_app":
-        from benchtrail.api.app import create_app
-
-        return create_app
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,5 +1,5 @@
 """``python -m benchtrail.api`` is the ``benchtrail`` command."""
 
-from benchtrail.api.cli import main
+from benchtrail.api.cli.main import main
 
 main()

@@ -9,7 +9,8 @@ from typing import Any, Literal, NamedTuple
 
 import pyarrow as pa
 
-from benchtrail.api.params import Cursor, ns_to_datetime
+from benchtrail.api.queries.cursors import Cursor
+from benchtrail.api.timestamps import ns_to_datetime
 
 Row = dict[str, Any]
 """One result row, column name to value, as :meth:`Warehouse.rows` returns it."""

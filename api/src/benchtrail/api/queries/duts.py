@@ -14,10 +14,10 @@ import msgspec
 import pyarrow as pa
 
 from benchtrail.api.errors import NotFound
-from benchtrail.api.models import DutHistory, DutRun, FailedMeasurement
-from benchtrail.api.params import ns_to_datetime
+from benchtrail.api.models.entities import DutHistory, DutRun, FailedMeasurement
 from benchtrail.api.queries._sql import Column, Nesting, Row, Where
 from benchtrail.api.queries.runs import RunIds, summary_fields, summary_sql
+from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Warehouse
 
 DUT_COLUMNS: tuple[Column, ...] = (

@@ -16,8 +16,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from benchtrail.api.ingest_models import MissingRange, SeqGaps, SessionGap, TableSum
-from benchtrail.api.params import datetime_to_ns, ns_to_datetime
+from benchtrail.api.models.ingest import MissingRange, SeqGaps, SessionGap, TableSum
+from benchtrail.api.timestamps import datetime_to_ns, ns_to_datetime
 from benchtrail.projector import Warehouse
 from benchtrail.projector.checksums import warehouse_checksums
 

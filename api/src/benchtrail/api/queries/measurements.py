@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import msgspec
 
-from benchtrail.api.models import MeasurementPage, MeasurementRow
-from benchtrail.api.params import PointCursor, encode_point_cursor
+from benchtrail.api.models.entities import MeasurementPage, MeasurementRow
 from benchtrail.api.queries._sql import (
     Column,
     Nesting,
@@ -21,6 +20,7 @@ from benchtrail.api.queries._sql import (
     select_list,
     with_times,
 )
+from benchtrail.api.queries.cursors import PointCursor, encode_point_cursor
 from benchtrail.api.queries.runs import RunFilters, run_where
 from benchtrail.projector import Warehouse
 

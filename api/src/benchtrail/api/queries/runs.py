@@ -13,8 +13,13 @@ from collections.abc import Sequence
 import msgspec
 
 from benchtrail.api.errors import NotFound
-from benchtrail.api.models import MeasurementPoint, RunDetail, RunPage, RunSummary, StepSummary
-from benchtrail.api.params import Cursor, encode_cursor, ns_to_datetime
+from benchtrail.api.models.entities import (
+    MeasurementPoint,
+    RunDetail,
+    RunPage,
+    RunSummary,
+    StepSummary,
+)
 from benchtrail.api.queries._sql import (
     Column,
     Nesting,
@@ -25,6 +30,8 @@ from benchtrail.api.queries._sql import (
     select_list,
     with_times,
 )
+from benchtrail.api.queries.cursors import Cursor, encode_cursor
+from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Warehouse
 from benchtrail.schemas import CustomValue
 

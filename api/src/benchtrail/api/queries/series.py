@@ -12,7 +12,7 @@ import msgspec
 import pyarrow as pa
 
 from benchtrail.api.errors import BadParameter
-from benchtrail.api.models import Series, SeriesBucket
+from benchtrail.api.models.entities import Series, SeriesBucket
 from benchtrail.api.queries._sql import Column, Where, select_list, with_times
 from benchtrail.api.queries.measurements import FINAL_SETTINGS
 from benchtrail.api.queries.runs import RunFilters, run_where

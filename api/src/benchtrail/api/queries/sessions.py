@@ -5,14 +5,13 @@ from __future__ import annotations
 import msgspec
 
 from benchtrail.api.errors import NotFound
-from benchtrail.api.models import (
+from benchtrail.api.models.entities import (
     RUN_STATUSES,
     SessionCounts,
     SessionDetail,
     SessionPage,
     SessionSummary,
 )
-from benchtrail.api.params import Cursor, encode_cursor
 from benchtrail.api.queries._sql import (
     Column,
     Nesting,
@@ -22,6 +21,7 @@ from benchtrail.api.queries._sql import (
     select_list,
     with_times,
 )
+from benchtrail.api.queries.cursors import Cursor, encode_cursor
 from benchtrail.api.queries.runs import RunFilters, list_runs
 from benchtrail.projector import Warehouse
 

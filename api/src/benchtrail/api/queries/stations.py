@@ -6,7 +6,7 @@ import msgspec
 import pyarrow as pa
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
-from benchtrail.api.models import StationSummary, WarehouseHealth
+from benchtrail.api.models.entities import StationSummary, WarehouseHealth
 from benchtrail.api.queries._sql import Column, Nesting, Where, select_list, with_times
 from benchtrail.projector import Warehouse
 

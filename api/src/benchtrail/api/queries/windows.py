@@ -10,9 +10,7 @@ from __future__ import annotations
 import msgspec
 
 from benchtrail.api.errors import NotFound
-from benchtrail.api.params import Cursor, encode_cursor
-from benchtrail.api.queries._sql import Row, Where, with_times
-from benchtrail.api.windows_models import (
+from benchtrail.api.models.windows import (
     FileView,
     TopicView,
     WindowDevice,
@@ -21,6 +19,8 @@ from benchtrail.api.windows_models import (
     WindowTopic,
     WindowView,
 )
+from benchtrail.api.queries._sql import Row, Where, with_times
+from benchtrail.api.queries.cursors import Cursor, encode_cursor
 from benchtrail.projector import Warehouse
 
 CURSOR_KIND = "w"

@@ -18,7 +18,7 @@ from typing import Literal
 
 import msgspec
 
-from benchtrail.api.analytics_models import CapabilityRow
+from benchtrail.api.models.analytics import CapabilityRow
 from benchtrail.api.queries._sql import Row, finite
 from benchtrail.api.queries.analytics.filters import AnalyticsFilters, numeric_points
 from benchtrail.projector import Warehouse

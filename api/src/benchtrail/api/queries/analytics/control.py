@@ -20,12 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from benchtrail.api.analytics_models import ChartKind, ControlChart, ControlPoint
-from benchtrail.api.params import ns_to_datetime
+from benchtrail.api.models.analytics import ChartKind, ControlChart, ControlPoint
 from benchtrail.api.queries.analytics.capability import D2
 from benchtrail.api.queries.analytics.filters import AnalyticsFilters, numeric_points
 from benchtrail.api.queries.analytics.latest import newest_points
 from benchtrail.api.queries.analytics.rules import RULES, Flags, Values, rule_flags
+from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Warehouse
 
 MAX_POINTS = 10_000

@@ -13,8 +13,8 @@ from typing import get_args
 
 import msgspec
 
-from benchtrail.api.analytics_models import GroupBy
 from benchtrail.api.errors import BadParameter
+from benchtrail.api.models.analytics import GroupBy
 
 DEFAULT_SHIFTS = (6, 14, 22)
 """Shift start hours when none are given: 06-14, 14-22, 22-06."""

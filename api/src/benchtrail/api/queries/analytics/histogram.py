@@ -11,7 +11,7 @@ point when none has any), read from the newest partitions first (:mod:`.latest`)
 
 from __future__ import annotations
 
-from benchtrail.api.analytics_models import Histogram, HistogramBin
+from benchtrail.api.models.analytics import Histogram, HistogramBin
 from benchtrail.api.queries._sql import Row, finite
 from benchtrail.api.queries.analytics.filters import AnalyticsFilters, numeric_points
 from benchtrail.api.queries.analytics.latest import newest_points

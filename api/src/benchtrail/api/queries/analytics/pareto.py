@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import msgspec
 
-from benchtrail.api.analytics_models import ParetoBy, ParetoKind, ParetoRow
+from benchtrail.api.models.analytics import ParetoBy, ParetoKind, ParetoRow
 from benchtrail.api.queries.analytics.filters import (
     AnalyticsFilters,
     matching_runs,

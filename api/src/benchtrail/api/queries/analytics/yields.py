@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import msgspec
 
-from benchtrail.api.analytics_models import FirstPassYieldRow, YieldRow
+from benchtrail.api.models.analytics import FirstPassYieldRow, YieldRow
 from benchtrail.api.queries._sql import Row, Where
 from benchtrail.api.queries.analytics.filters import AnalyticsFilters, run_where
 from benchtrail.api.queries.analytics.grouping import Grouping

@@ -1,0 +1,1 @@
+"""The ``benchtrail`` command line (:data:`benchtrail.api.cli.main.main`) and its rendering."""

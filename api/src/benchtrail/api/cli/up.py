@@ -1,0 +1,112 @@
+"""``benchtrail up``: run the embedded hub (nats-server + projector + API)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+from rich.console import Console
+from rich.panel import Panel
+
+from benchtrail.agents.config import load_hub_config
+from benchtrail.agents.errors import ConfigError
+from benchtrail.api.errors import HubStartError
+from benchtrail.api.hub.embedded import DEFAULT_SYNC_INTERVAL, Hub, HubOptions
+from benchtrail.projector import HubUnavailable, WarehouseUnavailable
+
+console = Console(stderr=True)
+
+
+def _announce(hub: Hub) -> None:
+    lines = [
+        f"[bold]Dashboard[/]  {hub.api_url}/dashboard/",
+        f"[bold]API[/]        {hub.api_url}/api/sessions",
+        f"[bold]OpenAPI[/]    {hub.api_url}/schema",
+        f"[bold]MCP[/]        {hub.api_url}/mcp/  (or: benchtrail mcp --api {hub.api_url})",
+        f"[bold]Hub (NATS)[/] {hub.nats.url}",
+        f"[bold]Data[/]       {hub.data_dir}",
+        "",
+        f"Record from a script:  BENCHTRAIL_HUB={hub.nats.url} python my_test.py",
+        f"Read from the shell:   BENCHTRAIL_API={hub.api_url} benchtrail sessions",
+    ]
+    if hub.retention.older_than is not None:
+        lines.append(f"Retention: data older than {hub.retention.older_than} is pruned hourly.")
+    if hub.options.demo:
+        lines.append(f"Demo: {hub.options.demo_stations} simulated stations are recording.")
+    lines.append("Ctrl-C stops everything; data is kept for the next start.")
+    console.print(Panel("\n".join(lines), title="benchtrail is up", expand=False))
+
+
+@click.command("up")
+@click.option(
+    "--data-dir",
+    default=".benchtrail",
+    show_default=True,
+    help="Where the JetStream store and the warehouse live.",
+)
+@click.option("--demo", is_flag=True, help="Run simulated stations (pyvisa-sim) that record.")
+@click.option("--demo-stations", default=3, show_default=True, type=click.IntRange(1, 20))
+@click.option("--http-host", default="127.0.0.1", show_default=True)
+@click.option("--http-port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--nats-port", default=4222, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--retention-days",
+    type=click.IntRange(min=0),
+    help="Drop recorded data older than this many days, at start and hourly (0 keeps "
+    "everything). Default: hub.retention.days of the configuration files, else keep everything.",
+)
+@click.option(
+    "--sync-interval",
+    help="How often nats-server fsyncs its store: 'always' (before every ack) or a duration "
+    "such as '2m'. Default: hub.sync_interval of the configuration files, else 'always'.",
+)
+def up(
+    *,
+    data_dir: str,
+    demo: bool,
+    demo_stations: int,
+    http_host: str,
+    http_port: int,
+    nats_port: int,
+    retention_days: int | None,
+    sync_interval: str | None,
+) -> None:
+    """Start nats-server, the projector and the API on this machine."""
+    options = HubOptions(
+        data_dir=data_dir,
+        demo=demo,
+        demo_stations=demo_stations,
+        http_host=http_host,
+        http_port=http_port,
+        nats_port=nats_port,
+        retention_days=_retention_days(retention_days),
+        sync_interval=_sync_interval(sync_interval),
+    )
+    hub = Hub(options, announce=_announce)
+    try:
+        asyncio.run(hub.serve())
+    except (HubStartError, HubUnavailable, WarehouseUnavailable, OSError) as e:
+        raise click.ClickException(str(e)) from e
+    console.print("benchtrail stopped cleanly.")
+
+
+def _retention_days(option: int | None) -> int:
+    """``--retention-days``, else ``hub.retention.days`` of the configuration files, else 0."""
+    if option is not None:
+        return option
+    try:
+        hub_config, _ = load_hub_config()
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from e
+    return hub_config.retention.days if hub_config.retention is not None else 0
+
+
+def _sync_interval(option: str | None) -> str:
+    """``--sync-interval``, else ``hub.sync_interval`` of the configuration files, else always."""
+    if option:
+        return option
+    try:
+        hub_config, _ = load_hub_config()
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from e
+    return hub_config.sync_interval or DEFAULT_SYNC_INTERVAL

@@ -1,0 +1,116 @@
+"""The HTTP plumbing every part of the Python client shares: one httpx client, errors.
+
+:class:`benchtrail.api.EventStore` is assembled from method groups (lists, experiments,
+analytics, observation windows); each subclasses :class:`ClientBase` and calls
+:meth:`ClientBase._get` / :meth:`ClientBase._request`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Self
+
+import httpx
+import msgspec
+
+from benchtrail.api.errors import ApiUnavailable, BadParameter, NotFound, UnexpectedResponse
+from benchtrail.api.models.entities import ErrorBody
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+"""Where ``benchtrail up`` serves the API by default."""
+
+QueryValue = str | int
+_error_decoder = msgspec.json.Decoder(ErrorBody)
+_any_json = msgspec.json.Decoder()
+
+
+class ClientBase:
+    """One connection pool to a benchtrail API, and the error mapping of its answers.
+
+    Args:
+        url: base URL of the API (``benchtrail up`` serves ``http://127.0.0.1:8000``).
+        timeout: seconds to wait for each HTTP request.
+        transport: an httpx transport, e.g. ``httpx.ASGITransport`` in tests.
+    """
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _get(
+        self,
+        path: str,
+        query: Mapping[str, QueryValue] | None = None,
+        *,
+        missing: tuple[str, str] | None = None,
+    ) -> bytes:
+        return self._request(path, query, missing=missing).content
+
+    def _request(
+        self,
+        path: str,
+        query: Mapping[str, QueryValue] | None,
+        *,
+        missing: tuple[str, str] | None = None,
+        method: str = "GET",
+    ) -> httpx.Response:
+        """GET ``path``; an unrouted 404 on an entity's path is that entity ``missing``."""
+        try:
+            response = self._http.request(method, path, params=dict(query or {}))
+        except httpx.HTTPError as e:
+            raise ApiUnavailable(self.url, str(e) or type(e).__name__) from e
+        if response.is_success:
+            return response
+        error = _error(self.url + path, response)
+        if isinstance(error, UnexpectedResponse) and error.status_code == 404 and missing:
+            raise NotFound(*missing) from error
+        raise error
+
+
+def _error(url: str, response: httpx.Response) -> Exception:
+    """The exception for an HTTP error answer, rebuilt from the server's ErrorBody."""
+    status = response.status_code
+    try:
+        body: ErrorBody | None = _error_decoder.decode(response.content)
+    except msgspec.DecodeError:
+        body = None
+    if body is not None and body.error == "not_found" and body.kind and body.key is not None:
+        return NotFound(body.kind, body.key)
+    if body is not None and body.error == "bad_parameter" and body.parameter:
+        return BadParameter(body.parameter, body.value, body.expected or body.detail)
+    detail = body.detail if body is not None else _detail(response)
+    if status >= 500:
+        return ApiUnavailable(url, f"HTTP {status}: {detail}")
+    return UnexpectedResponse(url, status, detail)
+
+
+def _detail(response: httpx.Response) -> str:
+    """``detail`` of a JSON error body that is not an ErrorBody, else the start of the text."""
+    try:
+        body = _any_json.decode(response.content)
+    except msgspec.DecodeError:
+        return response.text[:200]
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return str(detail) if detail is not None else response.text[:200]

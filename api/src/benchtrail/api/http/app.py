@@ -1,0 +1,166 @@
+"""The HTTP API as a Litestar application over one shared :class:`Warehouse`.
+
+Errors the caller can fix come back as JSON :class:`~benchtrail.api.models.entities.ErrorBody`:
+404 naming the unknown id, 400 naming the bad parameter. OpenAPI is served at
+``/schema`` (``/schema/openapi.json`` for the document).
+"""
+
+from __future__ import annotations
+
+import re
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.di import Provide
+from litestar.exceptions import ClientException, ValidationException
+from litestar.openapi.config import OpenAPIConfig
+
+from benchtrail.api.errors import BadParameter, HubUnavailable, NotFound
+from benchtrail.api.http.mcp_mount import McpMount
+from benchtrail.api.http.routes.analytics import ANALYTICS_ROUTES
+from benchtrail.api.http.routes.dashboard import DASHBOARD_ROUTES
+from benchtrail.api.http.routes.data import DATA_ROUTES
+from benchtrail.api.http.routes.deadletters import DEAD_LETTER_ROUTES
+from benchtrail.api.http.routes.entities import LOCK_ROUTES, ROUTES, StatusProvider
+from benchtrail.api.http.routes.experiments import EXPERIMENT_ROUTES
+from benchtrail.api.http.routes.health import HEALTH_ROUTES
+from benchtrail.api.http.routes.live import LIVE_ROUTES
+from benchtrail.api.http.routes.windows import WINDOW_ROUTES
+from benchtrail.api.hub.hublink import HubLink
+from benchtrail.api.hub.lockboard import LockBoard
+from benchtrail.api.models.entities import ErrorBody
+from benchtrail.projector import Warehouse
+
+_MSGSPEC_GOT = re.compile(r", got .*$")
+_MISSING = re.compile(r"Missing required \w+ parameter '([^']+)'")
+
+
+def create_app(
+    warehouse: Warehouse,
+    *,
+    status_provider: StatusProvider | None = None,
+    lock_board: LockBoard | None = None,
+    hub_link: HubLink | None = None,
+) -> Litestar:
+    """Build the read API over ``warehouse``.
+
+    Args:
+        warehouse: the warehouse to query (shared, thread-safe, blocking; the
+            handlers call it from worker threads).
+        status_provider: called by ``GET /api/health``; the mapping it returns
+            is merged into the health body (e.g. the projector's statistics).
+        lock_board: the hub's view of ``bt_locks`` for ``/api/locks``; without
+            one those endpoints answer 503.
+        hub_link: the hub's NATS connection and projector, for what publishes events
+            or follows the stream (live feed, observation windows); without one
+            those endpoints answer 503.
+
+    Returns:
+        The ASGI application, to serve with uvicorn.
+    """
+
+    def provide_warehouse() -> Warehouse:
+        return warehouse
+
+    def provide_status_provider() -> StatusProvider | None:
+        return status_provider
+
+    def provide_lock_board() -> LockBoard | None:
+        return lock_board
+
+    def provide_hub_link() -> HubLink | None:
+        return hub_link
+
+    mcp = McpMount()
+    app = Litestar(
+        route_handlers=[
+            *ROUTES,
+            *HEALTH_ROUTES,
+            *EXPERIMENT_ROUTES,
+            *ANALYTICS_ROUTES,
+            *WINDOW_ROUTES,
+            *LIVE_ROUTES,
+            *DATA_ROUTES,
+            *LOCK_ROUTES,
+            *DASHBOARD_ROUTES,
+            *DEAD_LETTER_ROUTES,
+            mcp.route(),
+        ],
+        lifespan=[mcp.lifespan],
+        dependencies={
+            "warehouse": Provide(provide_warehouse, sync_to_thread=False),
+            "status_provider": Provide(provide_status_provider, sync_to_thread=False),
+            "lock_board": Provide(provide_lock_board, sync_to_thread=False),
+            "hub_link": Provide(provide_hub_link, sync_to_thread=False),
+        },
+        exception_handlers={
+            NotFound: _not_found,
+            BadParameter: _bad_parameter,
+            ValidationException: _invalid_parameter,
+            ClientException: _client_error,
+            HubUnavailable: _unavailable,
+        },
+        openapi_config=OpenAPIConfig(
+            title="benchtrail API",
+            version=_package_version(),
+            description="Read the benchtrail event log: stations, sessions, events and runs.",
+            path="/schema",
+        ),
+    )
+    mcp.app = app
+    return app
+
+
+def _package_version() -> str:
+    try:
+        return version("benchtrail-api")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def _not_found(request: Request[Any, Any, Any], error: NotFound) -> Response[ErrorBody]:
+    body = ErrorBody(
+        status_code=404, error="not_found", detail=str(error), kind=error.kind, key=error.key
+    )
+    return Response(body, status_code=404)
+
+
+def _bad_parameter(request: Request[Any, Any, Any], error: BadParameter) -> Response[ErrorBody]:
+    body = ErrorBody(
+        status_code=400,
+        error="bad_parameter",
+        detail=str(error),
+        parameter=error.name,
+        value=str(error.value),
+        expected=error.expected,
+    )
+    return Response(body, status_code=400)
+
+
+def _invalid_parameter(
+    request: Request[Any, Any, Any], error: ValidationException
+) -> Response[ErrorBody]:
+    """Litestar's own validation failures (e.g. ``limit=-1``), in the same shape as ours."""
+    problems = error.extra if isinstance(error.extra, list) else []
+    first = problems[0] if problems and isinstance(problems[0], dict) else {}
+    missing = _MISSING.search(str(error.detail))
+    name = str(first.get("key") or (missing.group(1) if missing else "request"))
+    value = request.query_params.get(name, request.path_params.get(name, ""))
+    message = str(first.get("message", error.detail))
+    expected = _MSGSPEC_GOT.sub("", message).replace("Expected ", "", 1).replace("`", "")
+    return _bad_parameter(request, BadParameter(name, str(value), expected))
+
+
+def _client_error(request: Request[Any, Any, Any], error: ClientException) -> Response[Any]:
+    """Litestar's other 4xx (e.g. a malformed JSON body): a 400 becomes our ErrorBody."""
+    if error.status_code == 400:
+        detail = str(error.detail)
+        return _bad_parameter(request, BadParameter("body", "", f"a valid request body: {detail}"))
+    body = {"status_code": error.status_code, "detail": str(error.detail)}
+    return Response(body, status_code=error.status_code, headers=error.headers)
+
+
+def _unavailable(request: Request[Any, Any, Any], error: HubUnavailable) -> Response[ErrorBody]:
+    body = ErrorBody(status_code=503, error="unavailable", detail=str(error))
+    return Response(body, status_code=503)

@@ -1,0 +1,333 @@
+"""HTTP route handlers of the read API: one per question, each a thin shell over :mod:`queries`.
+
+Handlers are synchronous and run in a worker thread (``sync_to_thread=True``):
+the warehouse client blocks (chDB has no async client). The ``warehouse`` and
+``status_provider`` arguments are dependencies provided by :func:`create_app`;
+``filters`` and ``output`` come from :mod:`benchtrail.api.http.list_filters`.
+
+The list endpoints answer JSON, CSV, Parquet or Arrow IPC (:mod:`benchtrail.api.http.responses`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, cast
+
+import pyarrow as pa
+from litestar import Request, Response, get, post
+from litestar.datastructures import ResponseHeader
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, QueryParameter
+
+from benchtrail.api import queries
+from benchtrail.api.errors import BadParameter, LocksUnavailable, NotFound
+from benchtrail.api.http.list_filters import (
+    BAD_PARAMETER,
+    MAX_LIMIT,
+    NOT_FOUND,
+    PAGE_HEADERS,
+    CursorParam,
+    Limit,
+    filters,
+    provide_event_filters,
+    provide_run_filters,
+    provide_session_filters,
+    provide_station_filters,
+)
+from benchtrail.api.http.list_filters import StartedSince as Since
+from benchtrail.api.http.list_filters import StartedUntil as Until
+from benchtrail.api.http.responses import (
+    OutputFormat,
+    TabularOperation,
+    nesting_of,
+    page_headers,
+    table_response,
+)
+from benchtrail.api.http.routes.export import EXPORT_ROUTES
+from benchtrail.api.http.routes.measurements import MEASUREMENT_ROUTES
+from benchtrail.api.hub.lockboard import LockBoard
+from benchtrail.api.models.entities import (
+    ErrorBody,
+    LockView,
+    RunDetail,
+    RunPage,
+    SessionDetail,
+    SessionPage,
+    StationSummary,
+)
+from benchtrail.api.queries import events as event_queries
+from benchtrail.api.queries import runs as run_queries
+from benchtrail.api.queries import sessions as session_queries
+from benchtrail.api.queries import stations as station_queries
+from benchtrail.api.queries.cursors import decode_cursor
+from benchtrail.api.timestamps import MAX_NS
+from benchtrail.projector import Warehouse
+from benchtrail.schemas import EventUnion
+
+StatusProvider = Callable[[], Mapping[str, object]]
+"""Returns extra fields for ``/api/health`` (e.g. the projector's statistics)."""
+
+__all__ = [
+    "LOCK_ROUTES",
+    "MAX_LIMIT",
+    "ROUTES",
+    "CursorParam",
+    "Limit",
+    "Since",
+    "StatusProvider",
+    "Until",
+]
+
+_BAD = BAD_PARAMETER
+_MISSING = NOT_FOUND
+_UNAVAILABLE = ResponseSpec(ErrorBody, description="This API runs without a hub connection.")
+_PAGE_HEADERS = PAGE_HEADERS
+Req = Request[Any, Any, Any]
+_LOCK_KEY = re.compile(r"[-/_=.A-Za-z0-9]+")
+"""What a key of the ``bt_locks`` bucket can be (NATS KV keys)."""
+
+
+def _tabular(
+    request: Req, table: pa.Table, output: OutputFormat, next_cursor: str | None = None
+) -> Response[Any]:
+    """A tabular answer, fitting any handler's declared (JSON) response type."""
+    return table_response(request, table, output, next_cursor=next_cursor)
+
+
+@get("/api/health", sync_to_thread=True, tags=["service"])
+def health(
+    warehouse: NamedDependency[Warehouse],
+    status_provider: NamedDependency[StatusProvider | None],
+) -> dict[str, object]:
+    """Service status: whether the warehouse answers, plus the hub's statistics if any."""
+    warehouse_status = queries.warehouse_health(warehouse)
+    extra = dict(status_provider()) if status_provider is not None else {}
+    status = "ok" if warehouse_status.reachable else "degraded"
+    return {**extra, "status": status, "warehouse": warehouse_status}
+
+
+@get(
+    "/api/stations",
+    sync_to_thread=True,
+    tags=["stations"],
+    responses={400: _BAD},
+    dependencies=filters(provide_station_filters),
+    operation_class=TabularOperation,
+)
+def list_stations(
+    warehouse: NamedDependency[Warehouse],
+    request: Req,
+    filters: NamedDependency[station_queries.StationFilters],
+    output: NamedDependency[OutputFormat],
+) -> Response[list[StationSummary]]:
+    """Every station seen in a session, with its session counts and running sessions."""
+    if output == "json":
+        return Response(queries.list_stations(warehouse, filters))
+    table = station_queries.stations_table(warehouse, filters, nesting_of(output))
+    return _tabular(request, table, output)
+
+
+@get(
+    "/api/sessions",
+    sync_to_thread=True,
+    tags=["sessions"],
+    responses={400: _BAD},
+    dependencies=filters(provide_session_filters),
+    response_headers=_PAGE_HEADERS,
+    operation_class=TabularOperation,
+)
+def list_sessions(
+    warehouse: NamedDependency[Warehouse],
+    request: Req,
+    filters: NamedDependency[session_queries.SessionFilters],
+    output: NamedDependency[OutputFormat],
+    *,
+    limit: Limit = 100,
+    cursor: CursorParam = None,
+) -> Response[SessionPage]:
+    """Sessions, newest first (ties broken by id), one page at a time."""
+    position = decode_cursor(session_queries.CURSOR_KIND, cursor) if cursor else None
+    if output == "json":
+        page = queries.list_sessions(warehouse, filters, limit=limit, cursor=position)
+        return Response(page, headers=page_headers(request, page.next_cursor))
+    found = session_queries.sessions_table(
+        warehouse, filters, limit=limit, cursor=position, nesting=nesting_of(output)
+    )
+    return _tabular(request, found.table, output, found.next_cursor)
+
+
+@get(
+    "/api/sessions/{session_id:str}",
+    sync_to_thread=True,
+    tags=["sessions"],
+    responses={400: _BAD, 404: _MISSING},
+)
+def get_session(
+    warehouse: NamedDependency[Warehouse],
+    session_id: FromPath[str],
+    *,
+    run_limit: Annotated[
+        int, QueryParameter(ge=0, le=10_000, description="Most runs listed (newest first).")
+    ] = 1000,
+) -> SessionDetail:
+    """One session: its metadata, its runs and its totals."""
+    return queries.get_session(warehouse, session_id, run_limit=run_limit)
+
+
+@get(
+    "/api/sessions/{session_id:str}/events",
+    sync_to_thread=True,
+    tags=["sessions"],
+    responses={400: _BAD, 404: _MISSING},
+    dependencies=filters(provide_event_filters),
+    operation_class=TabularOperation,
+    response_headers=[
+        ResponseHeader(
+            name="X-Next-After-Seq",
+            documentation_only=True,
+            required=False,
+            description="Present when more events follow: pass it as `after_seq`.",
+        ),
+        *_PAGE_HEADERS,
+    ],
+)
+def list_session_events(
+    warehouse: NamedDependency[Warehouse],
+    request: Req,
+    session_id: FromPath[str],
+    filters: NamedDependency[event_queries.EventFilters],
+    output: NamedDependency[OutputFormat],
+    *,
+    after_seq: Annotated[
+        int, QueryParameter(ge=0, le=MAX_NS, description="Only events with a greater `seq`.")
+    ] = 0,
+    limit: Limit = 100,
+) -> Response[list[EventUnion]]:
+    """The session's events in `seq` order, each exactly as the station sent it.
+
+    In the tabular formats, one row per event: its envelope and ``payload``,
+    the event as JSON text.
+    """
+    if output == "json":
+        found = queries.session_events(
+            warehouse, session_id, filters, after_seq=after_seq, limit=limit
+        )
+        # The stored JSON is spliced, not re-encoded: Litestar sends bytes content as is.
+        body = cast("list[EventUnion]", found.json_array())
+        headers = _after_seq_headers(request, found.next_after_seq)
+        return Response(body, media_type="application/json", headers=headers)
+    table = event_queries.session_events_table(
+        warehouse, session_id, filters, after_seq=after_seq, limit=limit
+    )
+    response = _tabular(request, table.table, output)
+    response.headers.update(_after_seq_headers(request, table.next_after_seq))
+    return response
+
+
+def _after_seq_headers(request: Req, next_after_seq: int | None) -> dict[str, str]:
+    if next_after_seq is None:
+        return {}
+    headers = page_headers(request, str(next_after_seq), "after_seq")
+    return {"X-Next-After-Seq": str(next_after_seq), **headers}
+
+
+@get(
+    "/api/runs",
+    sync_to_thread=True,
+    tags=["runs"],
+    responses={400: _BAD},
+    dependencies=filters(provide_run_filters),
+    response_headers=_PAGE_HEADERS,
+    operation_class=TabularOperation,
+)
+def list_runs(
+    warehouse: NamedDependency[Warehouse],
+    request: Req,
+    filters: NamedDependency[run_queries.RunFilters],
+    output: NamedDependency[OutputFormat],
+    *,
+    limit: Limit = 100,
+    cursor: CursorParam = None,
+) -> Response[RunPage]:
+    """Runs, newest first (ties broken by id), one page at a time."""
+    position = decode_cursor(run_queries.CURSOR_KIND, cursor) if cursor else None
+    if output == "json":
+        page = queries.list_runs(warehouse, filters, limit=limit, cursor=position)
+        return Response(page, headers=page_headers(request, page.next_cursor))
+    found = run_queries.runs_table(
+        warehouse, filters, limit=limit, cursor=position, nesting=nesting_of(output)
+    )
+    return _tabular(request, found.table, output, found.next_cursor)
+
+
+@get(
+    "/api/runs/{run_id:str}",
+    sync_to_thread=True,
+    tags=["runs"],
+    responses={400: _BAD, 404: _MISSING},
+)
+def get_run(
+    warehouse: NamedDependency[Warehouse],
+    run_id: FromPath[str],
+    *,
+    measurement_limit: Annotated[
+        int,
+        QueryParameter(ge=0, le=100_000, description="Most measurements returned, in time order."),
+    ] = 10_000,
+) -> RunDetail:
+    """One run: its metadata, verdict, steps and measurements."""
+    return queries.get_run(warehouse, run_id, measurement_limit=measurement_limit)
+
+
+ROUTES = [
+    health,
+    list_stations,
+    list_sessions,
+    get_session,
+    list_session_events,
+    list_runs,
+    get_run,
+    *MEASUREMENT_ROUTES,
+    *EXPORT_ROUTES,
+]
+"""Every route handler of the read API."""
+
+
+def _board(lock_board: LockBoard | None) -> LockBoard:
+    if lock_board is None:
+        raise LocksUnavailable()
+    return lock_board
+
+
+@get("/api/locks", tags=["locks"], responses={503: _UNAVAILABLE})
+async def list_locks(lock_board: NamedDependency[LockBoard | None]) -> list[LockView]:
+    """Who holds which instrument now: key, resource, station, session, host, pid, since."""
+    return await _board(lock_board).list()
+
+
+@post(
+    "/api/locks/{key:str}/release",
+    tags=["locks"],
+    status_code=200,
+    responses={400: _BAD, 404: _MISSING, 503: _UNAVAILABLE},
+)
+async def release_lock(
+    lock_board: NamedDependency[LockBoard | None],
+    key: FromPath[str],
+    *,
+    force: Annotated[bool, QueryParameter(description="Must be true: this breaks a lock.")] = False,
+    by: Annotated[str, QueryParameter(description="Who breaks it (recorded).")] = "",
+) -> LockView:
+    """Break a lock whoever holds it; recorded as ``lock.released`` with ``broken_by``."""
+    if not force:
+        raise BadParameter("force", force, "true: releasing another holder's lock breaks it")
+    if not by.strip():
+        raise BadParameter("by", by, "the name of who breaks the lock")
+    if not _LOCK_KEY.fullmatch(key) or key.startswith(".") or key.endswith("."):
+        raise NotFound("lock", key)  # not a key the bucket can hold: nobody holds it
+    return await _board(lock_board).force_release(key, by.strip())
+
+
+LOCK_ROUTES = [list_locks, release_lock]

@@ -1,0 +1,162 @@
+"""``GET /api/export/{runs,sessions,measurements}``: a whole filtered table as one Arrow stream.
+
+The server walks the list's pages itself (the same queries and cursors as
+``/api/runs`` & co., with bigger pages) and writes each page to the response as
+Arrow IPC record batches as soon as ClickHouse returns it: neither side ever
+holds the whole result. The warehouse is queried page by page, so an export does
+not keep other readers (or the projector) waiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Annotated
+
+import pyarrow as pa
+from anyio import to_thread
+from litestar import get
+from litestar.di import NamedDependency, Provide
+from litestar.params import QueryParameter
+from litestar.response import Stream
+
+from benchtrail.api.http.list_filters import (
+    BAD_PARAMETER,
+    provide_measurement_filters,
+    provide_run_filters,
+    provide_session_filters,
+)
+from benchtrail.api.http.responses import ARROW_STREAM, ipc_stream
+from benchtrail.api.queries import measurements as measurement_queries
+from benchtrail.api.queries import runs as run_queries
+from benchtrail.api.queries import sessions as session_queries
+from benchtrail.api.queries._sql import Nesting, TablePage
+from benchtrail.api.queries.cursors import decode_cursor, decode_point_cursor
+from benchtrail.projector import Warehouse
+
+EXPORT_PAGE_ROWS = {"runs": 5000, "sessions": 5000, "measurements": 100_000}
+"""Rows the server reads from the warehouse per page of an export."""
+
+Flat = Annotated[
+    bool,
+    QueryParameter(
+        description="true: list columns as JSON text too (what a CSV file can hold);"
+        " false: typed Arrow lists."
+    ),
+]
+PageReader = Callable[[str | None], TablePage]
+"""Reads the page after a cursor (None: the first page)."""
+
+
+def _export_route(path: str, provider: Callable[..., object]) -> get:
+    """The route decorator of an export: its filters from ``provider``, an Arrow stream."""
+    return get(
+        path,
+        dependencies={"filters": Provide(provider, sync_to_thread=False)},
+        sync_to_thread=True,
+        tags=["export"],
+        responses={400: BAD_PARAMETER},
+        media_type=ARROW_STREAM,
+    )
+
+
+@_export_route("/api/export/runs", provide_run_filters)
+def export_runs(
+    warehouse: NamedDependency[Warehouse],
+    filters: NamedDependency[run_queries.RunFilters],
+    *,
+    flat: Flat = False,
+) -> Stream:
+    """Every run matching the filters of ``/api/runs``, newest first, as an Arrow stream."""
+    nesting = _nesting(flat)
+
+    def read(cursor: str | None) -> TablePage:
+        position = decode_cursor(run_queries.CURSOR_KIND, cursor) if cursor else None
+        return run_queries.runs_table(
+            warehouse, filters, limit=EXPORT_PAGE_ROWS["runs"], cursor=position, nesting=nesting
+        )
+
+    return _stream(read)
+
+
+@_export_route("/api/export/sessions", provide_session_filters)
+def export_sessions(
+    warehouse: NamedDependency[Warehouse],
+    filters: NamedDependency[session_queries.SessionFilters],
+    *,
+    flat: Flat = False,
+) -> Stream:
+    """Every session matching the filters of ``/api/sessions``, newest first, as an Arrow stream."""
+    nesting = _nesting(flat)
+
+    def read(cursor: str | None) -> TablePage:
+        position = decode_cursor(session_queries.CURSOR_KIND, cursor) if cursor else None
+        return session_queries.sessions_table(
+            warehouse,
+            filters,
+            limit=EXPORT_PAGE_ROWS["sessions"],
+            cursor=position,
+            nesting=nesting,
+        )
+
+    return _stream(read)
+
+
+@_export_route("/api/export/measurements", provide_measurement_filters)
+def export_measurements(
+    warehouse: NamedDependency[Warehouse],
+    filters: NamedDependency[measurement_queries.MeasurementFilters],
+    *,
+    flat: Flat = False,
+) -> Stream:
+    """Every point matching the filters of ``/api/measurements``, as an Arrow stream.
+
+    In the table's order (station, name, time), read by its sort key page after page.
+    """
+    nesting = _nesting(flat)
+
+    def read(cursor: str | None) -> TablePage:
+        kind = measurement_queries.CURSOR_KIND
+        position = decode_point_cursor(kind, cursor) if cursor else None
+        return measurement_queries.measurements_table(
+            warehouse,
+            filters,
+            limit=EXPORT_PAGE_ROWS["measurements"],
+            cursor=position,
+            nesting=nesting,
+        )
+
+    return _stream(read)
+
+
+def _nesting(flat: bool) -> Nesting:
+    return "text" if flat else "lists"
+
+
+def _stream(read: PageReader) -> Stream:
+    """The first page is read now (a bad filter is still a 400); the rest while streaming."""
+    first = read(None)
+    chunks = ipc_stream(first.table.schema, _tables(read, first))
+    return Stream(_in_thread(chunks), media_type=ARROW_STREAM)
+
+
+def _tables(read: PageReader, first: TablePage) -> Iterator[pa.Table]:
+    page = first
+    yield page.table
+    while page.next_cursor is not None:
+        page = read(page.next_cursor)
+        yield page.table
+
+
+async def _in_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Each chunk computed in a worker thread; an error aborts the response (never truncates)."""
+    done = object()
+    while True:
+        chunk = await to_thread.run_sync(next, chunks, done)
+        if chunk is done:
+            return
+        assert isinstance(chunk, bytes)
+        yield chunk
+
+
+EXPORT_ROUTES = [export_runs, export_sessions, export_measurements]
+"""The streaming export routes."""

@@ -1,0 +1,199 @@
+"""Route handlers of the live feed: a session's or a station's events as Server-Sent Events.
+
+Events come straight from JetStream (an ephemeral ordered consumer per client,
+see :mod:`benchtrail.api.hub.live`), as soon as a station's frame is stored, before
+the warehouse has them. Without a hub connection these endpoints answer 503.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from litestar import get
+from litestar.background_tasks import BackgroundTask
+from litestar.di import NamedDependency
+from litestar.handlers import BaseRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, HeaderParameter, QueryParameter
+from litestar.response import ServerSentEvent
+
+from benchtrail.api.errors import BadParameter
+from benchtrail.api.http.query_params import parse_time
+from benchtrail.api.hub.hublink import HubLink, require
+from benchtrail.api.hub.live import (
+    EVENT_ID_EXPECTED,
+    KEEPALIVE_S,
+    LiveFeed,
+    LiveStart,
+    start_after,
+    start_at,
+    start_now,
+)
+from benchtrail.api.models.entities import ErrorBody
+from benchtrail.schemas import EVENT_TAGS, EVENTS_SUBJECTS, InvalidSubject
+from benchtrail.schemas import session_filter as session_subjects
+from benchtrail.schemas import station_filter as station_subjects
+
+EVENT_STREAM = "text/event-stream"
+_STREAM_DOC = (
+    "Server-Sent Events that never end: `event:` the event type, `id:` its position"
+    " (`<stream sequence>:<index>`), `data:` the event as JSON; comments keep it alive."
+)
+_RESPONSES = {
+    400: ResponseSpec(ErrorBody, description="A parameter has a value the API cannot use."),
+    503: ResponseSpec(ErrorBody, description="This API runs without a hub connection."),
+}
+
+LastEventIdHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Last-Event-ID",
+        required=False,
+        description="Resume right after this event (sent by a reconnecting EventSource): "
+        + EVENT_ID_EXPECTED
+        + ".",
+    ),
+]
+LastEventId = Annotated[
+    str | None,
+    QueryParameter(description="Resume right after this event, as the `Last-Event-ID` header."),
+]
+Since = Annotated[
+    str | None,
+    QueryParameter(
+        description="Start at the first event stored at or after this time (ISO-8601, naive ="
+        " UTC, or integer nanoseconds). Without it (and without a last event id) the feed"
+        " starts with the next event published."
+    ),
+]
+EventTypes = Annotated[
+    list[str] | None,
+    QueryParameter(description="Only events of these types (repeat the parameter); all if absent."),
+]
+Keepalive = Annotated[
+    float,
+    QueryParameter(gt=0, le=300, description="Seconds without events before a keep-alive comment."),
+]
+
+
+@get(
+    "/api/sessions/{session_id:str}/live",
+    tags=["live"],
+    media_type=EVENT_STREAM,
+    response_description=_STREAM_DOC,
+    responses=_RESPONSES,
+)
+async def session_live(
+    hub_link: NamedDependency[HubLink | None],
+    session_id: FromPath[str],
+    *,
+    last_event_id_header: LastEventIdHeader = None,
+    last_event_id: LastEventId = None,
+    since: Since = None,
+    event_type: EventTypes = None,
+    keepalive: Keepalive = KEEPALIVE_S,
+) -> ServerSentEvent:
+    """One session's events as Server-Sent Events, pushed as they reach the hub.
+
+    Each SSE event has ``event:`` the event type, ``id:`` its position
+    (``<stream sequence>:<index>``) and ``data:`` the event as JSON.
+    """
+    subjects = _subjects(session_subjects, "session_id", session_id)
+    resume = _resume(last_event_id_header, last_event_id)
+    return await _live(
+        hub_link,
+        subjects,
+        resume=resume,
+        since=since,
+        event_type=event_type,
+        keepalive=keepalive,
+    )
+
+
+@get(
+    "/api/live",
+    tags=["live"],
+    media_type=EVENT_STREAM,
+    response_description=_STREAM_DOC,
+    responses=_RESPONSES,
+)
+async def fleet_live(
+    hub_link: NamedDependency[HubLink | None],
+    *,
+    station_id: Annotated[
+        str | None,
+        QueryParameter(description="Only this station's events; every station if absent."),
+    ] = None,
+    last_event_id_header: LastEventIdHeader = None,
+    last_event_id: LastEventId = None,
+    since: Since = None,
+    event_type: EventTypes = None,
+    keepalive: Keepalive = KEEPALIVE_S,
+) -> ServerSentEvent:
+    """Every station's events (or one station's), as Server-Sent Events.
+
+    The same messages as ``/api/sessions/{session_id}/live``.
+    """
+    if station_id:
+        subjects = _subjects(station_subjects, "station_id", station_id)
+    else:
+        subjects = EVENTS_SUBJECTS
+    resume = _resume(last_event_id_header, last_event_id)
+    return await _live(
+        hub_link,
+        subjects,
+        resume=resume,
+        since=since,
+        event_type=event_type,
+        keepalive=keepalive,
+    )
+
+
+async def _live(
+    hub_link: HubLink | None,
+    subjects: str,
+    *,
+    resume: LiveStart | None,
+    since: str | None,
+    event_type: list[str] | None,
+    keepalive: float,
+) -> ServerSentEvent:
+    link = require(hub_link, "live feeds")
+    event_types = _event_types(event_type)
+    if resume is not None:  # a reconnecting client keeps its URL: its last id wins over since
+        start = resume
+    elif since:
+        start = await start_at(link, subjects, parse_time("since", since))
+    else:
+        start = await start_now(link.js)
+    feed = await LiveFeed.open(
+        link.js, subjects, start, event_types=event_types, keepalive=keepalive
+    )
+    return ServerSentEvent(feed.messages(), background=BackgroundTask(feed.close))
+
+
+def _subjects(make_filter: Callable[[str], str], name: str, value: str) -> str:
+    try:
+        return make_filter(value)
+    except InvalidSubject as e:
+        raise BadParameter(name, value, "letters, digits, '-' and '_' only") from e
+
+
+def _resume(header: str | None, query: str | None) -> LiveStart | None:
+    if header:
+        return start_after("Last-Event-ID", header)
+    if query:
+        return start_after("last_event_id", query)
+    return None
+
+
+def _event_types(event_type: list[str] | None) -> frozenset[str] | None:
+    wanted = frozenset(tag for value in event_type or [] for tag in value.split(",") if tag)
+    for tag in wanted - EVENT_TAGS:
+        raise BadParameter("event_type", tag, "one of " + ", ".join(sorted(EVENT_TAGS)))
+    return wanted or None
+
+
+LIVE_ROUTES: list[BaseRouteHandler] = [session_live, fleet_live]
+"""Every route handler of this group."""

@@ -1,0 +1,262 @@
+"""``benchtrail up``: nats-server, the projector and the API in one process tree.
+
+nats-server runs as a child process with its JetStream store in
+``<data-dir>/jetstream``; the projector and the HTTP API share this process,
+one event loop and one embedded chDB warehouse in ``<data-dir>/warehouse``
+(a chDB directory opens in one process only). SIGINT or SIGTERM stops the
+demo stations, lets the projector write and ack its batch in hand, stops the
+API and then nats-server. Restarting on the same data dir keeps everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Callable, Generator, Mapping
+from pathlib import Path
+
+import msgspec
+import nats
+import uvicorn
+from nats.aio.client import Client as NatsClient
+
+from benchtrail.agents.locks import Locks
+from benchtrail.api.http import create_app
+from benchtrail.api.hub.hublink import HubLink
+from benchtrail.api.hub.lockboard import LockBoard
+from benchtrail.api.hub.natsserver import NatsServer
+from benchtrail.api.hub.retention import RETENTION_STATE, HubRetention, Pruner
+from benchtrail.projector import DATABASE, Projector, Warehouse, open_warehouse
+from benchtrail.schemas import EVENTS_STREAM
+
+log = logging.getLogger("benchtrail.hub")
+
+DEFAULT_SYNC_INTERVAL = "always"
+"""The embedded hub fsyncs every JetStream write before acking it (docs/durability.md)."""
+
+
+class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """How ``benchtrail up`` runs.
+
+    Attributes:
+        data_dir: where the JetStream store and the warehouse live.
+        http_host: address the API listens on.
+        http_port: port of the API (0 picks a free one).
+        nats_port: client port of nats-server (0 picks a free one).
+        demo: run simulated stations that record into the hub.
+        demo_stations: how many.
+        warehouse: chDB directory or ``http(s)://`` ClickHouse URL; default
+            ``<data-dir>/warehouse``.
+        database: the ClickHouse database of the benchtrail tables.
+        retention_days: drop recorded data older than this many days (whole UTC
+            days, warehouse and stream) at start and every ``retention_interval``
+            seconds; 0 keeps everything.
+        retention_interval: seconds between two prunes of the retention policy.
+        sync_interval: nats-server's JetStream fsync interval: ``"always"`` (an ack means
+            the frame is on disk, measured in docs/durability.md) or a duration (``"2m"``
+            is nats-server's own default).
+    """
+
+    data_dir: str = ".benchtrail"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    nats_port: int = 4222
+    demo: bool = False
+    demo_stations: int = 3
+    warehouse: str = ""
+    database: str = DATABASE
+    retention_days: int = 0
+    retention_interval: float = 3600.0
+    sync_interval: str = DEFAULT_SYNC_INTERVAL
+
+
+class _ApiServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the hub decides how to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class Hub:
+    """The running embedded hub; :meth:`serve` until :meth:`request_stop`."""
+
+    def __init__(self, options: HubOptions, announce: Callable[[Hub], None] | None = None) -> None:
+        self.options = options
+        self.data_dir = Path(options.data_dir).resolve()
+        self.nats = NatsServer(
+            self.data_dir / "jetstream",
+            port=options.nats_port,
+            sync_interval=options.sync_interval or None,
+        )
+        self.warehouse: Warehouse | None = None
+        self.projector: Projector | None = None
+        self.api: _ApiServer | None = None
+        self.lock_board: LockBoard | None = None
+        self.retention = HubRetention(options.retention_days, options.retention_interval)
+        self._retention_task: asyncio.Task[None] | None = None
+        self._nc: NatsClient | None = None
+        self.http_port = options.http_port
+        self.ready = threading.Event()
+        self._announce = announce
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._demo_stop: threading.Event | None = None
+        self._demo_threads: list[threading.Thread] = []
+
+    @property
+    def api_url(self) -> str:
+        """Base URL of the HTTP API."""
+        return f"http://{self.options.http_host}:{self.http_port}"
+
+    def status(self) -> Mapping[str, object]:
+        """Health details merged into ``GET /api/health``."""
+        projector = msgspec.to_builtins(self.projector.stats) if self.projector else None
+        return {
+            "hub": {"nats_url": self.nats.url, "nats_running": self.nats.running()},
+            "projector": projector,
+            "retention": self.retention.status(),
+        }
+
+    def request_stop(self) -> None:
+        """Ask a serving hub to stop; safe to call from any thread."""
+        if self._stop is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+    async def ingest_all(self, timeout: float = 30.0) -> int:  # noqa: ASYNC109
+        """Wait until everything in ``BT_EVENTS`` now is queryable; return the stream sequence."""
+        assert self.projector is not None and self._nc is not None, "the hub is not running"
+        info = await self._nc.jetstream().stream_info(EVENTS_STREAM)
+        last = int(info.state.last_seq)
+        await self.projector.wait_until_ingested(last, timeout)
+        return last
+
+    def wait_ingested(self, timeout: float = 30.0) -> int:
+        """:meth:`ingest_all` for callers on other threads (tests, scripts)."""
+        assert self._loop is not None, "the hub is not running"
+        future = asyncio.run_coroutine_threadsafe(self.ingest_all(timeout), self._loop)
+        return future.result(timeout + 5)
+
+    async def serve(self) -> None:
+        """Start everything, serve until stopped, then stop everything in order."""
+        self._stop = asyncio.Event()
+        loop = self._loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError, RuntimeError):  # not the main thread
+                loop.add_signal_handler(signum, self._stop.set)
+        try:
+            await self._start()
+            self.ready.set()
+            if self._announce is not None:
+                self._announce(self)
+            await self._stop.wait()
+        finally:
+            await self._shutdown()
+
+    async def _start(self) -> None:
+        await asyncio.to_thread(self.nats.start)
+        target = self.options.warehouse or str(self.data_dir / "warehouse")
+        self.warehouse = await asyncio.to_thread(open_warehouse, target, self.options.database)
+        self.projector = Projector(self.warehouse, self.nats.url)
+        await self.projector.start()
+        self._nc = await nats.connect(self.nats.url, name="benchtrail-hub")
+        self.lock_board = LockBoard(await Locks(self._nc.jetstream()).open(), self.nats.url)
+        app = create_app(
+            self.warehouse,
+            status_provider=self.status,
+            lock_board=self.lock_board,
+            hub_link=HubLink(self._nc, self.projector),
+        )
+        app.state[RETENTION_STATE] = self.retention
+        config = uvicorn.Config(
+            app,
+            host=self.options.http_host,
+            port=self.options.http_port,
+            log_level="warning",
+            timeout_graceful_shutdown=5,
+            lifespan="on",
+        )
+        self.api = _ApiServer(config)
+        self._api_task = asyncio.create_task(self.api.serve(), name="benchtrail-api")
+        while not self.api.started:
+            if self._api_task.done():
+                with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind
+                    self._api_task.result()
+                self.api = None
+                raise OSError(
+                    f"the API could not listen on {self.options.http_host}:{self.options.http_port}"
+                    " (port in use? choose another with --http-port)"
+                )
+            await asyncio.sleep(0.01)
+        self.http_port = self.api.servers[0].sockets[0].getsockname()[1]
+        self._start_retention()
+        if self.options.demo:
+            from benchtrail.agents.demo import start_demo
+
+            self._demo_stop, self._demo_threads = start_demo(
+                self.nats.url, self.options.demo_stations
+            )
+
+    def _start_retention(self) -> None:
+        """Apply the retention policy now and every interval (nothing if it keeps everything)."""
+        assert self.warehouse is not None and self._nc is not None and self._stop is not None
+        if self.retention.older_than is None or self.projector is None:
+            return
+        pruner = Pruner(
+            self.warehouse,
+            self._nc.jetstream(),
+            projector=self.projector,
+            lock=self.retention.lock,
+        )
+        run = self.retention.run(pruner, self._stop)
+        self._retention_task = asyncio.create_task(run, name="benchtrail-retention")
+
+    async def _shutdown(self) -> None:
+        """Stop in order — stations, projector, API, nats-server — even if a step fails."""
+        steps = [
+            self._stop_retention,
+            self._stop_demo,
+            self._stop_locks,
+            self._stop_projector,
+            self._stop_api,
+            self._stop_nats,
+        ]
+        for step in steps:
+            try:
+                await step()
+            except Exception as e:  # the next steps must still run
+                log.warning("while stopping (%s): %r", step.__name__.strip("_"), e)
+
+    async def _stop_retention(self) -> None:
+        if self._retention_task is not None and self._stop is not None:
+            self._stop.set()  # also when starting failed: the task ends after a prune in hand
+            await self._retention_task
+
+    async def _stop_demo(self) -> None:
+        if self._demo_stop is not None:
+            self._demo_stop.set()
+            for thread in self._demo_threads:
+                await asyncio.to_thread(thread.join, 30)
+
+    async def _stop_locks(self) -> None:
+        if self.lock_board is not None:
+            await asyncio.to_thread(self.lock_board.close)
+        if self._nc is not None:
+            await self._nc.close()
+
+    async def _stop_projector(self) -> None:
+        if self.projector is not None:
+            await self.projector.stop()
+
+    async def _stop_api(self) -> None:
+        if self.api is not None:
+            self.api.should_exit = True
+            await self._api_task
+
+    async def _stop_nats(self) -> None:
+        await asyncio.to_thread(self.nats.stop)
+        if self.warehouse is not None and not self.options.warehouse:
+            self.warehouse.close()  # a warehouse given in the options belongs to the caller
