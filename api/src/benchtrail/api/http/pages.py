@@ -142,23 +142,43 @@ def tabular(
     return table_response(request, table, output, next_cursor=next_cursor, headers=headers)
 
 
+# The queries are looked up at each call (not bound here), so a test can replace one.
 SESSION_LIST: PagedList[Cursor, SessionPage] = PagedList(
     session_queries.CURSOR_KIND,
     decode_cursor,
-    session_queries.list_sessions,
-    session_queries.sessions_table,
+    lambda warehouse, filters, *, limit, cursor=None: session_queries.list_sessions(
+        warehouse, filters, limit=limit, cursor=cursor
+    ),
+    lambda warehouse, filters, *, limit, cursor=None, nesting="lists": (
+        session_queries.sessions_table(
+            warehouse, filters, limit=limit, cursor=cursor, nesting=nesting
+        )
+    ),
 )
 """``/api/sessions`` and its export."""
 
 RUN_LIST: PagedList[Cursor, RunPage] = PagedList(
-    run_queries.CURSOR_KIND, decode_cursor, run_queries.list_runs, run_queries.runs_table
+    run_queries.CURSOR_KIND,
+    decode_cursor,
+    lambda warehouse, filters, *, limit, cursor=None: run_queries.list_runs(
+        warehouse, filters, limit=limit, cursor=cursor
+    ),
+    lambda warehouse, filters, *, limit, cursor=None, nesting="lists": run_queries.runs_table(
+        warehouse, filters, limit=limit, cursor=cursor, nesting=nesting
+    ),
 )
 """``/api/runs`` and its export."""
 
 MEASUREMENT_LIST: PagedList[PointCursor, MeasurementPage] = PagedList(
     measurement_queries.CURSOR_KIND,
     decode_point_cursor,
-    measurement_queries.list_measurements,
-    measurement_queries.measurements_table,
+    lambda warehouse, filters, *, limit, cursor=None: measurement_queries.list_measurements(
+        warehouse, filters, limit=limit, cursor=cursor
+    ),
+    lambda warehouse, filters, *, limit, cursor=None, nesting="lists": (
+        measurement_queries.measurements_table(
+            warehouse, filters, limit=limit, cursor=cursor, nesting=nesting
+        )
+    ),
 )
 """``/api/measurements`` and its export."""
