@@ -16,8 +16,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn
 from rich.text import Text
 
-from benchtrail.api.cli.read import open_store, relative_since, run_filter_options
+from benchtrail.api.cli.read import filter_options, given_filters, open_store
 from benchtrail.api.client.base import DEFAULT_URL
+from benchtrail.api.client.filters import EXPORT_FILTERS
 from benchtrail.api.client.tables import ExportEntity
 from benchtrail.api.errors import ApiError
 
@@ -37,37 +38,6 @@ SUFFIXES: dict[str, FileFormat] = {
 }
 """File suffix → format, when ``--format`` is not given."""
 
-_FILTERS: dict[ExportEntity, frozenset[str]] = {
-    "runs": frozenset(
-        {"station", "session_id", "operator", "dut_serial", "part_number", "lot_number"}
-        | {"product_id", "test_phase", "project_name", "git_commit", "outcome"}
-    ),
-    "sessions": frozenset(
-        {"station", "session_type", "operator", "git_commit", "project_name", "dut_serial"}
-    ),
-    "measurements": frozenset(
-        {"station", "name", "run_id", "session_id", "outcome", "dut_serial", "part_number"}
-        | {"lot_number", "product_id", "test_phase", "project_name"}
-    ),
-}
-_QUERY_NAMES = {"station": "station_id", "operator": "operator_id"}
-_OPTIONS = {
-    "station": "--station",
-    "session_id": "--session",
-    "operator": "--operator",
-    "dut_serial": "--dut",
-    "part_number": "--part",
-    "lot_number": "--lot",
-    "product_id": "--product",
-    "test_phase": "--phase",
-    "project_name": "--project",
-    "git_commit": "--commit",
-    "outcome": "--outcome",
-    "session_type": "--type",
-    "name": "--name",
-    "run_id": "--run",
-}
-
 
 class BatchWriter(Protocol):
     """Writes record batches to a file, one at a time."""
@@ -86,7 +56,7 @@ class _RowRate(ProgressColumn):
 
 
 @click.command("export")
-@click.argument("entity", type=click.Choice(list(_FILTERS)))
+@click.argument("entity", type=click.Choice(list(EXPORT_FILTERS)))
 @click.option(
     "-o",
     "--output",
@@ -101,15 +71,7 @@ class _RowRate(ProgressColumn):
     type=click.Choice(["parquet", "csv", "arrow"]),
     help="File format (default: from the suffix: .parquet/.pq, .csv, .arrow/.feather/.ipc).",
 )
-@click.option("--since", help="At or after: ISO-8601 (UTC when naive), ns, or 30m/2h/7d ago.")
-@click.option("--until", help="Before this time (ISO-8601, UTC when naive, or ns).")
-@run_filter_options
-@click.option("--operator", help="Only this operator's sessions (runs, sessions).")
-@click.option("--commit", "git_commit", help="Only git commits starting so (runs, sessions).")
-@click.option("--outcome", help="Run outcome (runs) or point verdict (measurements).")
-@click.option("--type", "session_type", help="Only sessions of this type (sessions).")
-@click.option("--name", help="Only this measurement name (measurements).")
-@click.option("--run", "run_id", help="Only this run's points (measurements).")
+@filter_options(*EXPORT_FILTERS.values())
 @click.option(
     "--api",
     "api_url",
@@ -123,8 +85,6 @@ def export(
     entity: ExportEntity,
     path: Path,
     file_format: FileFormat | None,
-    since: str | None,
-    until: str | None,
     api_url: str,
     **filters: str | None,
 ) -> None:
@@ -141,9 +101,7 @@ def export(
     chosen = file_format or _format_of(path)
     query = _query(entity, filters)
     with open_store(api_url) as store:
-        reader = store.export(
-            entity, flat=chosen == "csv", since=relative_since(since), until=until, **query
-        )
+        reader = store.export(entity, flat=chosen == "csv", **query)
         rows = _write(reader, path, chosen)
     click.echo(f"wrote {rows:,} {entity} rows to {path} ({chosen})")
 
@@ -159,12 +117,20 @@ def _format_of(path: Path) -> FileFormat:
 
 
 def _query(entity: ExportEntity, filters: dict[str, str | None]) -> dict[str, str]:
-    given = {name: value for name, value in filters.items() if value}
-    unknown = sorted(set(given) - _FILTERS[entity])
+    given = given_filters(filters)
+    declared = EXPORT_FILTERS[entity]
+    unknown = sorted(set(given) - set(declared.names))
     if unknown:
-        options = ", ".join(_OPTIONS[name] for name in unknown)
+        options = ", ".join(_FLAGS[name] for name in unknown)
         raise click.UsageError(f"{options}: not a filter of {entity}")
-    return {_QUERY_NAMES.get(name, name): value for name, value in given.items()}
+    return given
+
+
+_FLAGS = {
+    declared_filter.name: declared_filter.option
+    for declared in EXPORT_FILTERS.values()
+    for declared_filter in declared.filters
+}
 
 
 def _write(reader: pa.RecordBatchReader, path: Path, file_format: FileFormat) -> int:

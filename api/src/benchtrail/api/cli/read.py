@@ -9,10 +9,10 @@ and exit status 1.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 import msgspec
@@ -23,8 +23,8 @@ from benchtrail.api.cli import render
 from benchtrail.api.client.base import DEFAULT_URL
 from benchtrail.api.client.event_store import EventStore
 from benchtrail.api.errors import ApiError
-from benchtrail.api.models.entities import RUN_STATUSES, DutHistory, DutRun, FailedMeasurement
-from benchtrail.schemas import EVENT_TAGS
+from benchtrail.api.models.entities import DutHistory, DutRun, FailedMeasurement
+from benchtrail.api.models.filters import DUTS, EVENTS, RUNS, SESSIONS, STATIONS, Filter, FilterSet
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -72,7 +72,6 @@ def open_store(api_url: str) -> Iterator[EventStore]:
 
 
 _store = open_store
-_since = relative_since
 
 
 def _show(as_json: bool, result: object, render: Callable[[], RenderableType]) -> None:
@@ -82,13 +81,59 @@ def _show(as_json: bool, result: object, render: Callable[[], RenderableType]) -
         Console().print(render())
 
 
-def _since_option(command: F) -> F:
-    command = click.option(
-        "--until", help="Started before this time (ISO-8601, UTC when naive, or ns)."
-    )(command)
-    return click.option(
-        "--since", help="Started at or after: ISO-8601 (UTC when naive), ns, or 30m/2h/7d ago."
-    )(command)
+def filter_options(*declared: FilterSet) -> Callable[[F], F]:
+    """Add the CLI options of the filters of ``declared`` (one list, or several for ``export``).
+
+    Each option's flag, help and choices come from the declaration, and its
+    value arrives under the filter's name (give them to :func:`given_filters`).
+    A flag several lists share is one option, its help naming the lists that differ.
+    """
+    by_flag: dict[str, list[tuple[str, Filter]]] = {}
+    for filter_set in declared:
+        for declared_filter in filter_set.filters:
+            by_flag.setdefault(declared_filter.option, []).append(
+                (filter_set.list_name, declared_filter)
+            )
+    options = [_option(flag, found, len(declared)) for flag, found in by_flag.items()]
+
+    def add(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return add
+
+
+def _option(flag: str, found: list[tuple[str, Filter]], lists: int) -> Callable[[F], F]:
+    names = {declared_filter.name for _, declared_filter in found}
+    if len(names) > 1:
+        raise ValueError(f"{flag} names different filters: {sorted(names)!r}")
+    docs: dict[str, list[str]] = {}
+    for list_name, declared_filter in found:
+        docs.setdefault(_help(declared_filter), []).append(list_name)
+    if len(docs) == 1 and len(found) == lists:
+        text = next(iter(docs))
+    else:
+        text = " ".join(f"{doc} ({', '.join(of)})" for doc, of in docs.items())
+    choices = {declared_filter.choices for _, declared_filter in found}
+    only = next(iter(choices))
+    kind = click.Choice(only) if len(choices) == 1 and only and len(found) == lists else None
+    return click.option(flag, found[0][1].name, type=kind, help=text)
+
+
+def _help(declared: Filter) -> str:
+    if declared.is_time:
+        return f"{declared.doc}: ISO-8601 (UTC when naive), ns, or 30m/2h/7d ago."
+    return declared.doc
+
+
+def given_filters(values: Mapping[str, str | None]) -> dict[str, Any]:
+    """The filter options that were given; ``30m``/``2h``/``7d`` times as ISO times.
+
+    Typed ``Any`` to pass as keywords: the client checks the names against the declaration.
+    """
+    given = {name: value for name, value in values.items() if value}
+    return {name: relative_since(value) or value for name, value in given.items()}
 
 
 def _limit_option(command: F) -> F:
@@ -102,51 +147,23 @@ def _limit_option(command: F) -> F:
 
 
 @click.command("stations")
+@filter_options(STATIONS)
 @api_options
-def stations(api_url: str, as_json: bool) -> None:
+def stations(*, api_url: str, as_json: bool, **filters: str | None) -> None:
     """List the stations, with their running sessions."""
     with _store(api_url) as store:
-        found = store.stations()
+        found = store.stations(**given_filters(filters))
     _show(as_json, found, lambda: render.stations_table(found))
 
 
 @click.command("sessions")
-@click.option("--station", help="Only sessions of this station id.")
-@click.option("--operator", help="Only sessions of this operator id.")
-@click.option("--type", "session_type", help="Only sessions of this type (script, pytest...).")
-@click.option("--commit", "git_commit", help="Only sessions whose git commit starts so.")
-@click.option("--project", "project_name", help="Only sessions with a run of this project.")
-@click.option("--dut", "dut_serial", help="Only sessions with a run of this DUT serial.")
-@_since_option
+@filter_options(SESSIONS)
 @_limit_option
 @api_options
-def sessions(
-    *,
-    station: str | None,
-    operator: str | None,
-    session_type: str | None,
-    git_commit: str | None,
-    project_name: str | None,
-    dut_serial: str | None,
-    since: str | None,
-    until: str | None,
-    limit: int,
-    api_url: str,
-    as_json: bool,
-) -> None:
+def sessions(*, limit: int, api_url: str, as_json: bool, **filters: str | None) -> None:
     """List sessions, newest first."""
     with _store(api_url) as store:
-        found = store.sessions(
-            station_id=station,
-            operator_id=operator,
-            session_type=session_type,
-            git_commit=git_commit,
-            project_name=project_name,
-            dut_serial=dut_serial,
-            since=_since(since),
-            until=until,
-            limit=limit,
-        )
+        found = store.sessions(**given_filters(filters), limit=limit)
     _show(as_json, found, lambda: render.sessions_table(found))
 
 
@@ -162,89 +179,33 @@ def session(session_id: str, api_url: str, as_json: bool) -> None:
 
 @click.command("events")
 @click.option("--session", "session_id", required=True, help="The session id.")
-@click.option(
-    "--type", "event_type", type=click.Choice(sorted(EVENT_TAGS)), help="Only this event type."
-)
+@filter_options(EVENTS)
 @click.option("--after-seq", default=0, type=click.IntRange(min=0), help="Start after this seq.")
 @click.option("--limit", default=1000, show_default=True, type=click.IntRange(min=1))
 @api_options
 def events(
     *,
     session_id: str,
-    event_type: str | None,
     after_seq: int,
     limit: int,
     api_url: str,
     as_json: bool,
+    **filters: str | None,
 ) -> None:
     """List a session's events in seq order."""
     with _store(api_url) as store:
-        found = store.events(session_id, event_type=event_type, after_seq=after_seq, limit=limit)
+        found = store.events(session_id, after_seq=after_seq, limit=limit, **given_filters(filters))
     _show(as_json, found, lambda: render.events_table(found))
 
 
-def run_filter_options(command: F) -> F:
-    """The filters of the runs lists (``runs``, ``export runs``, ``export measurements``)."""
-    options = [
-        click.option("--dut", "dut_serial", help="Only runs of this DUT serial number."),
-        click.option("--part", "part_number", help="Only runs of this part number."),
-        click.option("--lot", "lot_number", help="Only runs of this DUT lot number."),
-        click.option("--product", "product_id", help="Only runs of this product id."),
-        click.option("--phase", "test_phase", help="Only runs of this test phase."),
-        click.option("--project", "project_name", help="Only runs of this project."),
-        click.option("--station", help="Only runs on this station id."),
-        click.option("--session", "session_id", help="Only runs of this session."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
 @click.command("runs")
-@run_filter_options
-@click.option("--operator", help="Only runs of this operator's sessions.")
-@click.option("--commit", "git_commit", help="Only runs whose git commit starts so.")
-@click.option("--outcome", type=click.Choice(RUN_STATUSES), help="Only runs with this outcome.")
-@_since_option
+@filter_options(RUNS)
 @_limit_option
 @api_options
-def runs(
-    *,
-    dut_serial: str | None,
-    part_number: str | None,
-    lot_number: str | None,
-    product_id: str | None,
-    test_phase: str | None,
-    project_name: str | None,
-    station: str | None,
-    session_id: str | None,
-    operator: str | None,
-    git_commit: str | None,
-    outcome: str | None,
-    since: str | None,
-    until: str | None,
-    limit: int,
-    api_url: str,
-    as_json: bool,
-) -> None:
+def runs(*, limit: int, api_url: str, as_json: bool, **filters: str | None) -> None:
     """List runs, newest first."""
     with _store(api_url) as store:
-        found = store.runs(
-            dut_serial=dut_serial,
-            part_number=part_number,
-            lot_number=lot_number,
-            product_id=product_id,
-            test_phase=test_phase,
-            project_name=project_name,
-            station_id=station,
-            session_id=session_id,
-            operator_id=operator,
-            git_commit=git_commit,
-            outcome=outcome,
-            since=_since(since),
-            until=until,
-            limit=limit,
-        )
+        found = store.runs(**given_filters(filters), limit=limit)
     _show(as_json, found, lambda: render.runs_table(found))
 
 
@@ -268,8 +229,7 @@ def run(run_id: str, measurement_limit: int, api_url: str, as_json: bool) -> Non
 
 @click.command("dut")
 @click.argument("serial")
-@click.option("--phase", "test_phase", help="Only runs of this test phase.")
-@click.option("--station", help="Only runs on this station id.")
+@filter_options(DUTS)
 @click.option(
     "--failed",
     "failed_limit",
@@ -280,19 +240,11 @@ def run(run_id: str, measurement_limit: int, api_url: str, as_json: bool) -> Non
 )
 @api_options
 def dut(
-    *,
-    serial: str,
-    test_phase: str | None,
-    station: str | None,
-    failed_limit: int,
-    api_url: str,
-    as_json: bool,
+    *, serial: str, failed_limit: int, api_url: str, as_json: bool, **filters: str | None
 ) -> None:
     """Show a DUT's history: every run of SERIAL across stations, with retests and failures."""
     with _store(api_url) as store:
-        found = store.dut(
-            serial, test_phase=test_phase, station_id=station, failed_limit=failed_limit
-        )
+        found = store.dut(serial, failed_limit=failed_limit, **given_filters(filters))
     _show(as_json, found, lambda: dut_view(found))
 
 

@@ -1,8 +1,10 @@
 """The filters the Python client's list methods take, as typed keyword arguments.
 
-Each ``*Query`` TypedDict lists the filters of one list endpoint, with the
-endpoint's parameter names; ``None`` (or leaving one out) means any. Times
-(``since``/``until``) are a :data:`TimeBound`.
+The filters are declared in :mod:`benchtrail.api.models.filters`; :func:`query_of`
+checks the keywords against that declaration at run time. Each ``*Query``
+TypedDict types the same keywords for users' type checkers (a test fails
+naming any filter a TypedDict and its declaration disagree on); ``None`` (or
+leaving one out) means any. Times (``since``/``until``) are a :data:`TimeBound`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from datetime import datetime
 from typing import TypedDict
 
 from benchtrail.api.client.base import QueryValue
+from benchtrail.api.models import filters
+from benchtrail.api.models.filters import FilterSet
 from benchtrail.api.timestamps import datetime_to_ns
 
 TimeBound = datetime | int | str
@@ -99,28 +103,41 @@ class DutQuery(TypedDict, total=False):
     until: TimeBound | None
 
 
-EXPORT_QUERIES: Mapping[str, type[Mapping[str, object]]] = {
-    "runs": RunQuery,
+QUERY_TYPES: Mapping[str, type[Mapping[str, object]]] = {
+    "stations": StationQuery,
     "sessions": SessionQuery,
+    "runs": RunQuery,
     "measurements": MeasurementQuery,
+    "events": EventQuery,
+    "duts": DutQuery,
+}
+"""The TypedDict that types the keywords of each list (by :attr:`FilterSet.list_name`)."""
+
+EXPORT_FILTERS: Mapping[str, FilterSet] = {
+    "runs": filters.RUNS,
+    "sessions": filters.SESSIONS,
+    "measurements": filters.MEASUREMENTS,
 }
 """The filters each export takes (those of its list endpoint)."""
 
 
-def query_of(
-    filters: Mapping[str, object], allowed: type[Mapping[str, object]]
-) -> dict[str, QueryValue]:
-    """The query parameters of ``filters``: times in ns, ``None`` left out.
+def query_of(given: Mapping[str, object], declared: FilterSet) -> dict[str, QueryValue]:
+    """The query parameters of the ``given`` filters: times in ns, ``None`` left out.
 
     Raises:
-        TypeError: a filter that ``allowed`` (a ``*Query`` TypedDict) does not list.
+        TypeError: a filter that ``declared`` (the list's filters) does not have.
     """
-    names = allowed.__annotations__
-    unknown = sorted(set(filters) - set(names))
+    names = declared.names
+    unknown = sorted(set(given) - set(names))
     if unknown:
         raise TypeError(f"unknown filter(s) {unknown!r}; known: {sorted(names)!r}")
+    return query_values(given)
+
+
+def query_values(given: Mapping[str, object]) -> dict[str, QueryValue]:
+    """The query parameters of ``given``: datetimes in ns, ``None`` left out."""
     query: dict[str, QueryValue] = {}
-    for name, value in filters.items():
+    for name, value in given.items():
         if isinstance(value, datetime):
             query[name] = datetime_to_ns(value)
         elif isinstance(value, str | int):

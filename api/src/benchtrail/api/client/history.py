@@ -6,29 +6,22 @@ DataFrame read from the server's Arrow answer with ``as_polars=True``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, TypedDict, Unpack, overload
+from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 import msgspec
 
-from benchtrail.api.client.filters import DutQuery, TimeBound, query_of
+from benchtrail.api.client.filters import DutQuery, TimeBound, query_of, query_values
 from benchtrail.api.client.lists import segment
 from benchtrail.api.client.records import Records
 from benchtrail.api.client.tables import TableClient
 from benchtrail.api.models.entities import DutHistory, Series, SeriesBucket
+from benchtrail.api.models.filters import DUTS
 
 if TYPE_CHECKING:
     import polars as pl
 
 _dut = msgspec.json.Decoder(DutHistory)
 _series = msgspec.json.Decoder(Series)
-
-
-class _SeriesQuery(TypedDict, total=False):
-    station_id: str | None
-    run_id: str | None
-    dut_serial: str | None
-    since: TimeBound | None
-    until: TimeBound | None
 
 
 class HistoryMethods(TableClient):
@@ -75,7 +68,7 @@ class HistoryMethods(TableClient):
         """
         path = f"/api/duts/{segment(serial)}"
         query = {
-            **query_of(filters, DutQuery),
+            **query_of(filters, DUTS),
             "limit": limit,
             "failed_limit": failed_limit,
         }
@@ -134,7 +127,7 @@ class HistoryMethods(TableClient):
             "since": since,
             "until": until,
         }
-        query = {**query_of(filters, _SeriesQuery), "name": name, "buckets": buckets}
+        query = {**query_values(filters), "name": name, "buckets": buckets}
         if as_polars:
             return self._frame("/api/measurements/series", query)
         series = _series.decode(self._get("/api/measurements/series", query))

@@ -37,6 +37,7 @@ from benchtrail.api.models.entities import (
     SessionSummary,
     StationSummary,
 )
+from benchtrail.api.models.filters import EVENTS, MEASUREMENTS, RUNS, SESSIONS, STATIONS
 from benchtrail.schemas import Event, EventUnion
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class ListMethods(TableClient):
         self, *, as_polars: bool = False, **filters: Unpack[StationQuery]
     ) -> Records[StationSummary] | pl.DataFrame:
         """Every station that has opened a session (matching ``filters``), by id."""
-        query = query_of(filters, StationQuery)
+        query = query_of(filters, STATIONS)
         if as_polars:
             return self._frame("/api/stations", query)
         stations = _stations.decode(self._get("/api/stations", query))
@@ -117,7 +118,7 @@ class ListMethods(TableClient):
         ``operator_id``, ``git_commit`` (prefix), ``project_name``, ``dut_serial``,
         ``since``/``until`` (start time).
         """
-        query = query_of(filters, SessionQuery)
+        query = query_of(filters, SESSIONS)
         if as_polars:
             return self._frame_pages("/api/sessions", query, limit=limit, cursor=cursor)
         return self._pages(
@@ -164,7 +165,7 @@ class ListMethods(TableClient):
         As a DataFrame: one row per event, its envelope and ``payload`` (JSON text).
         """
         path = f"/api/sessions/{segment(session_id)}/events"
-        query = query_of(filters, EventQuery)
+        query = query_of(filters, EVENTS)
         missing = ("session", session_id)
         if as_polars:
             return self._frame_pages(
@@ -220,7 +221,7 @@ class ListMethods(TableClient):
         ``product_name``, ``test_phase``, ``project_name``, ``git_commit`` (prefix),
         ``outcome`` (passed, failed, error, aborted or running), ``since``/``until``.
         """
-        query = query_of(filters, RunQuery)
+        query = query_of(filters, RUNS)
         if as_polars:
             return self._frame_pages("/api/runs", query, limit=limit, cursor=cursor)
         return self._pages(
@@ -266,7 +267,7 @@ class ListMethods(TableClient):
         ``project_name``, and ``since``/``until`` (the point's time). For millions
         of points, :meth:`export_batches` streams them instead.
         """
-        query = query_of(filters, MeasurementQuery)
+        query = query_of(filters, MEASUREMENTS)
         if as_polars:
             return self._frame_pages(
                 "/api/measurements",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 import httpx
 
 from benchtrail.api.client.base import ClientBase, QueryValue, _error
-from benchtrail.api.client.filters import EXPORT_QUERIES, query_of
+from benchtrail.api.client.filters import EXPORT_FILTERS, query_of
 from benchtrail.api.errors import ApiUnavailable, BadParameter
 
 if TYPE_CHECKING:
@@ -53,9 +53,9 @@ class TableClient(ClientBase):
         """
         import pyarrow as pa
 
-        if entity not in EXPORT_QUERIES:
-            raise BadParameter("entity", entity, "one of " + ", ".join(EXPORT_QUERIES))
-        query = query_of(filters, EXPORT_QUERIES[entity])
+        if entity not in EXPORT_FILTERS:
+            raise BadParameter("entity", entity, "one of " + ", ".join(EXPORT_FILTERS))
+        query = query_of(filters, EXPORT_FILTERS[entity])
         if flat:
             query["flat"] = "true"
         path = f"/api/export/{entity}"

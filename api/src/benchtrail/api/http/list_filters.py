@@ -1,16 +1,19 @@
 """Query parameters shared by the list endpoints, as Litestar dependencies.
 
-Each ``provide_*`` function declares a group of query parameters (documented in
-the OpenAPI schema like a handler's own) and returns them checked and parsed:
-a filter Struct of :mod:`benchtrail.api.queries`, or the output format. An empty
-filter (``?station_id=``) means no filter; a bad value raises
+The filters of each list are made from their declaration
+(:mod:`benchtrail.api.models.filters`) by :func:`filter_dependency`: query parameters
+documented in the OpenAPI schema like a handler's own, returned checked and
+parsed (filter name to text, or to ns for a time). An empty filter
+(``?station_id=``) means no filter; a bad value raises
 :class:`~benchtrail.api.errors.BadParameter` naming the parameter (HTTP 400).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, get_args
+import inspect
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Annotated, Any
 
 from litestar import Request
 from litestar.datastructures import ResponseHeader
@@ -20,20 +23,8 @@ from litestar.params import QueryParameter
 
 from benchtrail.api.http.query_params import check_choice, parse_time
 from benchtrail.api.http.responses import FORMAT_DOC, OutputFormat, choose_format
-from benchtrail.api.models.entities import RUN_STATUSES, ErrorBody
-from benchtrail.api.queries.duts import DutFilters
-from benchtrail.api.queries.events import EventFilters
-from benchtrail.api.queries.measurements import MeasurementFilters
-from benchtrail.api.queries.runs import RunFilters
-from benchtrail.api.queries.sessions import SessionFilters
-from benchtrail.api.queries.stations import StationFilters
-from benchtrail.schemas import EVENT_TAGS, SessionType
-
-MEASUREMENT_OUTCOMES = ("passed", "failed", "unset")
-"""Values of the ``outcome`` filter of ``/api/measurements``."""
-
-_TIME = "ISO-8601 time (naive = UTC) or integer nanoseconds since the epoch"
-
+from benchtrail.api.models.entities import ErrorBody
+from benchtrail.api.models.filters import RUNS, FilterSet
 
 MAX_LIMIT = 1000
 """Largest page the list endpoints return."""
@@ -65,25 +56,13 @@ CursorParam = Annotated[
 ]
 
 
-def _text(description: str) -> QueryParameter:
-    return QueryParameter(description=description)
+def _described(name: str) -> QueryParameter:
+    return QueryParameter(description=RUNS[name].description)
 
 
-StationId = Annotated[str | None, _text("Only this station id.")]
-SessionId = Annotated[str | None, _text("Only this session id.")]
-RunId = Annotated[str | None, _text("Only this run id.")]
-OperatorId = Annotated[str | None, _text("Only sessions of this operator id.")]
-DutSerial = Annotated[str | None, _text("Only this DUT serial number.")]
-PartNumber = Annotated[str | None, _text("Only this DUT part number.")]
-LotNumber = Annotated[str | None, _text("Only this DUT lot number.")]
-ProductId = Annotated[str | None, _text("Only this product id.")]
-ProductName = Annotated[str | None, _text("Only this product name.")]
-TestPhase = Annotated[str | None, _text("Only this test phase (e.g. ict, functional, final).")]
-ProjectName = Annotated[str | None, _text("Only this project name.")]
-GitCommit = Annotated[str | None, _text("Only git commits starting with this (a short hash).")]
-StartedSince = Annotated[str | None, _text(f"Started at or after: {_TIME}.")]
-StartedUntil = Annotated[str | None, _text(f"Started before: {_TIME}.")]
-RunOutcome = Annotated[str | None, _text("One of " + ", ".join(RUN_STATUSES) + ".")]
+StationId = Annotated[str | None, _described("station_id")]
+RunId = Annotated[str | None, QueryParameter(description="Only this run id.")]
+DutSerial = Annotated[str | None, _described("dut_serial")]
 
 
 def provide_output_format(
@@ -94,154 +73,60 @@ def provide_output_format(
     return choose_format(format, request.headers.get("accept", ""))
 
 
-def provide_run_filters(
-    *,
-    station_id: StationId = None,
-    session_id: SessionId = None,
-    operator_id: OperatorId = None,
-    dut_serial: DutSerial = None,
-    part_number: PartNumber = None,
-    lot_number: LotNumber = None,
-    product_id: ProductId = None,
-    product_name: ProductName = None,
-    test_phase: TestPhase = None,
-    project_name: ProjectName = None,
-    git_commit: GitCommit = None,
-    outcome: RunOutcome = None,
-    since: StartedSince = None,
-    until: StartedUntil = None,
-) -> RunFilters:
-    """Filters of the runs lists (``/api/runs``, ``/api/export/runs``)."""
-    return RunFilters(
-        station_id=station_id or None,
-        session_id=session_id or None,
-        operator_id=operator_id or None,
-        dut_serial=dut_serial or None,
-        part_number=part_number or None,
-        lot_number=lot_number or None,
-        product_id=product_id or None,
-        product_name=product_name or None,
-        test_phase=test_phase or None,
-        project_name=project_name or None,
-        git_commit=git_commit or None,
-        outcome=check_choice("outcome", outcome or None, RUN_STATUSES),
-        since_ns=time_bound("since", since),
-        until_ns=time_bound("until", until),
+def parse_filters(declared: FilterSet, given: Mapping[str, str | None]) -> dict[str, str | int]:
+    """The filters of ``declared`` that ``given`` holds, checked and parsed.
+
+    An empty value is no filter; a time becomes ns; a value outside a filter's choices
+    raises :class:`~benchtrail.api.errors.BadParameter` naming the filter (HTTP 400).
+    """
+    parsed: dict[str, str | int] = {}
+    for declared_filter in declared.filters:
+        value = given.get(declared_filter.name)
+        if not value:
+            continue
+        if declared_filter.is_time:
+            parsed[declared_filter.name] = parse_time(declared_filter.name, value)
+        elif declared_filter.choices:
+            check_choice(declared_filter.name, value, declared_filter.choices)
+            parsed[declared_filter.name] = value
+        else:
+            parsed[declared_filter.name] = value
+    return parsed
+
+
+@cache
+def filter_dependency(declared: FilterSet) -> Callable[..., dict[str, str | int]]:
+    """A Litestar dependency taking the filters of ``declared`` as query parameters.
+
+    Litestar reads a dependency's parameters from its signature and type hints:
+    this one's are made from the declaration (each an optional text with its
+    description), so the OpenAPI document lists every filter.
+    """
+
+    def provide(**given: str | None) -> dict[str, str | int]:
+        return parse_filters(declared, given)
+
+    parameters = [
+        inspect.Parameter(
+            declared_filter.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                str | None, QueryParameter(description=declared_filter.description)
+            ],
+        )
+        for declared_filter in declared.filters
+    ]
+    provide.__name__ = provide.__qualname__ = f"provide_{declared.list_name}_filters"
+    provide.__doc__ = f"Filters of the {declared.list_name} lists."
+    provide.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        parameters, return_annotation=dict[str, str | int]
     )
-
-
-def provide_session_filters(
-    *,
-    station_id: StationId = None,
-    session_type: Annotated[
-        str | None, _text("One of " + ", ".join(get_args(SessionType)) + ".")
-    ] = None,
-    operator_id: Annotated[str | None, _text("Only this operator id.")] = None,
-    git_commit: GitCommit = None,
-    project_name: Annotated[str | None, _text("Only sessions with a run of this project.")] = None,
-    dut_serial: Annotated[str | None, _text("Only sessions with a run of this DUT.")] = None,
-    since: StartedSince = None,
-    until: StartedUntil = None,
-) -> SessionFilters:
-    """Filters of the sessions lists (``/api/sessions``, ``/api/export/sessions``)."""
-    return SessionFilters(
-        station_id=station_id or None,
-        session_type=check_choice("session_type", session_type or None, get_args(SessionType)),
-        operator_id=operator_id or None,
-        git_commit=git_commit or None,
-        project_name=project_name or None,
-        dut_serial=dut_serial or None,
-        since_ns=time_bound("since", since),
-        until_ns=time_bound("until", until),
-    )
-
-
-def provide_measurement_filters(
-    *,
-    station_id: StationId = None,
-    name: Annotated[str | None, _text("Only this measurement name.")] = None,
-    run_id: RunId = None,
-    session_id: SessionId = None,
-    outcome: Annotated[
-        str | None, _text("The point's verdict: " + ", ".join(MEASUREMENT_OUTCOMES) + ".")
-    ] = None,
-    dut_serial: DutSerial = None,
-    part_number: PartNumber = None,
-    lot_number: LotNumber = None,
-    product_id: ProductId = None,
-    test_phase: TestPhase = None,
-    project_name: ProjectName = None,
-    since: Annotated[str | None, _text(f"Measured at or after: {_TIME}.")] = None,
-    until: Annotated[str | None, _text(f"Measured before: {_TIME}.")] = None,
-) -> MeasurementFilters:
-    """Filters of the measurements lists (``/api/measurements``, ``/api/export/measurements``)."""
-    return MeasurementFilters(
-        station_id=station_id or None,
-        name=name or None,
-        run_id=run_id or None,
-        session_id=session_id or None,
-        outcome=check_choice("outcome", outcome or None, MEASUREMENT_OUTCOMES),
-        since_ns=time_bound("since", since),
-        until_ns=time_bound("until", until),
-        runs=RunFilters(
-            dut_serial=dut_serial or None,
-            part_number=part_number or None,
-            lot_number=lot_number or None,
-            product_id=product_id or None,
-            test_phase=test_phase or None,
-            project_name=project_name or None,
-        ),
-    )
-
-
-def provide_event_filters(
-    *,
-    event_type: Annotated[
-        str | None, QueryParameter(description="Only events of this type (e.g. run.started).")
-    ] = None,
-    run_id: RunId = None,
-    since: Annotated[str | None, _text(f"Occurred at or after: {_TIME}.")] = None,
-    until: Annotated[str | None, _text(f"Occurred before: {_TIME}.")] = None,
-) -> EventFilters:
-    """Filters of a session's events."""
-    return EventFilters(
-        event_type=check_choice("event_type", event_type or None, EVENT_TAGS),
-        run_id=run_id or None,
-        since_ns=time_bound("since", since),
-        until_ns=time_bound("until", until),
-    )
-
-
-def provide_station_filters(
-    *,
-    station_type: Annotated[str | None, _text("Only stations of this type.")] = None,
-    station_location: Annotated[str | None, _text("Only stations at this location.")] = None,
-    since: Annotated[str | None, _text(f"Seen at or after: {_TIME}.")] = None,
-    until: Annotated[str | None, _text(f"First seen before: {_TIME}.")] = None,
-) -> StationFilters:
-    """Filters of ``/api/stations``."""
-    return StationFilters(
-        station_type=station_type or None,
-        station_location=station_location or None,
-        since_ns=time_bound("since", since),
-        until_ns=time_bound("until", until),
-    )
-
-
-def provide_dut_filters(
-    *,
-    station_id: StationId = None,
-    test_phase: TestPhase = None,
-    since: StartedSince = None,
-    until: StartedUntil = None,
-) -> DutFilters:
-    """Filters of a DUT's history (its attempts are counted over every run regardless)."""
-    return DutFilters(
-        station_id=station_id or None,
-        test_phase=test_phase or None,
-        since_ns=time_bound("since", since),
-        until_ns=time_bound("until", until),
-    )
+    provide.__annotations__ = {
+        **{parameter.name: parameter.annotation for parameter in parameters},
+        "return": dict[str, str | int],
+    }
+    return provide
 
 
 def time_bound(name: str, value: str | None) -> int | None:
@@ -253,6 +138,11 @@ OUTPUT = {"output": Provide(provide_output_format, sync_to_thread=False)}
 """Dependency of every list handler: ``output``, the chosen :data:`OutputFormat`."""
 
 
-def filters(provider: Callable[..., object]) -> dict[str, Provide]:
-    """The dependencies of a list handler: ``filters`` from ``provider``, and ``output``."""
-    return {"filters": Provide(provider, sync_to_thread=False), **OUTPUT}
+def filters(declared: FilterSet) -> dict[str, Provide]:
+    """The dependencies of a list handler: ``filters`` of ``declared``, and ``output``."""
+    return {**filters_only(declared), **OUTPUT}
+
+
+def filters_only(declared: FilterSet) -> dict[str, Provide]:
+    """The dependency ``filters``: the parsed filters of ``declared`` (an export's only one)."""
+    return {"filters": Provide(filter_dependency(declared), sync_to_thread=False)}

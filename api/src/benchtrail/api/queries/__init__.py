@@ -4,42 +4,32 @@ Every statement names its tables as ``{warehouse.database}.<table> FINAL`` and
 binds every value as a clickhouse-connect server-side parameter.
 """
 
-from benchtrail.api.queries.duts import DutFilters, dut_history, dut_table
+from benchtrail.api.queries.duts import dut_history, dut_table
 from benchtrail.api.queries.events import (
-    EventFilters,
     EventSlice,
     session_events,
     session_events_table,
 )
 from benchtrail.api.queries.measurements import (
-    MeasurementFilters,
     list_measurements,
     measurements_table,
 )
-from benchtrail.api.queries.runs import RunFilters, get_run, list_runs, runs_table
+from benchtrail.api.queries.runs import get_run, list_runs, runs_table
 from benchtrail.api.queries.series import SeriesFilters
 from benchtrail.api.queries.sessions import (
-    SessionFilters,
     get_session,
     list_sessions,
     sessions_table,
 )
 from benchtrail.api.queries.stations import (
-    StationFilters,
     list_stations,
     stations_table,
     warehouse_health,
 )
 
 __all__ = [
-    "DutFilters",
-    "EventFilters",
     "EventSlice",
-    "MeasurementFilters",
-    "RunFilters",
     "SeriesFilters",
-    "SessionFilters",
-    "StationFilters",
     "dut_history",
     "dut_table",
     "get_run",

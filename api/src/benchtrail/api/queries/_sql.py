@@ -9,6 +9,7 @@ from typing import Any, Literal, NamedTuple
 
 import pyarrow as pa
 
+from benchtrail.api.models.filters import STILL_RUNNING, Filter, FilterSet, FilterValues, Join
 from benchtrail.api.queries.cursors import Cursor
 from benchtrail.api.timestamps import ns_to_datetime
 
@@ -75,11 +76,6 @@ class Where:
             name = parameter or column
             self.add(f"{column} = {{{name}:String}}", **{name: value})
 
-    def prefix(self, column: str, value: str | None) -> None:
-        """``column`` starts with ``value`` when a value is given (e.g. a short git hash)."""
-        if value is not None:
-            self.add(f"startsWith({column}, {{{column}:String}})", **{column: value})
-
     def within(self, column: str, subquery: str, inner: Where) -> None:
         """``column IN (subquery)`` when ``inner`` has conditions; ``subquery`` ends in FROM.
 
@@ -113,6 +109,44 @@ class Where:
     def sql(self) -> str:
         """The ``WHERE ...`` clause, or nothing when there is no condition."""
         return "WHERE " + " AND ".join(self.conditions) if self.conditions else ""
+
+
+def filter_where(
+    declared: FilterSet, values: FilterValues, database: str, where: Where | None = None
+) -> Where:
+    """``where`` (or new conditions) and those of the filters ``values`` gives (absent: any).
+
+    Each value is a bound parameter ``f_<filter name>``; the filters through one
+    :class:`Join` are AND-ed in one subquery, so one joined row matches them all.
+    """
+    where = where if where is not None else Where()
+    joined: dict[Join, Where] = {}
+    for declared_filter in declared.filters:
+        value = values.get(declared_filter.name)
+        if value is None:
+            continue
+        join = declared_filter.join
+        if declared_filter.match == "outcome" and value == STILL_RUNNING and join is not None:
+            where.add(f"{join.key} NOT IN ({join.select(database)})")
+            continue
+        target = where if join is None else joined.setdefault(join, Where())
+        target.add(_condition(declared_filter), **{f"f_{declared_filter.name}": value})
+    for join, inner in joined.items():
+        where.within(join.key, join.select(database), inner)
+    return where
+
+
+def _condition(declared: Filter) -> str:
+    column, parameter = declared.column, f"f_{declared.name}"
+    match declared.match:
+        case "prefix":
+            return f"startsWith({column}, {{{parameter}:String}})"
+        case "since":
+            return f"{column} >= fromUnixTimestamp64Nano({{{parameter}:Int64}}, 'UTC')"
+        case "until":
+            return f"{column} < fromUnixTimestamp64Nano({{{parameter}:Int64}}, 'UTC')"
+        case _:
+            return f"{column} = {{{parameter}:String}}"
 
 
 def with_times(row: Mapping[str, object], *names: str) -> Row:

@@ -15,7 +15,8 @@ import pyarrow as pa
 
 from benchtrail.api.errors import NotFound
 from benchtrail.api.models.entities import DutHistory, DutRun, FailedMeasurement
-from benchtrail.api.queries._sql import Column, Nesting, Row, Where
+from benchtrail.api.models.filters import DUTS, FilterValues
+from benchtrail.api.queries._sql import Column, Nesting, Row, Where, filter_where
 from benchtrail.api.queries.runs import RunIds, summary_fields, summary_sql
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Warehouse
@@ -62,15 +63,6 @@ class _FailedPoint(msgspec.Struct, frozen=True):
 _failed_points = msgspec.json.Decoder(list[_FailedPoint])
 
 
-class DutFilters(msgspec.Struct, frozen=True, kw_only=True):
-    """Which runs of a serial to list; attempts are counted over all of them regardless."""
-
-    station_id: str | None = None
-    test_phase: str | None = None
-    since_ns: int | None = None
-    until_ns: int | None = None
-
-
 class DutRuns(msgspec.Struct, frozen=True, kw_only=True):
     """The runs of a serial kept for a history, oldest first, with their attempt numbers."""
 
@@ -82,7 +74,7 @@ class DutRuns(msgspec.Struct, frozen=True, kw_only=True):
 def dut_history(
     warehouse: Warehouse,
     serial: str,
-    filters: DutFilters,
+    filters: FilterValues,
     *,
     limit: int,
     failed_limit: int,
@@ -105,7 +97,7 @@ def dut_history(
 def dut_table(
     warehouse: Warehouse,
     serial: str,
-    filters: DutFilters,
+    filters: FilterValues,
     *,
     limit: int,
     failed_limit: int,
@@ -120,7 +112,7 @@ def dut_table(
     return warehouse.arrow(*_sql(warehouse, runs, nesting, failed_limit))
 
 
-def dut_runs(warehouse: Warehouse, serial: str, filters: DutFilters, *, limit: int) -> DutRuns:
+def dut_runs(warehouse: Warehouse, serial: str, filters: FilterValues, *, limit: int) -> DutRuns:
     """The runs of ``serial`` to list, and the attempt number of each.
 
     Raises:
@@ -128,23 +120,24 @@ def dut_runs(warehouse: Warehouse, serial: str, filters: DutFilters, *, limit: i
     """
     where = Where()
     where.equals("dut_serial", serial)
+    kept = filter_where(DUTS, filters, warehouse.database)
+    matches = " AND ".join(kept.conditions) or "true"
     sql = f"""
-        SELECT run_id, station_id, test_phase,
-               toUnixTimestamp64Nano(started_at) AS started_at_ns
+        SELECT run_id, station_id, test_phase, {matches} AS kept
         FROM {warehouse.database}.runs FINAL {where.sql()}
         ORDER BY started_at DESC, run_id DESC LIMIT 1 BY run_id
     """
-    rows = warehouse.rows(sql, where.parameters)[::-1]
+    rows = warehouse.rows(sql, {**where.parameters, **kept.parameters})[::-1]
     if not rows:
         raise NotFound("dut", serial)
     attempts = _attempts(rows)
-    kept = [row for row in rows if _matches(row, filters)]
-    shown = kept[-limit:] if limit else []
+    matching = [row for row in rows if row["kept"]]
+    shown = matching[-limit:] if limit else []
     page = RunIds(
         ids=[row["run_id"] for row in shown],
         stations=sorted({row["station_id"] for row in shown}),
     )
-    return DutRuns(page=page, attempts=attempts, run_count=len(kept))
+    return DutRuns(page=page, attempts=attempts, run_count=len(matching))
 
 
 def _attempts(rows: list[Row]) -> dict[str, int]:
@@ -155,16 +148,6 @@ def _attempts(rows: list[Row]) -> dict[str, int]:
         seen[row["test_phase"]] += 1
         attempts[row["run_id"]] = seen[row["test_phase"]]
     return attempts
-
-
-def _matches(row: Row, filters: DutFilters) -> bool:
-    started = row["started_at_ns"]
-    return (
-        filters.station_id in (None, row["station_id"])
-        and filters.test_phase in (None, row["test_phase"])
-        and (filters.since_ns is None or started >= filters.since_ns)
-        and (filters.until_ns is None or started < filters.until_ns)
-    )
 
 
 def _sql(

@@ -6,7 +6,8 @@ import msgspec
 import pyarrow as pa
 
 from benchtrail.api.errors import NotFound
-from benchtrail.api.queries._sql import Column, Where, select_list
+from benchtrail.api.models.filters import EVENTS, FilterValues
+from benchtrail.api.queries._sql import Column, Where, filter_where, select_list
 from benchtrail.projector import Warehouse
 
 EVENT_COLUMNS: tuple[Column, ...] = (
@@ -21,15 +22,6 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column("payload", "payload"),
 )
 """The columns of an event in the tabular formats: the envelope, and the event as JSON text."""
-
-
-class EventFilters(msgspec.Struct, frozen=True, kw_only=True):
-    """Filters of a session's events; ``None`` means any. Times are ns on ``occurred_at``."""
-
-    event_type: str | None = None
-    run_id: str | None = None
-    since_ns: int | None = None
-    until_ns: int | None = None
 
 
 class EventSlice(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,7 +45,7 @@ class EventTable(msgspec.Struct, frozen=True, kw_only=True):
 def session_events(
     warehouse: Warehouse,
     session_id: str,
-    filters: EventFilters | None = None,
+    filters: FilterValues | None = None,
     *,
     after_seq: int = 0,
     limit: int,
@@ -63,7 +55,7 @@ def session_events(
     Raises:
         NotFound: the warehouse holds no event of that session.
     """
-    where = _where(session_id, filters or EventFilters(), after_seq)
+    where = _where(warehouse.database, session_id, filters or {}, after_seq)
     sql = f"""
         SELECT seq, payload FROM {warehouse.database}.events FINAL {where.sql()}
         ORDER BY seq LIMIT 1 BY seq LIMIT {{limit:UInt32}}
@@ -80,7 +72,7 @@ def session_events(
 def session_events_table(
     warehouse: Warehouse,
     session_id: str,
-    filters: EventFilters,
+    filters: FilterValues,
     *,
     after_seq: int = 0,
     limit: int,
@@ -90,7 +82,7 @@ def session_events_table(
     Raises:
         NotFound: the warehouse holds no event of that session.
     """
-    where = _where(session_id, filters, after_seq)
+    where = _where(warehouse.database, session_id, filters, after_seq)
     sql = f"""
         SELECT {select_list(EVENT_COLUMNS, "lists")}
         FROM {warehouse.database}.events FINAL {where.sql()}
@@ -106,14 +98,11 @@ def session_events_table(
     return EventTable(table=table, next_after_seq=next_after_seq)
 
 
-def _where(session_id: str, filters: EventFilters, after_seq: int) -> Where:
+def _where(database: str, session_id: str, filters: FilterValues, after_seq: int) -> Where:
     where = Where()
     where.equals("session_id", session_id)
     where.add("seq > {after_seq:UInt64}", after_seq=after_seq)
-    where.equals("type", filters.event_type)
-    where.equals("run_id", filters.run_id)
-    where.time_range("occurred_at", filters.since_ns, filters.until_ns)
-    return where
+    return filter_where(EVENTS, filters, database, where)
 
 
 def _session_exists(warehouse: Warehouse, session_id: str) -> bool:

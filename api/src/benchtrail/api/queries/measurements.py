@@ -11,17 +11,18 @@ from __future__ import annotations
 import msgspec
 
 from benchtrail.api.models.entities import MeasurementPage, MeasurementRow
+from benchtrail.api.models.filters import MEASUREMENTS, FilterValues
 from benchtrail.api.queries._sql import (
     Column,
     Nesting,
     Row,
     TablePage,
     Where,
+    filter_where,
     select_list,
     with_times,
 )
 from benchtrail.api.queries.cursors import PointCursor, encode_point_cursor
-from benchtrail.api.queries.runs import RunFilters, run_where
 from benchtrail.projector import Warehouse
 
 CURSOR_KIND = "m"
@@ -51,43 +52,14 @@ FINAL_SETTINGS = "SETTINGS do_not_merge_across_partitions_select_final = 1"
 """Copies of a point share its ``ts`` and so its day partition: FINAL merges within each."""
 
 
-class MeasurementFilters(msgspec.Struct, frozen=True, kw_only=True):
-    """Filters of ``/api/measurements``; ``None`` means any. Times are ns on ``ts``.
-
-    ``outcome`` is the point's verdict (``passed``, ``failed``, ``unset``); the
-    run fields (``dut_serial`` ... ``operator_id``) keep the points of matching runs.
-    """
-
-    station_id: str | None = None
-    name: str | None = None
-    run_id: str | None = None
-    session_id: str | None = None
-    outcome: str | None = None
-    since_ns: int | None = None
-    until_ns: int | None = None
-    runs: RunFilters = msgspec.field(default_factory=RunFilters)
-
-
-def measurement_where(warehouse: Warehouse, filters: MeasurementFilters) -> Where:
-    """The conditions on the ``measurements`` table that ``filters`` asks for."""
-    where = Where()
-    where.equals("station_id", filters.station_id, parameter="m_station_id")
-    where.equals("name", filters.name, parameter="m_name")
-    where.equals("run_id", filters.run_id, parameter="m_run_id")
-    where.equals("session_id", filters.session_id, parameter="m_session_id")
-    where.equals("outcome", filters.outcome, parameter="m_outcome")
-    if filters.since_ns is not None:
-        where.add("ts >= fromUnixTimestamp64Nano({m_since:Int64}, 'UTC')", m_since=filters.since_ns)
-    if filters.until_ns is not None:
-        where.add("ts < fromUnixTimestamp64Nano({m_until:Int64}, 'UTC')", m_until=filters.until_ns)
-    by_run = run_where(warehouse, filters.runs)
-    where.within("run_id", f"SELECT run_id FROM {warehouse.database}.runs FINAL", by_run)
-    return where
+def measurement_where(warehouse: Warehouse, filters: FilterValues) -> Where:
+    """The conditions on ``measurements`` that ``filters`` (of :data:`MEASUREMENTS`) asks for."""
+    return filter_where(MEASUREMENTS, filters, warehouse.database)
 
 
 def list_measurements(
     warehouse: Warehouse,
-    filters: MeasurementFilters,
+    filters: FilterValues,
     *,
     limit: int,
     cursor: PointCursor | None = None,
@@ -102,7 +74,7 @@ def list_measurements(
 
 def measurements_table(
     warehouse: Warehouse,
-    filters: MeasurementFilters,
+    filters: FilterValues,
     *,
     limit: int,
     cursor: PointCursor | None = None,
@@ -119,7 +91,7 @@ def measurements_table(
 
 def _page_sql(
     warehouse: Warehouse,
-    filters: MeasurementFilters,
+    filters: FilterValues,
     limit: int,
     cursor: PointCursor | None,
     nesting: Nesting,

@@ -20,12 +20,14 @@ from benchtrail.api.models.entities import (
     RunSummary,
     StepSummary,
 )
+from benchtrail.api.models.filters import RUNS, FilterValues
 from benchtrail.api.queries._sql import (
     Column,
     Nesting,
     Row,
     TablePage,
     Where,
+    filter_where,
     finite,
     select_list,
     with_times,
@@ -94,30 +96,6 @@ RUN_COLUMNS: tuple[Column, ...] = (
 _custom_metadata = msgspec.json.Decoder(dict[str, CustomValue])
 
 
-class RunFilters(msgspec.Struct, frozen=True, kw_only=True):
-    """Filters of ``/api/runs``; ``None`` means any. ``outcome`` may be ``running``.
-
-    ``git_commit`` matches by prefix (a short hash finds the full one);
-    ``operator_id`` matches the runs of that operator's sessions; times are ns,
-    ``since <= started_at < until``.
-    """
-
-    dut_serial: str | None = None
-    part_number: str | None = None
-    lot_number: str | None = None
-    product_id: str | None = None
-    product_name: str | None = None
-    test_phase: str | None = None
-    project_name: str | None = None
-    git_commit: str | None = None
-    outcome: str | None = None
-    station_id: str | None = None
-    session_id: str | None = None
-    operator_id: str | None = None
-    since_ns: int | None = None
-    until_ns: int | None = None
-
-
 class RunIds(msgspec.Struct, frozen=True):
     """The runs of a page, in page order, and the stations they ran on."""
 
@@ -125,27 +103,13 @@ class RunIds(msgspec.Struct, frozen=True):
     stations: list[str]
 
 
-def run_where(warehouse: Warehouse, filters: RunFilters) -> Where:
-    """The conditions on the ``runs`` table that ``filters`` asks for."""
-    where = Where()
-    where.equals("dut_serial", filters.dut_serial)
-    where.equals("dut_part_number", filters.part_number)
-    where.equals("dut_lot_number", filters.lot_number)
-    where.equals("product_id", filters.product_id)
-    where.equals("product_name", filters.product_name)
-    where.equals("test_phase", filters.test_phase)
-    where.equals("project_name", filters.project_name)
-    where.prefix("git_commit", filters.git_commit)
-    where.equals("station_id", filters.station_id)
-    where.equals("session_id", filters.session_id)
-    where.time_range("started_at", filters.since_ns, filters.until_ns)
-    _operator_condition(warehouse, where, filters.operator_id)
-    _outcome_condition(warehouse, where, filters.outcome)
-    return where
+def run_where(warehouse: Warehouse, filters: FilterValues) -> Where:
+    """The conditions on the ``runs`` table that ``filters`` (of :data:`RUNS`) asks for."""
+    return filter_where(RUNS, filters, warehouse.database)
 
 
 def list_runs(
-    warehouse: Warehouse, filters: RunFilters, *, limit: int, cursor: Cursor | None = None
+    warehouse: Warehouse, filters: FilterValues, *, limit: int, cursor: Cursor | None = None
 ) -> RunPage:
     """Runs matching ``filters``, newest first (ties by id), one page after ``cursor``."""
     page, next_cursor = _page(warehouse, filters, limit, cursor)
@@ -154,7 +118,7 @@ def list_runs(
 
 def runs_table(
     warehouse: Warehouse,
-    filters: RunFilters,
+    filters: FilterValues,
     *,
     limit: int,
     cursor: Cursor | None = None,
@@ -250,7 +214,7 @@ def summary_fields(row: Row) -> Row:
 
 
 def _page(
-    warehouse: Warehouse, filters: RunFilters, limit: int, cursor: Cursor | None
+    warehouse: Warehouse, filters: FilterValues, limit: int, cursor: Cursor | None
 ) -> tuple[RunIds, str | None]:
     where = run_where(warehouse, filters)
     where.before("started_at", "run_id", cursor)
@@ -281,23 +245,6 @@ def _ids(rows: list[Row]) -> RunIds:
         ids=[row["run_id"] for row in rows],
         stations=sorted({row["station_id"] for row in rows}),
     )
-
-
-def _operator_condition(warehouse: Warehouse, where: Where, operator_id: str | None) -> None:
-    inner = Where()
-    inner.equals("operator_id", operator_id)
-    where.within("session_id", f"SELECT session_id FROM {warehouse.database}.sessions", inner)
-
-
-def _outcome_condition(warehouse: Warehouse, where: Where, outcome: str | None) -> None:
-    ends = f"{warehouse.database}.run_ends"
-    if outcome == "running":
-        where.add(f"run_id NOT IN (SELECT run_id FROM {ends})")
-    elif outcome is not None:
-        where.add(
-            f"run_id IN (SELECT run_id FROM {ends} FINAL WHERE outcome = {{outcome:String}})",
-            outcome=outcome,
-        )
 
 
 def _steps(warehouse: Warehouse, run_id: str) -> list[StepSummary]:

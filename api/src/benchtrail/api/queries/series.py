@@ -15,7 +15,7 @@ from benchtrail.api.errors import BadParameter
 from benchtrail.api.models.entities import Series, SeriesBucket
 from benchtrail.api.queries._sql import Column, Where, select_list, with_times
 from benchtrail.api.queries.measurements import FINAL_SETTINGS
-from benchtrail.api.queries.runs import RunFilters, run_where
+from benchtrail.api.queries.runs import run_where
 from benchtrail.projector import Warehouse
 
 MAX_BUCKETS = 5000
@@ -123,7 +123,9 @@ def _where(warehouse: Warehouse, filters: SeriesFilters) -> Where:
     where.equals("name", filters.name, parameter="s_name")
     where.equals("run_id", filters.run_id, parameter="s_run_id")
     where.add("NOT isNaN(value)")
-    by_run = run_where(warehouse, RunFilters(dut_serial=filters.dut_serial))
+    by_run = run_where(
+        warehouse, {} if filters.dut_serial is None else {"dut_serial": filters.dut_serial}
+    )
     where.within("run_id", f"SELECT run_id FROM {warehouse.database}.runs FINAL", by_run)
     return where
 

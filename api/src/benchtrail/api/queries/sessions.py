@@ -12,17 +12,19 @@ from benchtrail.api.models.entities import (
     SessionPage,
     SessionSummary,
 )
+from benchtrail.api.models.filters import SESSIONS, FilterValues
 from benchtrail.api.queries._sql import (
     Column,
     Nesting,
     Row,
     TablePage,
     Where,
+    filter_where,
     select_list,
     with_times,
 )
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
-from benchtrail.api.queries.runs import RunFilters, list_runs
+from benchtrail.api.queries.runs import list_runs
 from benchtrail.projector import Warehouse
 
 CURSOR_KIND = "s"
@@ -71,40 +73,13 @@ SESSION_COLUMNS: tuple[Column, ...] = (
 """The columns of a session summary, in the order of :class:`SessionSummary`'s fields."""
 
 
-class SessionFilters(msgspec.Struct, frozen=True, kw_only=True):
-    """Filters of ``/api/sessions``; ``None`` means any. Times are ns, ``since <= t < until``.
-
-    ``git_commit`` matches by prefix; ``project_name`` and ``dut_serial`` match
-    the sessions with at least one run of that project or DUT.
-    """
-
-    station_id: str | None = None
-    session_type: str | None = None
-    operator_id: str | None = None
-    git_commit: str | None = None
-    project_name: str | None = None
-    dut_serial: str | None = None
-    since_ns: int | None = None
-    until_ns: int | None = None
-
-
-def session_where(warehouse: Warehouse, filters: SessionFilters) -> Where:
-    """The conditions on the ``sessions`` table that ``filters`` asks for."""
-    where = Where()
-    where.equals("station_id", filters.station_id)
-    where.equals("session_type", filters.session_type)
-    where.equals("operator_id", filters.operator_id)
-    where.prefix("git_commit", filters.git_commit)
-    where.time_range("started_at", filters.since_ns, filters.until_ns)
-    by_run = Where()
-    by_run.equals("project_name", filters.project_name)
-    by_run.equals("dut_serial", filters.dut_serial)
-    where.within("session_id", f"SELECT session_id FROM {warehouse.database}.runs", by_run)
-    return where
+def session_where(warehouse: Warehouse, filters: FilterValues) -> Where:
+    """The conditions on the ``sessions`` table that ``filters`` (of :data:`SESSIONS`) asks for."""
+    return filter_where(SESSIONS, filters, warehouse.database)
 
 
 def list_sessions(
-    warehouse: Warehouse, filters: SessionFilters, *, limit: int, cursor: Cursor | None = None
+    warehouse: Warehouse, filters: FilterValues, *, limit: int, cursor: Cursor | None = None
 ) -> SessionPage:
     """Sessions matching ``filters``, newest first (ties by id), one page after ``cursor``."""
     ids, next_cursor = _page(warehouse, filters, limit, cursor)
@@ -113,7 +88,7 @@ def list_sessions(
 
 def sessions_table(
     warehouse: Warehouse,
-    filters: SessionFilters,
+    filters: FilterValues,
     *,
     limit: int,
     cursor: Cursor | None = None,
@@ -136,14 +111,14 @@ def get_session(warehouse: Warehouse, session_id: str, *, run_limit: int) -> Ses
     if not rows:
         raise NotFound("session", session_id)
     (summary,) = _summaries(warehouse, [session_id])
-    runs = list_runs(warehouse, RunFilters(session_id=session_id), limit=run_limit).items
+    runs = list_runs(warehouse, {"session_id": session_id}, limit=run_limit).items
     counts = _session_counts(warehouse, summary)
     fields = msgspec.structs.asdict(summary)
     return SessionDetail(**fields, runs=runs, counts=counts)
 
 
 def _page(
-    warehouse: Warehouse, filters: SessionFilters, limit: int, cursor: Cursor | None
+    warehouse: Warehouse, filters: FilterValues, limit: int, cursor: Cursor | None
 ) -> tuple[list[str], str | None]:
     where = session_where(warehouse, filters)
     where.before("started_at", "session_id", cursor)

@@ -7,7 +7,8 @@ import pyarrow as pa
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from benchtrail.api.models.entities import StationSummary, WarehouseHealth
-from benchtrail.api.queries._sql import Column, Nesting, Where, select_list, with_times
+from benchtrail.api.models.filters import STATIONS, FilterValues
+from benchtrail.api.queries._sql import Column, Nesting, filter_where, select_list, with_times
 from benchtrail.projector import Warehouse
 
 STATION_COLUMNS: tuple[Column, ...] = (
@@ -27,56 +28,30 @@ STATION_COLUMNS: tuple[Column, ...] = (
 """The columns of a station, in the order of :class:`StationSummary`'s fields."""
 
 
-class StationFilters(msgspec.Struct, frozen=True, kw_only=True):
-    """Filters of ``/api/stations``; ``None`` means any.
-
-    ``station_type`` and ``station_location`` match the station's latest session;
-    ``since``/``until`` (ns) keep the stations seen in ``[since, until)``: first
-    seen before ``until`` and last seen at or after ``since``.
-    """
-
-    station_type: str | None = None
-    station_location: str | None = None
-    since_ns: int | None = None
-    until_ns: int | None = None
-
-
 def list_stations(
-    warehouse: Warehouse, filters: StationFilters | None = None
+    warehouse: Warehouse, filters: FilterValues | None = None
 ) -> list[StationSummary]:
     """Every station that opened a session (matching ``filters``), by id.
 
     Each is described by its latest session; ``last_seen`` is the time of the
     station's latest event; running sessions are those without a ``session.ended`` yet.
     """
-    rows = warehouse.rows(*_sql(warehouse, filters or StationFilters(), "native"))
+    rows = warehouse.rows(*_sql(warehouse, filters or {}, "native"))
     return [
         msgspec.convert(with_times(row, "first_seen", "last_seen"), StationSummary) for row in rows
     ]
 
 
-def stations_table(warehouse: Warehouse, filters: StationFilters, nesting: Nesting) -> pa.Table:
+def stations_table(warehouse: Warehouse, filters: FilterValues, nesting: Nesting) -> pa.Table:
     """The same stations as :func:`list_stations`, as an Arrow table built by ClickHouse."""
     return warehouse.arrow(*_sql(warehouse, filters, nesting))
 
 
 def _sql(
-    warehouse: Warehouse, filters: StationFilters, nesting: Nesting
+    warehouse: Warehouse, filters: FilterValues, nesting: Nesting
 ) -> tuple[str, dict[str, object]]:
     db = warehouse.database
-    where = Where()
-    where.equals("station_type", filters.station_type)
-    where.equals("station_location", filters.station_location)
-    if filters.since_ns is not None:
-        where.add(
-            "last_seen >= fromUnixTimestamp64Nano({since_ns:Int64}, 'UTC')",
-            since_ns=filters.since_ns,
-        )
-    if filters.until_ns is not None:
-        where.add(
-            "first_seen < fromUnixTimestamp64Nano({until_ns:Int64}, 'UTC')",
-            until_ns=filters.until_ns,
-        )
+    where = filter_where(STATIONS, filters, db)
     sql = f"""
         SELECT {select_list(STATION_COLUMNS, nesting)} FROM (
             SELECT s.station_id AS station_id,

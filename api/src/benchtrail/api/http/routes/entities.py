@@ -3,7 +3,8 @@
 Handlers are synchronous and run in a worker thread (``sync_to_thread=True``):
 the warehouse client blocks (chDB has no async client). The ``warehouse`` and
 ``status_provider`` arguments are dependencies provided by :func:`create_app`;
-``filters`` and ``output`` come from :mod:`benchtrail.api.http.list_filters`.
+``filters`` (made from :mod:`benchtrail.api.models.filters`) and ``output`` come from
+:mod:`benchtrail.api.http.list_filters`; :mod:`benchtrail.api.http.pages` answers the pages.
 
 The list endpoints answer JSON, CSV, Parquet or Arrow IPC (:mod:`benchtrail.api.http.responses`).
 """
@@ -14,7 +15,6 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, cast
 
-import pyarrow as pa
 from litestar import Request, Response, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
@@ -31,20 +31,9 @@ from benchtrail.api.http.list_filters import (
     CursorParam,
     Limit,
     filters,
-    provide_event_filters,
-    provide_run_filters,
-    provide_session_filters,
-    provide_station_filters,
 )
-from benchtrail.api.http.list_filters import StartedSince as Since
-from benchtrail.api.http.list_filters import StartedUntil as Until
-from benchtrail.api.http.responses import (
-    OutputFormat,
-    TabularOperation,
-    nesting_of,
-    page_headers,
-    table_response,
-)
+from benchtrail.api.http.pages import RUN_LIST, SESSION_LIST, answer, tabular
+from benchtrail.api.http.responses import OutputFormat, TabularOperation, page_headers
 from benchtrail.api.http.routes.export import EXPORT_ROUTES
 from benchtrail.api.http.routes.measurements import MEASUREMENT_ROUTES
 from benchtrail.api.hub.lockboard import LockBoard
@@ -57,11 +46,9 @@ from benchtrail.api.models.entities import (
     SessionPage,
     StationSummary,
 )
+from benchtrail.api.models.filters import EVENTS, RUNS, SESSIONS, STATIONS, FilterValues
 from benchtrail.api.queries import events as event_queries
-from benchtrail.api.queries import runs as run_queries
-from benchtrail.api.queries import sessions as session_queries
 from benchtrail.api.queries import stations as station_queries
-from benchtrail.api.queries.cursors import decode_cursor
 from benchtrail.api.timestamps import MAX_NS
 from benchtrail.projector import Warehouse
 from benchtrail.schemas import EventUnion
@@ -75,9 +62,7 @@ __all__ = [
     "ROUTES",
     "CursorParam",
     "Limit",
-    "Since",
     "StatusProvider",
-    "Until",
 ]
 
 _BAD = BAD_PARAMETER
@@ -87,13 +72,6 @@ _PAGE_HEADERS = PAGE_HEADERS
 Req = Request[Any, Any, Any]
 _LOCK_KEY = re.compile(r"[-/_=.A-Za-z0-9]+")
 """What a key of the ``bt_locks`` bucket can be (NATS KV keys)."""
-
-
-def _tabular(
-    request: Req, table: pa.Table, output: OutputFormat, next_cursor: str | None = None
-) -> Response[Any]:
-    """A tabular answer, fitting any handler's declared (JSON) response type."""
-    return table_response(request, table, output, next_cursor=next_cursor)
 
 
 @get("/api/health", sync_to_thread=True, tags=["service"])
@@ -113,20 +91,22 @@ def health(
     sync_to_thread=True,
     tags=["stations"],
     responses={400: _BAD},
-    dependencies=filters(provide_station_filters),
+    dependencies=filters(STATIONS),
     operation_class=TabularOperation,
 )
 def list_stations(
     warehouse: NamedDependency[Warehouse],
     request: Req,
-    filters: NamedDependency[station_queries.StationFilters],
+    filters: NamedDependency[FilterValues],
     output: NamedDependency[OutputFormat],
 ) -> Response[list[StationSummary]]:
     """Every station seen in a session, with its session counts and running sessions."""
-    if output == "json":
-        return Response(queries.list_stations(warehouse, filters))
-    table = station_queries.stations_table(warehouse, filters, nesting_of(output))
-    return _tabular(request, table, output)
+    return answer(
+        request,
+        output,
+        lambda: queries.list_stations(warehouse, filters),
+        lambda nesting: station_queries.stations_table(warehouse, filters, nesting),
+    )
 
 
 @get(
@@ -134,28 +114,21 @@ def list_stations(
     sync_to_thread=True,
     tags=["sessions"],
     responses={400: _BAD},
-    dependencies=filters(provide_session_filters),
+    dependencies=filters(SESSIONS),
     response_headers=_PAGE_HEADERS,
     operation_class=TabularOperation,
 )
 def list_sessions(
     warehouse: NamedDependency[Warehouse],
     request: Req,
-    filters: NamedDependency[session_queries.SessionFilters],
+    filters: NamedDependency[FilterValues],
     output: NamedDependency[OutputFormat],
     *,
     limit: Limit = 100,
     cursor: CursorParam = None,
 ) -> Response[SessionPage]:
     """Sessions, newest first (ties broken by id), one page at a time."""
-    position = decode_cursor(session_queries.CURSOR_KIND, cursor) if cursor else None
-    if output == "json":
-        page = queries.list_sessions(warehouse, filters, limit=limit, cursor=position)
-        return Response(page, headers=page_headers(request, page.next_cursor))
-    found = session_queries.sessions_table(
-        warehouse, filters, limit=limit, cursor=position, nesting=nesting_of(output)
-    )
-    return _tabular(request, found.table, output, found.next_cursor)
+    return SESSION_LIST.answer(warehouse, request, filters, output, limit=limit, cursor=cursor)
 
 
 @get(
@@ -181,7 +154,7 @@ def get_session(
     sync_to_thread=True,
     tags=["sessions"],
     responses={400: _BAD, 404: _MISSING},
-    dependencies=filters(provide_event_filters),
+    dependencies=filters(EVENTS),
     operation_class=TabularOperation,
     response_headers=[
         ResponseHeader(
@@ -197,7 +170,7 @@ def list_session_events(
     warehouse: NamedDependency[Warehouse],
     request: Req,
     session_id: FromPath[str],
-    filters: NamedDependency[event_queries.EventFilters],
+    filters: NamedDependency[FilterValues],
     output: NamedDependency[OutputFormat],
     *,
     after_seq: Annotated[
@@ -221,7 +194,7 @@ def list_session_events(
     table = event_queries.session_events_table(
         warehouse, session_id, filters, after_seq=after_seq, limit=limit
     )
-    response = _tabular(request, table.table, output)
+    response = tabular(request, table.table, output)
     response.headers.update(_after_seq_headers(request, table.next_after_seq))
     return response
 
@@ -238,28 +211,21 @@ def _after_seq_headers(request: Req, next_after_seq: int | None) -> dict[str, st
     sync_to_thread=True,
     tags=["runs"],
     responses={400: _BAD},
-    dependencies=filters(provide_run_filters),
+    dependencies=filters(RUNS),
     response_headers=_PAGE_HEADERS,
     operation_class=TabularOperation,
 )
 def list_runs(
     warehouse: NamedDependency[Warehouse],
     request: Req,
-    filters: NamedDependency[run_queries.RunFilters],
+    filters: NamedDependency[FilterValues],
     output: NamedDependency[OutputFormat],
     *,
     limit: Limit = 100,
     cursor: CursorParam = None,
 ) -> Response[RunPage]:
     """Runs, newest first (ties broken by id), one page at a time."""
-    position = decode_cursor(run_queries.CURSOR_KIND, cursor) if cursor else None
-    if output == "json":
-        page = queries.list_runs(warehouse, filters, limit=limit, cursor=position)
-        return Response(page, headers=page_headers(request, page.next_cursor))
-    found = run_queries.runs_table(
-        warehouse, filters, limit=limit, cursor=position, nesting=nesting_of(output)
-    )
-    return _tabular(request, found.table, output, found.next_cursor)
+    return RUN_LIST.answer(warehouse, request, filters, output, limit=limit, cursor=cursor)
 
 
 @get(

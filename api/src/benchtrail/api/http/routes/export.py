@@ -10,27 +10,20 @@ not keep other readers (or the projector) waiting.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import pyarrow as pa
 from anyio import to_thread
 from litestar import get
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
-from benchtrail.api.http.list_filters import (
-    BAD_PARAMETER,
-    provide_measurement_filters,
-    provide_run_filters,
-    provide_session_filters,
-)
+from benchtrail.api.http.list_filters import BAD_PARAMETER, filters_only
+from benchtrail.api.http.pages import MEASUREMENT_LIST, RUN_LIST, SESSION_LIST, PagedList
 from benchtrail.api.http.responses import ARROW_STREAM, ipc_stream
-from benchtrail.api.queries import measurements as measurement_queries
-from benchtrail.api.queries import runs as run_queries
-from benchtrail.api.queries import sessions as session_queries
+from benchtrail.api.models.filters import MEASUREMENTS, RUNS, SESSIONS, FilterSet, FilterValues
 from benchtrail.api.queries._sql import Nesting, TablePage
-from benchtrail.api.queries.cursors import decode_cursor, decode_point_cursor
 from benchtrail.projector import Warehouse
 
 EXPORT_PAGE_ROWS = {"runs": 5000, "sessions": 5000, "measurements": 100_000}
@@ -47,11 +40,11 @@ PageReader = Callable[[str | None], TablePage]
 """Reads the page after a cursor (None: the first page)."""
 
 
-def _export_route(path: str, provider: Callable[..., object]) -> get:
-    """The route decorator of an export: its filters from ``provider``, an Arrow stream."""
+def _export_route(path: str, declared: FilterSet) -> get:
+    """The route decorator of an export: the filters of ``declared``, an Arrow stream."""
     return get(
         path,
-        dependencies={"filters": Provide(provider, sync_to_thread=False)},
+        dependencies=filters_only(declared),
         sync_to_thread=True,
         tags=["export"],
         responses={400: BAD_PARAMETER},
@@ -59,52 +52,32 @@ def _export_route(path: str, provider: Callable[..., object]) -> get:
     )
 
 
-@_export_route("/api/export/runs", provide_run_filters)
+@_export_route("/api/export/runs", RUNS)
 def export_runs(
     warehouse: NamedDependency[Warehouse],
-    filters: NamedDependency[run_queries.RunFilters],
+    filters: NamedDependency[FilterValues],
     *,
     flat: Flat = False,
 ) -> Stream:
     """Every run matching the filters of ``/api/runs``, newest first, as an Arrow stream."""
-    nesting = _nesting(flat)
-
-    def read(cursor: str | None) -> TablePage:
-        position = decode_cursor(run_queries.CURSOR_KIND, cursor) if cursor else None
-        return run_queries.runs_table(
-            warehouse, filters, limit=EXPORT_PAGE_ROWS["runs"], cursor=position, nesting=nesting
-        )
-
-    return _stream(read)
+    return _export(RUN_LIST, warehouse, filters, flat, EXPORT_PAGE_ROWS["runs"])
 
 
-@_export_route("/api/export/sessions", provide_session_filters)
+@_export_route("/api/export/sessions", SESSIONS)
 def export_sessions(
     warehouse: NamedDependency[Warehouse],
-    filters: NamedDependency[session_queries.SessionFilters],
+    filters: NamedDependency[FilterValues],
     *,
     flat: Flat = False,
 ) -> Stream:
     """Every session matching the filters of ``/api/sessions``, newest first, as an Arrow stream."""
-    nesting = _nesting(flat)
-
-    def read(cursor: str | None) -> TablePage:
-        position = decode_cursor(session_queries.CURSOR_KIND, cursor) if cursor else None
-        return session_queries.sessions_table(
-            warehouse,
-            filters,
-            limit=EXPORT_PAGE_ROWS["sessions"],
-            cursor=position,
-            nesting=nesting,
-        )
-
-    return _stream(read)
+    return _export(SESSION_LIST, warehouse, filters, flat, EXPORT_PAGE_ROWS["sessions"])
 
 
-@_export_route("/api/export/measurements", provide_measurement_filters)
+@_export_route("/api/export/measurements", MEASUREMENTS)
 def export_measurements(
     warehouse: NamedDependency[Warehouse],
-    filters: NamedDependency[measurement_queries.MeasurementFilters],
+    filters: NamedDependency[FilterValues],
     *,
     flat: Flat = False,
 ) -> Stream:
@@ -112,18 +85,20 @@ def export_measurements(
 
     In the table's order (station, name, time), read by its sort key page after page.
     """
+    return _export(MEASUREMENT_LIST, warehouse, filters, flat, EXPORT_PAGE_ROWS["measurements"])
+
+
+def _export(
+    paged: PagedList[Any, Any],
+    warehouse: Warehouse,
+    filters: FilterValues,
+    flat: bool,
+    page_rows: int,
+) -> Stream:
     nesting = _nesting(flat)
 
     def read(cursor: str | None) -> TablePage:
-        kind = measurement_queries.CURSOR_KIND
-        position = decode_point_cursor(kind, cursor) if cursor else None
-        return measurement_queries.measurements_table(
-            warehouse,
-            filters,
-            limit=EXPORT_PAGE_ROWS["measurements"],
-            cursor=position,
-            nesting=nesting,
-        )
+        return paged.table_after(warehouse, filters, cursor, limit=page_rows, nesting=nesting)
 
     return _stream(read)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import pyarrow as pa
 from litestar import Request, Response, get
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
@@ -25,22 +24,14 @@ from benchtrail.api.http.list_filters import (
     RunId,
     StationId,
     filters,
-    provide_dut_filters,
-    provide_measurement_filters,
     time_bound,
 )
-from benchtrail.api.http.responses import (
-    OutputFormat,
-    TabularOperation,
-    nesting_of,
-    page_headers,
-    table_response,
-)
+from benchtrail.api.http.pages import MEASUREMENT_LIST, answer, tabular
+from benchtrail.api.http.responses import OutputFormat, TabularOperation
 from benchtrail.api.models.entities import DutHistory, MeasurementPage, Series
+from benchtrail.api.models.filters import DUTS, MEASUREMENTS, FilterValues
 from benchtrail.api.queries import duts as dut_queries
-from benchtrail.api.queries import measurements as measurement_queries
 from benchtrail.api.queries import series as series_queries
-from benchtrail.api.queries.cursors import decode_point_cursor
 from benchtrail.api.queries.series import MAX_BUCKETS
 from benchtrail.projector import Warehouse
 
@@ -55,14 +46,14 @@ Req = Request[Any, Any, Any]
     sync_to_thread=True,
     tags=["measurements"],
     responses={400: BAD_PARAMETER},
-    dependencies=filters(provide_measurement_filters),
+    dependencies=filters(MEASUREMENTS),
     operation_class=TabularOperation,
     response_headers=PAGE_HEADERS,
 )
 def list_measurements(
     warehouse: NamedDependency[Warehouse],
     request: Req,
-    filters: NamedDependency[measurement_queries.MeasurementFilters],
+    filters: NamedDependency[FilterValues],
     output: NamedDependency[OutputFormat],
     *,
     limit: Annotated[
@@ -78,16 +69,7 @@ def list_measurements(
     Within one station and one name that is time order. Pages are read from the
     table's sort key, so following ``next_cursor`` never re-reads a point.
     """
-    position = decode_point_cursor(measurement_queries.CURSOR_KIND, cursor) if cursor else None
-    if output == "json":
-        page = measurement_queries.list_measurements(
-            warehouse, filters, limit=limit, cursor=position
-        )
-        return Response(page, headers=page_headers(request, page.next_cursor))
-    found = measurement_queries.measurements_table(
-        warehouse, filters, limit=limit, cursor=position, nesting=nesting_of(output)
-    )
-    return _tabular(request, found.table, output, next_cursor=found.next_cursor)
+    return MEASUREMENT_LIST.answer(warehouse, request, filters, output, limit=limit, cursor=cursor)
 
 
 @get(
@@ -153,7 +135,7 @@ def measurement_series(
         return Response(series_queries.series(warehouse, series_filters, buckets=buckets))
     found = series_queries.series_table(warehouse, series_filters, buckets=buckets)
     headers = {"X-Bucket-Ns": str(found.bucket_ns)} if found.bucket_ns is not None else {}
-    return _tabular(request, found.table, output, headers=headers)
+    return tabular(request, found.table, output, headers=headers)
 
 
 @get(
@@ -161,14 +143,14 @@ def measurement_series(
     sync_to_thread=True,
     tags=["duts"],
     responses={400: BAD_PARAMETER, 404: NOT_FOUND},
-    dependencies=filters(provide_dut_filters),
+    dependencies=filters(DUTS),
     operation_class=TabularOperation,
 )
 def dut_history(
     warehouse: NamedDependency[Warehouse],
     request: Req,
     serial: FromPath[str],
-    filters: NamedDependency[dut_queries.DutFilters],
+    filters: NamedDependency[FilterValues],
     output: NamedDependency[OutputFormat],
     *,
     limit: Annotated[
@@ -186,33 +168,16 @@ def dut_history(
     measurements (name, value, limits, unit, step). Unknown serial: 404. In the
     tabular formats, one row per run, ``failed_measurements`` as JSON text.
     """
-    if output == "json":
-        return Response(
-            dut_queries.dut_history(
-                warehouse, serial, filters, limit=limit, failed_limit=failed_limit
-            )
-        )
-    table = dut_queries.dut_table(
-        warehouse,
-        serial,
-        filters,
-        limit=limit,
-        failed_limit=failed_limit,
-        nesting=nesting_of(output),
+    return answer(
+        request,
+        output,
+        lambda: dut_queries.dut_history(
+            warehouse, serial, filters, limit=limit, failed_limit=failed_limit
+        ),
+        lambda nesting: dut_queries.dut_table(
+            warehouse, serial, filters, limit=limit, failed_limit=failed_limit, nesting=nesting
+        ),
     )
-    return _tabular(request, table, output)
-
-
-def _tabular(
-    request: Req,
-    table: pa.Table,
-    output: NamedDependency[OutputFormat],
-    *,
-    next_cursor: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response[Any]:
-    """A tabular answer, fitting any handler's declared (JSON) response type."""
-    return table_response(request, table, output, next_cursor=next_cursor, headers=headers)
 
 
 MEASUREMENT_ROUTES = [list_measurements, measurement_series, dut_history]
