@@ -27,8 +27,8 @@ from benchtrail.agents.outbox import OpenSession, WriteBatch
 from benchtrail.agents.outbox_admin import OutboxFileStatus, outbox_status
 from benchtrail.agents.outbox_sqlite import SqliteOutbox
 from benchtrail.agents.outbox_writer import RECOVERED_REASON, recovered_session_end
-from benchtrail.api.cli import main
 from benchtrail.api.natsserver import NatsServer
+from benchtrail.cli import main
 from benchtrail.schemas import EVENTS_STREAM, Log, SessionEnded, new_id, now_ns
 
 UNREACHABLE = "nats://127.0.0.1:1"

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from benchtrail.api import EventStore, RunSummary, SessionSummary, create_app
-from benchtrail.api.cli import main
 from benchtrail.api.export_routes import EXPORT_PAGE_ROWS
 from benchtrail.api.models import MeasurementRow
 from benchtrail.api.queries import measurements as measurement_queries
 from benchtrail.api.queries._sql import TablePage
+from benchtrail.cli import main
 from benchtrail.projector import Warehouse, open_warehouse
 
 from .conftest import serve

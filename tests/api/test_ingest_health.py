@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from benchtrail.agents import connect
 from benchtrail.api import EventStore
-from benchtrail.api.cli import main
 from benchtrail.api.hub import Hub
 from benchtrail.api.ingest_models import IngestHealth, MissingRange, SessionGap
+from benchtrail.cli import main
 from benchtrail.schemas import (
     MSG_ID_HEADER,
     Event,

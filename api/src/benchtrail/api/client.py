@@ -19,11 +19,6 @@ from urllib.parse import quote
 
 import msgspec
 
-from benchtrail.agents.workflows.experiment import (
-    METADATA_KEY,
-    Experiment,
-    ExperimentMetadata,
-)
 from benchtrail.api.client_analytics import AnalyticsMethods
 from benchtrail.api.client_base import ClientBase
 from benchtrail.api.client_data import DataMethods
@@ -41,6 +36,7 @@ from benchtrail.api.models import (
     SessionDetail,
 )
 from benchtrail.api.records import Records
+from benchtrail.schemas import METADATA_KEY, Experiment, ExperimentMetadata
 
 __all__ = ["PAGE_SIZE", "EventStore", "TimeBound"]
 

@@ -13,10 +13,10 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
-from benchtrail.agents.workflows.experiment import METADATA_KEY
 from benchtrail.api.models import ErrorBody
 from benchtrail.api.queries.experiments import experiment_info, experiment_table
 from benchtrail.projector import Warehouse
+from benchtrail.schemas import METADATA_KEY
 
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 PARQUET = "application/vnd.apache.parquet"

@@ -1,7 +1,12 @@
 """benchtrail event types, subjects and wire format."""
 
 from benchtrail.schemas.base import SCHEMA_VERSION, Event, new_id, now_ns
-from benchtrail.schemas.errors import BenchtrailError, FrameDecodeError, InvalidSubject
+from benchtrail.schemas.errors import (
+    BenchtrailError,
+    FrameDecodeError,
+    InvalidExperimentFile,
+    InvalidSubject,
+)
 from benchtrail.schemas.events import (
     EVENT_TAGS,
     EVENT_TYPES,
@@ -38,6 +43,12 @@ from benchtrail.schemas.events import (
     event_tag,
 )
 from benchtrail.schemas.experiment import EXPERIMENT_STEP, TIMESTAMP_COLUMN, merge_kinds
+from benchtrail.schemas.experiment_result import (
+    METADATA_KEY,
+    Experiment,
+    ExperimentInfo,
+    ExperimentMetadata,
+)
 from benchtrail.schemas.metadata import (
     ClientInfo,
     CustomValue,
@@ -93,6 +104,7 @@ __all__ = [
     "EVENT_TYPES",
     "EXPERIMENT_STEP",
     "LOCKS_BUCKET",
+    "METADATA_KEY",
     "MSG_ID_HEADER",
     "PROJECTOR_DURABLE",
     "RETRY_OF_HEADER",
@@ -107,6 +119,9 @@ __all__ = [
     "EnvironmentInfo",
     "Event",
     "EventUnion",
+    "Experiment",
+    "ExperimentInfo",
+    "ExperimentMetadata",
     "FileAdded",
     "FileAttached",
     "FileRegistered",
@@ -114,6 +129,7 @@ __all__ = [
     "FrameDecodeError",
     "GitInfo",
     "InstrumentCall",
+    "InvalidExperimentFile",
     "InvalidSubject",
     "LockAcquired",
     "LockReleased",

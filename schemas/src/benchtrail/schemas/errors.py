@@ -30,3 +30,17 @@ class InvalidSubject(BenchtrailError, ValueError):
         super().__init__(
             f"{what} {value!r} cannot be a subject token: use letters, digits, '-' and '_' only"
         )
+
+
+class InvalidExperimentFile(BenchtrailError, ValueError):
+    """A path cannot be used to save or load an experiment's table.
+
+    Attributes:
+        path: the path given.
+        expected: what would have been accepted.
+    """
+
+    def __init__(self, path: str, expected: str) -> None:
+        self.path = path
+        self.expected = expected
+        super().__init__(f"path: expected {expected}, got {path!r}")

@@ -23,7 +23,6 @@ from benchtrail.agents.errors import (
 from benchtrail.agents.instruments import DriverKind, Instrument
 from benchtrail.agents.validation import check_custom_metadata
 from benchtrail.agents.workflows.binding import Bound, UserFunction, bind, check_return_annotation
-from benchtrail.agents.workflows.experiment import Experiment, ExperimentInfo
 from benchtrail.agents.workflows.parameters import (
     Parameter,
     check_identifier,
@@ -37,6 +36,8 @@ from benchtrail.agents.workflows.tasks import TaskGroup
 from benchtrail.schemas import (
     EXPERIMENT_STEP,
     CustomValue,
+    Experiment,
+    ExperimentInfo,
     MeasurementOutcome,
     MeasurementValue,
     now_ns,

@@ -17,7 +17,6 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from benchtrail.agents.workflows.experiment import ExperimentInfo, ExperimentMetadata
 from benchtrail.api.errors import NotFound
 from benchtrail.api.queries._sql import Row
 from benchtrail.projector import Warehouse
@@ -26,6 +25,8 @@ from benchtrail.schemas import (
     EXPERIMENT_STEP,
     TIMESTAMP_COLUMN,
     CustomValue,
+    ExperimentInfo,
+    ExperimentMetadata,
     MeasurementValue,
     ParameterInfo,
     ValueKind,
