@@ -21,7 +21,7 @@ from benchtrail.agents.config import (
 )
 from benchtrail.agents.config_files import validate
 from benchtrail.agents.errors import ConfigError
-from benchtrail.api.cli.main import main
+from benchtrail.cli import main
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "benchtrail.yaml"
 

@@ -27,8 +27,8 @@ from benchtrail.agents.publishing.outbox import OpenSession, WriteBatch
 from benchtrail.agents.publishing.outbox_admin import OutboxFileStatus, outbox_status
 from benchtrail.agents.publishing.outboxes import RECOVERED_REASON, recovered_session_end
 from benchtrail.agents.publishing.sqlite_outbox import SqliteOutbox
-from benchtrail.api.cli.main import main
 from benchtrail.api.hub.natsserver import NatsServer
+from benchtrail.cli import main
 from benchtrail.schemas import EVENTS_STREAM, Log, SessionEnded, new_id, now_ns
 
 UNREACHABLE = "nats://127.0.0.1:1"

@@ -8,7 +8,7 @@ import socket
 import pytest
 from click.testing import CliRunner
 
-from benchtrail.api.cli.main import main
+from benchtrail.cli import main
 
 from .seed import PAGED_STATION, Seed
 

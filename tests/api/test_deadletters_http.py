@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from benchtrail.api import EventStore
-from benchtrail.api.cli.main import main
 from benchtrail.api.errors import ApiUnavailable, BadParameter, NotFound
+from benchtrail.cli import main
 from benchtrail.projector import validation
 from benchtrail.schemas import (
     EVENTS_STREAM,

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchtrail.api import EventStore, NotFound
-from benchtrail.api.cli.main import main
+from benchtrail.cli import main
 
 
 def test_history_lists_every_run_of_the_serial_in_time_order(history_store: EventStore) -> None:

@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 from benchtrail.api import EventStore, RunSummary, SessionSummary
-from benchtrail.api.cli.main import main
 from benchtrail.api.http import create_app
 from benchtrail.api.http.routes.export import EXPORT_PAGE_ROWS
 from benchtrail.api.models.entities import MeasurementRow
 from benchtrail.api.queries import measurements as measurement_queries
 from benchtrail.api.queries._sql import TablePage
+from benchtrail.cli import main
 from benchtrail.projector import Warehouse, open_warehouse
 
 from .conftest import serve

@@ -10,14 +10,14 @@ from typing import Any, get_type_hints
 import click
 import httpx
 import pytest
-from benchtrail.api.cli.export import export
 from click.testing import CliRunner
 
 from benchtrail.api import EventStore
-from benchtrail.api.cli.main import main
+from benchtrail.api.cli.export import export
 from benchtrail.api.cli.read import dut, events, runs, sessions, stations
 from benchtrail.api.client.filters import EXPORT_FILTERS, QUERY_TYPES, TimeBound
 from benchtrail.api.models.filters import FILTER_SETS, Filter, FilterSet
+from benchtrail.cli import main
 
 from .seed import T1, Seed
 

@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from benchtrail.agents import connect
 from benchtrail.api import EventStore
-from benchtrail.api.cli.main import main
 from benchtrail.api.hub.embedded import Hub
 from benchtrail.api.models.ingest import IngestHealth, MissingRange, SessionGap
+from benchtrail.cli import main
 from benchtrail.schemas import (
     MSG_ID_HEADER,
     Event,

@@ -36,12 +36,7 @@ FORBIDDEN = (
     "pyvisa",
     "mcp",
 )
-KNOWN_EXCEPTIONS = {
-    # EventStore.experiment() builds the station side's Experiment; imported inside the
-    # method (and for typing) so importing the client never loads benchtrail.agents.
-    # Goes when the experiment contract moves to benchtrail.schemas.
-    ("client/event_store.py", "benchtrail.agents.workflows.experiment"),
-}
+KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
 HEAVY_AT_RUNTIME = (
     "litestar",
     "uvicorn",

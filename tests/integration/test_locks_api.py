@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from benchtrail.api import EventStore
-from benchtrail.api.cli.main import main
 from benchtrail.api.errors import BadParameter, NotFound
 from benchtrail.api.hub.embedded import Hub
+from benchtrail.cli import main
 from benchtrail.schemas import LockReleased
 
 HOLDER = Path(__file__).parents[1] / "agents" / "lock_holder.py"

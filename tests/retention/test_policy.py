@@ -9,8 +9,8 @@ import httpx
 from click.testing import CliRunner
 
 from benchtrail.agents.config import RetentionPolicy, load_hub_config
-from benchtrail.api.cli.main import main
 from benchtrail.api.hub.embedded import Hub
+from benchtrail.cli import main
 
 from .history import RecordedSession, days_ago, publish, session_rows, stream_first_seq
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from benchtrail.agents import connect
 from benchtrail.api import EventStore
-from benchtrail.api.cli.main import main
 from benchtrail.api.hub.embedded import Hub
+from benchtrail.cli import main
 from benchtrail.projector import Warehouse
 
 from .history import (

@@ -1,5 +1,5 @@
 """``python -m benchtrail.api`` is the ``benchtrail`` command."""
 
-from benchtrail.api.cli.main import main
+from benchtrail.cli import main
 
 main()

@@ -4,6 +4,7 @@ from benchtrail.schemas.base import SCHEMA_VERSION, Event, new_id, now_ns
 from benchtrail.schemas.errors import (
     BenchtrailError,
     FrameDecodeError,
+    InvalidExperimentFile,
     InvalidSubject,
     NotAnEventSubject,
 )
@@ -50,6 +51,7 @@ from benchtrail.schemas.experiment import (
     ExperimentMetadata,
     merge_kinds,
 )
+from benchtrail.schemas.experiment_result import Experiment
 from benchtrail.schemas.limits import (
     EARLIEST_NS,
     FUTURE_SLACK_NS,
@@ -135,6 +137,7 @@ __all__ = [
     "EnvironmentInfo",
     "Event",
     "EventUnion",
+    "Experiment",
     "ExperimentInfo",
     "ExperimentMetadata",
     "FileAdded",
@@ -144,6 +147,7 @@ __all__ = [
     "FrameDecodeError",
     "GitInfo",
     "InstrumentCall",
+    "InvalidExperimentFile",
     "InvalidSubject",
     "LockAcquired",
     "LockReleased",

@@ -44,3 +44,17 @@ class NotAnEventSubject(BenchtrailError, ValueError):
         self.subject = subject
         self.expected = expected
         super().__init__(f"{subject!r} is not an event subject: expected {expected}")
+
+
+class InvalidExperimentFile(BenchtrailError, ValueError):
+    """A path cannot be used to save or load an experiment's table.
+
+    Attributes:
+        path: the path given.
+        expected: what would have been accepted.
+    """
+
+    def __init__(self, path: str, expected: str) -> None:
+        self.path = path
+        self.expected = expected
+        super().__init__(f"path: expected {expected}, got {path!r}")

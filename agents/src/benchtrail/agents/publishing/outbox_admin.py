@@ -1,16 +1,13 @@
 """Looking into station outboxes and delivering what dead processes left in them.
 
-``benchtrail outbox status`` and ``benchtrail outbox flush`` call these functions;
-a station-only install runs them as ``python -m benchtrail.agents.publishing.outbox_admin
-status|flush``.
+``benchtrail outbox status`` and ``benchtrail outbox flush``
+(:mod:`benchtrail.agents.cli.outbox`) call these functions.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import sqlite3
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -191,26 +188,6 @@ def _flush_station(
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m benchtrail.agents.publishing.outbox_admin status|flush``; the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m benchtrail.agents.publishing.outbox_admin")
-    parser.add_argument("command", choices=["status", "flush"])
-    parser.add_argument("--station", default=None)
-    parser.add_argument("--dir", type=Path, default=None, help="outbox root directory")
-    parser.add_argument("--hub", default=None)
-    parser.add_argument("--timeout", type=float, default=60.0)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    if args.command == "status":
-        files = outbox_status(args.dir, args.station)
-        text = msgspec.json.encode(files).decode() if args.json else format_status(files)
-        print(text)
-        return 0
-    results = flush_outboxes(args.station, hub=args.hub, directory=args.dir, timeout=args.timeout)
-    print(format_flush(results))
-    return 1 if any(r.remaining_events for r in results) else 0
-
-
 def format_flush(results: Sequence[FlushResult]) -> str:
     """What a flush delivered, one line per station."""
     if not results:
@@ -223,7 +200,3 @@ def format_flush(results: Sequence[FlushResult]) -> str:
             line += f"; {r.remaining_events:,} NOT acknowledged, kept in the outbox{cause}"
         lines.append(line)
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

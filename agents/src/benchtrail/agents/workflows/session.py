@@ -25,7 +25,6 @@ from benchtrail.agents.station import Station
 from benchtrail.agents.validation import check_custom_metadata
 from benchtrail.agents.workflows.bench import Bench
 from benchtrail.agents.workflows.binding import UserFunction, bind, check_return_annotation
-from benchtrail.agents.workflows.experiment import Experiment
 from benchtrail.agents.workflows.parameters import (
     Parameter,
     check_identifier,
@@ -40,6 +39,7 @@ from benchtrail.agents.workflows.tasks import TaskGroup
 from benchtrail.schemas import (
     EXPERIMENT_STEP,
     CustomValue,
+    Experiment,
     MeasurementOutcome,
     MeasurementValue,
     now_ns,

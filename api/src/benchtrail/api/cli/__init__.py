@@ -1,1 +1,1 @@
-"""The ``benchtrail`` command line (:data:`benchtrail.api.cli.main.main`) and its rendering."""
+"""The api's ``benchtrail`` subcommands (:mod:`benchtrail.api.cli.commands`) and their rendering."""

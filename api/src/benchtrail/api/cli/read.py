@@ -290,7 +290,3 @@ def _limits(low: float | None, high: float | None) -> str:
     if high is not None:
         return f"limit <= {high:g}"
     return f"limit >= {low:g}" if low is not None else "no limits"
-
-
-READ_COMMANDS: tuple[click.Command, ...] = (stations, sessions, session, events, runs, run, dut)
-"""The read commands, in the order ``benchtrail --help`` lists them."""

@@ -15,7 +15,6 @@ stopped; ``as_polars=True`` returns a polars DataFrame read from Arrow instead.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import msgspec
@@ -37,10 +36,7 @@ from benchtrail.api.models.entities import (
     RunDetail,
     SessionDetail,
 )
-from benchtrail.schemas import METADATA_KEY, ExperimentMetadata
-
-if TYPE_CHECKING:
-    from benchtrail.agents.workflows.experiment import Experiment
+from benchtrail.schemas import METADATA_KEY, Experiment, ExperimentMetadata
 
 __all__ = ["PAGE_SIZE", "EventStore", "TimeBound"]
 
@@ -119,8 +115,6 @@ class EventStore(
         """
         import polars as pl
         import pyarrow as pa
-
-        from benchtrail.agents.workflows.experiment import Experiment
 
         path = f"/api/runs/{_segment(run_id)}/experiment"
         body = self._get(path, {"format": "arrow"}, missing=("run", run_id))

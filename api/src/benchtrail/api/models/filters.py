@@ -6,7 +6,8 @@ warehouse column it compares (optionally in another table, through a
 :class:`Join`), its documentation, its CLI flag and its allowed values. A
 :class:`FilterSet` holds the filters of one list. Everything else is derived:
 
-- the HTTP query parameters and their parsing: :func:`benchtrail.api.http.list_filters.filter_dependency`;
+- the HTTP query parameters and their parsing:
+  :func:`benchtrail.api.http.list_filters.filter_dependency`;
 - the SQL ``WHERE`` (bound parameters only): :func:`benchtrail.api.queries._sql.filter_where`;
 - the Python client's keywords: :func:`benchtrail.api.client.filters.query_of` checks
   them at run time; the ``*Query`` TypedDicts that type them for users are

@@ -1,4 +1,9 @@
-"""An experiment's result: its points as a polars DataFrame, with what identifies it."""
+"""An experiment's result: its points as a polars DataFrame, with what identifies it.
+
+The station records experiments and an analyst reads them back, so both sides share
+this type. Its table methods need polars and pyarrow, imported only when used (the
+agents and the API client install both).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
-from benchtrail.agents.errors import InvalidMetadata
-from benchtrail.schemas import METADATA_KEY, ExperimentInfo, ExperimentMetadata, MeasurementValue
+from benchtrail.schemas.errors import InvalidExperimentFile
+from benchtrail.schemas.events import MeasurementValue
+from benchtrail.schemas.experiment import METADATA_KEY, ExperimentInfo, ExperimentMetadata
 
 if TYPE_CHECKING:
     import polars as pl
@@ -62,13 +68,13 @@ class Experiment:
         Parquet and Arrow files keep the metadata; :meth:`load` reads them back.
 
         Raises:
-            InvalidMetadata: the format is neither given nor known from the suffix.
+            InvalidExperimentFile: the format is neither given nor known from the suffix.
         """
         target = Path(path)
         chosen = format or _SUFFIXES.get(target.suffix.lower())
         if chosen is None:
-            raise InvalidMetadata(
-                "path", str(path), f"a file ending in {', '.join(_SUFFIXES)} (or give format=)"
+            raise InvalidExperimentFile(
+                str(path), f"a file ending in {', '.join(_SUFFIXES)} (or give format=)"
             )
         if chosen == "csv":
             self.data.write_csv(target)
@@ -84,7 +90,11 @@ class Experiment:
 
     @classmethod
     def load(cls, path: str | Path) -> Experiment:
-        """Read an experiment saved as Parquet or Arrow by :meth:`save`."""
+        """Read an experiment saved as Parquet or Arrow by :meth:`save`.
+
+        Raises:
+            InvalidExperimentFile: the file holds no experiment metadata.
+        """
         import polars as pl
         import pyarrow.parquet as pq
         from pyarrow import feather
@@ -96,7 +106,7 @@ class Experiment:
             table = feather.read_table(str(target))
         raw = (table.schema.metadata or {}).get(METADATA_KEY)
         if raw is None:
-            raise InvalidMetadata("path", str(path), "a file saved by Experiment.save()")
+            raise InvalidExperimentFile(str(path), "a file saved by Experiment.save()")
         carried = msgspec.json.decode(raw, type=ExperimentMetadata)
         frame = pl.from_arrow(table.replace_schema_metadata(None))
         assert isinstance(frame, pl.DataFrame)
