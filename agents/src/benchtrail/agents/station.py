@@ -21,6 +21,7 @@ from benchtrail.agents.context import environment_info, git_info, hostname, proc
 from benchtrail.agents.errors import InvalidMetadata, SessionNotActive
 from benchtrail.agents.instruments import DriverKind, Instrument
 from benchtrail.agents.publishing import Publisher, PublisherSettings
+from benchtrail.agents.publishing.frames import SessionSequence
 from benchtrail.agents.rack import Rack
 from benchtrail.agents.run import Run
 from benchtrail.agents.validation import check_custom_metadata
@@ -39,7 +40,6 @@ from benchtrail.schemas import (
     SlotInfo,
     StationInfo,
     new_id,
-    now_ns,
 )
 
 _STATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -103,7 +103,7 @@ class Station:
             outbox = config.outbox if config is not None else OutboxConfig()
         self._publisher = Publisher(hub, publisher_settings, station_id=station_id, outbox=outbox)
         self._lock = threading.Lock()
-        self._seq = 0
+        self._sequence = SessionSequence(station_id, self.session_id)
         self._runs: dict[str, Run] = {}
         self._run_count = 0
         self.config = config
@@ -159,7 +159,12 @@ class Station:
             self._rack.close()
         finally:
             self._restore_sigterm()
-        self.emit(SessionEnded, run_count=self._run_count, event_count=self._seq + 1, reason=reason)
+        self.emit(
+            SessionEnded,
+            run_count=self._run_count,
+            event_count=self._sequence.next_seq,
+            reason=reason,
+        )
         self.state = "stopped"
         self._publisher.close(self.flush_timeout if timeout is None else timeout)
 
@@ -304,15 +309,7 @@ class Station:
         if self.state != "running":
             raise SessionNotActive(self.station_id, self.state)
         with self._lock:
-            event = event_type(
-                event_id=new_id(),
-                session_id=self.session_id,
-                station_id=self.station_id,
-                seq=self._seq + 1,
-                occurred_at=now_ns(),
-                **fields,  # type: ignore[arg-type]  # each event type checks its own fields
-            )
-            self._seq += 1
+            event = self._sequence.stamp(event_type, fields)
             self._publisher.submit(self.station_id, event, size_hint)
         return event
 

@@ -5,15 +5,78 @@ bytes, or has waited ``linger`` seconds, whichever comes first. Once cut, a
 frame's bytes never change: a resend is byte-identical, with the same
 ``Nats-Msg-Id``, so JetStream's duplicate window drops it. The outbox stores
 these bytes as they are and a resend after a crash reads them back unchanged.
+
+Every publisher of events goes through this module: a :class:`SessionSequence`
+stamps each event of a session with its envelope (id, gap-free ``seq``, time), a
+:class:`FrameBuffer` cuts them into a :class:`Frame`, published with
+:attr:`Frame.headers`. The station's background publisher does so, and so does
+the hub for the observation windows it records.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import TypeVar
 
 import msgspec
 
-from benchtrail.schemas import Event, SessionEnded, encode_frame, event_subject, frame_msg_id
+from benchtrail.schemas import (
+    MSG_ID_HEADER,
+    Event,
+    SessionEnded,
+    encode_frame,
+    event_subject,
+    frame_msg_id,
+    new_id,
+    now_ns,
+)
+
+E = TypeVar("E", bound=Event)
+
+
+class SessionSequence:
+    """Stamps one session's events with their envelope: id, ``seq`` gap-free, time.
+
+    Not thread-safe: its owner serialises :meth:`stamp` (the station holds a lock,
+    the hub one asyncio lock per window).
+
+    Args:
+        station_id: the station every event names (its subject's station).
+        session_id: the session.
+        next_seq: the ``seq`` of the next event (1 for a new session).
+    """
+
+    def __init__(self, station_id: str, session_id: str, next_seq: int = 1) -> None:
+        self.station_id = station_id
+        self.session_id = session_id
+        self.next_seq = next_seq
+
+    @property
+    def last_seq(self) -> int:
+        """The ``seq`` of the last event stamped (0 before the first)."""
+        return self.next_seq - 1
+
+    def stamp(
+        self, event_type: type[E], fields: Mapping[str, object], occurred_at: int | None = None
+    ) -> E:
+        """The next event of the session: ``event_type(**fields)`` with its envelope.
+
+        Args:
+            event_type: the event class.
+            fields: the event's own fields (each event type checks them).
+            occurred_at: ns since the epoch; default now.
+        """
+        event = event_type(
+            event_id=new_id(),
+            session_id=self.session_id,
+            station_id=self.station_id,
+            seq=self.next_seq,
+            occurred_at=now_ns() if occurred_at is None else occurred_at,
+            **fields,  # type: ignore[arg-type]  # each event type checks its own fields
+        )
+        self.next_seq += 1
+        return event
 
 
 class Frame(msgspec.Struct, frozen=True):
@@ -31,6 +94,11 @@ class Frame(msgspec.Struct, frozen=True):
     event_count: int
     payload: bytes
     ends_session: bool = False
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers it is published with: ``Nats-Msg-Id`` (JetStream drops a resend)."""
+        return {MSG_ID_HEADER: self.msg_id}
 
 
 class FrameBuffer:

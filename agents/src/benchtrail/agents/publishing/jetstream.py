@@ -27,7 +27,7 @@ from nats.js.client import JetStreamContext
 from benchtrail.agents.publishing.frames import Frame
 from benchtrail.agents.publishing.outbox import StoredFrame
 from benchtrail.agents.publishing.stats import PublisherStats
-from benchtrail.schemas import MSG_ID_HEADER, hub_servers
+from benchtrail.schemas import hub_servers
 
 log = logging.getLogger(__name__)
 
@@ -181,9 +181,7 @@ class Sender:
         stored.replay = False
         stored.attempt += 1
         try:
-            ack = await js.publish_async(
-                frame.subject, frame.payload, headers={MSG_ID_HEADER: frame.msg_id}
-            )
+            ack = await js.publish_async(frame.subject, frame.payload, headers=frame.headers)
         except (NatsError, OSError) as e:
             self._note_error(f"publish failed: {e!r}")
             self._queue(stored)

@@ -51,8 +51,8 @@ async def register_file(
     topics = checks.topics(request.topics, start, end)
     file_id = new_id()
     async with journal_for(link, warehouse).writer(file_id, new=True) as writer:
-        event = FileRegistered(
-            **writer.envelope(),
+        event = writer.stamp(
+            FileRegistered,
             file_id=file_id,
             dataset_id=dataset_id,
             path=path,
@@ -76,10 +76,8 @@ async def create_window(
     device_ids = checks.ids("device_ids", request.device_ids)
     window_id = new_id()
     async with journal_for(link, warehouse).writer(window_id, new=True) as writer:
-        events: list[Event] = [
-            WindowCreated(**writer.envelope(), name=name, project=project, by=by)
-        ]
-        events += [DeviceAttached(**writer.envelope(), device_id=d, by=by) for d in device_ids]
+        events: list[Event] = [writer.stamp(WindowCreated, name=name, project=project, by=by)]
+        events += [writer.stamp(DeviceAttached, device_id=d, by=by) for d in device_ids]
         await writer.append(events, "device_ids")
         return await _window(writer)
 
@@ -92,7 +90,7 @@ async def update_window(
         await _window(writer)
         if not isinstance(request.name, msgspec.UnsetType):
             name = checks.window_name(request.name)
-            event = WindowUpdated(**writer.envelope(), name=name, fields=["name"], by=by)
+            event = writer.stamp(WindowUpdated, name=name, fields=["name"], by=by)
             await writer.append([event], "name")
         return await _window(writer)
 
@@ -101,7 +99,7 @@ async def delete_window(link: HubLink, warehouse: Warehouse, window_id: str, by:
     """Delete a window (``window.deleted``): its contributions and attachments go with it."""
     async with journal_for(link, warehouse).writer(window_id) as writer:
         await _window(writer)
-        await writer.append([WindowDeleted(**writer.envelope(), by=by)], "window_id")
+        await writer.append([writer.stamp(WindowDeleted, by=by)], "window_id")
 
 
 async def attach_device(
@@ -112,7 +110,7 @@ async def attach_device(
     kind = checks.optional_text("kind", request.kind)
     async with journal_for(link, warehouse).writer(window_id) as writer:
         await _window(writer)
-        event = DeviceAttached(**writer.envelope(), device_id=device_id, kind=kind, by=by)
+        event = writer.stamp(DeviceAttached, device_id=device_id, kind=kind, by=by)
         await writer.append([event], "device_id")
         return await _window(writer)
 
@@ -128,7 +126,7 @@ async def detach_device(
     async with journal_for(link, warehouse).writer(window_id) as writer:
         window = await _window(writer)
         checks.attached(device_id, window.device_ids)
-        event = DeviceDetached(**writer.envelope(), device_id=device_id, by=by)
+        event = writer.stamp(DeviceDetached, device_id=device_id, by=by)
         await writer.append([event], "device_id")
         return await _window(writer)
 
@@ -153,8 +151,8 @@ async def add_files(
         known = await writer.read(lambda w: window_queries.file_views(w, file_ids))
         checks.inside_files(wanted, known)
         events: list[Event] = [
-            FileAdded(
-                **writer.envelope(),
+            writer.stamp(
+                FileAdded,
                 file_id=f.file_id,
                 range_min_timestamp_ns=f.range_min_timestamp_ns,
                 range_max_timestamp_ns=f.range_max_timestamp_ns,
@@ -181,7 +179,7 @@ async def remove_files(
         held = await writer.read(lambda w: window_queries.window_files(w, window_id))
         checks.held(unique, {f.file_id for f in held})
         events: list[Event] = [
-            FileRemoved(**writer.envelope(), file_id=file_id, by=by) for file_id in unique
+            writer.stamp(FileRemoved, file_id=file_id, by=by) for file_id in unique
         ]
         await writer.append(events, "file_id")
         return await _window(writer)

@@ -2,7 +2,9 @@
 
 Each window (and each registered file) is a session of events of its own: subject
 ``bt.evt.api.<id>``, ``seq`` gap-free from 1, one frame per request with
-``Nats-Msg-Id`` ``<id>:<first seq>``, as a station publishes. The hub is one process,
+``Nats-Msg-Id`` ``<id>:<first seq>``. The events are stamped and framed by the
+station's own code (:class:`~benchtrail.agents.publishing.frames.SessionSequence`,
+:class:`~benchtrail.agents.publishing.frames.FrameBuffer`). The hub is one process,
 so the next ``seq`` of each session is kept here, behind an asyncio lock per session;
 a session not seen since the hub started gets it from the warehouse, once everything
 in the stream is ingested. A writer holds the lock until the projector has ingested
@@ -15,30 +17,23 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import TypedDict, TypeVar
+from typing import TypeVar
 
 import nats.errors
 
+from benchtrail.agents.publishing.frames import Frame, FrameBuffer, SessionSequence
 from benchtrail.api.errors import ApiError, BadParameter, HubUnavailable
 from benchtrail.api.hub.hublink import HubLink
 from benchtrail.api.queries import windows as window_queries
 from benchtrail.projector import IngestTimeout, Warehouse
-from benchtrail.schemas import (
-    EVENTS_STREAM,
-    MSG_ID_HEADER,
-    Event,
-    encode_frame,
-    event_subject,
-    frame_msg_id,
-    new_id,
-    now_ns,
-)
+from benchtrail.schemas import EVENTS_STREAM, Event, now_ns
 
 WINDOW_STATION = "api"
 """The ``station_id`` of the events the API records for windows and files."""
 
 _HUB_ERRORS = (nats.errors.Error, TimeoutError)
 T = TypeVar("T")
+E = TypeVar("E", bound=Event)
 
 
 class WindowUnavailable(HubUnavailable):
@@ -51,16 +46,6 @@ class WindowUnavailable(HubUnavailable):
         ApiError.__init__(self, f"window or file {session_id!r}: {reason}")
 
 
-class Envelope(TypedDict):
-    """The envelope fields of the next event of a session."""
-
-    event_id: str
-    session_id: str
-    station_id: str
-    seq: int
-    occurred_at: int
-
-
 class SessionWriter:
     """Appends events to one session while holding its lock (see :meth:`Journal.writer`)."""
 
@@ -68,25 +53,17 @@ class SessionWriter:
         self._journal = journal
         self.session_id = session_id
         self.next_seq = next_seq
-        self._drafted = 0
+        self._sequence = SessionSequence(WINDOW_STATION, session_id, next_seq)
         self._occurred_at = 0
 
-    def envelope(self) -> Envelope:
-        """The envelope of the next event to append (events are appended in this order).
+    def stamp(self, event_type: type[E], **fields: object) -> E:
+        """The next event to append (events are appended in the order stamped).
 
         The events of one frame (one request) share one ``occurred_at``.
         """
-        if self._drafted == 0:
+        if self._sequence.next_seq == self.next_seq:
             self._occurred_at = now_ns()
-        seq = self.next_seq + self._drafted
-        self._drafted += 1
-        return Envelope(
-            event_id=new_id(),
-            session_id=self.session_id,
-            station_id=WINDOW_STATION,
-            seq=seq,
-            occurred_at=self._occurred_at,
-        )
+        return self._sequence.stamp(event_type, fields, self._occurred_at)
 
     async def read(self, question: Callable[[Warehouse], T]) -> T:
         """Ask the warehouse ``question`` from a worker thread (its client blocks)."""
@@ -96,7 +73,7 @@ class SessionWriter:
         """Publish ``events`` as one frame and wait until the projector ingested it.
 
         Args:
-            events: built with :meth:`envelope`, in that order.
+            events: made with :meth:`stamp`, in that order.
             parameter: the request part that made the frame, named if it is too large.
 
         Returns:
@@ -106,14 +83,18 @@ class SessionWriter:
             BadParameter: the frame is larger than the hub takes in one message.
             WindowUnavailable: the hub did not take it, or did not ingest it in time.
         """
-        self._drafted = 0
-        frame = encode_frame(events)
+        buffer = FrameBuffer(WINDOW_STATION, self.session_id)
+        for event in events:
+            buffer.add(event, 0)
+        frame = buffer.cut()
         link = self._journal.link
-        if len(frame) > link.nc.max_payload:
+        if len(frame.payload) > link.nc.max_payload:
             expected = f"a request of at most {link.nc.max_payload} bytes of events"
-            raise BadParameter(parameter, f"{len(events)} events, {len(frame)} bytes", expected)
-        stream_seq = await self._publish(frame, events[0].seq)
-        self.next_seq = events[-1].seq + 1
+            size = f"{len(events)} events, {len(frame.payload)} bytes"
+            raise BadParameter(parameter, size, expected)
+        stream_seq = await self._publish(frame)
+        self.next_seq = frame.last_seq + 1
+        self._sequence.next_seq = self.next_seq
         self._journal.advance(self.session_id, self.next_seq)
         try:
             await link.wait_ingested(stream_seq)
@@ -122,18 +103,18 @@ class SessionWriter:
             raise WindowUnavailable(self.session_id, reason) from e
         return stream_seq
 
-    async def _publish(self, frame: bytes, first_seq: int) -> int:
-        subject = event_subject(WINDOW_STATION, self.session_id)
-        headers = {MSG_ID_HEADER: frame_msg_id(self.session_id, first_seq)}
+    async def _publish(self, frame: Frame) -> int:
         try:
-            ack = await self._journal.link.js.publish(subject, frame, headers=headers)
+            ack = await self._journal.link.js.publish(
+                frame.subject, frame.payload, headers=frame.headers
+            )
         except _HUB_ERRORS as e:
             raise WindowUnavailable(
                 self.session_id, f"the hub did not take the change: {e!r}"
             ) from e
         if ack.duplicate:
             self._journal.forget(self.session_id)
-            reason = f"the hub already holds events from seq {first_seq} on; try again"
+            reason = f"the hub already holds events from seq {frame.first_seq} on; try again"
             raise WindowUnavailable(self.session_id, reason)
         return int(ack.seq)
 
