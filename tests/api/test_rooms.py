@@ -37,6 +37,8 @@ FORBIDDEN = (
     "mcp",
 )
 KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
+LOWER_THAN_CLIENT = ("models/", "errors.py", "timestamps.py")
+"""Modules the client builds on: they never import the client back."""
 HEAVY_AT_RUNTIME = (
     "litestar",
     "uvicorn",
@@ -89,6 +91,18 @@ def test_client_and_models_import_nothing_of_the_hub_or_the_web_server() -> None
             ):
                 broken.append(f"api/{relative}:{line} imports {module}")
     assert not broken, "light rooms import heavy modules:\n" + "\n".join(sorted(set(broken)))
+
+
+def test_models_never_import_the_client() -> None:
+    broken = []
+    for path in _light_modules():
+        relative = path.relative_to(API_DIR).as_posix()
+        if not relative.startswith(LOWER_THAN_CLIENT):
+            continue
+        for line, module in _imported_modules(ast.parse(path.read_text(), str(path))):
+            if module == "benchtrail.api.client" or module.startswith("benchtrail.api.client."):
+                broken.append(f"api/{relative}:{line} imports {module}")
+    assert not broken, "models import the client:\n" + "\n".join(broken)
 
 
 def test_importing_the_client_loads_no_heavy_module() -> None:

@@ -9,7 +9,6 @@ never the web framework, the hub or the warehouse driver. The app itself is
 from __future__ import annotations
 
 from benchtrail.api.client.event_store import EventStore
-from benchtrail.api.client.records import Records
 from benchtrail.api.client.window import Window
 from benchtrail.api.client.window_client import WindowClient
 from benchtrail.api.errors import (
@@ -41,6 +40,7 @@ from benchtrail.api.models.entities import (
     StepSummary,
     WarehouseHealth,
 )
+from benchtrail.api.models.records import Records
 from benchtrail.api.models.windows import (
     FileContribution,
     FileView,

@@ -6,8 +6,8 @@ the hub, the warehouse queries or their drivers.
 """
 
 from benchtrail.api.client.event_store import EventStore
-from benchtrail.api.client.records import Records
 from benchtrail.api.client.window import Window
 from benchtrail.api.client.window_client import WindowClient
+from benchtrail.api.models.records import Records
 
 __all__ = ["EventStore", "Records", "Window", "WindowClient"]

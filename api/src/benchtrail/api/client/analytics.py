@@ -1,6 +1,6 @@
 """Client methods for ``/api/analytics``: yield, Pareto, capability, control charts.
 
-Tables come back as :class:`~benchtrail.api.client.records.Records` (``.to_polars()``); a
+Tables come back as :class:`~benchtrail.api.models.records.Records` (``.to_polars()``); a
 histogram and a control chart as Structs whose ``to_polars()`` gives their bins or
 points. ``since``/``until`` take a datetime (naive = UTC), nanoseconds or ISO text.
 """
@@ -14,7 +14,6 @@ from typing import TypedDict, Unpack
 import msgspec
 
 from benchtrail.api.client.base import ClientBase, QueryValue
-from benchtrail.api.client.records import Records
 from benchtrail.api.models.analytics import (
     CapabilityRow,
     ChartKind,
@@ -27,6 +26,7 @@ from benchtrail.api.models.analytics import (
     ParetoRow,
     YieldRow,
 )
+from benchtrail.api.models.records import Records
 from benchtrail.api.timestamps import datetime_to_ns
 
 TimeBound = datetime | int | str

@@ -27,7 +27,6 @@ from benchtrail.api.client.filters import TimeBound
 from benchtrail.api.client.health import HealthMethods
 from benchtrail.api.client.history import HistoryMethods
 from benchtrail.api.client.lists import ListMethods
-from benchtrail.api.client.records import Records
 from benchtrail.api.client.tables import PAGE_SIZE
 from benchtrail.api.errors import NotFound
 from benchtrail.api.models.entities import (
@@ -36,6 +35,7 @@ from benchtrail.api.models.entities import (
     RunDetail,
     SessionDetail,
 )
+from benchtrail.api.models.records import Records
 from benchtrail.schemas import METADATA_KEY, Experiment, ExperimentMetadata
 
 __all__ = ["PAGE_SIZE", "EventStore", "TimeBound"]

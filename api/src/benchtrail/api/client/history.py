@@ -12,10 +12,10 @@ import msgspec
 
 from benchtrail.api.client.filters import DutQuery, TimeBound, query_of, query_values
 from benchtrail.api.client.lists import segment
-from benchtrail.api.client.records import Records
 from benchtrail.api.client.tables import TableClient
 from benchtrail.api.models.entities import DutHistory, Series, SeriesBucket
 from benchtrail.api.models.filters import DUTS
+from benchtrail.api.models.records import Records
 
 if TYPE_CHECKING:
     import polars as pl

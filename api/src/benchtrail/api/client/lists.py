@@ -25,7 +25,6 @@ from benchtrail.api.client.filters import (
     StationQuery,
     query_of,
 )
-from benchtrail.api.client.records import Records
 from benchtrail.api.client.tables import PAGE_SIZE, TableClient
 from benchtrail.api.errors import BadParameter
 from benchtrail.api.models.entities import (
@@ -38,6 +37,7 @@ from benchtrail.api.models.entities import (
     StationSummary,
 )
 from benchtrail.api.models.filters import EVENTS, MEASUREMENTS, RUNS, SESSIONS, STATIONS
+from benchtrail.api.models.records import Records
 from benchtrail.schemas import Event, EventUnion
 
 if TYPE_CHECKING:

@@ -24,8 +24,8 @@ from functools import cache
 
 import msgspec
 
-from benchtrail.api.client.records import Records
 from benchtrail.api.client.window_client import WindowClient
+from benchtrail.api.models.records import Records
 from benchtrail.api.models.windows import (
     FileContribution,
     WindowDevice,

@@ -14,8 +14,8 @@ import httpx
 import msgspec
 
 from benchtrail.api.client.base import DEFAULT_URL, ClientBase, _error
-from benchtrail.api.client.records import Records
 from benchtrail.api.errors import ApiUnavailable, BadParameter, NotFound, UnexpectedResponse
+from benchtrail.api.models.records import Records
 from benchtrail.api.models.windows import (
     DeviceAttachment,
     FileContribution,

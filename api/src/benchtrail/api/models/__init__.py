@@ -1,6 +1,7 @@
 """Response bodies of the HTTP API (msgspec Structs), shared by the app and its client.
 
-Imports only ``benchtrail.schemas``, :mod:`benchtrail.api.errors` and the client's
-:class:`~benchtrail.api.client.records.Records`: never the HTTP app, the hub or
-the warehouse.
+Also the list filters (:mod:`benchtrail.api.models.filters`) and the list container
+:class:`~benchtrail.api.models.records.Records`. Imports only ``benchtrail.schemas``,
+:mod:`benchtrail.api.errors` and msgspec (polars only when a method asks for a
+DataFrame): never the client, the HTTP app, the hub or the warehouse.
 """

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
-from benchtrail.api.client.records import Records
+from benchtrail.api.models.records import Records
 
 if TYPE_CHECKING:
     import polars as pl
