@@ -14,7 +14,7 @@ from pathlib import Path
 import nats
 import pytest
 
-from benchtrail.agents.errors import LeaseLost, ResourceBusy
+from benchtrail.agents.errors import LeaseLost, LockNotReleased, ResourceBusy
 from benchtrail.agents.locks import Holder, Locks, lock_key
 
 HOLDER = Path(__file__).with_name("lock_holder.py")
@@ -197,3 +197,49 @@ def test_contending_processes_never_hold_a_key_at_the_same_time(hub_url):
     for (_, end, token), (begin, _, next_token) in itertools.pairwise(intervals):
         assert end <= begin, "two processes held the lock at once"
         assert next_token > token, "fencing tokens grow with each holder"
+
+
+def test_a_release_during_a_renewal_in_flight_removes_the_key(hub_url, monkeypatch):
+    """The renewal's update reached the hub but its reply had not come back at release."""
+
+    async def scenario() -> None:
+        nc_a, a = await open_locks(hub_url)
+        nc_b, b = await open_locks(hub_url)
+        renewed_on_the_hub = asyncio.Event()
+        update = a.kv.update
+
+        async def update_with_a_slow_reply(key: str, value: bytes, last: int) -> int:
+            revision = await update(key, value, last=last)
+            renewed_on_the_hub.set()
+            await asyncio.sleep(LEASE / 4)  # the reply is still on its way
+            return revision
+
+        monkeypatch.setattr(a.kv, "update", update_with_a_slow_reply)
+        lease = await a.acquire("demo-3.psu", me("demo-3"))
+        await renewed_on_the_hub.wait()
+        assert await a.release(lease) is True
+        # At once, well inside the lease: the key must be gone, not left to expire.
+        assert await b.holders() == {}
+        taken = await b.try_acquire("demo-3.psu", me("demo-3"))
+        assert taken is not None, f"still held by {await b.describe_holder('demo-3.psu')}"
+        await b.release(taken)
+        for client in (a, b):
+            await client.close()
+        await nc_a.close()
+        await nc_b.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_release_that_cannot_reach_the_hub_says_so(hub_url):
+    async def scenario() -> None:
+        nc, locks = await open_locks(hub_url)
+        lease = await locks.acquire("demo-3.psu", me("demo-3"))
+        await nc.close()
+        with pytest.raises(
+            LockNotReleased, match=r"lock 'demo-3.psu' of station 'demo-3' was not released"
+        ):
+            await locks.release(lease)
+        await locks.close()
+
+    asyncio.run(scenario())

@@ -92,6 +92,25 @@ class LeaseLost(AgentError, RuntimeError):
         super().__init__(f"lock {key!r} is no longer held: {reason}")
 
 
+class LockNotReleased(AgentError, RuntimeError):
+    """A lock could not be given back: its key may stay held until the lease runs out.
+
+    Attributes:
+        key: the lock's key in the ``bt_locks`` bucket.
+        station_id: the station that held it.
+        reason: why the release failed (the hub's or the connection's error).
+    """
+
+    def __init__(self, key: str, station_id: str, reason: str) -> None:
+        self.key = key
+        self.station_id = station_id
+        self.reason = reason
+        super().__init__(
+            f"lock {key!r} of station {station_id!r} was not released: {reason};"
+            " it stays held until its lease runs out"
+        )
+
+
 class ConfigError(AgentError, ValueError):
     """A station configuration file (or environment variable) has a value that cannot be used.
 

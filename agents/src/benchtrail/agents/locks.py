@@ -35,7 +35,7 @@ from nats.js.errors import (
 )
 from nats.js.kv import KeyValue
 
-from benchtrail.agents.errors import LeaseLost, ResourceBusy
+from benchtrail.agents.errors import LeaseLost, LockNotReleased, ResourceBusy
 from benchtrail.schemas import LOCKS_BUCKET
 
 DEFAULT_LEASE = 10.0
@@ -95,6 +95,7 @@ class Lease:
         self.renewed_at = 0.0
         self.lost_reason = ""
         self.released = False
+        self.stopping = asyncio.Event()
 
     @property
     def fencing_token(self) -> int:
@@ -233,21 +234,63 @@ class Locks:
                 found.append(HeldLock(key, _decode_holder(entry.value), entry.revision or 0))
         return found
 
-    async def release(self, lease: Lease) -> None:
-        """Give the lock back (only if this lease still holds it)."""
+    async def release(self, lease: Lease) -> bool:
+        """Give the lock back: remove its key if this lease still holds it.
+
+        Stops the renewal first and waits for an update in flight, so the key is
+        deleted at its latest revision (a renewal that reached the hub but whose reply
+        had not come back would otherwise leave the key held until the lease ran out).
+
+        Returns:
+            ``True`` when this call removed the key; ``False`` when the lease no longer
+            held it (already released, expired, broken or taken over).
+
+        Raises:
+            LockNotReleased: the key could not be removed (the hub could not be
+                reached, or refused); it stays held until the lease runs out.
+        """
+        if lease.released:
+            return False
+        await self._stop_renewal(lease)
+        lease.released = True
+        if lease.lost_reason:
+            return False
+        try:
+            return await self._delete_held(lease)
+        except (NatsError, TimeoutError, OSError) as e:
+            raise LockNotReleased(lease.key, lease.holder.station_id, repr(e)) from e
+
+    async def _stop_renewal(self, lease: Lease) -> None:
+        """Stop the renewal, letting an update already sent finish (bounded by the lease)."""
+        lease.stopping.set()
         task = self._renewals.pop(lease.key, None)
-        if task is not None:
+        if task is None:
+            return
+        done, _ = await asyncio.wait({task}, timeout=lease.lease)
+        if not done:  # the hub is not answering: the revision sent is unknown
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if lease.released or lease.lost_reason:
-            lease.released = True
-            return
-        lease.released = True
-        # Taken over, or the hub is unreachable: either way the key is not ours, or
-        # will expire by itself after the lease.
-        with contextlib.suppress(KeyWrongLastSequenceError, NatsError, asyncio.TimeoutError):
-            await self.kv.delete(lease.key, last=lease.revision)
+
+    async def _delete_held(self, lease: Lease) -> bool:
+        """Delete the key at the latest revision holding this lease's holder."""
+        value = _encode(lease.holder)
+        for _ in range(3):
+            try:
+                await self.kv.delete(lease.key, last=lease.revision)
+                return True
+            except KeyWrongLastSequenceError:
+                pass
+            try:  # a renewal landed that this lease did not hear back from?
+                entry = await self.kv.get(lease.key)
+            except (KeyNotFoundError, KeyDeletedError):
+                return False
+            if entry.value != value or entry.revision is None:
+                return False  # expired, or someone else's now
+            lease.revision = entry.revision
+        raise LockNotReleased(
+            lease.key, lease.holder.station_id, "its revision kept changing under the delete"
+        )
 
     async def force_release(self, key: str) -> HeldLock | None:
         """Break a lock whoever holds it; return who held it (``None``: nobody did)."""
@@ -270,7 +313,9 @@ class Locks:
     async def _renew(self, lease: Lease) -> None:
         value = _encode(lease.holder)
         while True:
-            await asyncio.sleep(lease.lease / 3)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lease.stopping.wait(), lease.lease / 3)
+                return  # released: the release deletes at the revision this loop left
             sent = time.monotonic()
             try:
                 lease.revision = await self.kv.update(lease.key, value, last=lease.revision)

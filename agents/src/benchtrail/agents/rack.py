@@ -6,19 +6,26 @@ driver with the lease check as its guard (a lost lease raises :class:`LeaseLost`
 before the instrument is touched), and records ``lock.acquired``. Calls are recorded
 as ``instrument.call`` events carrying the fencing token, by appending to the
 session's frame buffer: instrument I/O never waits on publishing. Closing the rack
-puts instruments in their safe state, releases the locks and records ``lock.released``.
+puts instruments in their safe state, releases the locks and records ``lock.released``
+(or, when a key could not be removed, a warning naming it).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Mapping
 
 from benchtrail.agents.config import InstrumentConfig, StationConfig
 from benchtrail.agents.context import hostname
-from benchtrail.agents.errors import InstrumentError, InvalidMetadata, LeaseLost
+from benchtrail.agents.errors import (
+    InstrumentError,
+    InvalidMetadata,
+    LeaseLost,
+    LockNotReleased,
+)
 from benchtrail.agents.instruments import (
     SIM_RESOURCES,
     DriverKind,
@@ -28,7 +35,9 @@ from benchtrail.agents.instruments import (
 )
 from benchtrail.agents.locks import Holder, Lease, Locks, lock_key
 from benchtrail.agents.sink import EventSink
-from benchtrail.schemas import InstrumentCall, LockAcquired, LockReleased
+from benchtrail.schemas import InstrumentCall, LockAcquired, LockReleased, Log
+
+log = logging.getLogger(__name__)
 
 
 class Rack:
@@ -174,9 +183,29 @@ class Rack:
         return lease
 
     def _release(self, lease: Lease) -> None:
+        """Release ``lease``; record ``lock.released`` only once its key is gone.
+
+        A release that fails is logged as a warning (and recorded as a ``log``
+        event) naming the key, the station and the error: the key then stays held
+        until its lease runs out, and the next ``instrument()`` may wait for it.
+        """
         token = lease.fencing_token
-        if self._locks is not None:
-            self.station.publisher.run(self._locks.release(lease), 30)
+        if self._locks is None:
+            return
+        try:
+            removed = self.station.publisher.run(self._locks.release(lease), 30)
+        except (LockNotReleased, TimeoutError) as e:
+            self._warn(
+                f"lock {lease.key!r} of station {self.station.station_id!r} was not"
+                f" released: {e!r}; it stays held until its lease runs out"
+            )
+            return
+        if not removed:
+            self._warn(
+                f"lock {lease.key!r} of station {self.station.station_id!r} was no longer"
+                f" held at release: {lease.lost_reason or 'its lease had run out'}"
+            )
+            return
         self.station.emit(
             LockReleased,
             key=lease.key,
@@ -184,3 +213,7 @@ class Rack:
             fencing_token=token,
             holder=lease.holder.describe(),
         )
+
+    def _warn(self, message: str) -> None:
+        log.warning("%s", message)
+        self.station.emit(Log, level="warning", message=message, logger=log.name)
