@@ -38,6 +38,7 @@ TERMINATION: Final = "\n"
 
 _managers: dict[str, pyvisa.ResourceManager] = {}
 _managers_lock = threading.Lock()
+_device_locks: dict[tuple[str, str], threading.RLock] = {}
 
 
 def sim_profile(kind: DriverKind) -> Path:
@@ -58,6 +59,17 @@ def resource_manager(backend: str = "") -> pyvisa.ResourceManager:
             manager = pyvisa.ResourceManager(backend)
             _managers[backend] = manager
         return manager
+
+
+def device_lock(backend: str, resource: str) -> threading.RLock:
+    """The lock serialising I/O to one device: ``resource`` on ``backend``, process-wide.
+
+    Every instrument opened on the same device shares it (pyvisa-sim keeps one
+    simulated device per resource of a profile, whoever opens it), so a command and
+    its reply are never split by another thread.
+    """
+    with _managers_lock:
+        return _device_locks.setdefault((backend, resource), threading.RLock())
 
 
 def _require_simulated(manager: pyvisa.ResourceManager, resource: str) -> None:
@@ -125,4 +137,5 @@ def open_instrument(
         guard=guard,
         safety=safety,
         check_errors_after_write=check_errors_after_write,
+        io_lock=device_lock(backend, str(opened.resource_name)),
     )

@@ -7,8 +7,7 @@ from typing import ClassVar
 
 import msgspec
 
-from benchtrail.agents.errors import InstrumentError
-from benchtrail.agents.instruments.base import Instrument
+from benchtrail.agents.instruments.base import Instrument, OutOfStep
 
 
 class Waveform(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,29 +36,32 @@ class Scope(Instrument):
         """Acquire one record on ``channel`` and read it back with its timestamps.
 
         Raises:
-            InstrumentError: the scope refused a command, or a reply could not be read.
+            InstrumentError: the scope refused a command, or a reply could not be read
+                (even after recovering once).
         """
-        self.send_setting(f"WAV:SOUR CHAN{channel}")
-        self.send_setting("DIG")
-        trigger_ns = time.time_ns()
-        x_increment = self.query_float("WAV:XINC?")
-        x_origin = self.query_float("WAV:XOR?")
-        unit = self.query("WAV:YUN?").strip()
-        values = self._read_values("WAV:DATA?")
-        start_ns = trigger_ns + round(x_origin * 1e9)
-        timestamps = [start_ns + round(i * x_increment * 1e9) for i in range(len(values))]
-        return Waveform(
-            values=values,
-            timestamps_ns=timestamps,
-            unit=unit,
-            channel=channel,
-            trigger_ns=trigger_ns,
-            x_increment_ns=x_increment * 1e9,
-        )
+        with self.io_lock:  # the source stays ours until the record is read
+            self.send_setting(f"WAV:SOUR CHAN{channel}")
+            self.send_setting("DIG")
+            trigger_ns = time.time_ns()
+            x_increment = self.query_float("WAV:XINC?")
+            x_origin = self.query_float("WAV:XOR?")
+            unit = self.query("WAV:YUN?").strip()
+            values = self._query_as("WAV:DATA?", _samples)
+            start_ns = trigger_ns + round(x_origin * 1e9)
+            timestamps = [start_ns + round(i * x_increment * 1e9) for i in range(len(values))]
+            return Waveform(
+                values=values,
+                timestamps_ns=timestamps,
+                unit=unit,
+                channel=channel,
+                trigger_ns=trigger_ns,
+                x_increment_ns=x_increment * 1e9,
+            )
 
-    def _read_values(self, command: str) -> list[float]:
-        answer = self.query(command)
-        try:
-            return [float(sample) for sample in answer.split(",") if sample.strip()]
-        except ValueError as e:
-            raise InstrumentError(self.alias, command, f"unreadable waveform data: {e}") from e
+
+def _samples(answer: str) -> list[float]:
+    """The samples of a comma-separated ASCII waveform record."""
+    try:
+        return [float(sample) for sample in answer.split(",") if sample.strip()]
+    except ValueError as e:
+        raise OutOfStep(f"unreadable waveform data: {e}") from e
