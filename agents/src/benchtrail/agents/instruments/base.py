@@ -116,6 +116,12 @@ class Instrument:
     """The driver kind (``"dmm"``, ``"psu"``, …)."""
     safety_limits: ClassVar[tuple[str, ...]] = ()
     """The safety limits this driver enforces."""
+    setting_ranges: ClassVar[Mapping[str, tuple[float, float]]] = {}
+    """The range of each numeric setting the driver is made for, by name (lowest, highest).
+
+    Not enforced (the instrument refuses what it cannot do); the shipped simulation
+    accepts every value in it, at the precision the driver sends.
+    """
 
     def __init__(
         self,

@@ -32,7 +32,12 @@ DRIVERS: Final[Mapping[DriverKind, type[Instrument]]] = {
 SIM_RESOURCES: Final[Mapping[DriverKind, str]] = {
     kind: f"TCPIP::{kind}.sim::INSTR" for kind in ("dmm", "psu", "load", "scope")
 }
-"""The resource of each kind's shipped simulation; ``TCPIP::localhost::INSTR`` works too."""
+"""The resource of each kind's shipped simulation; ``TCPIP::localhost::INSTR`` works too.
+
+One simulated device per resource and process: every mocked instrument of a kind
+(every demo station's ``psu``) talks to the same device, its I/O serialised by
+:func:`device_lock`, its settings shared.
+"""
 
 TERMINATION: Final = "\n"
 

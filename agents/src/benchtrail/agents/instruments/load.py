@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar, Literal
 
 from benchtrail.agents.instruments.base import Instrument
@@ -18,6 +19,7 @@ class ElectronicLoad(Instrument):
 
     kind: ClassVar[str] = "load"
     safety_limits: ClassVar[tuple[str, ...]] = ("max_current",)
+    setting_ranges: ClassVar[Mapping[str, tuple[float, float]]] = {"current": (0.0, 30.0)}
 
     def set_current(self, amperes: float) -> None:
         """Set the constant-current setpoint, in amperes.

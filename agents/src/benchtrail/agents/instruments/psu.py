@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from benchtrail.agents.instruments.base import Instrument
@@ -16,6 +17,10 @@ class Psu(Instrument):
 
     kind: ClassVar[str] = "psu"
     safety_limits: ClassVar[tuple[str, ...]] = ("max_voltage", "max_current")
+    setting_ranges: ClassVar[Mapping[str, tuple[float, float]]] = {
+        "voltage": (0.0, 30.0),
+        "current_limit": (0.0, 5.0),
+    }
 
     def set(self, voltage: float | None = None, current_limit: float | None = None) -> None:
         """Set the output voltage (V) and/or the current limit (A).

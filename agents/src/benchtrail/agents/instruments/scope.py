@@ -31,6 +31,8 @@ class Scope(Instrument):
     """A SCPI oscilloscope read as ASCII waveform records."""
 
     kind: ClassVar[str] = "scope"
+    channels: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
+    """The channels :meth:`capture` can read (the shipped simulation has all four)."""
 
     def capture(self, channel: int = 1) -> Waveform:
         """Acquire one record on ``channel`` and read it back with its timestamps.
