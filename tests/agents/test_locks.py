@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import msgspec
 import nats
 import pytest
 
@@ -227,6 +228,38 @@ def test_a_release_during_a_renewal_in_flight_removes_the_key(hub_url, monkeypat
             await client.close()
         await nc_a.close()
         await nc_b.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_release_with_a_stale_revision_still_removes_its_own_key(hub_url):
+    """A renewal landed on the hub and its reply was lost: the lease's revision is old."""
+
+    async def scenario() -> None:
+        nc, locks = await open_locks(hub_url)
+        holder = me("demo-3")
+        lease = await locks.acquire("demo-3.psu", holder)
+        await locks.kv.update("demo-3.psu", msgspec.json.encode(holder), last=lease.revision)
+        assert await locks.release(lease) is True
+        assert await locks.holders() == {}
+        await locks.close()
+        await nc.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_release_after_someone_else_took_the_key_leaves_it_to_them(hub_url):
+    async def scenario() -> None:
+        nc, locks = await open_locks(hub_url)
+        lease = await locks.acquire("demo-3.psu", me("demo-3"))
+        await locks.force_release("demo-3.psu")
+        other = await locks.try_acquire("demo-3.psu", me("demo-4"))
+        assert other is not None
+        assert await locks.release(lease) is False
+        assert (await locks.holders())["demo-3.psu"].station_id == "demo-4"
+        await locks.release(other)
+        await locks.close()
+        await nc.close()
 
     asyncio.run(scenario())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import subprocess
 import sys
@@ -16,8 +17,8 @@ import pytest
 from benchtrail.agents import LeaseLost, ResourceBusy, connect
 from benchtrail.agents.config import InstrumentConfig, StationConfig
 from benchtrail.agents.instruments import Dmm, Psu
-from benchtrail.agents.locks import Locks
-from benchtrail.schemas import InstrumentCall, LockAcquired, LockReleased
+from benchtrail.agents.locks import Holder, Locks, lock_key
+from benchtrail.schemas import InstrumentCall, LockAcquired, LockReleased, Log
 
 
 def bench(station_id: str, calls: str = "all") -> StationConfig:
@@ -161,3 +162,32 @@ def test_a_holder_cut_off_from_the_hub_stops_before_touching_the_instrument(
         with pytest.raises(LeaseLost, match="not renewed"):
             psu.set(voltage=4.0)
         nats_server.restart()
+
+
+def test_a_lock_taken_away_before_release_is_reported_not_recorded_as_released(
+    hub, read_stream, caplog
+):
+    key = lock_key("USB0::0x2A8D::0x1301::MY1::INSTR", "cell-7")
+
+    async def break_and_take() -> None:
+        nc = await nats.connect(hub)
+        locks = await Locks(nc.jetstream()).open()
+        await locks.force_release(key)
+        assert await locks.try_acquire(key, Holder(station_id="cell-8")) is not None
+        await locks.close()  # the key stays held by cell-8 until its lease runs out
+        await nc.close()
+
+    with (
+        caplog.at_level(logging.WARNING, logger="benchtrail.agents.rack"),
+        connect("cell-7", hub=hub, mock=True, config=bench("cell-7")) as station,
+    ):
+        station.instrument("psu").write("*CLS")
+        asyncio.run(break_and_take())
+
+    events = read_stream(hub).events
+    assert [e.key for e in events if isinstance(e, LockAcquired)] == [key]
+    assert [e for e in events if isinstance(e, LockReleased)] == []
+    [warning] = [e for e in events if isinstance(e, Log) and e.level == "warning"]
+    assert key in warning.message and "'cell-7'" in warning.message
+    assert "no longer held" in warning.message
+    assert any(key in record.getMessage() for record in caplog.records)

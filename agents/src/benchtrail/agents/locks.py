@@ -27,6 +27,7 @@ from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import (
+    APIError,
     BucketNotFoundError,
     KeyDeletedError,
     KeyNotFoundError,
@@ -40,6 +41,9 @@ from benchtrail.schemas import LOCKS_BUCKET
 
 DEFAULT_LEASE = 10.0
 """Seconds a lock is kept without renewal (the bucket's max age)."""
+
+_WRONG_LAST_SEQUENCE = (10071, 10164)
+"""JetStream error codes of a write whose expected last revision was not the key's."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -258,7 +262,8 @@ class Locks:
         try:
             return await self._delete_held(lease)
         except (NatsError, TimeoutError, OSError) as e:
-            raise LockNotReleased(lease.key, lease.holder.station_id, repr(e)) from e
+            reason = f"{type(e).__name__}: {e}"
+            raise LockNotReleased(lease.key, lease.holder.station_id, reason) from e
 
     async def _stop_renewal(self, lease: Lease) -> None:
         """Stop the renewal, letting an update already sent finish (bounded by the lease)."""
@@ -279,8 +284,9 @@ class Locks:
             try:
                 await self.kv.delete(lease.key, last=lease.revision)
                 return True
-            except KeyWrongLastSequenceError:
-                pass
+            except APIError as e:  # delete() does not translate it as update() does
+                if e.err_code not in _WRONG_LAST_SEQUENCE:
+                    raise
             try:  # a renewal landed that this lease did not hear back from?
                 entry = await self.kv.get(lease.key)
             except (KeyNotFoundError, KeyDeletedError):

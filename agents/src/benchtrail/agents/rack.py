@@ -194,11 +194,11 @@ class Rack:
             return
         try:
             removed = self.station.publisher.run(self._locks.release(lease), 30)
-        except (LockNotReleased, TimeoutError) as e:
-            self._warn(
-                f"lock {lease.key!r} of station {self.station.station_id!r} was not"
-                f" released: {e!r}; it stays held until its lease runs out"
-            )
+        except LockNotReleased as e:
+            self._warn(str(e))
+            return
+        except TimeoutError as e:
+            self._warn(str(LockNotReleased(lease.key, self.station.station_id, repr(e))))
             return
         if not removed:
             self._warn(
