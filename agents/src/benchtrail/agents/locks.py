@@ -5,6 +5,11 @@ Acquire is a KV ``create`` (it fails while the key is held). The holder renews w
 and each update restarts it. Release is ``delete(last=revision)``. The KV revision is
 the fencing token: it only grows, and every renewal takes a new one.
 
+A release stops the renewal and waits for an update it already sent (never
+cancelling it mid-flight: the hub may have applied it, and the lease would keep the
+old revision), then deletes at the latest revision that still holds this holder. A
+key it cannot remove raises :class:`LockNotReleased`; nothing is suppressed.
+
 A lease is valid locally for ``lease`` seconds from the moment its last successful
 renewal was *sent*; the hub's copy expires no earlier than that. So a holder that was
 frozen (SIGSTOP) or cut off longer than the lease finds its lease invalid before it
