@@ -55,11 +55,15 @@ def test_without_a_station_nothing_is_recorded(bench):
             " run pytest with --bt-station <station id>*",
         ),
         (
+            ["--bt-station", "cell-7", "--bt-connect-timeout", "soon"],
+            "ERROR: --bt-connect-timeout: expected a number of seconds (0 or more), got 'soon'",
+        ),
+        (
             ["--bt-station", "cell-9"],
             "ERROR: --bt-station 'cell-9': *no station 'cell-9'; defined: 'cell-7'",
         ),
     ],
-    ids=["station", "hub", "without-station", "unknown-station"],
+    ids=["station", "hub", "connect-timeout", "without-station", "unknown-station"],
 )
 def test_bad_options_are_usage_errors_naming_the_option(pytester, args, message):
     pytester.makefile(".yaml", benchtrail="stations:\n  cell-7: {}\n")

@@ -250,6 +250,7 @@ def test_the_run_outcome_follows_the_tests(bench, suite, exit_code, outcome, ste
     bench.pytester.makepyfile(test_outcome=suite)
     result = bench.run("--bt-station", "cell-7", "--bt-dut-serial", "SN-2")
     assert result.ret == exit_code
+    assert "NOT recorded" not in result.stdout.str()
     (run,) = bench.rows(
         "SELECT e.outcome AS outcome FROM {db}.runs AS r FINAL"
         " JOIN {db}.run_ends AS e FINAL ON r.run_id = e.run_id WHERE dut_serial = 'SN-2'"

@@ -77,6 +77,11 @@ class Sender:
             asyncio.create_task(self._send(), name="bt-send"),
         ]
 
+    @property
+    def answered(self) -> bool:
+        """Whether the hub ever answered: a connection was established since :meth:`start`."""
+        return self._js is not None
+
     async def jetstream(self) -> JetStreamContext:
         """The JetStream context, once connected."""
         while self._js is None:

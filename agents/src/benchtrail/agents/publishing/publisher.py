@@ -175,6 +175,16 @@ class Publisher:
         assert self._sender is not None, "publisher not started"
         return await self._sender.jetstream()
 
+    def wait_connected(self, timeout: float) -> bool:
+        """Wait until the hub answered: a connection is (or once was) established.
+
+        Returns:
+            Whether the hub answered within ``timeout`` (at once if it already had).
+        """
+        if not self._started or self._closed:
+            return False
+        return self._call(self._await_connected(max(timeout, 0.0))).result()
+
     @property
     def unacknowledged(self) -> int:
         """Events submitted and not yet acknowledged by JetStream (taken-over ones included)."""
@@ -370,6 +380,17 @@ class Publisher:
             self.stats.events_acknowledged += stored.event_count
             self.stats.frames_acknowledged += 1
             self._progress.notify_all()
+
+    async def _await_connected(self, seconds: float) -> bool:
+        assert self._sender is not None, "publisher not started"
+        if self._sender.answered:
+            return True
+        try:
+            async with asyncio.timeout(seconds):
+                await self._sender.jetstream()
+        except TimeoutError:
+            return False
+        return True
 
     async def _shutdown(self) -> None:
         if self._sender is not None:

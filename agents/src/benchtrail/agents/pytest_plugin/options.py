@@ -7,6 +7,7 @@ inactive plugin must cost nothing.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from typing import NamedTuple, NoReturn
 from urllib.parse import urlsplit
@@ -52,6 +53,16 @@ OPTIONS = (
     ),
 )
 MOCK = Option("--bt-mock", "benchtrail_mock", "mock", "", "Open every instrument on pyvisa-sim.")
+DEFAULT_CONNECT_TIMEOUT = 5.0
+"""Seconds the session waits at its end for a hub that never answered (see :class:`Settings`)."""
+CONNECT_TIMEOUT = Option(
+    "--bt-connect-timeout",
+    "benchtrail_connect_timeout",
+    "connect_timeout",
+    "SECONDS",
+    "Seconds, from the start of the session, to wait for a hub that never answered "
+    f"before giving up on delivering at the end (default: {DEFAULT_CONNECT_TIMEOUT:g}).",
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -67,6 +78,9 @@ class Settings:
         test_phase: the test phase (``"production"``, ``"evt"`` …).
         operator: who runs the station; empty to take it from the configuration.
         mock: open every instrument on pyvisa-sim.
+        connect_timeout: seconds from the start of the session after which, if the hub
+            has never answered, the session ends without waiting for it: the events stay
+            in the outbox and pytest exits with status 3.
     """
 
     station: str
@@ -77,6 +91,7 @@ class Settings:
     test_phase: str = ""
     operator: str = ""
     mock: bool = False
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -89,6 +104,11 @@ def add_options(parser: pytest.Parser) -> None:
         parser.addini(option.ini, f"{option.help} (as {option.flag})", type="string", default="")
     group.addoption(MOCK.flag, dest=_dest(MOCK), action="store_true", default=None, help=MOCK.help)
     parser.addini(MOCK.ini, f"{MOCK.help} (as {MOCK.flag})", type="bool", default=False)
+    timeout = CONNECT_TIMEOUT
+    group.addoption(
+        timeout.flag, dest=_dest(timeout), metavar=timeout.metavar, default=None, help=timeout.help
+    )
+    parser.addini(timeout.ini, f"{timeout.help} (as {timeout.flag})", type="string", default="")
 
 
 def read_settings(config: pytest.Config) -> Settings | None:
@@ -111,7 +131,7 @@ def read_settings(config: pytest.Config) -> Settings | None:
     for value, source in values.values():
         _check_text(source, value)
     texts = {field: value for field, (value, _) in values.items()}
-    return Settings(**texts, mock=_mock(config))
+    return Settings(**texts, mock=_mock(config), connect_timeout=_connect_timeout(config))
 
 
 def _dest(option: Option) -> str:
@@ -140,6 +160,19 @@ def _mock(config: pytest.Config) -> bool:
         raise pytest.UsageError(f"ini option {MOCK.ini}: expected true or false ({e})") from None
 
 
+def _connect_timeout(config: pytest.Config) -> float:
+    text, source = _text(config, CONNECT_TIMEOUT)
+    if not text:
+        return DEFAULT_CONNECT_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        _refuse(source, "a number of seconds (0 or more)", text)
+    return seconds
+
+
 def _check_hub(source: str, hub: str) -> None:
     expected = "a NATS URL such as 'nats://127.0.0.1:4222'"
     try:
@@ -158,7 +191,7 @@ def _check_text(source: str, value: str) -> None:
 
 def _refuse_stray_flags(config: pytest.Config) -> None:
     """A run-describing flag without a station would record nothing: say so."""
-    for option in (*OPTIONS, MOCK):
+    for option in (*OPTIONS, MOCK, CONNECT_TIMEOUT):
         if config.getoption(_dest(option)) is not None:
             raise pytest.UsageError(
                 f"{option.flag} was given but benchtrail is not enabled: {ENABLE_HINT}"

@@ -8,9 +8,12 @@ instrument calls into the controller's run; it never ends that run.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from benchtrail.agents.errors import ConfigError, Unacknowledged
+from benchtrail.agents.pytest_plugin.delivery import Undelivered
 from benchtrail.agents.pytest_plugin.options import Settings
 from benchtrail.agents.pytest_plugin.signals import SigtermInterrupts
 from benchtrail.agents.pytest_plugin.steps import StepRecord
@@ -38,6 +41,7 @@ class Recorder:
         self.station = station
         self.run = run
         self._sigterm = sigterm
+        self._opened_at = time.monotonic()
 
     @classmethod
     def for_session(cls, settings: Settings, pytest_args: str) -> Recorder:
@@ -92,15 +96,40 @@ class Recorder:
         if self.run.active:
             self.run.end(outcome, error)
 
-    def close(self) -> str:
-        """End the session and wait for the hub's acks; return what went wrong, if anything."""
+    def close(self, reason: str = "") -> Undelivered | None:
+        """End the session and wait for the hub's acks; return what it did not acknowledge.
+
+        A hub that never answered is waited for only until ``connect_timeout`` seconds
+        after the session opened; then the session ends at once, its events kept in the
+        outbox.
+        """
+        station = self.station
+        if station.state != "running":
+            return None
+        budget = self._opened_at + self.settings.connect_timeout - time.monotonic()
+        answered = False
         try:
-            self.station.stop()
-        except Unacknowledged as e:
-            return str(e)
+            answered = station.publisher.wait_connected(budget)
+            station.stop(reason, timeout=station.flush_timeout if answered else 0.0)
+        except Unacknowledged as e:  # the outbox is off: they are lost
+            return self._undelivered(e.count, "", answered)
         finally:
             self._sigterm.restore()
-        return ""
+        left = station.unacknowledged
+        if left == 0:
+            return None
+        return self._undelivered(left, str(station.publisher.outbox_path or ""), answered)
+
+    def _undelivered(self, events: int, outbox: str, answered: bool) -> Undelivered:
+        return Undelivered(
+            events=events,
+            station_id=self.station.station_id,
+            hub=self.station.hub,
+            outbox=outbox,
+            answered=answered,
+            waited=self.station.flush_timeout if answered else self.settings.connect_timeout,
+            last_error=self.station.publisher.stats.last_error,
+        )
 
 
 def open_station(settings: Settings) -> tuple[Station, SigtermInterrupts]:

@@ -111,8 +111,9 @@ def _failure_message(report: pytest.TestReport) -> str:
 class Verdict:
     """The run's outcome, from its steps and collection errors.
 
+    ``aborted`` when the session was interrupted (its verdict is incomplete), else
     ``failed`` when a test failed, else ``error`` when a test (or collecting a test
-    file) errored, else ``aborted`` when the session was interrupted, else ``passed``.
+    file) errored, else ``passed``.
     """
 
     failed: list[str] = dataclasses.field(default_factory=list)
@@ -130,16 +131,25 @@ class Verdict:
         if report.failed:
             self.errors.append(report.nodeid or "<collection>")
 
-    def outcome(self, exitstatus: int | pytest.ExitCode) -> tuple[RunOutcome, str]:
-        """The run's outcome and its error text, at the end of the session."""
+    def outcome(
+        self, exitstatus: int | pytest.ExitCode, interrupted: str = ""
+    ) -> tuple[RunOutcome, str]:
+        """The run's outcome and its error text, at the end of the session.
+
+        Args:
+            exitstatus: pytest's exit status.
+            interrupted: what stopped an interrupted session (``interrupted after 2 of
+                5 tests (signal SIGTERM)``), first in the error text of its run.
+        """
         groups = (("failed", self.failed), ("error", self.errors))
         listed = "; ".join(_listed(label, ids) for label, ids in groups if ids)
+        if exitstatus == pytest.ExitCode.INTERRUPTED:
+            why = interrupted or "the test session was interrupted"
+            return "aborted", f"{why}; {listed}" if listed else why
         if self.failed:
             return "failed", listed
         if self.errors:
             return "error", listed
-        if exitstatus == pytest.ExitCode.INTERRUPTED:
-            return "aborted", "the test session was interrupted"
         return "passed", ""
 
 

@@ -6,7 +6,8 @@ records every step from the reports the workers send back; before a worker start
 puts the run id in the worker's ``workerinput`` (``pytest_configure_node``). The
 worker opens its own ``pytest`` session on the same station, records measurements and
 instrument calls into that run, and hands back its counts in ``workeroutput``, which
-the controller reads when the worker is down (``pytest_testnodedown``).
+the controller reads when the worker is down (``pytest_testnodedown``), with what the
+hub did not acknowledge of the worker's session.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Protocol
 
 import pytest
 
+from benchtrail.agents.pytest_plugin.delivery import Undelivered
 from benchtrail.agents.pytest_plugin.options import Settings
 from benchtrail.agents.pytest_plugin.recorder import Recorder
 from benchtrail.agents.pytest_plugin.session import SessionPlugin
@@ -57,8 +59,11 @@ class ControllerHooks:
         """Add a finished worker's counts to the run (a crashed worker has none)."""
         output = getattr(node, "workeroutput", {}).get(KEY)
         if isinstance(output, dict):
+            undelivered = output["undelivered"]
             self.session.add_worker_counts(
-                int(output["measurements"]), int(output["failed"]), str(output["problem"])
+                int(output["measurements"]),
+                int(output["failed"]),
+                Undelivered.from_dict(undelivered) if isinstance(undelivered, dict) else None,
             )
 
 
@@ -91,13 +96,13 @@ class WorkerPlugin:
         """End this worker's session; hand its counts back to the controller."""
         if self.recorder is None:
             return
-        problem = self.recorder.close()
+        undelivered = self.recorder.close()
         output = getattr(self.config, "workeroutput", None)
         if isinstance(output, dict):
             output[KEY] = {
                 "measurements": self.recorder.run.measurement_count,
                 "failed": self.recorder.run.failed_measurement_count,
-                "problem": problem,
+                "undelivered": None if undelivered is None else undelivered.to_dict(),
             }
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
