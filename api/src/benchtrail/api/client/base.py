@@ -10,11 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
+from urllib.parse import quote
 
 import httpx
 import msgspec
 
-from benchtrail.api.errors import ApiUnavailable, BadParameter, NotFound, UnexpectedResponse
+from benchtrail.api.errors import (
+    ApiUnavailable,
+    ArgumentTypeError,
+    BadParameter,
+    NotFound,
+    UnexpectedResponse,
+)
 from benchtrail.api.models.entities import ErrorBody
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -87,6 +94,20 @@ class ClientBase:
         if isinstance(error, UnexpectedResponse) and error.status_code == 404 and missing:
             raise NotFound(*missing) from error
         raise error
+
+
+def path_segment(name: str, value: object) -> str:
+    """The id argument ``name`` as one URL path segment (``/`` and friends percent-encoded).
+
+    Raises:
+        ArgumentTypeError: ``value`` is not a str (e.g. ``session_id=...``).
+        BadParameter: ``value`` is empty or blank.
+    """
+    if not isinstance(value, str):
+        raise ArgumentTypeError(name, value, "a str")
+    if not value.strip():
+        raise BadParameter(name, value, "a non-empty id")
+    return quote(value, safe="")
 
 
 def _error(url: str, response: httpx.Response) -> Exception:
