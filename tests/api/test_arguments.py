@@ -56,3 +56,13 @@ def test_the_readme_mistake_says_what_to_pass(store: EventStore):
     with pytest.raises(TypeError) as raised:
         store.events(session_id=..., event_type="run.started")  # type: ignore[arg-type]
     assert str(raised.value) == "argument 'session_id': expected a str, got ellipsis Ellipsis"
+
+
+def test_the_store_finds_the_api_in_benchtrail_api(api_url: str, monkeypatch: pytest.MonkeyPatch):
+    """``EventStore()`` reads ``$BENCHTRAIL_API`` as the CLI does (the README relies on it)."""
+    monkeypatch.setenv("BENCHTRAIL_API", api_url)
+    with EventStore() as store:
+        assert store.url == api_url
+        assert store.health().status == "ok"
+    monkeypatch.delenv("BENCHTRAIL_API")
+    assert EventStore().url == "http://127.0.0.1:8000"

@@ -7,6 +7,7 @@ analytics, observation windows); each subclasses :class:`ClientBase` and calls
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
@@ -36,19 +37,20 @@ class ClientBase:
     """One connection pool to a benchtrail API, and the error mapping of its answers.
 
     Args:
-        url: base URL of the API (``benchtrail up`` serves ``http://127.0.0.1:8000``).
+        url: base URL of the API; default ``$BENCHTRAIL_API``, else
+            ``http://127.0.0.1:8000`` (where ``benchtrail up`` serves it).
         timeout: seconds to wait for each HTTP request.
         transport: an httpx transport, e.g. ``httpx.ASGITransport`` in tests.
     """
 
     def __init__(
         self,
-        url: str = DEFAULT_URL,
+        url: str | None = None,
         *,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.url = url.rstrip("/")
+        self.url = (url or os.environ.get("BENCHTRAIL_API") or DEFAULT_URL).rstrip("/")
         self._http = httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
 
     def close(self) -> None:

@@ -56,7 +56,8 @@ class EventStore(
     """Read stations, sessions, events, runs, measurements and DUTs from a benchtrail API.
 
     Args:
-        url: base URL of the API (``benchtrail up`` serves ``http://127.0.0.1:8000``).
+        url: base URL of the API; default ``$BENCHTRAIL_API``, else
+            ``http://127.0.0.1:8000`` (where ``benchtrail up`` serves it).
         timeout: seconds to wait for each HTTP request.
         transport: an httpx transport, e.g. ``httpx.ASGITransport`` in tests.
 
