@@ -28,6 +28,8 @@ FILTERS: list[tuple[str, Call]] = [
     ("session_id", lambda store, bad: store.runs(session_id=bad)),  # type: ignore[arg-type]
     ("run_id", lambda store, bad: store.measurements(run_id=bad)),  # type: ignore[arg-type]
     ("station_id", lambda store, bad: store.dut("SN-1", station_id=bad)),  # type: ignore[arg-type]
+    ("station_id", lambda store, bad: store.yields(station_id=bad)),  # type: ignore[arg-type]
+    ("test_phase", lambda store, bad: store.capability("vout", test_phase=bad)),  # type: ignore[arg-type]
 ]
 
 
