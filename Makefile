@@ -1,11 +1,17 @@
 # benchtrail — one command to a running demo, one command to a green test run.
-# Needs only Python >= 3.11 and make; uv is bootstrapped into .tools/ if missing.
+# Needs Python >= 3.11 (with venv), make and git; uv is bootstrapped into .tools/ if missing.
+# `make test` also needs Chromium and curl: installed with apt-get when run as root, else named.
 
 SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 
-.PHONY: demo test lint bench bench-workflows sync schema clean
+.PHONY: demo test test-tools lint bench bench-workflows sync schema clean
+
+# What the suite runs beyond Python, as <command to find>:<Debian package>: Chromium for
+# the dashboard's browser tests (Playwright drives /usr/bin/chromium), curl for the
+# README's curl lines (tests/docs/), git for the commit a session records.
+TEST_TOOLS := /usr/bin/chromium:chromium curl:curl git:git
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.tools
@@ -17,8 +23,24 @@ sync: $(if $(findstring .tools,$(UV)),$(UV))
 demo: sync  ## start the hub with simulated stations: API on :8000, NATS on :4222
 	$(UV) run benchtrail up --demo
 
-test: sync  ## the whole test suite (real nats-server, real chDB, real HTTP)
+test: sync test-tools  ## the whole test suite (real nats-server, real chDB, real HTTP)
 	$(UV) run pytest
+
+test-tools:  ## install what the suite needs beyond Python (as root), or say what is missing
+	@missing=""; \
+	for tool in $(TEST_TOOLS); do \
+	  command -v "$${tool%%:*}" >/dev/null 2>&1 || missing="$$missing $${tool##*:}"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "make test: installing$$missing with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else \
+	  echo "make test: the suite needs$$missing, which is not installed. Install it with:" >&2; \
+	  echo "    sudo apt-get install -y$$missing" >&2; \
+	  echo "then run make test again." >&2; \
+	  exit 1; \
+	fi
 
 lint: sync
 	$(UV) run ruff check .

@@ -103,9 +103,9 @@ def test_a_shared_instrument_is_refused_naming_its_holder_then_handed_over(hub):
 def test_an_unknown_alias_is_refused_naming_the_known_ones(hub):
     with (
         connect("cell-7", hub=hub, mock=True, config=bench("cell-7")) as station,
-        pytest.raises(ValueError, match="dmm, load, psu"),
+        pytest.raises(ValueError, match=r"configuration \(dmm, load, psu\)"),
     ):
-        station.instrument("scope")
+        station.instrument("thermometer")
 
 
 def test_a_broken_lock_stops_the_next_call_before_it_reaches_the_instrument(short_leases):

@@ -17,6 +17,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping
+from typing import cast
 
 from benchtrail.agents.config import InstrumentConfig, StationConfig
 from benchtrail.agents.context import hostname
@@ -101,14 +102,10 @@ class Rack:
         safety: Mapping[str, float] | None,
     ) -> InstrumentConfig:
         configured = (self.config.instruments if self.config else {}).get(alias)
+        if configured is None and self.mock and resource is None:
+            configured = _simulated(alias, driver)
         if configured is None and (resource is None or driver is None):
-            known = ", ".join(sorted(self.config.instruments)) if self.config else ""
-            raise InvalidMetadata(
-                "instrument",
-                alias,
-                f"an alias from the station configuration ({known or 'none defined'}),"
-                " or resource= and driver=",
-            )
+            raise InvalidMetadata("instrument", alias, self._expected_alias())
         base = configured or InstrumentConfig(resource=resource or "", driver=driver or "dmm")
         return InstrumentConfig(
             resource=resource or base.resource,
@@ -118,6 +115,15 @@ class Rack:
             shared=base.shared if shared is None else shared,
             limits=dict(safety if safety is not None else base.limits),
         )
+
+    def _expected_alias(self) -> str:
+        """What ``station.instrument()`` accepts, naming the aliases that exist."""
+        known = ", ".join(sorted(self.config.instruments)) if self.config else ""
+        expected = f"an alias from the station configuration ({known or 'none defined'})"
+        if self.mock:
+            kinds = ", ".join(sorted(SIM_RESOURCES))
+            expected = f"{expected}, a driver kind to simulate ({kinds})"
+        return f"{expected}, or resource= and driver="
 
     def _open_driver(self, alias: str, spec: InstrumentConfig, lease: Lease) -> Instrument:
         simulate = self.mock or spec.sim
@@ -217,3 +223,16 @@ class Rack:
     def _warn(self, message: str) -> None:
         log.warning("%s", message)
         self.station.emit(Log, level="warning", message=message, logger=log.name)
+
+
+def _simulated(alias: str, driver: DriverKind | None) -> InstrumentConfig | None:
+    """The shipped simulation of ``driver`` (or of the kind ``alias`` names), if any.
+
+    With ``mock=True`` and nothing configured, ``station.instrument("psu")`` opens the
+    simulated PSU on its own resource, so a bare directory needs no configuration.
+    """
+    kind = driver or alias
+    if kind not in SIM_RESOURCES:
+        return None
+    known = cast("DriverKind", kind)
+    return InstrumentConfig(resource=SIM_RESOURCES[known], driver=known, sim=True)

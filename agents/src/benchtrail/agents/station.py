@@ -181,6 +181,10 @@ class Station:
     ) -> Instrument:
         """Open an instrument by alias (from the station configuration), holding its lock.
 
+        With ``mock=True`` an alias that is not configured but names a driver kind
+        (``"dmm"``, ``"psu"``, ``"load"``, ``"scope"``) opens that kind's shipped
+        simulation, so ``connect("cell-7", mock=True)`` needs no configuration.
+
         Args:
             alias: the instrument's name on the station (``"dmm"``).
             resource: VISA resource, for an instrument not in the configuration.
@@ -333,7 +337,9 @@ def connect(
     ``station.start()`` and ``station.stop()`` yourself. The station is described
     by ``benchtrail.yaml`` (project), ``~/.config/benchtrail/config.yaml`` (user) and
     ``BENCHTRAIL_*`` variables; arguments given here win. Without a hub anywhere it
-    is ``nats://127.0.0.1:4222``. ``mock=True`` opens every instrument on pyvisa-sim.
+    is ``nats://127.0.0.1:4222``. ``mock=True`` opens every instrument on pyvisa-sim,
+    and an unconfigured alias naming a driver kind (``station.instrument("psu")``) on
+    that kind's shipped simulation.
 
     Raises:
         ConfigError: a configuration file is invalid (names the file and key).

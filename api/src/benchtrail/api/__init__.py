@@ -14,6 +14,7 @@ from benchtrail.api.client.window_client import WindowClient
 from benchtrail.api.errors import (
     ApiError,
     ApiUnavailable,
+    ArgumentTypeError,
     BadParameter,
     NotFound,
     UnexpectedResponse,
@@ -54,6 +55,7 @@ from benchtrail.api.models.windows import (
 __all__ = [
     "ApiError",
     "ApiUnavailable",
+    "ArgumentTypeError",
     "BadParameter",
     "DutHistory",
     "DutRun",

@@ -38,6 +38,17 @@ class BadParameter(ApiError, ValueError):
         super().__init__(f"parameter {name!r}: expected {expected}, got {value!r}")
 
 
+class ArgumentTypeError(ApiError, TypeError):
+    """A client method was given an argument of the wrong type (``session_id=...``)."""
+
+    def __init__(self, name: str, value: object, expected: str) -> None:
+        self.name = name
+        self.value = value
+        self.expected = expected
+        got = f"{type(value).__name__} {value!r}"
+        super().__init__(f"argument {name!r}: expected {expected}, got {got}")
+
+
 class ApiUnavailable(ApiError, ConnectionError):
     """The benchtrail HTTP API cannot be reached, or failed to answer (HTTP 5xx)."""
 

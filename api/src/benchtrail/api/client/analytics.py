@@ -14,6 +14,7 @@ from typing import TypedDict, Unpack
 import msgspec
 
 from benchtrail.api.client.base import ClientBase, QueryValue
+from benchtrail.api.client.filters import query_values
 from benchtrail.api.models.analytics import (
     CapabilityRow,
     ChartKind,
@@ -27,7 +28,6 @@ from benchtrail.api.models.analytics import (
     YieldRow,
 )
 from benchtrail.api.models.records import Records
-from benchtrail.api.timestamps import datetime_to_ns
 
 TimeBound = datetime | int | str
 """A ``since``/``until`` bound: a datetime (naive = UTC), ns since the epoch, or ISO text."""
@@ -144,13 +144,7 @@ class AnalyticsMethods(ClientBase):
 
 def _filters(filters: FilterArgs) -> dict[str, QueryValue]:
     """The filter keywords as query parameters (a datetime as nanoseconds)."""
-    query: dict[str, QueryValue] = {}
-    for name, value in filters.items():
-        if isinstance(value, datetime):
-            query[name] = datetime_to_ns(value)
-        elif isinstance(value, str | int):
-            query[name] = value
-    return query
+    return query_values(filters)
 
 
 def _grouped(

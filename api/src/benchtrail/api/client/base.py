@@ -7,14 +7,22 @@ analytics, observation windows); each subclasses :class:`ClientBase` and calls
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
+from urllib.parse import quote
 
 import httpx
 import msgspec
 
-from benchtrail.api.errors import ApiUnavailable, BadParameter, NotFound, UnexpectedResponse
+from benchtrail.api.errors import (
+    ApiUnavailable,
+    ArgumentTypeError,
+    BadParameter,
+    NotFound,
+    UnexpectedResponse,
+)
 from benchtrail.api.models.entities import ErrorBody
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -29,19 +37,20 @@ class ClientBase:
     """One connection pool to a benchtrail API, and the error mapping of its answers.
 
     Args:
-        url: base URL of the API (``benchtrail up`` serves ``http://127.0.0.1:8000``).
+        url: base URL of the API; default ``$BENCHTRAIL_API``, else
+            ``http://127.0.0.1:8000`` (where ``benchtrail up`` serves it).
         timeout: seconds to wait for each HTTP request.
         transport: an httpx transport, e.g. ``httpx.ASGITransport`` in tests.
     """
 
     def __init__(
         self,
-        url: str = DEFAULT_URL,
+        url: str | None = None,
         *,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.url = url.rstrip("/")
+        self.url = (url or os.environ.get("BENCHTRAIL_API") or DEFAULT_URL).rstrip("/")
         self._http = httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
 
     def close(self) -> None:
@@ -87,6 +96,20 @@ class ClientBase:
         if isinstance(error, UnexpectedResponse) and error.status_code == 404 and missing:
             raise NotFound(*missing) from error
         raise error
+
+
+def path_segment(name: str, value: object) -> str:
+    """The id argument ``name`` as one URL path segment (``/`` and friends percent-encoded).
+
+    Raises:
+        ArgumentTypeError: ``value`` is not a str (e.g. ``session_id=...``).
+        BadParameter: ``value`` is empty or blank.
+    """
+    if not isinstance(value, str):
+        raise ArgumentTypeError(name, value, "a str")
+    if not value.strip():
+        raise BadParameter(name, value, "a non-empty id")
+    return quote(value, safe="")
 
 
 def _error(url: str, response: httpx.Response) -> Exception:

@@ -15,12 +15,11 @@ stopped; ``as_polars=True`` returns a polars DataFrame read from Arrow instead.
 from __future__ import annotations
 
 import time
-from urllib.parse import quote
 
 import msgspec
 
 from benchtrail.api.client.analytics import AnalyticsMethods
-from benchtrail.api.client.base import ClientBase
+from benchtrail.api.client.base import ClientBase, path_segment
 from benchtrail.api.client.data import DataMethods
 from benchtrail.api.client.deadletters import DeadLetterMethods
 from benchtrail.api.client.filters import TimeBound
@@ -57,7 +56,8 @@ class EventStore(
     """Read stations, sessions, events, runs, measurements and DUTs from a benchtrail API.
 
     Args:
-        url: base URL of the API (``benchtrail up`` serves ``http://127.0.0.1:8000``).
+        url: base URL of the API; default ``$BENCHTRAIL_API``, else
+            ``http://127.0.0.1:8000`` (where ``benchtrail up`` serves it).
         timeout: seconds to wait for each HTTP request.
         transport: an httpx transport, e.g. ``httpx.ASGITransport`` in tests.
 
@@ -75,13 +75,13 @@ class EventStore(
 
     def session(self, session_id: str, *, run_limit: int = 1000) -> SessionDetail:
         """One session with its newest ``run_limit`` runs and its totals."""
-        path = f"/api/sessions/{_segment(session_id)}"
+        path = f"/api/sessions/{path_segment('session_id', session_id)}"
         body = self._get(path, {"run_limit": run_limit}, missing=("session", session_id))
         return _session_detail.decode(body)
 
     def run(self, run_id: str, *, measurement_limit: int = 10_000) -> RunDetail:
         """One run with its steps and its first ``measurement_limit`` measurements."""
-        path = f"/api/runs/{_segment(run_id)}"
+        path = f"/api/runs/{path_segment('run_id', run_id)}"
         body = self._get(path, {"measurement_limit": measurement_limit}, missing=("run", run_id))
         return _run_detail.decode(body)
 
@@ -116,7 +116,7 @@ class EventStore(
         import polars as pl
         import pyarrow as pa
 
-        path = f"/api/runs/{_segment(run_id)}/experiment"
+        path = f"/api/runs/{path_segment('run_id', run_id)}/experiment"
         body = self._get(path, {"format": "arrow"}, missing=("run", run_id))
         table = pa.ipc.open_stream(body).read_all()
         meta = msgspec.json.decode(
@@ -132,7 +132,7 @@ class EventStore(
 
     def release_lock(self, key: str, by: str) -> LockView:
         """Break the lock ``key`` whoever holds it; recorded with ``by`` as who broke it."""
-        path = f"/api/locks/{_segment(key)}/release"
+        path = f"/api/locks/{path_segment('key', key)}/release"
         response = self._request(
             path, {"force": "true", "by": by}, missing=("lock", key), method="POST"
         )
@@ -141,8 +141,3 @@ class EventStore(
 
 _locks = msgspec.json.Decoder(list[LockView])
 _lock = msgspec.json.Decoder(LockView)
-
-
-def _segment(identifier: str) -> str:
-    """An id as one URL path segment (``/`` and friends percent-encoded)."""
-    return quote(identifier, safe="")

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TypedDict
 
 from benchtrail.api.client.base import QueryValue
+from benchtrail.api.errors import ArgumentTypeError
 from benchtrail.api.models import filters
 from benchtrail.api.models.filters import FilterSet
 from benchtrail.api.timestamps import datetime_to_ns
@@ -135,11 +136,18 @@ def query_of(given: Mapping[str, object], declared: FilterSet) -> dict[str, Quer
 
 
 def query_values(given: Mapping[str, object]) -> dict[str, QueryValue]:
-    """The query parameters of ``given``: datetimes in ns, ``None`` left out."""
+    """The query parameters of ``given``: datetimes in ns, ``None`` left out.
+
+    Raises:
+        ArgumentTypeError: a value that is not a str, int, datetime or ``None``
+            (``station_id=...`` would otherwise match everything).
+    """
     query: dict[str, QueryValue] = {}
     for name, value in given.items():
         if isinstance(value, datetime):
             query[name] = datetime_to_ns(value)
         elif isinstance(value, str | int):
             query[name] = value
+        elif value is not None:
+            raise ArgumentTypeError(name, value, "a str, an int, a datetime or None")
     return query

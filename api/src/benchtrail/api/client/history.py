@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 import msgspec
 
+from benchtrail.api.client.base import path_segment
 from benchtrail.api.client.filters import DutQuery, TimeBound, query_of, query_values
-from benchtrail.api.client.lists import segment
 from benchtrail.api.client.tables import TableClient
 from benchtrail.api.models.entities import DutHistory, Series, SeriesBucket
 from benchtrail.api.models.filters import DUTS
@@ -66,7 +66,7 @@ class HistoryMethods(TableClient):
         Raises:
             NotFound: the serial has no run.
         """
-        path = f"/api/duts/{segment(serial)}"
+        path = f"/api/duts/{path_segment('serial', serial)}"
         query = {
             **query_of(filters, DUTS),
             "limit": limit,

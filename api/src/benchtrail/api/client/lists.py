@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, Unpack, overload
-from urllib.parse import quote
 
 import msgspec
 
-from benchtrail.api.client.base import QueryValue
+from benchtrail.api.client.base import QueryValue, path_segment
 from benchtrail.api.client.filters import (
     EventQuery,
     MeasurementQuery,
@@ -164,7 +163,7 @@ class ListMethods(TableClient):
         Filters (:class:`EventQuery`): ``event_type``, ``run_id``, ``since``/``until``.
         As a DataFrame: one row per event, its envelope and ``payload`` (JSON text).
         """
-        path = f"/api/sessions/{segment(session_id)}/events"
+        path = f"/api/sessions/{path_segment('session_id', session_id)}/events"
         query = query_of(filters, EVENTS)
         missing = ("session", session_id)
         if as_polars:
@@ -319,8 +318,3 @@ def _check_limit(limit: int | None) -> None:
 
 def _page_size(limit: int | None, have: int, page_size: int = PAGE_SIZE) -> int:
     return page_size if limit is None else max(0, min(page_size, limit - have))
-
-
-def segment(identifier: str) -> str:
-    """An id as one URL path segment (``/`` and friends percent-encoded)."""
-    return quote(identifier, safe="")

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from urllib.parse import quote
 
 import httpx
 import msgspec
 
-from benchtrail.api.client.base import DEFAULT_URL, ClientBase, _error
+from benchtrail.api.client.base import DEFAULT_URL, ClientBase, _error, path_segment
 from benchtrail.api.errors import ApiUnavailable, BadParameter, NotFound, UnexpectedResponse
 from benchtrail.api.models.records import Records
 from benchtrail.api.models.windows import (
@@ -106,7 +105,7 @@ class WindowClient(ClientBase):
 
     def file(self, file_id: str) -> FileView:
         """One registered file."""
-        path = f"/api/files/{_segment(file_id)}"
+        path = f"/api/files/{path_segment('file_id', file_id)}"
         return _file.decode(self._send("GET", path, missing=("file", file_id)).content)
 
     # -- windows --------------------------------------------------------------------------
@@ -165,7 +164,8 @@ class WindowClient(ClientBase):
 
     def detach_device(self, window_id: str, device_id: str) -> WindowView:
         """Detach a device from a window."""
-        return self._window_call("DELETE", window_id, f"/devices/{_segment(device_id)}")
+        device = path_segment("device_id", device_id)
+        return self._window_call("DELETE", window_id, f"/devices/{device}")
 
     def devices(self, window_id: str) -> Records[WindowDevice]:
         """The devices attached to a window."""
@@ -240,9 +240,4 @@ class WindowClient(ClientBase):
 
 
 def _window_path(window_id: str) -> str:
-    return f"/api/windows/{_segment(window_id)}"
-
-
-def _segment(identifier: str) -> str:
-    """An id as one URL path segment (``/`` and friends percent-encoded)."""
-    return quote(identifier, safe="")
+    return f"/api/windows/{path_segment('window_id', window_id)}"
