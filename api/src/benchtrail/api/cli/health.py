@@ -86,6 +86,13 @@ def _figures(found: IngestHealth) -> Table:
         )
         if found.last_ingest_at
         else None,
+        (
+            "not written yet",
+            f"{found.stream.last_seq - found.ingested_through:,} message(s), the oldest"
+            f" {found.unwritten_age_s} s in the stream",
+        )
+        if found.unwritten_age_s is not None and found.stream and found.ingested_through is not None
+        else None,
         ("last error", found.last_error) if found.last_error else None,
         ("dead letters", f"{found.dead_letters.count:,}") if found.dead_letters else None,
         (
