@@ -4,6 +4,8 @@
 
 SHELL := /bin/bash
 PYTHON ?= python3
+HTTP_PORT ?= 8000
+NATS_PORT ?= 4222
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 
 .PHONY: demo test test-tools lint bench bench-workflows sync schema clean
@@ -20,8 +22,8 @@ $(CURDIR)/.tools/bin/uv:
 sync: $(if $(findstring .tools,$(UV)),$(UV))
 	$(UV) sync --frozen
 
-demo: sync  ## start the hub with simulated stations: API on :8000, NATS on :4222
-	$(UV) run benchtrail up --demo
+demo: sync  ## start the hub with simulated stations: API on :$(HTTP_PORT), NATS on :$(NATS_PORT)
+	$(UV) run benchtrail up --demo --http-port $(HTTP_PORT) --nats-port $(NATS_PORT)
 
 test: sync test-tools  ## the whole test suite (real nats-server, real chDB, real HTTP)
 	$(UV) run pytest

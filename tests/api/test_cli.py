@@ -126,3 +126,12 @@ def test_help_lists_every_command(runner: CliRunner) -> None:
     assert result.exit_code == 0
     for name in ("stations", "sessions", "session", "events", "runs", "run", "dut", "export", "up"):
         assert f"  {name} " in result.output
+
+
+def test_piped_tables_keep_each_id_on_one_line(seeded: Seed, api_url: str) -> None:
+    narrow = CliRunner(env={"COLUMNS": "80"})  # what rich assumes when output is piped
+    result = narrow.invoke(main, ["sessions", "--api", api_url])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    session_id = seeded.main_session.session_id
+    assert any(session_id in line for line in lines), result.output

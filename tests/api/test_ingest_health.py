@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import nats
+import pytest
 from click.testing import CliRunner
 
 from benchtrail.agents import connect
 from benchtrail.api import EventStore
+from benchtrail.api.hub import ingest_status
 from benchtrail.api.hub.embedded import Hub
 from benchtrail.api.models.ingest import IngestHealth, MissingRange, SessionGap
 from benchtrail.cli import main
@@ -224,3 +226,34 @@ def test_without_a_hub_the_warehouse_part_is_answered_and_the_rest_says_why(
     assert sums.tables["events"].rows == len(seeded.all)
     assert (sums.ingested_through, sums.caught_up) == (None, None)
     assert set(sums.unavailable) == {"stream_last_seq", "ingested_through"}
+
+
+def test_a_message_in_flight_is_not_lagging_until_it_waits_too_long(
+    running_hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(running_hub, session_events(5))
+    assert running_hub.projector is not None and running_hub._loop is not None
+    asyncio.run_coroutine_threadsafe(running_hub.projector.stop(), running_hub._loop).result(30)
+    events = session_events(5)
+
+    async def send_unwritten() -> None:  # as a station would, while the batch is not written
+        nc = await nats.connect(running_hub.nats.url)
+        await nc.jetstream().publish(
+            event_subject(events[0].station_id, events[0].session_id), encode_frame(events)
+        )
+        await nc.close()
+
+    asyncio.run(send_unwritten())
+
+    in_flight = health(running_hub)
+    assert in_flight.stream is not None and in_flight.ingested_through is not None
+    assert in_flight.stream.last_seq == in_flight.ingested_through + 1
+    assert in_flight.status == "ok", in_flight.problems
+    assert in_flight.unwritten_age_s is not None and 0 <= in_flight.unwritten_age_s < 5
+
+    monkeypatch.setattr(ingest_status, "LAG_GRACE_S", 0.0)  # as if it had waited too long
+    stuck = health(running_hub)
+    assert stuck.status == "lagging"
+    assert stuck.problems[0].startswith("1 stream message(s) not in the warehouse yet, the oldest")
+    shown = CliRunner().invoke(main, ["health", "--api", running_hub.api_url])
+    assert "lagging" in shown.output and "not written yet" in shown.output

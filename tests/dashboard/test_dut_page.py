@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from playwright.sync_api import Page, Route, expect
 
@@ -67,3 +68,25 @@ def test_the_form_opens_a_serial(running_hub: Hub, page: Page) -> None:
     page.get_by_role("button", name="Show history").click()
     expect(page.locator("#dut-title")).to_have_text("SN-8")
     expect(page.locator("#dut-history tbody tr")).to_have_count(1)
+
+
+def test_a_captures_trend_has_time_labels_and_numbers_without_float_noise(
+    running_hub: Hub, page: Page
+) -> None:
+    trigger = time.time_ns()
+    ripple = [0.012, 0.018, 0.021, 0.015, 0.009, 0.004, 0.002, 0.006]  # a scope capture, 1 µs apart
+    stamps = [trigger + i * 1000 for i in range(len(ripple))]
+    with (
+        connect("cell-1", hub=running_hub.nats.url) as station,
+        station.run(dut_serial="SN-9") as run,
+    ):
+        run.measure_batch("ripple", ripple, stamps, unit="V", high=0.0066 * 3)
+    running_hub.wait_ingested()
+
+    page.goto("/dashboard/dut.html?serial=SN-9")
+    expect(page.locator("#dut-history tbody tr").first).to_contain_text("V [–, 0.0198]")
+    chart = page.locator("#series-chart")
+    expect(chart).to_have_attribute("data-points", re.compile(r"[1-9]"))
+    expect(chart).to_have_attribute(
+        "data-x-ticks", re.compile(r"\d\d:\d\d:\d\d\.\d{3} \| \+\d+ µs")
+    )

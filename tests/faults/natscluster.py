@@ -22,7 +22,7 @@ from typing import TypeVar
 import nats
 import nats.errors
 
-from benchtrail.api.errors import HubStartError
+from benchtrail.api.errors import HubStartError, PortInUse
 from benchtrail.api.hub.natsserver import NatsServer
 
 T = TypeVar("T")
@@ -104,7 +104,7 @@ class NatsCluster:
         try:
             for node in self.nodes.values():
                 node.start(timeout)
-        except HubStartError:
+        except (HubStartError, PortInUse):
             self.stop()
             raise
         self.wait_jetstream(timeout)

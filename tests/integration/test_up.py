@@ -71,10 +71,15 @@ def _wait_for_runs(api: str, minimum: int, seconds: float = 90) -> list[dict[str
     raise AssertionError(f"fewer than {minimum} finished demo runs after {seconds} s")
 
 
-def test_up_demo_records_stops_cleanly_and_keeps_data_across_restarts(tmp_path: Path):
+def test_up_demo_records_stops_cleanly_and_keeps_data_across_restarts(
+    tmp_path: Path, outbox_dir: Path
+):
     data_dir = tmp_path / "bt"
     process, api, seen = _start(data_dir, "--demo", "--demo-stations", "2")
     try:
+        assert seen[0].startswith("╭"), f"the banner comes first:\n{''.join(seen)}"
+        assert (data_dir / "outbox" / "demo-1").is_dir(), "the demo's outbox is in its data dir"
+        assert not (outbox_dir / "demo-1").exists(), "not where every other clone's stations spool"
         runs = _wait_for_runs(api, minimum=4)
         assert {r["station_id"] for r in runs} <= {"demo-1", "demo-2"}
         assert {r["outcome"] for r in runs} <= {"passed", "failed"}
@@ -98,3 +103,32 @@ def test_up_demo_records_stops_cleanly_and_keeps_data_across_restarts(tmp_path: 
     finally:
         tail = _stop(process, signal.SIGTERM, seen)
     assert "stopped cleanly" in tail
+
+
+@pytest.mark.parametrize(
+    ("option", "variable"), [("--nats-port", "NATS_PORT"), ("--http-port", "HTTP_PORT")]
+)
+def test_a_busy_port_fails_at_once_with_the_reason_and_how_to_choose_another(
+    tmp_path: Path, option: str, variable: str
+):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        ports = {"--nats-port": "0", "--http-port": "0", option: port}
+        command = [sys.executable, "-m", "benchtrail.api", "up", "--data-dir", str(tmp_path)]
+        started = time.monotonic()
+        done = subprocess.run(
+            [*command, *(part for item in ports.items() for part in item)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        took = time.monotonic() - started
+
+    assert done.returncode != 0
+    assert took < 3, f"a busy port took {took:.1f} s to report"
+    assert f"127.0.0.1:{port}" in done.stderr
+    assert "address already in use" in done.stderr.lower()
+    assert f"{option} N" in done.stderr and f"make demo {variable}=N" in done.stderr

@@ -12,16 +12,17 @@ from __future__ import annotations
 import random
 import threading
 
-from benchtrail.agents.config import InstrumentConfig, StationConfig
+from benchtrail.agents.config import InstrumentConfig, OutboxConfig, StationConfig
 from benchtrail.agents.instruments import Dmm, Psu, Scope
 from benchtrail.agents.run import Run
 from benchtrail.agents.station import Station, connect
 
 
-def demo_config(station_id: str) -> StationConfig:
-    """The demo station: a PSU, a DMM and a scope, all simulated."""
+def demo_config(station_id: str, outbox_dir: str = "") -> StationConfig:
+    """The demo station: a PSU, a DMM and a scope, all simulated; its outbox in ``outbox_dir``."""
     return StationConfig(
         id=station_id,
+        outbox=OutboxConfig(dir=outbox_dir),
         name=f"Demo {station_id}",
         type="final-test",
         location="demo line 1",
@@ -72,14 +73,20 @@ def waveform_limit(values: list[float], rng: random.Random) -> float:
 
 
 def run_demo_station(
-    station_id: str, hub: str, stop: threading.Event, duts_per_session: int = 20, pause: float = 0.5
+    station_id: str,
+    hub: str,
+    stop: threading.Event,
+    *,
+    duts_per_session: int = 20,
+    pause: float = 0.5,
+    outbox_dir: str = "",
 ) -> None:
-    """Test DUTs on one simulated station until ``stop`` is set."""
+    """Test DUTs on one simulated station until ``stop`` is set (outbox in ``outbox_dir``)."""
     rng = random.Random(station_id)
     lot = 0
     while not stop.is_set():
         lot += 1
-        config = demo_config(station_id)
+        config = demo_config(station_id, outbox_dir)
         operator = rng.choice(["alice", "bob", "chen"])
         with connect(station_id, hub=hub, operator=operator, config=config) as station:
             for n in range(duts_per_session):
@@ -99,13 +106,20 @@ def run_demo_station(
                 stop.wait(pause)
 
 
-def start_demo(hub: str, stations: int = 3) -> tuple[threading.Event, list[threading.Thread]]:
-    """Start ``stations`` demo stations in threads; set the event to stop them."""
+def start_demo(
+    hub: str, stations: int = 3, outbox_dir: str = ""
+) -> tuple[threading.Event, list[threading.Thread]]:
+    """Start ``stations`` demo stations in threads; set the event to stop them.
+
+    ``outbox_dir`` holds their outbox files (the hub's data directory, not the user's:
+    each clone's demo keeps its own); empty: where any station's outbox is.
+    """
     stop = threading.Event()
     threads = [
         threading.Thread(
             target=run_demo_station,
             args=(f"demo-{i + 1}", hub, stop),
+            kwargs={"outbox_dir": outbox_dir},
             name=f"demo-{i + 1}",
             daemon=True,
         )

@@ -19,6 +19,24 @@ class HubStartError(ApiError, RuntimeError):
         super().__init__(f"nats-server did not start: {reason}{detail}")
 
 
+class PortInUse(ApiError, OSError):
+    """A port the embedded hub must listen on is taken by another process.
+
+    Attributes:
+        service: what wanted the port (``"NATS"`` or ``"HTTP"``).
+        host: the listen address.
+        port: the port.
+        reason: the operating system's answer (``address already in use``).
+    """
+
+    def __init__(self, service: str, host: str, port: int, reason: str) -> None:
+        self.service = service
+        self.host = host
+        self.port = port
+        self.reason = reason
+        super().__init__(f"the {service} port {host}:{port} is taken: {reason}")
+
+
 class NotFound(ApiError, LookupError):
     """A session, run or other entity does not exist."""
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import click
 import msgspec
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from benchtrail.api.cli.read import api_options
+from benchtrail.api.cli.render import output_console
 from benchtrail.api.client.data import DataMethods
 from benchtrail.api.errors import ApiError, BadParameter
 from benchtrail.api.models.prune import PruneReport, StreamTrim, TablePrune, parse_age
@@ -59,7 +60,7 @@ def prune(*, older_than: str | None, dry_run: bool, api_url: str, as_json: bool)
     if as_json:
         click.echo(msgspec.json.format(msgspec.json.encode(report), indent=2).decode())
     else:
-        Console().print(prune_view(report))
+        output_console().print(prune_view(report))
 
 
 def prune_view(report: PruneReport) -> RenderableType:

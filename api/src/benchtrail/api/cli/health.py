@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import click
 import msgspec
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 
 from benchtrail.api.cli.read import api_options, open_store, relative_since
+from benchtrail.api.cli.render import output_console
 from benchtrail.api.models.ingest import IngestHealth, SessionGap
 
 _STYLES = {"ok": "green", "lagging": "yellow", "gaps": "red", "dead-letters": "red"}
@@ -39,7 +40,7 @@ def health(*, since: str | None, sessions: int, api_url: str, as_json: bool) -> 
     if as_json:
         click.echo(msgspec.json.format(msgspec.json.encode(found), indent=2).decode())
         return
-    Console().print(health_view(found))
+    output_console().print(health_view(found))
 
 
 def health_view(found: IngestHealth) -> RenderableType:
@@ -85,6 +86,13 @@ def _figures(found: IngestHealth) -> Table:
             f"{found.last_ingest_at:%Y-%m-%d %H:%M:%S}Z ({found.last_ingest_age_s} s ago)",
         )
         if found.last_ingest_at
+        else None,
+        (
+            "not written yet",
+            f"{found.stream.last_seq - found.ingested_through:,} message(s), the oldest"
+            f" {found.unwritten_age_s} s in the stream",
+        )
+        if found.unwritten_age_s is not None and found.stream and found.ingested_through is not None
         else None,
         ("last error", found.last_error) if found.last_error else None,
         ("dead letters", f"{found.dead_letters.count:,}") if found.dead_letters else None,

@@ -16,10 +16,11 @@ from typing import Any, TypeVar
 
 import click
 import msgspec
-from rich.console import Console, RenderableType
+from rich.console import RenderableType
 from rich.table import Table
 
 from benchtrail.api.cli import render
+from benchtrail.api.cli.render import output_console
 from benchtrail.api.client.base import DEFAULT_URL
 from benchtrail.api.client.event_store import EventStore
 from benchtrail.api.errors import ApiError
@@ -78,7 +79,7 @@ def _show(as_json: bool, result: object, render: Callable[[], RenderableType]) -
     if as_json:
         click.echo(msgspec.json.format(msgspec.json.encode(result), indent=2).decode())
     else:
-        Console().print(render())
+        output_console().print(render())
 
 
 def filter_options(*declared: FilterSet) -> Callable[[F], F]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -48,6 +48,21 @@ OUTCOME_STYLES: dict[str, str] = {
     "ended": "dim",
 }
 """Style of each outcome or status word."""
+
+
+PIPED_WIDTH = 10_000
+"""Width of the output when it is not a terminal: a table row is never wrapped."""
+
+
+def output_console() -> Console:
+    """The console of a command's output (stdout).
+
+    On a terminal, tables fit its width (long cells fold). Piped or redirected,
+    rows stay whole, one line each, so an id can be read back by ``grep``, ``cut``
+    or ``awk`` (rich would otherwise wrap to 80 columns).
+    """
+    console = Console()
+    return console if console.is_terminal else Console(width=PIPED_WIDTH)
 
 
 def outcome_text(outcome: str | None) -> Text:

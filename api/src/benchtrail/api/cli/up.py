@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -10,11 +12,16 @@ from rich.panel import Panel
 
 from benchtrail.agents.config import load_hub_config
 from benchtrail.agents.errors import ConfigError
-from benchtrail.api.errors import HubStartError
-from benchtrail.api.hub.embedded import DEFAULT_SYNC_INTERVAL, Hub, HubOptions
-from benchtrail.projector import HubUnavailable, WarehouseUnavailable
+from benchtrail.api.errors import HubStartError, PortInUse
+from benchtrail.api.hub.ports import ensure_free
+
+if TYPE_CHECKING:
+    from benchtrail.api.hub.embedded import Hub
 
 console = Console(stderr=True)
+
+_PORT_OPTIONS = {"NATS": ("--nats-port", "NATS_PORT"), "HTTP": ("--http-port", "HTTP_PORT")}
+"""The ``benchtrail up`` option and the ``make demo`` variable that move each port."""
 
 
 def _announce(hub: Hub) -> None:
@@ -47,8 +54,20 @@ def _announce(hub: Hub) -> None:
 @click.option("--demo", is_flag=True, help="Run simulated stations (pyvisa-sim) that record.")
 @click.option("--demo-stations", default=3, show_default=True, type=click.IntRange(1, 20))
 @click.option("--http-host", default="127.0.0.1", show_default=True)
-@click.option("--http-port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--nats-port", default=4222, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--http-port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port of the API and dashboard (0 picks a free one; make demo HTTP_PORT=N).",
+)
+@click.option(
+    "--nats-port",
+    default=4222,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port stations publish to, on 127.0.0.1 (0 picks a free one; make demo NATS_PORT=N).",
+)
 @click.option(
     "--retention-days",
     type=click.IntRange(min=0),
@@ -72,6 +91,16 @@ def up(
     sync_interval: str | None,
 ) -> None:
     """Start nats-server, the projector and the API on this machine."""
+    try:
+        ensure_free("NATS", "127.0.0.1", nats_port)
+        ensure_free("HTTP", http_host, http_port)
+    except PortInUse as e:
+        raise _port_in_use(e) from e
+    # Imported after the port check: loading the hub (web stack, warehouse) takes seconds,
+    # and a busy port should be said at once.
+    from benchtrail.api.hub.embedded import DEFAULT_SYNC_INTERVAL, Hub, HubOptions
+    from benchtrail.projector import HubUnavailable, WarehouseUnavailable
+
     options = HubOptions(
         data_dir=data_dir,
         demo=demo,
@@ -80,14 +109,25 @@ def up(
         http_port=http_port,
         nats_port=nats_port,
         retention_days=_retention_days(retention_days),
-        sync_interval=_sync_interval(sync_interval),
+        sync_interval=_sync_interval(sync_interval) or DEFAULT_SYNC_INTERVAL,
     )
+    # The MCP library logs its session manager's start at INFO, above the banner.
+    logging.getLogger("mcp").setLevel(logging.WARNING)
     hub = Hub(options, announce=_announce)
     try:
         asyncio.run(hub.serve())
+    except PortInUse as e:
+        raise _port_in_use(e) from e
     except (HubStartError, HubUnavailable, WarehouseUnavailable, OSError) as e:
         raise click.ClickException(str(e)) from e
     console.print("benchtrail stopped cleanly.")
+
+
+def _port_in_use(error: PortInUse) -> click.ClickException:
+    """The clash, and how to choose another port."""
+    option, variable = _PORT_OPTIONS.get(error.service, ("", ""))
+    hint = f"\nChoose another: benchtrail up {option} N  (or: make demo {variable}=N)"
+    return click.ClickException(f"{error}{hint if option else ''}")
 
 
 def _retention_days(option: int | None) -> int:
@@ -102,11 +142,11 @@ def _retention_days(option: int | None) -> int:
 
 
 def _sync_interval(option: str | None) -> str:
-    """``--sync-interval``, else ``hub.sync_interval`` of the configuration files, else always."""
+    """``--sync-interval``, else ``hub.sync_interval`` of the configuration files, else ``""``."""
     if option:
         return option
     try:
         hub_config, _ = load_hub_config()
     except ConfigError as e:
         raise click.ClickException(str(e)) from e
-    return hub_config.sync_interval or DEFAULT_SYNC_INTERVAL
+    return hub_config.sync_interval or ""

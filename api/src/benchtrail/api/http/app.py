@@ -2,7 +2,8 @@
 
 Errors the caller can fix come back as JSON :class:`~benchtrail.api.models.entities.ErrorBody`:
 404 naming the unknown id, 400 naming the bad parameter. OpenAPI is served at
-``/schema`` (``/schema/openapi.json`` for the document).
+``/schema`` (``/schema/openapi.json`` for the document), viewed with the Swagger UI
+shipped under the dashboard's ``vendor/``: the page works offline.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from litestar import Litestar, Request, Response
 from litestar.di import Provide
 from litestar.exceptions import ClientException, ValidationException
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from benchtrail.api.errors import BadParameter, HubUnavailable, NotFound
 from benchtrail.api.http.mcp_mount import McpMount
 from benchtrail.api.http.routes.analytics import ANALYTICS_ROUTES
-from benchtrail.api.http.routes.dashboard import DASHBOARD_ROUTES
+from benchtrail.api.http.routes.dashboard import DASHBOARD_PATH, DASHBOARD_ROUTES
 from benchtrail.api.http.routes.data import DATA_ROUTES
 from benchtrail.api.http.routes.deadletters import DEAD_LETTER_ROUTES
 from benchtrail.api.http.routes.entities import LOCK_ROUTES, ROUTES, StatusProvider
@@ -32,6 +34,8 @@ from benchtrail.api.hub.lockboard import LockBoard
 from benchtrail.api.models.entities import ErrorBody
 from benchtrail.projector import Warehouse
 
+_SWAGGER_UI = f"{DASHBOARD_PATH}/vendor/swagger-ui"
+"""Where the vendored Swagger UI files are served (see its README.md)."""
 _MSGSPEC_GOT = re.compile(r", got .*$")
 _MISSING = re.compile(r"Missing required \w+ parameter '([^']+)'")
 
@@ -106,10 +110,22 @@ def create_app(
             version=_package_version(),
             description="Read the benchtrail event log: stations, sessions, events and runs.",
             path="/schema",
+            render_plugins=[_schema_viewer()],
         ),
     )
     mcp.app = app
     return app
+
+
+def _schema_viewer() -> SwaggerRenderPlugin:
+    """Swagger UI at ``/schema``, from the package's own files (no CDN, no web fonts)."""
+    return SwaggerRenderPlugin(
+        path="/",
+        js_url=f"{_SWAGGER_UI}/swagger-ui-bundle.js",
+        css_url=f"{_SWAGGER_UI}/swagger-ui.css",
+        standalone_preset_js_url=f"{_SWAGGER_UI}/swagger-ui-standalone-preset.js",
+        favicon=f"<link rel='icon' type='image/png' href='{_SWAGGER_UI}/favicon-32x32.png'>",
+    )
 
 
 def _package_version() -> str:

@@ -28,6 +28,7 @@ from benchtrail.api.http import create_app
 from benchtrail.api.hub.hublink import HubLink
 from benchtrail.api.hub.lockboard import LockBoard
 from benchtrail.api.hub.natsserver import NatsServer
+from benchtrail.api.hub.ports import ensure_free
 from benchtrail.api.hub.retention import RETENTION_STATE, HubRetention, Pruner
 from benchtrail.projector import DATABASE, Projector, Warehouse, open_warehouse
 from benchtrail.schemas import EVENTS_STREAM
@@ -186,10 +187,9 @@ class Hub:
                 with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind
                     self._api_task.result()
                 self.api = None
-                raise OSError(
-                    f"the API could not listen on {self.options.http_host}:{self.options.http_port}"
-                    " (port in use? choose another with --http-port)"
-                )
+                host, port = self.options.http_host, self.options.http_port
+                ensure_free("HTTP", host, port)  # names the clash if that is the cause
+                raise OSError(f"the API could not listen on {host}:{port} (see the error above)")
             await asyncio.sleep(0.01)
         self.http_port = self.api.servers[0].sockets[0].getsockname()[1]
         self._start_retention()
@@ -197,7 +197,7 @@ class Hub:
             from benchtrail.agents.demo import start_demo
 
             self._demo_stop, self._demo_threads = start_demo(
-                self.nats.url, self.options.demo_stations
+                self.nats.url, self.options.demo_stations, str(self.data_dir / "outbox")
             )
 
     def _start_retention(self) -> None:

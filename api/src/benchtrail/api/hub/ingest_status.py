@@ -21,6 +21,7 @@ from nats.js.errors import NotFoundError
 
 from benchtrail.api.hub.hublink import HubLink
 from benchtrail.api.models.ingest import (
+    LAG_GRACE_S,
     ConsumerLag,
     DeadLetter,
     DeadLetters,
@@ -61,6 +62,7 @@ class HubProgress:
         self.ingested_through: int | None = None
         self.last_ingest_ns: int | None = None
         self.last_error: str | None = None
+        self.unwritten_age_s: float | None = None
         self.unavailable: dict[str, str] = {}
 
     def missing(self, reason: str, *fields: str) -> None:
@@ -95,7 +97,28 @@ async def read_hub(hub_link: HubLink | None, newest: int = NEWEST_DEAD_LETTERS) 
         found.missing(PROJECTOR_ELSEWHERE, "last_ingest_at", "last_ingest_age_s", "last_error")
         if found.consumer is None:
             found.missing(found.unavailable["consumer"], "ingested_through")
+    found.unwritten_age_s = await _unwritten_age(js, found)
     return found
+
+
+async def _unwritten_age(js: JetStreamContext, found: HubProgress) -> float | None:
+    """Seconds the oldest stream message not written yet has waited; ``None`` if none or unknown.
+
+    A message can be behind ``ingested_through`` for a moment on a healthy hub (the
+    projector writes a batch every 0.2 s or so): its age tells that from a stuck projector.
+    """
+    if found.stream is None or found.ingested_through is None:
+        return None
+    oldest = max(found.ingested_through + 1, found.stream.first_seq)
+    if oldest > found.stream.last_seq:
+        return None
+    try:
+        message = await js.get_msg(EVENTS_STREAM, oldest)
+    except (NotFoundError, *_HUB_ERRORS):
+        return None
+    if message.time is None:
+        return None
+    return max(time.time() - message.time.timestamp(), 0.0)
 
 
 async def _ask(found: HubProgress, field: str, question: Awaitable[T]) -> T | None:
@@ -178,8 +201,12 @@ def judge(hub: HubProgress, gaps: SeqGaps) -> tuple[IngestStatus, list[str]]:
         )
     if hub.stream is not None and hub.ingested_through is not None:
         behind = hub.stream.last_seq - hub.ingested_through
-        if behind > 0:
-            problems.append(("lagging", f"{behind} stream message(s) not in the warehouse yet"))
+        waited = hub.unwritten_age_s
+        if behind > 0 and (waited is None or waited > LAG_GRACE_S):
+            since = f", the oldest for {waited:.1f} s" if waited is not None else ""
+            problems.append(
+                ("lagging", f"{behind} stream message(s) not in the warehouse yet{since}")
+            )
     order: list[IngestStatus] = ["gaps", "dead-letters", "lagging"]
     statuses = {status for status, _ in problems}
     status: IngestStatus = next((s for s in order if s in statuses), "ok")
@@ -200,6 +227,7 @@ def ingest_health(hub: HubProgress, gaps: SeqGaps) -> IngestHealth:
         last_ingest_at=last_at,
         last_ingest_age_s=round(age, 3) if age is not None else None,
         last_error=hub.last_error,
+        unwritten_age_s=round(hub.unwritten_age_s, 3) if hub.unwritten_age_s is not None else None,
         dead_letters=hub.dead_letters,
         gaps=gaps,
         unavailable=hub.unavailable,

@@ -18,10 +18,12 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-from benchtrail.api.errors import HubStartError
+from benchtrail.api.errors import HubStartError, PortInUse
 
 _LISTENING = re.compile(r"Listening for client connections on (\S+):(\d+)")
 _READY = "Server is ready"
+_FATAL = re.compile(r"\[FTL\] (.*)")
+_IN_USE = "address already in use"
 
 
 _PR_SET_PDEATHSIG = 1
@@ -139,10 +141,20 @@ class NatsServer:
         )
         self._drainer = threading.Thread(target=self._drain, name="nats-server-log", daemon=True)
         self._drainer.start()
-        if not self._ready.wait(timeout) or self.port == 0:
+        ready = self._ready.wait(timeout)  # also set when its output ends: it exited
+        if not ready or self.port == 0:
             self.stop()
-            raise HubStartError(f"not ready after {timeout} s", "\n".join(self.log))
+            raise self._start_error(exited=ready, timeout=timeout)
         return self
+
+    def _start_error(self, *, exited: bool, timeout: float) -> HubStartError | PortInUse:
+        """Why the server did not start: its fatal log line if it exited, else the timeout."""
+        fatal = next((m.group(1) for line in self.log if (m := _FATAL.search(line))), "")
+        if _IN_USE in fatal:
+            return PortInUse("NATS", self.host, self.requested_port, fatal)
+        if exited:
+            return HubStartError(f"it exited: {fatal or 'see its output'}", "\n".join(self.log))
+        return HubStartError(f"not ready after {timeout} s", "\n".join(self.log))
 
     def _drain(self) -> None:
         process = self._process

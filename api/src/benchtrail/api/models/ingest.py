@@ -14,8 +14,12 @@ import msgspec
 IngestStatus = Literal["ok", "lagging", "gaps", "dead-letters"]
 """Overall state of ingestion, the worst that applies (in the order gaps, dead-letters,
 lagging): ``gaps`` when a session's stored events do not form 1..N, ``dead-letters`` when
-``BT_DEAD`` holds messages, ``lagging`` when the projector has not written everything
-in ``BT_EVENTS`` yet."""
+``BT_DEAD`` holds messages, ``lagging`` when a message of ``BT_EVENTS`` has waited
+more than :data:`LAG_GRACE_S` seconds to be written (younger ones are in flight: a batch
+is written every 0.2 s or so)."""
+
+LAG_GRACE_S = 5.0
+"""Seconds a stream message may wait for the projector before the status is ``lagging``."""
 
 
 class StreamState(msgspec.Struct, frozen=True, kw_only=True):
@@ -164,6 +168,8 @@ class IngestHealth(msgspec.Struct, frozen=True, kw_only=True):
             warehouse (or in ``BT_DEAD``).
         last_ingest_at: when the projector last wrote a batch.
         last_ingest_age_s: seconds since then.
+        unwritten_age_s: seconds the oldest message not in the warehouse yet has been in
+            the stream (``None`` when there is none, or it is unknown).
         last_error: the projector's last problem (hub, warehouse or input), ``""`` if none.
         dead_letters: ``BT_DEAD``'s count and newest reasons.
         gaps: per-session sequence gaps, computed in the warehouse.
@@ -181,6 +187,7 @@ class IngestHealth(msgspec.Struct, frozen=True, kw_only=True):
     dead_letters: DeadLetters | None
     gaps: SeqGaps
     unavailable: dict[str, str] = msgspec.field(default_factory=dict)
+    unwritten_age_s: float | None = None
 
 
 class TableSum(msgspec.Struct, frozen=True, kw_only=True):

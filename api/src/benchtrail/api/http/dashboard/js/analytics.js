@@ -90,7 +90,7 @@ async function capability(names) {
   fillTable(byId("capability-table"), rows, [
     { label: "Measurement", cell: (r) => r.name },
     { label: "Station", cell: (r) => r.station_id ?? "all" },
-    { label: "Limits", cell: (r) => `${r.low ?? "–"} … ${r.high ?? "–"} ${r.unit}` },
+    { label: "Limits", cell: (r) => `${formatNumber(r.low) || "–"} … ${formatNumber(r.high) || "–"} ${r.unit}` },
     { label: "n", num: true, cell: (r) => r.n },
     { label: "Mean", num: true, cell: (r) => formatNumber(r.mean) },
     { label: "σ within", num: true, cell: (r) => formatNumber(r.sigma_within) },

@@ -2,7 +2,7 @@
 
 import { ApiError, explain, getAllPages, getJson } from "./api.js";
 import { byId, fillTable, h, outcomeBadge, pageLink, pageParam, setMessage } from "./dom.js";
-import { formatDuration, formatTime, withUnit } from "./format.js";
+import { formatDuration, formatNumber, formatTime, withUnit } from "./format.js";
 import { line, makeChart } from "./charts.js";
 
 const serial = pageParam("serial");
@@ -24,7 +24,7 @@ async function loadHistory() {
 function failures(run) {
   if (run.failed_measurements === null) return run.failed_measurement_count ? `${run.failed_measurement_count} failed` : "";
   return run.failed_measurements.map((m) => {
-    const limits = [m.low, m.high].some((v) => v !== null) ? ` [${m.low ?? "–"}, ${m.high ?? "–"}]` : "";
+    const limits = [m.low, m.high].some((v) => v !== null) ? ` [${formatNumber(m.low) || "–"}, ${formatNumber(m.high) || "–"}]` : "";
     return `${m.name} ${m.value === null ? m.value_str : withUnit(m.value, m.unit)}${limits}`;
   }).join("; ");
 }
