@@ -219,12 +219,12 @@ function renderStations() {
     { label: "Station", cell: (s) => h("strong", {}, s.station_id) },
     { label: "Location", cell: (s) => s.station_location },
     { label: "Host", cell: (s) => s.hostname },
-    { label: "State", cell: (s) => h("span", { class: "station-state" }, stationState(s).state) },
-    { label: "Last error", cell: (s) => h("span", { class: "station-error" }, stationState(s).error) },
     { label: "Running", num: true, cell: (s) => s.running.size },
     { label: "Running sessions", cell: (s) => [...s.running].flatMap((id) => [sessionLink(id), " "]) },
     { label: "Sessions", num: true, cell: (s) => s.session_count },
     { label: "Last seen", cell: (s) => formatTime(s.last_seen_ns) },
+    { label: "State", cell: (s) => h("span", { class: "station-state" }, stationState(s).state) },
+    { label: "Last error", cell: (s) => h("span", { class: "station-error" }, stationState(s).error) },
   ], { empty: "No station has recorded a session yet.", rowProps: (s) => ({ "data-station": s.station_id }) });
 }
 
