@@ -13,9 +13,10 @@ import httpx
 import pytest
 
 from benchtrail.agents import demo
+from benchtrail.agents.demo_status import DemoStatus
 from benchtrail.agents.errors import InstrumentError
 from benchtrail.agents.instruments import Dmm
-from benchtrail.api.hub.embedded import Hub
+from benchtrail.api.hub.embedded import Hub, _demo_station_stopped
 from benchtrail.schemas import now_ns
 
 pytestmark = pytest.mark.slow
@@ -158,3 +159,11 @@ def test_demo_stations_record_through_instrument_errors_a_bug_and_a_hub_outage(
     assert "ZeroDivisionError" in logging.Formatter().format(bugs[0])
     assert all(s.state == "stopped" for s in status.values())
     assert {s.stopped_reason for s in status.values()} == {demo.DEMO_STOPPED}
+
+
+def test_the_hub_logs_a_demo_station_that_stopped_and_why(caplog: pytest.LogCaptureFixture) -> None:
+    status = DemoStatus(station_id="demo-2", state="stopped", stopped_reason="crashed: boom")
+    with caplog.at_level(logging.ERROR, "benchtrail.hub"):
+        _demo_station_stopped(status)
+        _demo_station_stopped(DemoStatus(station_id="demo-3", stopped_reason=demo.DEMO_STOPPED))
+    assert caplog.messages == ["demo station demo-2 stopped: crashed: boom"]
