@@ -165,7 +165,8 @@ def main() -> None:
     for s in demo:
         if s["last_error"]:
             print(f"  last on {s['station_id']}: {s['last_error']}")
-    print(f"runs recorded:          {sum(int(str(s['runs'])) for s in demo)} (stations' count)")
+    finished = sum(int(str(s["runs"])) for s in demo)
+    print(f"runs recorded:          {finished} passed or failed (as the stations counted)")
     print(
         f"runs in the warehouse:  {stored['runs']} (passed {stored['passed']}, failed "
         f"{stored['failed']}, error {stored['error']}, aborted {stored['aborted']}, "

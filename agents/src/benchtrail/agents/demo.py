@@ -153,7 +153,6 @@ class DemoStation:
             except Exception as e:  # a bug, not a lab fault: keep the traceback, keep going
                 self._failed(e, traceback=True)
             else:
-                self._failures = 0
                 continue
             if self.give_up_after and self._failures >= self.give_up_after:
                 return f"gave up after {self._failures} errors in a row: {self.status.last_error}"
@@ -195,6 +194,7 @@ class DemoStation:
             ) as run:
                 regulator_test(run, station, self._rng)
             self.status.runs += 1
+            self._failures = 0  # errors "in a row" are those without a finished run between
             self.backoff.reset()
             self.stop.wait(self.pause)
 
