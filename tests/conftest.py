@@ -77,11 +77,9 @@ def hub_in_thread(tmp_path: Path, chdb_path: Path, **options: object) -> Iterato
     database of its own; ``options`` are further :class:`HubOptions` fields."""
     hub_options = HubOptions(
         data_dir=str(tmp_path / "hub"),
-        http_port=0,
-        nats_port=0,
         warehouse=str(chdb_path),
         database=f"bt_hub_{uuid.uuid4().hex[:12]}",
-        **options,  # type: ignore[arg-type]  # HubOptions checks its own fields
+        **{"http_port": 0, "nats_port": 0, **options},  # type: ignore[arg-type]  # HubOptions checks its own fields
     )
     hub = Hub(hub_options)
     failure: list[BaseException] = []

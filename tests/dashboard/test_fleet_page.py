@@ -77,3 +77,19 @@ def test_the_fleet_page_follows_sessions_runs_and_locks_as_they_happen(
     expect(session).to_have_count(0)  # the session ended
     expect(page.locator("#running-count")).to_have_text("0")
     expect(page.locator("#locks")).to_contain_text("No lock is held.")
+
+
+def test_the_fleet_page_shows_why_a_stations_last_session_ended(
+    running_hub: Hub, page: Page
+) -> None:
+    try:
+        with connect("cell-9", hub=running_hub.nats.url, config=StationConfig(id="cell-9")):
+            raise RuntimeError("fixture jammed")
+    except RuntimeError:
+        pass
+    running_hub.wait_ingested()
+
+    page.goto("/dashboard/")
+    row = page.locator("#stations tr[data-station='cell-9']")
+    expect(row.locator(".station-state")).to_have_text("stopped")
+    expect(row.locator(".station-error")).to_have_text("RuntimeError('fixture jammed')")

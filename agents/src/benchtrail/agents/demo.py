@@ -5,17 +5,42 @@ Each demo station opens a PSU, a DMM and a scope through ``station.instrument``
 of 5 V regulator DUTs: it sets the supply, reads the output and the quiescent
 current, and captures the ripple, with limits, so the warehouse fills with passing
 and failing runs of several stations.
+
+A demo station never dies of an error: an instrument error, a lost lock or a hub
+that went away ends the run with outcome ``error`` and the session with the error
+as its reason (both recorded, with a ``log`` event at level ``error``), then the
+station backs off (0.5 s doubling up to 30 s) and opens a new session. Its
+:class:`DemoStatus` says what it is doing now and what went wrong last.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
+from collections.abc import Callable
+
+import msgspec
+from nats.errors import Error as NatsError
 
 from benchtrail.agents.config import InstrumentConfig, OutboxConfig, StationConfig
+from benchtrail.agents.demo_status import Backoff, DemoState, DemoStatus
+from benchtrail.agents.errors import AgentError
 from benchtrail.agents.instruments import Dmm, Psu, Scope
 from benchtrail.agents.run import Run
 from benchtrail.agents.station import Station, connect
+from benchtrail.schemas import BenchtrailError, now_ns
+
+log = logging.getLogger("benchtrail.demo")
+
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (BenchtrailError, OSError, NatsError)
+"""What a station meets in a lab (instrument, lock and hub errors): logged in one line."""
+FLUSH_TIMEOUT = 5.0
+"""Seconds a demo session waits for the hub's acks at its end; the rest stays in the outbox."""
+
+DEMO_STOPPED = "the demo was stopped"
+"""The stopped reason of a station that stopped because the demo did."""
+StopCallback = Callable[[DemoStatus], None]
 
 
 def demo_config(station_id: str, outbox_dir: str = "") -> StationConfig:
@@ -44,7 +69,8 @@ def demo_config(station_id: str, outbox_dir: str = "") -> StationConfig:
     )
 
 
-def _test_dut(run: Run, station: Station, rng: random.Random) -> None:
+def regulator_test(run: Run, station: Station, rng: random.Random) -> None:
+    """One DUT: power on, regulation, ripple."""
     psu, dmm, scope = (
         station.instrument("psu"),
         station.instrument("dmm"),
@@ -72,59 +98,176 @@ def waveform_limit(values: list[float], rng: random.Random) -> float:
     return peak * (1.05 if rng.random() > 0.1 else 0.9)
 
 
-def run_demo_station(
-    station_id: str,
-    hub: str,
-    stop: threading.Event,
-    *,
-    duts_per_session: int = 20,
-    pause: float = 0.5,
-    outbox_dir: str = "",
-) -> None:
-    """Test DUTs on one simulated station until ``stop`` is set (outbox in ``outbox_dir``)."""
-    rng = random.Random(station_id)
-    lot = 0
-    while not stop.is_set():
-        lot += 1
-        config = demo_config(station_id, outbox_dir)
-        operator = rng.choice(["alice", "bob", "chen"])
-        with connect(station_id, hub=hub, operator=operator, config=config) as station:
-            for n in range(duts_per_session):
-                if stop.is_set():
-                    break
-                serial = f"{station_id.upper()}-{lot:03d}-{n:04d}"
-                with station.run(
-                    dut_serial=serial,
-                    part_number="REG-5V",
-                    revision="B",
-                    lot_number=f"LOT-{lot:03d}",
-                    product_name="5 V regulator",
-                    test_phase="production",
-                    project_name="demo",
-                ) as run:
-                    _test_dut(run, station, rng)
-                stop.wait(pause)
+class DemoStation:
+    """One simulated station's loop: sessions of DUTs, surviving every error."""
+
+    def __init__(
+        self,
+        station_id: str,
+        hub: str,
+        stop: threading.Event,
+        *,
+        duts_per_session: int = 20,
+        pause: float = 0.5,
+        backoff: Backoff | None = None,
+        give_up_after: int = 0,
+        on_stop: StopCallback | None = None,
+        outbox_dir: str = "",
+    ) -> None:
+        self.status = DemoStatus(station_id=station_id)
+        self.outbox_dir = outbox_dir
+        self.hub = hub
+        self.stop = stop
+        self.duts_per_session = duts_per_session
+        self.pause = pause
+        self.backoff = backoff or Backoff()
+        self.give_up_after = give_up_after
+        self.on_stop = on_stop
+        self._rng = random.Random(station_id)
+        self._lot = 0
+        self._failures = 0
+
+    @property
+    def station_id(self) -> str:
+        """The station's id (``demo-1``)."""
+        return self.status.station_id
+
+    def run(self) -> None:
+        """Record until ``stop`` is set or the station gives up; never raises."""
+        reason = DEMO_STOPPED
+        try:
+            reason = self._loop()
+        except (KeyboardInterrupt, SystemExit) as e:
+            reason = f"interrupted ({type(e).__name__})"
+        except BaseException as e:  # the thread is ending anyway: say why, not only a traceback
+            reason = f"crashed: {type(e).__name__}: {e}"
+            log.exception("demo station %s crashed", self.station_id)
+        finally:
+            self._set("stopped", stopped_reason=reason)
+            if self.on_stop is not None:
+                self.on_stop(self.status)
+
+    def _loop(self) -> str:
+        while not self.stop.is_set():
+            try:
+                self._session()
+            except EXPECTED_ERRORS as e:
+                self._failed(e, traceback=False)
+            except Exception as e:  # a bug, not a lab fault: keep the traceback, keep going
+                self._failed(e, traceback=True)
+            else:
+                continue
+            if self.give_up_after and self._failures >= self.give_up_after:
+                return f"gave up after {self._failures} errors in a row: {self.status.last_error}"
+            delay = self.backoff.next()
+            self._set("backing off", retry_in=delay)
+            self.stop.wait(delay)
+        return DEMO_STOPPED
+
+    def _session(self) -> None:
+        self._lot += 1
+        operator = self._rng.choice(["alice", "bob", "chen"])
+        config = demo_config(self.station_id, self.outbox_dir)
+        with connect(
+            self.station_id,
+            hub=self.hub,
+            operator=operator,
+            config=config,
+            flush_timeout=FLUSH_TIMEOUT,
+        ) as station:
+            self._set("recording")
+            try:
+                self._test_lot(station)
+            except Exception as e:
+                _record_error(station, e)
+                raise
+
+    def _test_lot(self, station: Station) -> None:
+        for n in range(self.duts_per_session):
+            if self.stop.is_set():
+                return
+            with station.run(
+                dut_serial=f"{self.station_id.upper()}-{self._lot:03d}-{n:04d}",
+                part_number="REG-5V",
+                revision="B",
+                lot_number=f"LOT-{self._lot:03d}",
+                product_name="5 V regulator",
+                test_phase="production",
+                project_name="demo",
+            ) as run:
+                regulator_test(run, station, self._rng)
+            self.status.runs += 1
+            self._failures = 0  # errors "in a row" are those without a finished run between
+            self.backoff.reset()
+            self.stop.wait(self.pause)
+
+    def _failed(self, error: Exception, *, traceback: bool) -> None:
+        self._failures += 1
+        self.status.errors += 1
+        self.status.last_error = f"{type(error).__name__}: {error}"
+        self.status.last_error_ns = now_ns()
+        if traceback:
+            log.exception("demo station %s: unexpected error, retrying", self.station_id)
+        else:
+            log.warning("demo station %s: %s (retrying)", self.station_id, self.status.last_error)
+
+    def _set(self, state: DemoState, *, retry_in: float = 0.0, stopped_reason: str = "") -> None:
+        self.status.state = state
+        self.status.retry_in = retry_in
+        if stopped_reason:
+            self.status.stopped_reason = stopped_reason
 
 
-def start_demo(
-    hub: str, stations: int = 3, outbox_dir: str = ""
-) -> tuple[threading.Event, list[threading.Thread]]:
-    """Start ``stations`` demo stations in threads; set the event to stop them.
+def _record_error(station: Station, error: Exception) -> None:
+    """Record the error in the session, if the session can still record."""
+    try:
+        station.log(f"{type(error).__name__}: {error}", level="error", logger="benchtrail.demo")
+    except AgentError as e:  # the session cannot record any more; its end says why
+        log.debug("could not record the error in the session: %r", e)
 
-    ``outbox_dir`` holds their outbox files (the hub's data directory, not the user's:
-    each clone's demo keeps its own); empty: where any station's outbox is.
-    """
-    stop = threading.Event()
-    threads = [
-        threading.Thread(
-            target=run_demo_station,
-            args=(f"demo-{i + 1}", hub, stop),
-            kwargs={"outbox_dir": outbox_dir},
-            name=f"demo-{i + 1}",
-            daemon=True,
-        )
-        for i in range(stations)
-    ]
-    for thread in threads:
-        thread.start()
-    return stop, threads
+
+class DemoFleet:
+    """The demo stations of a hub, each in a thread; :meth:`stop` ends them."""
+
+    def __init__(
+        self,
+        hub: str,
+        stations: int = 3,
+        *,
+        on_stop: StopCallback | None = None,
+        pause: float = 0.5,
+        backoff: tuple[float, float] = (0.5, 30.0),
+        outbox_dir: str = "",
+    ) -> None:
+        self._stop = threading.Event()
+        self.stations = [
+            DemoStation(
+                f"demo-{i + 1}",
+                hub,
+                self._stop,
+                pause=pause,
+                backoff=Backoff(*backoff),
+                on_stop=on_stop,
+                outbox_dir=outbox_dir,
+            )
+            for i in range(stations)
+        ]
+        self.threads = [
+            threading.Thread(target=s.run, name=s.station_id, daemon=True) for s in self.stations
+        ]
+
+    def start(self) -> DemoFleet:
+        """Start every station's thread."""
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Ask every station to stop and wait for each (at most ``timeout`` seconds each)."""
+        self._stop.set()
+        for thread in self.threads:
+            thread.join(timeout)
+
+    def statuses(self) -> list[dict[str, object]]:
+        """Each station's :class:`DemoStatus`, as JSON-ready mappings."""
+        return [msgspec.to_builtins(s.status) for s in self.stations]

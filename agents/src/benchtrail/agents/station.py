@@ -157,16 +157,16 @@ class Station:
             run.end("aborted", reason or "session stopped")
         try:
             self._rack.close()
-        finally:
+        finally:  # an instrument or lock that failed to close still ends the session
             self._restore_sigterm()
-        self.emit(
-            SessionEnded,
-            run_count=self._run_count,
-            event_count=self._sequence.next_seq,
-            reason=reason,
-        )
-        self.state = "stopped"
-        self._publisher.close(self.flush_timeout if timeout is None else timeout)
+            self.emit(
+                SessionEnded,
+                run_count=self._run_count,
+                event_count=self._sequence.next_seq,
+                reason=reason,
+            )
+            self.state = "stopped"
+            self._publisher.close(self.flush_timeout if timeout is None else timeout)
 
     def instrument(
         self,

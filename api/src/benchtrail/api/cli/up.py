@@ -39,7 +39,10 @@ def _announce(hub: Hub) -> None:
     if hub.retention.older_than is not None:
         lines.append(f"Retention: data older than {hub.retention.older_than} is pruned hourly.")
     if hub.options.demo:
-        lines.append(f"Demo: {hub.options.demo_stations} simulated stations are recording.")
+        lines.append(
+            f"Demo: {hub.options.demo_stations} simulated stations record; each one's state"
+            " and last error are on the dashboard, and one that stops is reported here."
+        )
     lines.append("Ctrl-C stops everything; data is kept for the next start.")
     console.print(Panel("\n".join(lines), title="benchtrail is up", expand=False))
 

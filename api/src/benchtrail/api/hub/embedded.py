@@ -23,6 +23,8 @@ import nats
 import uvicorn
 from nats.aio.client import Client as NatsClient
 
+from benchtrail.agents.demo import DEMO_STOPPED, DemoFleet
+from benchtrail.agents.demo_status import DemoStatus
 from benchtrail.agents.locks import Locks
 from benchtrail.api.http import create_app
 from benchtrail.api.hub.hublink import HubLink
@@ -105,8 +107,7 @@ class Hub:
         self._announce = announce
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._demo_stop: threading.Event | None = None
-        self._demo_threads: list[threading.Thread] = []
+        self.demo: DemoFleet | None = None
 
     @property
     def api_url(self) -> str:
@@ -120,6 +121,7 @@ class Hub:
             "hub": {"nats_url": self.nats.url, "nats_running": self.nats.running()},
             "projector": projector,
             "retention": self.retention.status(),
+            "demo": self.demo.statuses() if self.demo is not None else None,
         }
 
     def request_stop(self) -> None:
@@ -194,11 +196,12 @@ class Hub:
         self.http_port = self.api.servers[0].sockets[0].getsockname()[1]
         self._start_retention()
         if self.options.demo:
-            from benchtrail.agents.demo import start_demo
-
-            self._demo_stop, self._demo_threads = start_demo(
-                self.nats.url, self.options.demo_stations, str(self.data_dir / "outbox")
-            )
+            self.demo = DemoFleet(
+                self.nats.url,
+                self.options.demo_stations,
+                on_stop=_demo_station_stopped,
+                outbox_dir=str(self.data_dir / "outbox"),
+            ).start()
 
     def _start_retention(self) -> None:
         """Apply the retention policy now and every interval (nothing if it keeps everything)."""
@@ -236,10 +239,8 @@ class Hub:
             await self._retention_task
 
     async def _stop_demo(self) -> None:
-        if self._demo_stop is not None:
-            self._demo_stop.set()
-            for thread in self._demo_threads:
-                await asyncio.to_thread(thread.join, 30)
+        if self.demo is not None:
+            await asyncio.to_thread(self.demo.stop, 30)
 
     async def _stop_locks(self) -> None:
         if self.lock_board is not None:
@@ -260,3 +261,9 @@ class Hub:
         await asyncio.to_thread(self.nats.stop)
         if self.warehouse is not None and not self.options.warehouse:
             self.warehouse.close()  # a warehouse given in the options belongs to the caller
+
+
+def _demo_station_stopped(status: DemoStatus) -> None:
+    """Say which demo station stopped and why (a demo being stopped is no news)."""
+    if status.stopped_reason != DEMO_STOPPED:
+        log.error("demo station %s stopped: %s", status.station_id, status.stopped_reason)

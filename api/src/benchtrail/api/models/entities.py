@@ -55,6 +55,8 @@ class StationSummary(msgspec.Struct, frozen=True, kw_only=True):
     first_seen_ns: int
     last_seen: datetime
     last_seen_ns: int
+    last_end_reason: str = ""
+    """Why the station's latest ended session ended (an error, a stop); empty: a normal end."""
 
 
 class SessionSummary(msgspec.Struct, frozen=True, kw_only=True):

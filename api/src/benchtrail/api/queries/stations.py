@@ -24,6 +24,7 @@ STATION_COLUMNS: tuple[Column, ...] = (
     Column("first_seen_ns", "toUnixTimestamp64Nano(first_seen)"),
     Column("last_seen", "last_seen"),
     Column("last_seen_ns", "toUnixTimestamp64Nano(last_seen)"),
+    Column("last_end_reason", "last_end_reason"),
 )
 """The columns of a station, in the order of :class:`StationSummary`'s fields."""
 
@@ -34,7 +35,8 @@ def list_stations(
     """Every station that opened a session (matching ``filters``), by id.
 
     Each is described by its latest session; ``last_seen`` is the time of the
-    station's latest event; running sessions are those without a ``session.ended`` yet.
+    station's latest event; running sessions are those without a ``session.ended`` yet;
+    ``last_end_reason`` is the reason its latest ended session gave (empty: a normal end).
     """
     rows = warehouse.rows(*_sql(warehouse, filters or {}, "native"))
     return [
@@ -64,10 +66,14 @@ def _sql(
                    groupArrayIf(s.session_id, e.session_id IS NULL) AS running_session_ids,
                    min(s.started_at) AS first_seen,
                    greatest(max(s.started_at), ifNull(any(l.last_event), max(s.started_at)))
-                       AS last_seen
+                       AS last_seen,
+                   ifNull(any(r.last_end_reason), '') AS last_end_reason
             FROM {db}.sessions AS s FINAL
             LEFT JOIN (SELECT DISTINCT session_id FROM {db}.session_ends) AS e
                 ON e.session_id = s.session_id
+            LEFT JOIN (SELECT station_id, argMax(reason, ended_at) AS last_end_reason
+                       FROM {db}.session_ends GROUP BY station_id) AS r
+                ON r.station_id = s.station_id
             LEFT JOIN (SELECT station_id, max(occurred_at) AS last_event FROM {db}.events
                        GROUP BY station_id) AS l
                 ON l.station_id = s.station_id

@@ -18,6 +18,7 @@ const VERDICTS = ["passed", "failed", "error"];
 const MAX_RUNS = 20000;
 const MAX_ACTIVITY = 50;
 const REPLAY_S = 10; // the feed starts this far back: covers what the warehouse had not yet
+const DEMO_POLL_MS = 3000; // how often the demo stations' own state is read from /api/health
 
 const midnight = localMidnight();
 const openedNs = Date.now() * 1e6;
@@ -30,6 +31,7 @@ const state = {
   locks: [],
   locksProblem: "",
   activity: [],
+  demo: new Map(), // station_id -> the hub's demo station status (state, last_error, ...)
 };
 
 // ---- loading from the API ------------------------------------------------------------
@@ -71,6 +73,22 @@ async function loadLocks() {
     state.locks = [];
     state.locksProblem = error instanceof ApiError && error.status === 503 ? error.body.detail : explain(error, "Locks");
   }
+}
+
+// The hub's demo stations report their own state (recording, backing off, stopped) in the
+// health document; stations of a real fleet are judged by their sessions alone.
+async function loadDemo() {
+  const health = await getJson("/api/health");
+  state.demo = new Map((health.demo || []).map((status) => [status.station_id, status]));
+  return health.demo != null;
+}
+
+async function followDemo() {
+  if (!(await loadDemo().catch(() => false))) return;
+  setInterval(async () => {
+    await loadDemo().catch(() => null);
+    render();
+  }, DEMO_POLL_MS);
 }
 
 let locksTimer = null;
@@ -118,6 +136,7 @@ function apply({ type, event }) {
     case "session.started":
       if (state.ended.has(event.session_id) || station.running.has(event.session_id)) break;
       station.running.add(event.session_id);
+      station.last_end_reason = "";
       if (event.occurred_at >= openedNs) station.session_count += 1; // older ones were counted
       if (event.station?.location) station.station_location = event.station.location;
       if (event.station?.hostname) station.hostname = event.station.hostname;
@@ -127,6 +146,7 @@ function apply({ type, event }) {
       state.ended.add(event.session_id);
       station.running.delete(event.session_id);
       state.running.delete(event.session_id);
+      station.last_end_reason = event.reason || "";
       break;
     case "run.started":
       if (event.occurred_at >= midnight.getTime() * 1e6 && !state.runs.has(event.run_id)) {
@@ -183,6 +203,16 @@ function renderCards(total) {
   byId("lock-count").textContent = state.locksProblem ? "–" : state.locks.length;
 }
 
+function stationState(s) {
+  const demo = state.demo.get(s.station_id);
+  if (demo) {
+    const retry = demo.state === "backing off" ? ` (retry in ${demo.retry_in} s)` : "";
+    return { state: demo.state + retry, error: demo.stopped_reason && demo.state === "stopped" ? demo.stopped_reason : demo.last_error };
+  }
+  if (s.running.size) return { state: "recording", error: "" };
+  return { state: "stopped", error: s.last_end_reason || "" };
+}
+
 function renderStations() {
   const stations = [...state.stations.values()].sort((a, b) => a.station_id.localeCompare(b.station_id));
   fillTable(byId("stations"), stations, [
@@ -193,6 +223,8 @@ function renderStations() {
     { label: "Running sessions", cell: (s) => [...s.running].flatMap((id) => [sessionLink(id), " "]) },
     { label: "Sessions", num: true, cell: (s) => s.session_count },
     { label: "Last seen", cell: (s) => formatTime(s.last_seen_ns) },
+    { label: "State", cell: (s) => h("span", { class: "station-state" }, stationState(s).state) },
+    { label: "Last error", cell: (s) => h("span", { class: "station-error" }, stationState(s).error) },
   ], { empty: "No station has recorded a session yet.", rowProps: (s) => ({ "data-station": s.station_id }) });
 }
 
@@ -294,7 +326,12 @@ async function main() {
       render();
     },
   });
-  const results = await Promise.allSettled([loadStations().then(loadRunningSessions), loadRunsToday(), loadLocks()]);
+  const results = await Promise.allSettled([
+    loadStations().then(loadRunningSessions),
+    loadRunsToday(),
+    loadLocks(),
+    followDemo(),
+  ]);
   const problems = results.filter((r) => r.status === "rejected").map((r) => explain(r.reason, "The fleet"));
   setMessage(byId("message"), problems.join(" "), "error");
   loaded = true;
