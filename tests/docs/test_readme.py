@@ -133,8 +133,6 @@ def test_the_readme_has_blocks_of_each_kind():
     assert all(b.skip for b in BLOCKS if b.code.lstrip().startswith("make "))
 
 
-# A demo station that dies would fail whichever block runs at that moment; whether the demo
-# survives is the demo's own test (tests/integration/), not the README's.
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
 def test_readme_block_runs(block: Block, demo_hub: Hub, tmp_path: Path):
     if block.skip:
