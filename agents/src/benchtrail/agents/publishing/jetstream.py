@@ -68,6 +68,7 @@ class Sender:
         self._nc: NatsClient | None = None
         self._js: JetStreamContext | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
         self._ack_tasks: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
@@ -100,17 +101,25 @@ class Sender:
         self._wake()
 
     async def stop(self) -> None:
-        """Stop sending and close the connection."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Stop sending and close the connection.
+
+        A cancellation can be lost inside a connection attempt (``asyncio.wait_for``
+        finishing at the same moment), so the tasks also see ``_stopping`` and are
+        cancelled again until they end.
+        """
+        self._stopping = True
+        pending = {task for task in self._tasks if not task.done()}
+        while pending:
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=1.0)
         if self._nc is not None and not self._nc.is_closed:
             await self._nc.close()
 
     # -- connection --------------------------------------------------------
 
     async def _connect(self) -> None:
-        while self._nc is None:
+        while self._nc is None and not self._stopping:
             try:
                 nc = await nats.connect(
                     hub_servers(self.settings.hub),

@@ -176,11 +176,7 @@ class Publisher:
         return await self._sender.jetstream()
 
     def wait_connected(self, timeout: float) -> bool:
-        """Wait until the hub answered: a connection is (or once was) established.
-
-        Returns:
-            Whether the hub answered within ``timeout`` (at once if it already had).
-        """
+        """Whether the hub answered (a connection is or was established) within ``timeout``."""
         if not self._started or self._closed:
             return False
         return self._call(self._await_connected(max(timeout, 0.0))).result()
@@ -266,11 +262,17 @@ class Publisher:
         finally:
             self._closed = True
             atexit.unregister(self._at_exit)
-            self._call(self._shutdown()).result(10)
+            self._stop_sender()
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
             self._loop.close()
             self._writer.stop()
+
+    def _stop_sender(self) -> None:
+        try:
+            self._call(self._shutdown()).result(10)
+        except TimeoutError:  # what is unacknowledged is in the outbox: nothing is lost
+            log.warning("the connection to the hub at %r did not close within 10 s", self.hub)
 
     def _keep_unacknowledged(self, e: Unacknowledged) -> None:
         stored = self.wait_stored(max(10.0, e.timeout))
