@@ -37,6 +37,34 @@ class PortInUse(ApiError, OSError):
         super().__init__(f"the {service} port {host}:{port} is taken: {reason}")
 
 
+class BadHostName(ApiError, ValueError):
+    """A name given for the hub's certificate is neither a DNS name nor an IP address.
+
+    Attributes:
+        host: the value as given.
+        reason: what is wrong with it.
+    """
+
+    def __init__(self, host: str, reason: str) -> None:
+        self.host = host
+        self.reason = reason
+        super().__init__(f"cannot put {host!r} in the hub's certificate: {reason}")
+
+
+class LabCertificateError(ApiError, RuntimeError):
+    """The lab CA or the hub's certificate in a directory cannot be used or made.
+
+    Attributes:
+        path: the file at fault.
+        reason: what is wrong with it and what to do.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"lab certificates: {path!r}: {reason}")
+
+
 class NotFound(ApiError, LookupError):
     """A session, run or other entity does not exist."""
 
