@@ -132,6 +132,8 @@ class Outcome:
     refused: dict[str, bool] = field(default_factory=dict)
     stored: int = 0
     station_errors: list[str] = field(default_factory=list)
+    live_read: bytes = b""
+    live_publish_refused: bool = False
 
 
 async def _exercise(deployment: Deployment) -> Outcome:
@@ -158,6 +160,14 @@ async def _exercise(deployment: Deployment) -> Outcome:
             }
             outcome.station_errors = station.errors
         outcome.stored = (await js.stream_info("BT_EVENTS")).state.messages
+    async with connected(deployment, deployment.live, "_INBOX_live") as live:
+        ljs = live.nc.jetstream()
+        feed = await ljs.subscribe("bt.evt.>", stream="BT_EVENTS", ordered_consumer=True)
+        outcome.live_read = (await feed.next_msg(timeout=5)).data
+        await feed.unsubscribe()
+        outcome.live_publish_refused = await _refused(
+            ljs.publish(f"bt.evt.{STATION}.s2", b"from the live feed", timeout=1)
+        )
     return outcome
 
 
@@ -180,6 +190,7 @@ def test_three_nodes_form_a_cluster_where_a_station_may_do_only_its_job(
     assert outcome.own_seq == 1 and outcome.own_lock_revision == 1
     assert outcome.refused == dict.fromkeys(("forged", "purge", "delete", "other lock"), True)
     assert outcome.stored == 1, "something besides the station's own event was stored"
+    assert outcome.live_read == b"own" and outcome.live_publish_refused
     errors = " ".join(outcome.station_errors).lower()
     for subject in (
         "bt.evt.cell-8.s1",
