@@ -7,6 +7,7 @@ nats-server with ``tls {}``, httpx against uvicorn serving HTTPS.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import socket
 import ssl
 import stat
@@ -82,8 +83,9 @@ def test_keys_are_readable_by_their_owner_only_and_the_result_tells_what_to_give
     assert stat.S_IMODE(lab.ca_key.stat().st_mode) == 0o600
     assert stat.S_IMODE(lab.server_key.stat().st_mode) == 0o600
     assert [path.name for path in (lab.ca_cert, lab.server_cert)] == ["ca.pem", "hub.pem"]
-    parts = lab.fingerprint.split(":")
-    assert len(parts) == 32 and all(len(part) == 2 and part == part.upper() for part in parts)
+    der = ssl.PEM_cert_to_DER_cert(lab.ca_cert.read_text())
+    assert lab.fingerprint.replace(":", "") == hashlib.sha256(der).hexdigest().upper()
+    assert len(lab.fingerprint.split(":")) == 32  # AB:CD:…, as openssl -fingerprint shows it
     text = lab.describe()
     assert lab.fingerprint in text and f"tls_ca: {lab.ca_cert}" in text
     assert "hub.lab.example" in text and "(new)" in text
