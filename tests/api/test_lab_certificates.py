@@ -121,6 +121,19 @@ def test_a_certificate_from_another_ca_is_replaced(lab: LabCertificates, tmp_pat
     _handshake(repaired, "hub.lab.example")
 
 
+def test_wildcards_bracketed_addresses_and_international_names_are_accepted(
+    tmp_path: Path,
+) -> None:
+    lab = ensure_lab_certificates(
+        tmp_path / "tls", ["*.lab.example", "[fd00::3]", "bücher.example"]
+    )
+
+    assert {"*.lab.example", "fd00::3", "xn--bcher-kva.example"} <= set(lab.hosts)
+    _handshake(lab, "cell-7.lab.example")
+    _handshake(lab, "fd00::3")
+    _handshake(lab, "xn--bcher-kva.example")
+
+
 @pytest.mark.parametrize(
     "host",
     ["https://hub.lab.example", "hub.lab.example:4222", "bad_name.lab", "-hub.lab", "a..b", " "],
