@@ -74,11 +74,20 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def render_auth(hub: Identity, live: Identity, station: Identity) -> str:
-    """``auth.conf.example`` with these public keys and the station example uncommented."""
+def render_auth(
+    hub: Identity, live: Identity, station: Identity, *, lock_waiting: bool = False
+) -> str:
+    """``auth.conf.example`` with these public keys and the station example uncommented.
+
+    Args:
+        lock_waiting: also switch on the station's optional permissions for waiting
+            for a lock and listing the locks.
+    """
     text = (DEPLOY / "auth.conf.example").read_text()
     begin, end = text.index("# BEGIN station example"), text.index("# END station example")
     block = re.sub(r"(?m)^(\s*)# ?", r"\1", text[text.index("\n", begin) + 1 : end])
+    if lock_waiting:
+        block = re.sub(r'(?m)^(\s*)# (")', r"\1\2", block)
     text = text[:begin] + block + text[end:]
     text = text.replace("<public nkey of the hub services>", hub.public)
     text = text.replace("<public nkey of the live feeds>", live.public)
@@ -110,8 +119,12 @@ def render_node(node: Node, tls: Path) -> str:
     return text
 
 
-def render_deployment(tmp_path: Path) -> Deployment:
-    """``deploy/nats/`` rendered into ``tmp_path`` for three nodes on this machine."""
+def render_deployment(tmp_path: Path, *, lock_waiting: bool = False) -> Deployment:
+    """``deploy/nats/`` rendered into ``tmp_path`` for three nodes on this machine.
+
+    Args:
+        lock_waiting: give the station the optional permissions of ``auth.conf.example``.
+    """
     certificates = ensure_lab_certificates(tmp_path / "tls", list(NODES))
     hub, live, station = Identity.new(), Identity.new(), Identity.new()
     nodes = {
@@ -125,7 +138,8 @@ def render_deployment(tmp_path: Path) -> Deployment:
         )
         for name in NODES
     }
-    auth, routes = render_auth(hub, live, station), render_routes(nodes)
+    auth = render_auth(hub, live, station, lock_waiting=lock_waiting)
+    routes = render_routes(nodes)
     for node in nodes.values():
         node.directory.mkdir()
         (node.directory / "auth.conf").write_text(auth)

@@ -12,8 +12,9 @@ import re
 import ssl
 import subprocess
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import nats
 import nats.errors
@@ -24,7 +25,7 @@ from nats.js.api import StreamConfig
 
 from benchtrail.api.hub.natsserver import NatsServer, nats_server_binary
 
-from .rendering import DEPLOY, NODES, STATION, Deployment, Identity
+from .rendering import DEPLOY, NODES, STATION, Deployment, Identity, render_deployment
 
 
 @pytest.mark.parametrize("name", NODES)
@@ -53,8 +54,8 @@ def test_monitoring_is_on_loopback_and_clients_need_tls_and_an_identity(name: st
 # --- the cluster, running ------------------------------------------------------------
 
 
-@pytest.fixture
-def cluster(deployment: Deployment) -> Iterator[Deployment]:
+@contextmanager
+def started(deployment: Deployment) -> Iterator[Deployment]:
     """Three nodes started from the rendered configurations.
 
     :class:`NatsServer` writes the file into the node's directory (where the includes
@@ -76,6 +77,13 @@ def cluster(deployment: Deployment) -> Iterator[Deployment]:
     finally:
         for server in servers:
             server.stop()
+
+
+@pytest.fixture
+def cluster(deployment: Deployment) -> Iterator[Deployment]:
+    """The three nodes of ``deployment``, running."""
+    with started(deployment) as running:
+        yield running
 
 
 class Session:
@@ -136,14 +144,21 @@ class Outcome:
     live_publish_refused: bool = False
 
 
-async def _exercise(deployment: Deployment) -> Outcome:
-    """The hub creates the stream and bucket with 3 replicas; a station does its job and more."""
-    outcome = Outcome()
+async def _create_streams(deployment: Deployment) -> None:
+    """As the hub services: ``BT_EVENTS`` and ``bt_locks`` on all three nodes."""
     async with connected(deployment, deployment.hub, "_INBOX_hub") as hub:
         await _wait_for_jetstream(hub)
         js = hub.nc.jetstream()
         await js.add_stream(StreamConfig(name="BT_EVENTS", subjects=["bt.evt.>"], num_replicas=3))
         await js.create_key_value(bucket="bt_locks", replicas=3, ttl=30)
+
+
+async def _exercise(deployment: Deployment) -> Outcome:
+    """The hub creates the stream and bucket with 3 replicas; a station does its job and more."""
+    outcome = Outcome()
+    await _create_streams(deployment)
+    async with connected(deployment, deployment.hub, "_INBOX_hub") as hub:
+        js = hub.nc.jetstream()
         info = await js.stream_info("BT_EVENTS")
         assert info.cluster is not None
         outcome.replicas = 1 + len(info.cluster.replicas or [])
@@ -157,6 +172,7 @@ async def _exercise(deployment: Deployment) -> Outcome:
                 "purge": await _refused(sjs.purge_stream("BT_EVENTS")),
                 "delete": await _refused(sjs.delete_stream("BT_EVENTS")),
                 "other lock": await _refused(locks.create("cell-8.psu", b"taken")),
+                "listing locks": await _refused(locks.keys()),
             }
             outcome.station_errors = station.errors
         outcome.stored = (await js.stream_info("BT_EVENTS")).state.messages
@@ -188,7 +204,9 @@ def test_three_nodes_form_a_cluster_where_a_station_may_do_only_its_job(
 
     assert outcome.replicas == 3, "the stream is not on three nodes: the routes did not form"
     assert outcome.own_seq == 1 and outcome.own_lock_revision == 1
-    assert outcome.refused == dict.fromkeys(("forged", "purge", "delete", "other lock"), True)
+    assert outcome.refused == dict.fromkeys(
+        ("forged", "purge", "delete", "other lock", "listing locks"), True
+    )
     assert outcome.stored == 1, "something besides the station's own event was stored"
     assert outcome.live_read == b"own" and outcome.live_publish_refused
     errors = " ".join(outcome.station_errors).lower()
@@ -217,3 +235,25 @@ async def _connect_as_stranger(deployment: Deployment, *, nkey: bool) -> None:
 def test_a_client_without_a_known_identity_is_refused(cluster: Deployment, nkey: bool) -> None:
     with pytest.raises((nats.errors.Error, OSError), match=r"(?i)authorization"):
         asyncio.run(_connect_as_stranger(cluster, nkey=nkey))
+
+
+async def _wait_and_list(deployment: Deployment) -> tuple[bytes, list[str]]:
+    """As the station: take a lock, watch it as ``wait=`` does, and list the locks."""
+    await _create_streams(deployment)
+    async with connected(deployment, deployment.station, f"_INBOX_{STATION}") as station:
+        locks = await station.nc.jetstream().key_value("bt_locks")
+        await locks.create(f"{STATION}.psu", b"mine")
+        watcher = await locks.watch(f"{STATION}.psu")
+        entry = await watcher.updates(timeout=5)
+        await watcher.stop()
+        assert entry is not None and entry.value is not None
+        return entry.value, await locks.keys()
+
+
+def test_the_optional_station_permissions_let_it_wait_for_and_list_locks(
+    tmp_path: Path,
+) -> None:
+    with started(render_deployment(tmp_path, lock_waiting=True)) as deployment:
+        value, keys = asyncio.run(_wait_and_list(deployment))
+
+    assert value == b"mine" and keys == [f"{STATION}.psu"]
