@@ -72,7 +72,7 @@ class TokenStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = FileLock(str(path) + ".lock")
+        self._lock = FileLock(str(path) + ".lock", mode=0o600)
         self._stamp: _FileStamp | None = None
         self._by_hash: dict[str, TokenRecord] = {}
 
@@ -86,7 +86,7 @@ class TokenStore:
         record = TokenRecord(
             id=secrets.token_hex(6), name=name, role=role, sha256=_hash(token), created_at=_now()
         )
-        with self._lock:
+        with self._locked():
             records = self._read()
             if any(r.name == name and r.active for r in records):
                 raise TokenNameTaken(name)
@@ -95,7 +95,7 @@ class TokenStore:
 
     def views(self) -> list[TokenView]:
         """Every token, revoked ones too, oldest first."""
-        with self._lock:
+        with self._locked():
             return [record.view() for record in self._read()]
 
     def revoke(self, id_or_name: str) -> TokenView:
@@ -104,7 +104,7 @@ class TokenStore:
         Raises:
             UnknownToken: no token has this id, and no active token this name.
         """
-        with self._lock:
+        with self._locked():
             records = self._read()
             index = _find(records, id_or_name)
             revoked: TokenRecord = msgspec.structs.replace(records[index], revoked_at=_now())
@@ -133,10 +133,17 @@ class TokenStore:
         stamp = _stamp(self.path)
         if stamp == self._stamp:
             return
-        with self._lock:
+        with self._locked():
             records = self._read()
             self._stamp = _stamp(self.path)
         self._by_hash = {record.sha256: record for record in records}
+
+    def _locked(self) -> FileLock:
+        """The file lock, its folder made first (mode 0700: only the hub's user reads it)."""
+        if not self.path.parent.is_dir():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.chmod(0o700)
+        return self._lock
 
     def _read(self) -> list[TokenRecord]:
         try:
@@ -145,7 +152,6 @@ class TokenStore:
             return []
 
     def _write(self, records: list[TokenRecord]) -> None:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         content = msgspec.json.format(msgspec.json.encode(_TokenFile(tokens=records)), indent=2)
         handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".tokens-")
         try:
