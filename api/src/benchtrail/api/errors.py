@@ -136,8 +136,8 @@ class RoleRequired(ApiError, PermissionError):
         self.url = url
         self.role = role
         self.detail = detail
-        need = f"a token with the role {role!r}" if role else "another token"
-        super().__init__(f"{url!r} refused: {detail}. This needs {need}")
+        need = f"; ask an admin for a token with the role {role!r}" if role else ""
+        super().__init__(f"{url!r} refused: {detail}{need}")
 
 
 class AuthOff(ApiError, RuntimeError):

@@ -118,7 +118,7 @@ def create_app(
         ],
         lifespan=[mcp.lifespan],
         middleware=[
-            DefineMiddleware(RequestRules, config=config),
+            RequestRules(config),
             DefineMiddleware(Authentication, config=config),
         ],
         guards=[role_guard],

@@ -23,7 +23,7 @@ from litestar.exceptions import (
 )
 from litestar.middleware import (
     AbstractAuthenticationMiddleware,
-    AbstractMiddleware,
+    ASGIMiddleware,
     AuthenticationResult,
 )
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -40,28 +40,29 @@ INVALID_TOKEN = {"WWW-Authenticate": 'Bearer realm="benchtrail", error="invalid_
 """The challenge of a 401 for a token the hub does not know (RFC 6750)."""
 
 
-class RequestRules(AbstractMiddleware):
+class RequestRules(ASGIMiddleware):
     """Refuse foreign hosts (400), non-JSON bodies (415) and cross-site state changes (403)."""
 
-    def __init__(self, app: ASGIApp, config: SecurityConfig) -> None:
-        super().__init__(app)
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, config: SecurityConfig) -> None:
         self.config = config
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP:
-            headers = Headers.from_scope(scope)
-            host = _host_name(headers.get("host", ""))
-            if not self.config.host_allowed(host):
-                raise ClientException(
-                    status_code=400,
-                    detail=f"the Host {host!r} is not one this API answers to "
-                    "(benchtrail up --allowed-host NAME adds one)",
-                    extra={"refused": "host"},
-                )
-            if scope.get("method", "GET") in STATE_CHANGING:
-                _check_same_site(headers)
-                _check_json_body(headers)
-        await self.app(scope, receive, send)
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        """Check the request's Host, and for a state change its origin and body type."""
+        headers = Headers.from_scope(scope)
+        host = _host_name(headers.get("host", ""))
+        if not self.config.host_allowed(host):
+            raise ClientException(
+                status_code=400,
+                detail=f"the Host {host!r} is not one this API answers to "
+                "(benchtrail up --allowed-host NAME adds one)",
+                extra={"refused": "host"},
+            )
+        if scope.get("method", "GET") in STATE_CHANGING:
+            _check_same_site(headers)
+            _check_json_body(headers)
+        await next_app(scope, receive, send)
 
 
 class Authentication(AbstractAuthenticationMiddleware):

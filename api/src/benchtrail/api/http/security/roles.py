@@ -8,6 +8,7 @@ need no token: liveness, signing in and out, and the dashboard's static files.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -54,18 +55,33 @@ PREFIXES: dict[str, Role] = {"/api/admin/": "admin", "/mcp": "viewer"}
 """Roles of whole path prefixes, whatever the method (MCP speaks JSON-RPC over POST, reads)."""
 
 READ_METHODS = frozenset({"GET", "HEAD"})
+_PARAM_TYPE = re.compile(r"\{(\w+):\w+\}")
+
+
+def route_template(path: str) -> str:
+    """A route's path without parameter types: ``/api/windows/{window_id}`` (as routed)."""
+    return _PARAM_TYPE.sub(r"{\1}", path)
+
+
+_OPEN = frozenset((method, route_template(path)) for method, path in OPEN)
+_WRITES = {(method, route_template(path)): role for (method, path), role in WRITES.items()}
 
 
 def needed_role(method: str, path: str) -> Role | None:
-    """The role a request with ``method`` on the route declared as ``path`` needs (None: open)."""
-    if method == "OPTIONS" or (method, path) in OPEN:
+    """The role a request with ``method`` on the route ``path`` needs (None: open).
+
+    ``path`` is the route's path as declared (``{window_id:str}``) or as routed
+    (``{window_id}``).
+    """
+    path = route_template(path)
+    if method == "OPTIONS" or (method, path) in _OPEN:
         return None
     for prefix, role in PREFIXES.items():
         if path.startswith(prefix):
             return role
     if method in READ_METHODS:
         return "viewer"
-    return WRITES.get((method, path), "admin")
+    return _WRITES.get((method, path), "admin")
 
 
 def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -84,6 +100,6 @@ def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRout
         )
     if not role_allows(identity.role, need):
         raise PermissionDeniedException(
-            detail=f"{identity.name!r} is a {identity.role}; this needs the role {need!r}",
+            detail=f"{identity.name!r} has the role {identity.role!r}; this needs {need!r}",
             extra={"role": need},
         )
