@@ -28,7 +28,7 @@ from .seed import Seed
 
 @pytest.fixture(scope="module")
 def client(seeded: Seed) -> Iterator[TestClient[object]]:
-    with TestClient(create_app(seeded.warehouse)) as test_client:
+    with TestClient(create_app(seeded.warehouse), base_url="http://127.0.0.1") as test_client:
         yield test_client
 
 
@@ -194,7 +194,7 @@ class _BrokenClient:
 
 def test_health_says_when_the_warehouse_is_unreachable() -> None:
     warehouse = Warehouse(_BrokenClient(), "http://gone:8123")  # type: ignore[arg-type]
-    with TestClient(create_app(warehouse)) as client:
+    with TestClient(create_app(warehouse), base_url="http://127.0.0.1") as client:
         response = client.get("/api/health")
     assert response.status_code == 200
     body = response.json()

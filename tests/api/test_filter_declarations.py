@@ -45,7 +45,7 @@ COMMANDS: dict[str, click.Command] = {
 }
 """The read command of each list (measurements have only ``export``)."""
 
-NOT_FILTER_OPTIONS = {"limit", "api_url", "as_json", "after_seq", "failed_limit"}
+NOT_FILTER_OPTIONS = {"limit", "api_url", "as_json", "after_seq", "failed_limit", "token"}
 """Options of the read commands that are not filters (besides ``events --session``)."""
 
 
@@ -102,7 +102,7 @@ def test_declared_filters_are_the_parameters_keywords_and_options(
 def test_export_takes_exactly_the_filters_of_its_lists() -> None:
     options = {p.name for p in export.params if isinstance(p, click.Option)}
     declared = {name for filters in EXPORT_FILTERS.values() for name in filters.names}
-    assert options - {"path", "file_format", "api_url"} == declared
+    assert options - {"path", "file_format", "api_url", "token"} == declared
 
 
 def test_a_list_cannot_declare_a_name_or_a_flag_twice() -> None:

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 import msgspec
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import HypothesisException
 from schemathesis import Case, GenerationMode
 from schemathesis.core.transport import Response
 
+from benchtrail.api.hub.access import token_store
 from benchtrail.api.hub.embedded import Hub
 from benchtrail.api.models.entities import ErrorBody
 
@@ -79,13 +82,15 @@ def is_event_stream(operation: schemathesis.APIOperation) -> bool:
     return "text/event-stream" in ok.get("content", {})
 
 
-def exercise(operation: schemathesis.APIOperation, findings: Findings) -> None:
+def exercise(
+    operation: schemathesis.APIOperation, findings: Findings, headers: dict[str, str]
+) -> None:
     """Send the operation's generated requests, valid and invalid, and note any problem."""
     streams = is_event_stream(operation)
     timeout = STREAM_TIMEOUT_S if streams else TIMEOUT_S
     for mode, examples in EXAMPLES.items():
         count = STREAM_EXAMPLES if streams else examples
-        run = _runner(operation, mode, count, lambda case: _call(case, timeout, findings))
+        run = _runner(operation, mode, count, lambda case: _call(case, timeout, findings, headers))
         try:
             run()
         except HypothesisException:
@@ -113,30 +118,45 @@ def _runner(
     return run
 
 
-def _call(case: Case, timeout: float, findings: Findings) -> None:
+def _call(case: Case, timeout: float, findings: Findings, headers: dict[str, str]) -> None:
     findings.requests += 1
-    response = case.call(timeout=timeout)
+    response = case.call(timeout=timeout, headers=headers)
+    signing_in = case.operation.path == "/api/auth/session"  # a made-up token in the body: 401
+    if response.status_code in (401, 403) and not signing_in:
+        findings.add(case, "refused the admin token", response.text[:300])
     found = problem(response)
     if found is not None:
         findings.add(case, *found)
 
 
-def operations(hub: Hub) -> Iterator[schemathesis.APIOperation]:
+def operations(hub: Hub, headers: dict[str, str]) -> Iterator[schemathesis.APIOperation]:
     """Every operation of the served schema; reads first, changes (POST, DELETE...) last."""
-    schema = schemathesis.openapi.from_url(f"{hub.api_url}/schema/openapi.json")
+    schema = schemathesis.openapi.from_url(f"{hub.api_url}/schema/openapi.json", headers=headers)
     found = [result.ok() for result in schema.get_all_operations()]
     yield from sorted(found, key=lambda op: (op.method.upper() != "GET", op.path))
 
 
-def test_every_operation_answers_without_5xx_and_with_error_bodies(running_hub: Hub) -> None:
-    assert running_hub.warehouse is not None
+@pytest.mark.parametrize("auth", [False, True], ids=["open", "admin-token"])
+def test_every_operation_answers_without_5xx_and_with_error_bodies(
+    start_hub: Callable[..., AbstractContextManager[Hub]], auth: bool
+) -> None:
+    with start_hub(auth=auth) as hub:
+        headers = {}
+        if auth:  # every request carries an admin token: no operation may refuse it
+            token = token_store(hub.data_dir).create("schemathesis", "admin").token
+            headers = {"Authorization": f"Bearer {token}"}
+        _check_every_operation(hub, headers)
+
+
+def _check_every_operation(hub: Hub, headers: dict[str, str]) -> None:
+    assert hub.warehouse is not None
     seed = [*main_session(), *running_session(), *paged_sessions(), *history_sessions()]
-    write_events(running_hub.warehouse, seed)
+    write_events(hub.warehouse, seed)
     findings = Findings()
     paths = set()
-    for operation in operations(running_hub):
+    for operation in operations(hub, headers):
         paths.add(operation.path)
-        exercise(operation, findings)
+        exercise(operation, findings, headers)
     assert {"/api/runs", "/api/duts/{serial}", "/api/measurements/series"} <= paths
     assert findings.requests > 5 * len(paths)
     assert not findings.problems, "\n".join(findings.problems.values())

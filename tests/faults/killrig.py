@@ -408,7 +408,10 @@ def verify(warehouse_dir: Path, corpus: Corpus) -> Verdict:
     events = warehouse.rows(
         f"SELECT count() AS n, uniqExact(event_id) AS u FROM {warehouse.database}.events FINAL"
     )[0]
-    with TestClient(create_app(warehouse)) as live_api, TestClient(create_app(expected)) as api:
+    with (
+        TestClient(create_app(warehouse), base_url="http://127.0.0.1") as live_api,
+        TestClient(create_app(expected), base_url="http://127.0.0.1") as api,
+    ):
         runs = _all_runs(live_api)
         sampled = sorted({str(run["session_id"]) for run in runs})[:: max(1, len(runs) // 40)]
         wrong = sum(

@@ -12,7 +12,7 @@ from benchtrail.projector import Warehouse
 
 
 def test_without_a_hub_the_live_feed_is_unavailable(warehouse: Warehouse) -> None:
-    with TestClient(create_app(warehouse)) as client:
+    with TestClient(create_app(warehouse), base_url="http://127.0.0.1") as client:
         for path in ("/api/live", "/api/sessions/s-1/live"):
             response = client.get(path)
             assert response.status_code == 503

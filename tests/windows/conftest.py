@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 import msgspec
 import pytest
 
 from benchtrail.api import FileView, TopicSpec, WindowClient
+from benchtrail.api.hub.access import token_store
 from benchtrail.api.hub.embedded import Hub
 
 T0 = 1_760_000_000_000_000_000
@@ -35,9 +37,23 @@ class Captures(msgspec.Struct, frozen=True):
 
 
 @pytest.fixture
-def client(running_hub: Hub) -> Iterator[WindowClient]:
-    """A window client for user ``alice`` on the running hub's API."""
-    with WindowClient(running_hub.api_url, user="alice") as window_client:
+def running_hub(start_hub: Callable[..., AbstractContextManager[Hub]]) -> Iterator[Hub]:
+    """A hub with API tokens: who changes a window is the name of the token used."""
+    with start_hub(auth=True) as hub:
+        yield hub
+
+
+@pytest.fixture
+def operator_token(running_hub: Hub) -> Callable[[str], str]:
+    """Makes an operator token named as given, on the running hub."""
+    store = token_store(running_hub.data_dir)
+    return lambda name: store.create(name, "operator").token
+
+
+@pytest.fixture
+def client(running_hub: Hub, operator_token: Callable[[str], str]) -> Iterator[WindowClient]:
+    """A window client signed in as ``alice`` (an operator) on the running hub's API."""
+    with WindowClient(running_hub.api_url, token=operator_token("alice")) as window_client:
         yield window_client
 
 

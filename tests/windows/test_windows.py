@@ -6,6 +6,8 @@ read back from ClickHouse.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from benchtrail.api import FileContribution, NotFound, Window, WindowClient
@@ -126,9 +128,11 @@ def test_topics_are_range_filtered_deduplicated_and_ordered(
     ]
 
 
-def test_update_sets_clears_or_keeps_the_name(running_hub: Hub, client: WindowClient):
+def test_update_sets_clears_or_keeps_the_name(
+    running_hub: Hub, client: WindowClient, operator_token: Callable[[str], str]
+):
     window = Window.create(name="first", client=client)
-    with WindowClient(running_hub.api_url, user="bob") as bob:
+    with WindowClient(running_hub.api_url, token=operator_token("bob")) as bob:
         renamed = Window.from_id(window.window_id, client=bob).update(name="second")
         assert (renamed.name, renamed.modified_by, renamed.created_by) == ("second", "bob", "alice")
         assert renamed.modified > renamed.created

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -17,8 +17,10 @@ from .conftest import T0, Captures, at
 
 
 @pytest.fixture
-def http(running_hub: Hub) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=running_hub.api_url, timeout=30) as client:
+def http(running_hub: Hub, operator_token: Callable[[str], str]) -> Iterator[httpx.Client]:
+    """An HTTP client with the operator token ``api``."""
+    headers = {"Authorization": f"Bearer {operator_token('api')}"}
+    with httpx.Client(base_url=running_hub.api_url, timeout=30, headers=headers) as client:
         yield client
 
 
@@ -42,7 +44,9 @@ def missing(response: httpx.Response, kind: str, key: str) -> None:
     }
 
 
-def test_endpoints_mirror_the_client_and_record_the_user_header(http: httpx.Client):
+def test_endpoints_mirror_the_client_and_record_the_token_not_a_header(
+    http: httpx.Client, operator_token: Callable[[str], str]
+):
     created = http.post("/api/windows", json={"name": "soak", "device_ids": ["cell-1"]})
     assert created.status_code == 201
     window = created.json()
@@ -56,14 +60,14 @@ def test_endpoints_mirror_the_client_and_record_the_user_header(http: httpx.Clie
     capture = http.post(
         "/api/files",
         json={"dataset_id": "run-9", "path": "a.bin", "start_ns": T0, "end_ns": at(1)},
-        headers={"X-Benchtrail-User": "carol"},
+        headers={"X-Benchtrail-User": "carol"},  # a header naming someone is ignored
     ).json()
-    assert (capture["registered_by"], capture["topics"]) == ("carol", [])
+    assert (capture["registered_by"], capture["topics"]) == ("api", [])
 
     added = http.post(
         f"{path}/files",
         json={"files": [{"file_id": capture["file_id"]}]},
-        headers={"X-Benchtrail-User": "dave"},
+        headers={"Authorization": f"Bearer {operator_token('dave')}"},
     ).json()
     assert (added["min_timestamp_ns"], added["max_timestamp_ns"]) == (T0, at(1))
     assert added["modified_by"] == "dave"
@@ -161,7 +165,7 @@ def test_the_client_raises_the_same_errors(client: WindowClient, captures: Captu
 
 
 def test_changes_need_the_hub_reads_do_not(warehouse: Warehouse):
-    with TestClient(create_app(warehouse)) as client:
+    with TestClient(create_app(warehouse), base_url="http://127.0.0.1") as client:
         response = client.post("/api/windows", json={"name": "x"})
         assert response.status_code == 503
         assert response.json() == {
@@ -175,7 +179,7 @@ def test_changes_need_the_hub_reads_do_not(warehouse: Warehouse):
 
 
 def test_the_openapi_document_lists_every_window_endpoint(warehouse: Warehouse):
-    with TestClient(create_app(warehouse)) as client:
+    with TestClient(create_app(warehouse), base_url="http://127.0.0.1") as client:
         paths = client.get("/schema/openapi.json").json()["paths"]
     methods = {
         (path, method)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from collections.abc import Callable
 
 import msgspec
 import nats
@@ -113,15 +114,16 @@ def test_state_does_not_depend_on_the_order_rows_arrive_in(
 
 
 def test_concurrent_changes_to_one_window_are_serialised_gap_free(
-    running_hub: Hub, client: WindowClient
+    running_hub: Hub, client: WindowClient, operator_token: Callable[[str], str]
 ):
     window = Window.create(name="busy", client=client)
     devices = [f"dut-{i}" for i in range(12)]
+    tokens = {device_id: operator_token(device_id) for device_id in devices}
     errors: list[BaseException] = []
 
     def attach(device_id: str) -> None:
         try:
-            with WindowClient(running_hub.api_url, user=device_id) as own:
+            with WindowClient(running_hub.api_url, token=tokens[device_id]) as own:
                 Window.from_id(window.window_id, client=own).attach_to_device(device_id)
         except BaseException as e:
             errors.append(e)

@@ -9,6 +9,7 @@ never the web framework, the hub or the warehouse driver. The app itself is
 from __future__ import annotations
 
 from benchtrail.api.client.event_store import EventStore
+from benchtrail.api.client.tokens import TokenClient
 from benchtrail.api.client.window import Window
 from benchtrail.api.client.window_client import WindowClient
 from benchtrail.api.errors import (
@@ -17,8 +18,11 @@ from benchtrail.api.errors import (
     ArgumentTypeError,
     BadParameter,
     NotFound,
+    NotSignedIn,
+    RoleRequired,
     UnexpectedResponse,
 )
+from benchtrail.api.models.access import Identity, IssuedToken, Role, TokenView
 from benchtrail.api.models.entities import (
     DutHistory,
     DutRun,
@@ -65,11 +69,16 @@ __all__ = [
     "FileContribution",
     "FileView",
     "Health",
+    "Identity",
+    "IssuedToken",
     "MeasurementPage",
     "MeasurementPoint",
     "MeasurementRow",
     "NotFound",
+    "NotSignedIn",
     "Records",
+    "Role",
+    "RoleRequired",
     "RunDetail",
     "RunPage",
     "RunSummary",
@@ -81,6 +90,8 @@ __all__ = [
     "SessionSummary",
     "StationSummary",
     "StepSummary",
+    "TokenClient",
+    "TokenView",
     "TopicSpec",
     "UnexpectedResponse",
     "WarehouseHealth",

@@ -127,3 +127,51 @@ class LocksUnavailable(HubUnavailable):
 
     def __init__(self) -> None:
         super().__init__("locks")
+
+
+class UnknownToken(ApiError, LookupError):
+    """No token has this id, and no active token has this name."""
+
+    def __init__(self, id_or_name: str) -> None:
+        self.id_or_name = id_or_name
+        super().__init__(f"no token has the id or name {id_or_name!r}")
+
+
+class TokenNameTaken(ApiError, ValueError):
+    """An active token already has this name (revoke it first, or choose another)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"an active token is already named {name!r}: revoke it or choose another")
+
+
+class NotSignedIn(ApiError, PermissionError):
+    """The API needs a token and the request had none, or one it does not know (HTTP 401)."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(
+            f"{url!r} needs a token: {detail}. Give one with --token or BENCHTRAIL_TOKEN "
+            "(on the hub's machine: benchtrail token create --role viewer --name NAME)"
+        )
+
+
+class RoleRequired(ApiError, PermissionError):
+    """The request's token has a role too weak for what it asked (HTTP 403)."""
+
+    def __init__(self, url: str, role: str | None, detail: str) -> None:
+        self.url = url
+        self.role = role
+        self.detail = detail
+        need = f"; ask an admin for a token with the role {role!r}" if role else ""
+        super().__init__(f"{url!r} refused: {detail}{need}")
+
+
+class AuthOff(ApiError, RuntimeError):
+    """Tokens were asked of an API that runs open (no token store: started without auth)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this API runs open, without tokens: start the hub with --auth to use them"
+        )

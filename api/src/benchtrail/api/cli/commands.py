@@ -59,3 +59,7 @@ up = LazyCommand(
     "Start nats-server, the projector and the API on this machine.",
     extra="hub",
 )
+token = LazyCommand(
+    "benchtrail.api.cli.token:token",
+    "Create, list and revoke the API tokens of a hub (viewer, operator, admin).",
+)

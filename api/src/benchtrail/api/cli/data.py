@@ -13,7 +13,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from benchtrail.api.cli.read import api_options
+from benchtrail.api.cli.read import api_options, cli_token
 from benchtrail.api.cli.render import output_console
 from benchtrail.api.client.data import DataMethods
 from benchtrail.api.errors import ApiError, BadParameter
@@ -53,7 +53,7 @@ def _check_age(ctx: click.Context, param: click.Parameter, value: str | None) ->
 def prune(*, older_than: str | None, dry_run: bool, api_url: str, as_json: bool) -> None:
     """Drop whole days older than the cut from every table, and trim the stream to match."""
     try:
-        with DataMethods(api_url, timeout=PRUNE_TIMEOUT) as client:
+        with DataMethods(api_url, token=cli_token(), timeout=PRUNE_TIMEOUT) as client:
             report = client.prune(older_than, dry_run=dry_run)
     except ApiError as e:
         raise click.ClickException(str(e)) from e

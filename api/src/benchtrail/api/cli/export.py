@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn
 from rich.text import Text
 
-from benchtrail.api.cli.read import filter_options, given_filters, open_store
+from benchtrail.api.cli.read import filter_options, given_filters, open_store, token_option
 from benchtrail.api.client.base import DEFAULT_URL
 from benchtrail.api.client.filters import EXPORT_FILTERS
 from benchtrail.api.client.tables import ExportEntity
@@ -80,6 +80,7 @@ class _RowRate(ProgressColumn):
     show_default=True,
     help="URL of the benchtrail API (env BENCHTRAIL_API).",
 )
+@token_option
 def export(
     *,
     entity: ExportEntity,

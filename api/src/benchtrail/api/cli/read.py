@@ -1,7 +1,8 @@
 """Read commands of the ``benchtrail`` CLI: stations, sessions, events and runs.
 
 Every command talks to the HTTP API through :class:`EventStore` (``--api``,
-default ``$BENCHTRAIL_API`` or ``http://127.0.0.1:8000``), prints rich tables,
+default ``$BENCHTRAIL_API`` or ``http://127.0.0.1:8000``; ``--token``, default
+``$BENCHTRAIL_TOKEN``, for a hub with tokens), prints rich tables,
 or JSON with ``--json``. API errors end the command with one line on stderr
 and exit status 1.
 """
@@ -24,6 +25,7 @@ from benchtrail.api.cli.render import output_console
 from benchtrail.api.client.base import DEFAULT_URL
 from benchtrail.api.client.event_store import EventStore
 from benchtrail.api.errors import ApiError
+from benchtrail.api.models.access import TOKEN_ENV
 from benchtrail.api.models.entities import DutHistory, DutRun, FailedMeasurement
 from benchtrail.api.models.filters import DUTS, EVENTS, RUNS, SESSIONS, STATIONS, Filter, FilterSet
 
@@ -44,8 +46,37 @@ def relative_since(value: str | None) -> str | None:
     return (datetime.now(UTC) - delta).isoformat()
 
 
+_TOKEN_KEY = "benchtrail.token"
+"""Where ``--token`` keeps its value in the click context (read by :func:`cli_token`)."""
+
+
+def _keep_token(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.meta[_TOKEN_KEY] = value
+
+
+def token_option(command: F) -> F:
+    """Add ``--token`` (env ``BENCHTRAIL_TOKEN``) to a command; read it with :func:`cli_token`."""
+    return click.option(
+        "--token",
+        envvar=TOKEN_ENV,
+        expose_value=False,
+        callback=_keep_token,
+        help="API token, for a hub with tokens (env BENCHTRAIL_TOKEN; on the hub's machine: "
+        "benchtrail token create).",
+    )(command)
+
+
+def cli_token() -> str | None:
+    """The ``--token`` of the running command (None: the client reads ``$BENCHTRAIL_TOKEN``)."""
+    ctx = click.get_current_context(silent=True)
+    token = ctx.meta.get(_TOKEN_KEY) if ctx is not None else None
+    return str(token) if token else None
+
+
 def api_options(command: F) -> F:
-    """Add ``--api`` and ``--json`` to a command."""
+    """Add ``--api``, ``--token`` and ``--json`` to a command."""
+    command = token_option(command)
     command = click.option(
         "--json",
         "as_json",
@@ -66,7 +97,7 @@ def api_options(command: F) -> F:
 def open_store(api_url: str) -> Iterator[EventStore]:
     """An EventStore whose errors become one-line click errors (exit status 1)."""
     try:
-        with EventStore(api_url) as store:
+        with EventStore(api_url, token=cli_token()) as store:
             yield store
     except ApiError as e:
         raise click.ClickException(str(e)) from e

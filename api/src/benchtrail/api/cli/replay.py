@@ -29,7 +29,7 @@ from rich.progress import (
 from rich.table import Table
 
 from benchtrail.agents.config import DEFAULT_HUB
-from benchtrail.api.cli.read import open_store
+from benchtrail.api.cli.read import open_store, token_option
 from benchtrail.api.client.base import DEFAULT_URL
 from benchtrail.api.models.ingest import WarehouseChecksums
 from benchtrail.projector import DATABASE, HubUnavailable, IngestTimeout, WarehouseUnavailable
@@ -101,6 +101,7 @@ class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
     show_default=True,
     help="URL of the live benchtrail API, for --verify (env BENCHTRAIL_API).",
 )
+@token_option
 @click.option("--verify", is_flag=True, help="Compare every table with the live warehouse.")
 @click.option("--force", is_flag=True, help="Replay into a target that holds data (dropped).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")

@@ -82,8 +82,15 @@ def _announce(hub: Hub) -> None:
     help="How often nats-server fsyncs its store: 'always' (before every ack) or a duration "
     "such as '2m'. Default: hub.sync_interval of the configuration files, else 'always'.",
 )
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    help="A host name the API answers to besides localhost/127.0.0.1/[::1] (repeatable).",
+)
 def up(
     *,
+    allowed_hosts: tuple[str, ...],
     data_dir: str,
     demo: bool,
     demo_stations: int,
@@ -113,6 +120,7 @@ def up(
         nats_port=nats_port,
         retention_days=_retention_days(retention_days),
         sync_interval=_sync_interval(sync_interval) or DEFAULT_SYNC_INTERVAL,
+        allowed_hosts=allowed_hosts,
     )
     # The MCP library logs its session manager's start at INFO, above the banner.
     logging.getLogger("mcp").setLevel(logging.WARNING)

@@ -21,8 +21,11 @@ from benchtrail.api.errors import (
     ArgumentTypeError,
     BadParameter,
     NotFound,
+    NotSignedIn,
+    RoleRequired,
     UnexpectedResponse,
 )
+from benchtrail.api.models.access import TOKEN_ENV
 from benchtrail.api.models.entities import ErrorBody
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -39,6 +42,8 @@ class ClientBase:
     Args:
         url: base URL of the API; default ``$BENCHTRAIL_API``, else
             ``http://127.0.0.1:8000`` (where ``benchtrail up`` serves it).
+        token: the API token (sent as ``Authorization: Bearer``); default
+            ``$BENCHTRAIL_TOKEN``, else none (enough for a hub running open on loopback).
         timeout: seconds to wait for each HTTP request.
         transport: an httpx transport, e.g. ``httpx.ASGITransport`` in tests.
     """
@@ -47,11 +52,16 @@ class ClientBase:
         self,
         url: str | None = None,
         *,
+        token: str | None = None,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = (url or os.environ.get("BENCHTRAIL_API") or DEFAULT_URL).rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
+        token = token or os.environ.get(TOKEN_ENV) or None
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(
+            base_url=self.url, timeout=timeout, transport=transport, headers=headers
+        )
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -124,6 +134,10 @@ def _error(url: str, response: httpx.Response) -> Exception:
     if body is not None and body.error == "bad_parameter" and body.parameter:
         return BadParameter(body.parameter, body.value, body.expected or body.detail)
     detail = body.detail if body is not None else _detail(response)
+    if status == 401:
+        return NotSignedIn(url, detail)
+    if status == 403:
+        return RoleRequired(url, body.role if body is not None else None, detail)
     if status >= 500:
         return ApiUnavailable(url, f"HTTP {status}: {detail}")
     return UnexpectedResponse(url, status, detail)

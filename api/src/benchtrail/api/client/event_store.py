@@ -58,6 +58,7 @@ class EventStore(
     Args:
         url: base URL of the API; default ``$BENCHTRAIL_API``, else
             ``http://127.0.0.1:8000`` (where ``benchtrail up`` serves it).
+        token: the API token (``Authorization: Bearer``); default ``$BENCHTRAIL_TOKEN``.
         timeout: seconds to wait for each HTTP request.
         transport: an httpx transport, e.g. ``httpx.ASGITransport`` in tests.
 
@@ -65,6 +66,8 @@ class EventStore(
         ApiUnavailable: the API cannot be reached or failed (HTTP 5xx).
         NotFound: the session or run does not exist.
         BadParameter: the server refused a parameter; its message says why.
+        NotSignedIn: the API needs a token and got none, or an unknown one (HTTP 401).
+        RoleRequired: the token's role is too weak; the error names the role needed (403).
     """
 
     def health(self) -> Health:

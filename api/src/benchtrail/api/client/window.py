@@ -2,7 +2,7 @@
 
 Example:
     >>> from benchtrail.api import Window, WindowClient
-    >>> client = WindowClient("http://127.0.0.1:8000", user="alice")
+    >>> client = WindowClient("http://127.0.0.1:8000", token=token)
     >>> capture = client.register_file(
     ...     dataset_id="campaign-7", path="scope/run-42.bin",
     ...     start_ns=t0, end_ns=t0 + 10**9, topics=["ch1", "ch2"],
@@ -37,7 +37,7 @@ from benchtrail.api.models.windows import (
 
 @cache
 def default_client() -> WindowClient:
-    """The client used when none is given: ``$BENCHTRAIL_API`` as ``$BENCHTRAIL_USER``."""
+    """The client used when none is given: ``$BENCHTRAIL_API`` with ``$BENCHTRAIL_TOKEN``."""
     return WindowClient()
 
 

@@ -31,8 +31,6 @@ from benchtrail.api.models.windows import (
     WindowView,
 )
 
-USER_HEADER = "X-Benchtrail-User"
-"""The request header naming who makes a change (recorded as ``created_by``/``modified_by``)."""
 PAGE_SIZE = 1000
 """Largest page ``/api/windows`` returns."""
 
@@ -51,8 +49,9 @@ class WindowClient(ClientBase):
 
     Args:
         url: base URL of the API; default ``$BENCHTRAIL_API``, else ``http://127.0.0.1:8000``.
-        user: who makes changes (the ``X-Benchtrail-User`` header); default
-            ``$BENCHTRAIL_USER``, else the server records ``"api"``.
+        token: the API token; default ``$BENCHTRAIL_TOKEN``. Changes are recorded
+            (``created_by``/``modified_by``) as the token's name (``local`` on a hub
+            running open).
         timeout: seconds to wait for each HTTP request.
         transport: an httpx transport, e.g. ``httpx.ASGITransport`` in tests.
 
@@ -66,16 +65,16 @@ class WindowClient(ClientBase):
         self,
         url: str | None = None,
         *,
-        user: str | None = None,
+        token: str | None = None,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         super().__init__(
             url or os.environ.get("BENCHTRAIL_API") or DEFAULT_URL,
+            token=token,
             timeout=timeout,
             transport=transport,
         )
-        self.user = user if user is not None else os.environ.get("BENCHTRAIL_USER")
 
     # -- files ----------------------------------------------------------------------------
 
@@ -220,8 +219,8 @@ class WindowClient(ClientBase):
         query: Params | None = None,
         missing: tuple[str, str] | None = None,
     ) -> httpx.Response:
-        """One request with a JSON body and the user header; errors as the API's exceptions."""
-        headers = {USER_HEADER: self.user} if self.user else {}
+        """One request with a JSON body; errors as the API's exceptions."""
+        headers: dict[str, str] = {}
         content = _encoder.encode(body) if body is not None else None
         if content is not None:
             headers["Content-Type"] = "application/json"

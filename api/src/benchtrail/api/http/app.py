@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import re
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, Literal
 
 from litestar import Litestar, Request, Response
 from litestar.di import Provide
-from litestar.exceptions import ClientException, ValidationException
+from litestar.exceptions import (
+    ClientException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
-from benchtrail.api.errors import BadParameter, HubUnavailable, NotFound
+from benchtrail.api.errors import AuthOff, BadParameter, HubUnavailable, NotFound, UnknownToken
 from benchtrail.api.http.mcp_mount import McpMount
 from benchtrail.api.http.routes.analytics import ANALYTICS_ROUTES
 from benchtrail.api.http.routes.dashboard import DASHBOARD_PATH, DASHBOARD_ROUTES
@@ -29,8 +35,13 @@ from benchtrail.api.http.routes.experiments import EXPERIMENT_ROUTES
 from benchtrail.api.http.routes.health import HEALTH_ROUTES
 from benchtrail.api.http.routes.live import LIVE_ROUTES
 from benchtrail.api.http.routes.windows import WINDOW_ROUTES
+from benchtrail.api.http.security import SecurityConfig, role_guard
+from benchtrail.api.http.security import responses as refusals
+from benchtrail.api.http.security.middleware import Authentication, RequestRules
+from benchtrail.api.http.security.routes import AUTH_ROUTES
 from benchtrail.api.hub.hublink import HubLink
 from benchtrail.api.hub.lockboard import LockBoard
+from benchtrail.api.models.access import Identity
 from benchtrail.api.models.entities import ErrorBody
 from benchtrail.projector import Warehouse
 
@@ -38,6 +49,7 @@ _SWAGGER_UI = f"{DASHBOARD_PATH}/vendor/swagger-ui"
 """Where the vendored Swagger UI files are served (see its README.md)."""
 _MSGSPEC_GOT = re.compile(r", got .*$")
 _MISSING = re.compile(r"Missing required \w+ parameter '([^']+)'")
+_Refusal = Literal["bad_host", "unsupported_media_type"]
 
 
 def create_app(
@@ -46,6 +58,7 @@ def create_app(
     status_provider: StatusProvider | None = None,
     lock_board: LockBoard | None = None,
     hub_link: HubLink | None = None,
+    security: SecurityConfig | None = None,
 ) -> Litestar:
     """Build the read API over ``warehouse``.
 
@@ -59,6 +72,8 @@ def create_app(
         hub_link: the hub's NATS connection and projector, for what publishes events
             or follows the stream (live feed, observation windows); without one
             those endpoints answer 503.
+        security: tokens (or none: open, every request the local admin) and the
+            hosts the API answers to besides the loopback names; default open.
 
     Returns:
         The ASGI application, to serve with uvicorn.
@@ -76,7 +91,16 @@ def create_app(
     def provide_hub_link() -> HubLink | None:
         return hub_link
 
-    mcp = McpMount()
+    config = security if security is not None else SecurityConfig()
+
+    def provide_security() -> SecurityConfig:
+        return config
+
+    def provide_identity(request: Request[Any, Any, Any]) -> Identity | None:
+        identity: Identity | None = request.scope.get("user")
+        return identity
+
+    mcp = McpMount(config.internal_secret)
     app = Litestar(
         route_handlers=[
             *ROUTES,
@@ -89,10 +113,18 @@ def create_app(
             *LOCK_ROUTES,
             *DASHBOARD_ROUTES,
             *DEAD_LETTER_ROUTES,
+            *AUTH_ROUTES,
             mcp.route(),
         ],
         lifespan=[mcp.lifespan],
+        middleware=[
+            RequestRules(config),
+            DefineMiddleware(Authentication, config=config),
+        ],
+        guards=[role_guard],
         dependencies={
+            "security": Provide(provide_security, sync_to_thread=False),
+            "identity": Provide(provide_identity, sync_to_thread=False),
             "warehouse": Provide(provide_warehouse, sync_to_thread=False),
             "status_provider": Provide(provide_status_provider, sync_to_thread=False),
             "lock_board": Provide(provide_lock_board, sync_to_thread=False),
@@ -104,6 +136,10 @@ def create_app(
             ValidationException: _invalid_parameter,
             ClientException: _client_error,
             HubUnavailable: _unavailable,
+            NotAuthorizedException: refusals.unauthorized,
+            PermissionDeniedException: refusals.forbidden,
+            AuthOff: refusals.auth_off,
+            UnknownToken: refusals.unknown_token,
         },
         openapi_config=OpenAPIConfig(
             title="benchtrail API",
@@ -170,6 +206,11 @@ def _invalid_parameter(
 
 def _client_error(request: Request[Any, Any, Any], error: ClientException) -> Response[Any]:
     """Litestar's other 4xx (e.g. a malformed JSON body): a 400 becomes our ErrorBody."""
+    refused = error.extra.get("refused") if isinstance(error.extra, dict) else None
+    if refused in {"host", "content-type"}:
+        kind: _Refusal = "bad_host" if refused == "host" else "unsupported_media_type"
+        refusal = ErrorBody(status_code=error.status_code, error=kind, detail=str(error.detail))
+        return Response(refusal, status_code=error.status_code)
     if error.status_code == 400:
         detail = str(error.detail)
         return _bad_parameter(request, BadParameter("body", "", f"a valid request body: {detail}"))

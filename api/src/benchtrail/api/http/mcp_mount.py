@@ -11,6 +11,7 @@ from litestar import Litestar, asgi
 from litestar.handlers import ASGIRouteHandler
 from litestar.types import Receive, Scope, Send
 
+from benchtrail.api.http.security.middleware import INTERNAL_HEADER
 from benchtrail.api.mcp.server import ApiCaller, build_server
 
 
@@ -18,13 +19,17 @@ class McpMount:
     """The MCP server, its ``/mcp`` route handler and the lifespan that runs its sessions.
 
     The tools call the API through an ASGI transport to the very app they are mounted
-    in (set :attr:`app` once it is built), so answers never leave the process.
+    in (set :attr:`app` once it is built), so answers never leave the process. Those
+    calls carry ``internal_secret`` (made per app): the API takes them as the read-only
+    MCP identity, while ``/mcp`` itself needs a viewer token.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, internal_secret: str) -> None:
         self.app: Litestar | None = None
         self._http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self._call_api), base_url="http://benchtrail.local"
+            transport=httpx.ASGITransport(app=self._call_api),
+            base_url="http://localhost",
+            headers={INTERNAL_HEADER: internal_secret},
         )
         self.server = build_server(ApiCaller(self._http))
         self._asgi = self.server.streamable_http_app(streamable_http_path="/")

@@ -39,8 +39,11 @@ from benchtrail.schemas import (
     EVENTS_STREAM,
     MSG_ID_HEADER,
     RETRY_OF_HEADER,
+    InvalidSubject,
     NotAnEventSubject,
     dead_subject_filter,
+    event_subject,
+    parse_event_subject,
 )
 
 MAX_SEQ = 2**63 - 1
@@ -163,12 +166,12 @@ async def retry(js: JetStreamContext, seq: int) -> RetriedLetter:
 
     Raises:
         NotFound: no dead letter at ``seq``.
-        BadParameter: the dead letter does not say where it came from.
+        BadParameter: the dead letter does not say where it came from, or its
+            original subject is not an event subject ``bt.evt.<station>.<session>``
+            (a retry never publishes anywhere else).
     """
     msg = await get(js, seq)
-    subject = (msg.headers or {}).get(DEAD_SUBJECT_HEADER)
-    if not subject:
-        raise BadParameter("seq", seq, "a dead letter with a Bt-Original-Subject header")
+    subject = _retry_subject(seq, (msg.headers or {}).get(DEAD_SUBJECT_HEADER))
     headers = {MSG_ID_HEADER: f"retry:{seq}", RETRY_OF_HEADER: str(seq)}
     ack = await js.publish(
         subject, msg.data or b"", timeout=_ACK_TIMEOUT, stream=EVENTS_STREAM, headers=headers
@@ -178,6 +181,19 @@ async def retry(js: JetStreamContext, seq: int) -> RetriedLetter:
     return RetriedLetter(
         seq=seq, subject=subject, stream_seq=ack.seq, duplicate=bool(ack.duplicate)
     )
+
+
+def _retry_subject(seq: int, subject: str | None) -> str:
+    """The event subject a dead letter goes back to: exactly ``bt.evt.<station>.<session>``."""
+    if not subject:
+        raise BadParameter("seq", seq, "a dead letter with a Bt-Original-Subject header")
+    try:
+        rebuilt = event_subject(*parse_event_subject(subject))
+    except (NotAnEventSubject, InvalidSubject) as e:
+        raise BadParameter("seq", seq, f"a dead letter of an event subject, not {subject!r}") from e
+    if rebuilt != subject:
+        raise BadParameter("seq", seq, f"a dead letter of an event subject, not {subject!r}")
+    return subject
 
 
 async def retry_many(js: JetStreamContext, seqs: list[int]) -> list[RetriedLetter]:

@@ -27,6 +27,8 @@ from benchtrail.agents.demo import DEMO_STOPPED, DemoFleet
 from benchtrail.agents.demo_status import DemoStatus
 from benchtrail.agents.locks import Locks
 from benchtrail.api.http import create_app
+from benchtrail.api.http.security import SecurityConfig
+from benchtrail.api.hub.access import token_store
 from benchtrail.api.hub.hublink import HubLink
 from benchtrail.api.hub.lockboard import LockBoard
 from benchtrail.api.hub.natsserver import NatsServer
@@ -61,6 +63,9 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
         sync_interval: nats-server's JetStream fsync interval: ``"always"`` (an ack means
             the frame is on disk, measured in docs/durability.md) or a duration (``"2m"``
             is nats-server's own default).
+        auth: require API tokens (``<data-dir>/auth/tokens.json``); without, the API
+            runs open (every request the local admin).
+        allowed_hosts: host names the API answers to besides the loopback names.
     """
 
     data_dir: str = ".benchtrail"
@@ -74,6 +79,8 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
     retention_days: int = 0
     retention_interval: float = 3600.0
     sync_interval: str = DEFAULT_SYNC_INTERVAL
+    auth: bool = False
+    allowed_hosts: tuple[str, ...] = ()
 
 
 class _ApiServer(uvicorn.Server):
@@ -113,6 +120,13 @@ class Hub:
     def api_url(self) -> str:
         """Base URL of the HTTP API."""
         return f"http://{self.options.http_host}:{self.http_port}"
+
+    def security(self) -> SecurityConfig:
+        """The API's tokens (with ``auth``) and allowed hosts (the listen address among them)."""
+        tokens = token_store(self.data_dir) if self.options.auth else None
+        host = self.options.http_host
+        listen = () if host in ("0.0.0.0", "::", "") else (host,)
+        return SecurityConfig(tokens=tokens, allowed_hosts=(*listen, *self.options.allowed_hosts))
 
     def status(self) -> Mapping[str, object]:
         """Health details merged into ``GET /api/health``."""
@@ -172,6 +186,7 @@ class Hub:
             status_provider=self.status,
             lock_board=self.lock_board,
             hub_link=HubLink(self._nc, self.projector),
+            security=self.security(),
         )
         app.state[RETENTION_STATE] = self.retention
         config = uvicorn.Config(

@@ -44,6 +44,8 @@ class ApiCaller:
         if response.is_success:
             return body
         detail = body.get("detail") if isinstance(body, dict) else response.text[:300]
+        if response.status_code == 401:
+            detail = f"{detail}; give the MCP server a viewer token (--token or BENCHTRAIL_TOKEN)"
         raise ToolError(f"HTTP {response.status_code}: {detail}")
 
 

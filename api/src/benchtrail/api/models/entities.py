@@ -311,18 +311,30 @@ class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Body of every 4xx/503 answer the API gives on purpose.
 
     ``error`` is ``not_found`` (with ``kind`` and ``key``), ``bad_parameter``
-    (with ``parameter``, ``value`` and ``expected``) or ``unavailable``;
-    ``detail`` is the message.
+    (with ``parameter``, ``value`` and ``expected``), ``unavailable``,
+    ``unauthorized`` (no or an unknown token) or ``forbidden`` (with ``role``, the
+    role needed, when a stronger token would do), ``bad_host``,
+    ``unsupported_media_type`` or ``conflict``; ``detail`` is the message.
     """
 
     status_code: int
-    error: Literal["not_found", "bad_parameter", "unavailable"]
+    error: Literal[
+        "not_found",
+        "bad_parameter",
+        "unavailable",
+        "unauthorized",
+        "forbidden",
+        "bad_host",
+        "unsupported_media_type",
+        "conflict",
+    ]
     detail: str
     kind: str | None = None
     key: str | None = None
     parameter: str | None = None
     value: str | None = None
     expected: str | None = None
+    role: str | None = None
 
 
 class LockView(msgspec.Struct, frozen=True, kw_only=True):

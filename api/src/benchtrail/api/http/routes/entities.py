@@ -37,6 +37,7 @@ from benchtrail.api.http.responses import OutputFormat, TabularOperation, page_h
 from benchtrail.api.http.routes.export import EXPORT_ROUTES
 from benchtrail.api.http.routes.measurements import MEASUREMENT_ROUTES
 from benchtrail.api.hub.lockboard import LockBoard
+from benchtrail.api.models.access import Identity
 from benchtrail.api.models.entities import (
     ErrorBody,
     LockView,
@@ -78,11 +79,18 @@ _LOCK_KEY = re.compile(r"[-/_=.A-Za-z0-9]+")
 def health(
     warehouse: NamedDependency[Warehouse],
     status_provider: NamedDependency[StatusProvider | None],
+    identity: NamedDependency[Identity | None],
 ) -> dict[str, object]:
-    """Service status: whether the warehouse answers, plus the hub's statistics if any."""
+    """Service status: whether the warehouse answers, plus the hub's statistics if any.
+
+    Open to anyone for liveness probes; a caller without a token (on an API with
+    tokens) learns only ``status``: ``ok`` or ``degraded``.
+    """
     warehouse_status = queries.warehouse_health(warehouse)
-    extra = dict(status_provider()) if status_provider is not None else {}
     status = "ok" if warehouse_status.reachable else "degraded"
+    if identity is None:
+        return {"status": status}
+    extra = dict(status_provider()) if status_provider is not None else {}
     return {**extra, "status": status, "warehouse": warehouse_status}
 
 

@@ -4,7 +4,8 @@ Changes publish events through the hub link, wait until the projector ingested
 them and answer with the state read back. Every handler is async and asks the
 warehouse from a worker thread (its client blocks); a synchronous handler beside
 async ones on one path is not always awaited by Litestar 2. Who
-makes a change is the ``X-Benchtrail-User`` header (``"api"`` without one).
+makes a change (``created_by``/``modified_by``) is the caller's identity: its token's
+name (``local`` on an open hub), never a header the caller chooses.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from litestar import delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from benchtrail.api.http.routes.entities import CursorParam, Limit
 from benchtrail.api.hub.hublink import HubLink, require
-from benchtrail.api.hub.windows import checks, commands
+from benchtrail.api.hub.windows import commands
+from benchtrail.api.models.access import Identity
 from benchtrail.api.models.entities import ErrorBody
 from benchtrail.api.models.windows import (
     DeviceAttachment,
@@ -48,10 +50,8 @@ _READ = {400: _BAD, 404: _MISSING}
 _WHAT = "observation windows"
 T = TypeVar("T")
 
-User = Annotated[
-    str | None,
-    HeaderParameter(name="X-Benchtrail-User", description="Who makes the change (default: api)."),
-]
+User = NamedDependency[Identity]
+"""Who makes the change: the request's identity (set by :mod:`benchtrail.api.http.security`)."""
 WindowId = FromPath[str]
 
 
@@ -69,10 +69,10 @@ async def register_file(
     warehouse: NamedDependency[Warehouse],
     hub_link: NamedDependency[HubLink | None],
     data: JSONBody[FileRegistration],
-    user: User = None,
+    identity: User,
 ) -> FileView:
     """Register a file of a dataset with its time extent and topics (``file.registered``)."""
-    return await commands.register_file(_hub(hub_link), warehouse, data, checks.user(user))
+    return await commands.register_file(_hub(hub_link), warehouse, data, identity.name)
 
 
 @get("/api/files/{file_id:str}", tags=["windows"], responses=_READ)
@@ -86,10 +86,10 @@ async def create_window(
     warehouse: NamedDependency[Warehouse],
     hub_link: NamedDependency[HubLink | None],
     data: JSONBody[WindowCreation],
-    user: User = None,
+    identity: User,
 ) -> WindowView:
     """Create a window with a name (or none), a project and zero or more devices."""
-    return await commands.create_window(_hub(hub_link), warehouse, data, checks.user(user))
+    return await commands.create_window(_hub(hub_link), warehouse, data, identity.name)
 
 
 @get("/api/windows", tags=["windows"], responses={400: _BAD})
@@ -124,11 +124,11 @@ async def update_window(
     hub_link: NamedDependency[HubLink | None],
     window_id: WindowId,
     data: JSONBody[WindowChange],
-    user: User = None,
+    identity: User,
 ) -> WindowView:
     """Rename a window: ``name`` null clears it; a field left out stays as it is."""
     link = _hub(hub_link)
-    return await commands.update_window(link, warehouse, window_id, data, checks.user(user))
+    return await commands.update_window(link, warehouse, window_id, data, identity.name)
 
 
 @delete("/api/windows/{window_id:str}", tags=["windows"], responses=_CHANGE)
@@ -136,10 +136,10 @@ async def delete_window(
     warehouse: NamedDependency[Warehouse],
     hub_link: NamedDependency[HubLink | None],
     window_id: WindowId,
-    user: User = None,
+    identity: User,
 ) -> None:
     """Delete a window with its file contributions and device attachments."""
-    await commands.delete_window(_hub(hub_link), warehouse, window_id, checks.user(user))
+    await commands.delete_window(_hub(hub_link), warehouse, window_id, identity.name)
 
 
 @get("/api/windows/{window_id:str}/devices", tags=["windows"], responses=_READ)
@@ -157,11 +157,11 @@ async def attach_device(
     hub_link: NamedDependency[HubLink | None],
     window_id: WindowId,
     data: JSONBody[DeviceAttachment],
-    user: User = None,
+    identity: User,
 ) -> WindowView:
     """Attach a device (station, DUT, fixture) to a window."""
     link = _hub(hub_link)
-    return await commands.attach_device(link, warehouse, window_id, data, checks.user(user))
+    return await commands.attach_device(link, warehouse, window_id, data, identity.name)
 
 
 @delete(
@@ -175,11 +175,11 @@ async def detach_device(
     hub_link: NamedDependency[HubLink | None],
     window_id: WindowId,
     device_id: FromPath[str],
-    user: User = None,
+    identity: User,
 ) -> WindowView:
     """Detach a device from a window; 404 if it is not attached."""
     link = _hub(hub_link)
-    by = checks.user(user)
+    by = identity.name
     return await commands.detach_device(link, warehouse, window_id, device_id, by)
 
 
@@ -198,11 +198,11 @@ async def add_files(
     hub_link: NamedDependency[HubLink | None],
     window_id: WindowId,
     data: JSONBody[FileContributions],
-    user: User = None,
+    identity: User,
 ) -> WindowView:
     """Add files to a window, whole or narrowed to a range; answers the recomputed extent."""
     link = _hub(hub_link)
-    by = checks.user(user)
+    by = identity.name
     return await commands.add_files(link, warehouse, window_id, data.files, by)
 
 
@@ -214,11 +214,11 @@ async def remove_files(
     file_id: Annotated[
         list[str], QueryParameter(description="A file to remove; repeat for several.")
     ],
-    user: User = None,
+    identity: User,
 ) -> WindowView:
     """Remove files from a window; answers the recomputed extent."""
     link = _hub(hub_link)
-    by = checks.user(user)
+    by = identity.name
     return await commands.remove_files(link, warehouse, window_id, file_id, by)
 
 

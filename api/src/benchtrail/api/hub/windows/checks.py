@@ -23,8 +23,6 @@ MAX_TEXT = 256
 """Longest name, id or project the window endpoints take."""
 MAX_FILES = 1000
 """Most files one request adds or removes."""
-DEFAULT_USER = "api"
-"""Who changed a window when the request does not say (no ``X-Benchtrail-User``)."""
 
 _TEXT = f"a text of 1 to {MAX_TEXT} characters"
 _NS = f"nanoseconds since the epoch, 0 to {MAX_NS}"
@@ -47,13 +45,6 @@ def optional_text(parameter: str, value: str) -> str:
 def window_name(value: str | None) -> str | None:
     """A window's name: a text, or None for no name."""
     return None if value is None else text("name", value)
-
-
-def user(header: str | None) -> str:
-    """Who makes the request: the ``X-Benchtrail-User`` header, else :data:`DEFAULT_USER`."""
-    if header is None or not header.strip():
-        return DEFAULT_USER
-    return optional_text("X-Benchtrail-User", header.strip())
 
 
 def ids(parameter: str, values: Sequence[str], *, most: int = MAX_FILES) -> list[str]:

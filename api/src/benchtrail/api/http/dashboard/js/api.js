@@ -46,8 +46,61 @@ export async function getJson(path, params = {}) {
   } catch {
     body = text;
   }
+  if (response.status === 401) showSignIn(body && body.detail);
   if (!response.ok) throw new ApiError(response.status, body, url.pathname);
   return body;
+}
+
+/**
+ * The hub wants a token: show a sign-in form (once). A token signs this browser in with
+ * an HttpOnly session cookie (POST /api/auth/session); the page then reloads.
+ */
+export function showSignIn(reason) {
+  if (document.getElementById("signin")) return;
+  const form = document.createElement("form");
+  form.id = "signin";
+  form.className = "signin";
+  const title = document.createElement("h2");
+  title.textContent = "Sign in to benchtrail";
+  const hint = document.createElement("p");
+  hint.textContent = reason || "This hub needs a token.";
+  const label = document.createElement("label");
+  label.textContent = "Token ";
+  const input = document.createElement("input");
+  input.type = "password";
+  input.name = "token";
+  input.autocomplete = "off";
+  input.required = true;
+  label.append(input);
+  const button = document.createElement("button");
+  button.type = "submit";
+  button.textContent = "Sign in";
+  const message = document.createElement("p");
+  message.className = "signin-message";
+  message.setAttribute("role", "alert");
+  form.append(title, hint, label, button, message);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const response = await fetch("/api/auth/session", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ token: input.value.trim() }),
+    });
+    if (response.ok) {
+      window.location.reload();
+      return;
+    }
+    const answer = await response.json().catch(() => null);
+    message.textContent = (answer && answer.detail) || `Sign-in failed (HTTP ${response.status}).`;
+  });
+  document.body.prepend(form);
+  input.focus();
+}
+
+/** Sign this browser out (its session ends) and show the sign-in form again. */
+export async function signOut() {
+  await fetch("/api/auth/session", { method: "DELETE" });
+  window.location.reload();
 }
 
 /** Every item of a paged list endpoint ({items, next_cursor}), up to maxItems. */
