@@ -149,7 +149,7 @@ def test_a_frame_on_another_station_subject_is_dead_lettered(
         f"wrong-station: event seq {n} has station_id 'cell-7', the subject says 'cell-8'"
         for n in (1, 2, 3)
     ]
-    assert [r for r in reasons if r not in wrong][0].startswith("bad-subject: ")
+    assert next(r for r in reasons if r not in wrong).startswith("bad-subject: ")
     assert warehouse.table_counts()["events"] == 0
 
 
