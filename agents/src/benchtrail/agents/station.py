@@ -30,6 +30,7 @@ from benchtrail.schemas import (
     Event,
     Log,
     LogLevel,
+    NatsAccess,
     OperatorInfo,
     ParameterInfo,
     ProductInfo,
@@ -63,6 +64,8 @@ class Station:
         station_id: str,
         *,
         hub: str = DEFAULT_HUB,
+        credentials: str = "",
+        tls_ca: str = "",
         operator: str = "",
         operator_name: str = "",
         name: str = "",
@@ -101,7 +104,10 @@ class Station:
         self._device_ids = list(device_ids)
         if outbox is None:
             outbox = config.outbox if config is not None else OutboxConfig()
-        self._publisher = Publisher(hub, publisher_settings, station_id=station_id, outbox=outbox)
+        access = NatsAccess.of(station_id, credentials, tls_ca)
+        self._publisher = Publisher(
+            hub, publisher_settings, station_id=station_id, outbox=outbox, access=access
+        )
         self._lock = threading.Lock()
         self._sequence = SessionSequence(station_id, self.session_id)
         self._runs: dict[str, Run] = {}
@@ -312,6 +318,7 @@ class Station:
         """Stamp an event with the envelope (id, session, seq, time) and queue it."""
         if self.state != "running":
             raise SessionNotActive(self.station_id, self.state)
+        self._publisher.check()  # what the hub refused is said here, before a seq is used
         with self._lock:
             event = self._sequence.stamp(event_type, fields)
             self._publisher.submit(self.station_id, event, size_hint)

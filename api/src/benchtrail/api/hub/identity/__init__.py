@@ -1,0 +1,46 @@
+"""The hub's NATS security room: station and service identities and their permissions.
+
+:class:`StationRegistry` keeps the stations (public nkeys) and the hub's own
+identities in ``<data-dir>/auth``; :func:`permissions` decides what each may do;
+the registry renders nats-server's ``authorization`` block from both, and
+:func:`reload_nats_server` applies it to a running hub without a restart.
+"""
+
+from benchtrail.api.hub.identity.hub_access import (
+    CREDENTIALS_DIR,
+    HubAccess,
+    credentials_path,
+    ensure_station,
+    prepare_hub_access,
+)
+from benchtrail.api.hub.identity.keys import StationCredentials
+from benchtrail.api.hub.identity.permissions import (
+    HUB_IDENTITY,
+    LIVE_IDENTITY,
+    Permissions,
+    Role,
+    permissions,
+)
+from benchtrail.api.hub.identity.registry import StationEntry, StationRegistry
+from benchtrail.api.hub.identity.reload import PID_FILE, reload_nats_server
+from benchtrail.api.hub.identity.render import NatsUser, render_authorization
+
+__all__ = [
+    "CREDENTIALS_DIR",
+    "HUB_IDENTITY",
+    "LIVE_IDENTITY",
+    "PID_FILE",
+    "HubAccess",
+    "NatsUser",
+    "Permissions",
+    "Role",
+    "StationCredentials",
+    "StationEntry",
+    "StationRegistry",
+    "credentials_path",
+    "ensure_station",
+    "permissions",
+    "prepare_hub_access",
+    "reload_nats_server",
+    "render_authorization",
+]
