@@ -23,29 +23,11 @@ from benchtrail.schemas import DEAD_STREAM, EVENTS_STREAM, LOCKS_BUCKET
 T = TypeVar("T")
 
 _VIOLATION = re.compile(r"permissions violation for (publish|subscription) to \"?([^\"\s']+)", re.I)
-_JS_TOKENS = {
-    token.lower(): token
-    for token in [
-        "$JS",
-        "API",
-        "FC",
-        "ACK",
-        "$KV",
-        "STREAM",
-        "CONSUMER",
-        "DIRECT",
-        "MSG",
-        "INFO",
-        "GET",
-        "CREATE",
-        "DELETE",
-        "PURGE",
-        "UPDATE",
-        "NAMES",
-        "LIST",
-        "DURABLE",
-    ]
-}
+_API_TOKENS = (
+    *("$JS", "API", "FC", "ACK", "$KV", "STREAM", "CONSUMER", "DIRECT", "MSG", "INFO", "GET"),
+    *("CREATE", "DELETE", "PURGE", "UPDATE", "NAMES", "LIST", "DURABLE"),
+)
+_JS_TOKENS = {token.lower(): token for token in _API_TOKENS}
 _AUTHORIZATION = re.compile(r"authorization violation|authentication", re.I)
 
 
