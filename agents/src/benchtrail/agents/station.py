@@ -132,7 +132,7 @@ class Station:
         self._publisher.start()
         self.state = "running"
         self._stop_on_sigterm()
-        self.emit(
+        self._record(
             SessionStarted,
             session_type=self._session_type,
             station=self._info,
@@ -156,6 +156,8 @@ class Station:
         Raises:
             Unacknowledged: the outbox is off and the hub did not acknowledge every
                 event in time.
+            PermissionDenied: the hub refused this station's events (they stay in the outbox).
+            CredentialsRefused: the hub refused the station's credentials.
         """
         if self.state != "running":
             return
@@ -165,7 +167,7 @@ class Station:
             self._rack.close()
         finally:  # an instrument or lock that failed to close still ends the session
             self._restore_sigterm()
-            self.emit(
+            self._record(
                 SessionEnded,
                 run_count=self._run_count,
                 event_count=self._sequence.next_seq,
@@ -315,10 +317,18 @@ class Station:
         self.emit(Log, message=message, level=level, logger=logger)
 
     def emit(self, event_type: type[E], size_hint: int = 320, **fields: object) -> E:
-        """Stamp an event with the envelope (id, session, seq, time) and queue it."""
+        """Stamp an event with the envelope (id, session, seq, time) and queue it.
+
+        Raises:
+            PermissionDenied: the hub refused something of this station since the last call.
+            CredentialsRefused: the hub refused the station's credentials.
+        """
         if self.state != "running":
             raise SessionNotActive(self.station_id, self.state)
         self._publisher.check()  # what the hub refused is said here, before a seq is used
+        return self._record(event_type, size_hint, **fields)
+
+    def _record(self, event_type: type[E], size_hint: int = 320, **fields: object) -> E:
         with self._lock:
             event = self._sequence.stamp(event_type, fields)
             self._publisher.submit(self.station_id, event, size_hint)
