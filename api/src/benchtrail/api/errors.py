@@ -117,7 +117,9 @@ class UnknownStation(ApiError, LookupError):
 
     def __init__(self, station_id: str) -> None:
         self.station_id = station_id
-        super().__init__(f"no station {station_id!r} is registered (see 'benchtrail station list')")
+        super().__init__(
+            f"no active station {station_id!r} is registered (see 'benchtrail station list')"
+        )
 
 
 class InvalidStationId(ApiError, ValueError):

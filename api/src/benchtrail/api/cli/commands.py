@@ -59,3 +59,8 @@ up = LazyCommand(
     "Start nats-server, the projector and the API on this machine.",
     extra="hub",
 )
+station = LazyCommand(
+    "benchtrail.api.cli.station:station",
+    "Register, list and revoke station identities (on the hub's machine).",
+    extra="hub",
+)

@@ -29,7 +29,7 @@ from benchtrail.agents.demo_status import DemoStatus
 from benchtrail.agents.locks import Locks
 from benchtrail.api.http import create_app
 from benchtrail.api.hub.hublink import HubLink
-from benchtrail.api.hub.identity import prepare_hub_access
+from benchtrail.api.hub.identity import JETSTREAM_DIR, prepare_hub_access
 from benchtrail.api.hub.lockboard import LockBoard, hub_station
 from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.api.hub.ports import ensure_free
@@ -109,7 +109,7 @@ class Hub:
             self.data_dir, auth=options.auth, tls_ca=tls_cert, stations=demo_ids
         )
         self.nats = NatsServer(
-            self.data_dir / "jetstream",
+            self.data_dir / JETSTREAM_DIR,
             port=options.nats_port,
             host=options.nats_host,
             sync_interval=options.sync_interval or None,

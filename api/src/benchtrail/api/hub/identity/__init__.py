@@ -22,12 +22,18 @@ from benchtrail.api.hub.identity.permissions import (
     permissions,
 )
 from benchtrail.api.hub.identity.registry import StationEntry, StationRegistry
-from benchtrail.api.hub.identity.reload import PID_FILE, reload_nats_server
+from benchtrail.api.hub.identity.reload import (
+    JETSTREAM_DIR,
+    PID_FILE,
+    hub_pid_file,
+    reload_nats_server,
+)
 from benchtrail.api.hub.identity.render import NatsUser, render_authorization
 
 __all__ = [
     "CREDENTIALS_DIR",
     "HUB_IDENTITY",
+    "JETSTREAM_DIR",
     "LIVE_IDENTITY",
     "PID_FILE",
     "HubAccess",
@@ -39,6 +45,7 @@ __all__ = [
     "StationRegistry",
     "credentials_path",
     "ensure_station",
+    "hub_pid_file",
     "permissions",
     "prepare_hub_access",
     "reload_nats_server",

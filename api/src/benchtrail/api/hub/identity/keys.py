@@ -49,7 +49,7 @@ def public_key(seed: bytes) -> str:
 
 def write_seed(path: Path, seed: bytes) -> Path:
     """Write ``seed`` to ``path`` readable by its owner only (replacing it atomically)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     temporary = path.with_name(f".{path.name}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:

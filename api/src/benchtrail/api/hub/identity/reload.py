@@ -11,6 +11,13 @@ log = logging.getLogger(__name__)
 
 PID_FILE = "nats-server.pid"
 """nats-server writes its pid here, in its store directory (``pid_file``)."""
+JETSTREAM_DIR = "jetstream"
+"""The hub's nats-server store: ``<data-dir>/jetstream``."""
+
+
+def hub_pid_file(data_dir: str | Path) -> Path:
+    """Where the nats-server of the hub on ``data_dir`` writes its pid."""
+    return Path(data_dir) / JETSTREAM_DIR / PID_FILE
 
 
 def reload_nats_server(pid_file: Path) -> bool:
