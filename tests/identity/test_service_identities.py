@@ -17,6 +17,8 @@ from benchtrail.agents.publishing.frames import FrameBuffer, SessionSequence
 from benchtrail.api import EventStore
 from benchtrail.api.errors import NotFound
 from benchtrail.api.hub.embedded import Hub
+from benchtrail.projector import HubUnavailable, open_warehouse
+from benchtrail.projector.replay import replay
 from benchtrail.schemas import DEAD_REASON_HEADER, DEAD_STREAM, EVENTS_STREAM, Log, new_id
 
 
@@ -101,3 +103,19 @@ def test_a_frame_claiming_another_station_is_dead_lettered_not_stored(
     assert all("cell-8" in reason and "cell-7" in reason for reason in reasons), reasons
     with EventStore(auth_hub.api_url) as store, pytest.raises(NotFound):
         store.events(session_id)  # nothing of the forged session is stored, as cell-8 or else
+
+
+def test_replay_needs_the_hub_identity(
+    auth_hub: Hub, add_station: Callable[[str], Path], chdb_path: Path
+):
+    credentials = str(add_station("cell-7"))
+    with connect("cell-7", hub=auth_hub.nats.url, credentials=credentials) as station:
+        station.log("replayed")
+    warehouse = open_warehouse(chdb_path, database=f"bt_replay_{new_id()[-12:]}")
+    try:
+        with pytest.raises(HubUnavailable, match="uthorization"):
+            replay(auth_hub.nats.url, warehouse)
+        result = replay(auth_hub.nats.url, warehouse, access=auth_hub.access.hub)
+        assert result.events == 3  # session.started, log, session.ended
+    finally:
+        warehouse.command(f"DROP DATABASE IF EXISTS {warehouse.database}")

@@ -281,14 +281,26 @@ async def replay_into(
 
 
 async def _connect(hub: str, access: NatsAccess) -> Client:
+    refused: list[str] = []
+
+    async def on_error(e: Exception) -> None:
+        if "authorization" in str(e).lower():
+            refused.append(str(e))
+
     try:
         return await nats.connect(
             servers=hub_servers(hub),
             name="benchtrail-replay",
             max_reconnect_attempts=5,
+            reconnect_time_wait=0.5,
+            error_cb=on_error,
             **access.connect_options(),
         )
     except (*HUB_ERRORS, OSError) as e:
+        if refused:
+            given = f"the credentials {access.credentials!r}" if access.credentials else "none"
+            reason = f"Authorization Violation with {given}: a hub with auth needs its hub.nk"
+            raise HubUnavailable(hub, reason) from e
         raise HubUnavailable(hub, str(e) or type(e).__name__) from e
 
 

@@ -1,6 +1,12 @@
 """benchtrail event types, subjects and wire format."""
 
-from benchtrail.schemas.access import INBOX_PREFIX, NatsAccess, inbox_prefix
+from benchtrail.schemas.access import (
+    HUB_IDENTITY,
+    INBOX_PREFIX,
+    LIVE_IDENTITY,
+    NatsAccess,
+    inbox_prefix,
+)
 from benchtrail.schemas.base import SCHEMA_VERSION, Event, new_id, now_ns
 from benchtrail.schemas.errors import (
     BenchtrailError,
@@ -120,7 +126,9 @@ __all__ = [
     "EVENT_TYPES",
     "EXPERIMENT_STEP",
     "FUTURE_SLACK_NS",
+    "HUB_IDENTITY",
     "INBOX_PREFIX",
+    "LIVE_IDENTITY",
     "LOCKS_BUCKET",
     "MAX_NAME",
     "MAX_TEXT_VALUE",

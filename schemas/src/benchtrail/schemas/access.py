@@ -12,6 +12,10 @@ import ssl
 
 import msgspec
 
+HUB_IDENTITY = "hub"
+"""The hub's service identity: projector, lock board, window commands, retention."""
+LIVE_IDENTITY = "live"
+"""The read-only identity of the API's live feeds."""
 INBOX_PREFIX = "_INBOX_"
 """Reply inboxes of an identity ``cell-7`` are ``_INBOX_cell-7.<nuid>``."""
 

@@ -15,8 +15,6 @@ from benchtrail.api.hub.identity.hub_access import (
 )
 from benchtrail.api.hub.identity.keys import StationCredentials
 from benchtrail.api.hub.identity.permissions import (
-    HUB_IDENTITY,
-    LIVE_IDENTITY,
     Permissions,
     Role,
     permissions,
@@ -32,9 +30,7 @@ from benchtrail.api.hub.identity.render import NatsUser, render_authorization
 
 __all__ = [
     "CREDENTIALS_DIR",
-    "HUB_IDENTITY",
     "JETSTREAM_DIR",
-    "LIVE_IDENTITY",
     "PID_FILE",
     "HubAccess",
     "NatsUser",

@@ -8,9 +8,8 @@ from pathlib import Path
 import msgspec
 
 from benchtrail.api.hub.identity.keys import SEED_SUFFIX, public_key, read_seed
-from benchtrail.api.hub.identity.permissions import HUB_IDENTITY, LIVE_IDENTITY
 from benchtrail.api.hub.identity.registry import StationRegistry
-from benchtrail.schemas import NatsAccess
+from benchtrail.schemas import HUB_IDENTITY, LIVE_IDENTITY, NatsAccess
 
 CREDENTIALS_DIR = "credentials"
 """Station credentials files the hub's machine writes: ``<data-dir>/credentials/<id>.nk``."""

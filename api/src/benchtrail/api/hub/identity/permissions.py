@@ -28,13 +28,18 @@ from typing import Literal
 
 import msgspec
 
-from benchtrail.schemas import EVENTS_STREAM, LOCKS_BUCKET, inbox_prefix, station_filter
+from benchtrail.schemas import (
+    EVENTS_STREAM,
+    HUB_IDENTITY,
+    LIVE_IDENTITY,
+    LOCKS_BUCKET,
+    inbox_prefix,
+    station_filter,
+)
 
 Role = Literal["station", "hub", "live"]
 """``station``: one test station; ``hub``: the hub's services; ``live``: read-only feeds."""
 
-HUB_IDENTITY = "hub"
-LIVE_IDENTITY = "live"
 SERVICE_IDENTITIES: tuple[str, ...] = (HUB_IDENTITY, LIVE_IDENTITY)
 """Ids no station may take: the hub's own identities (and its lock board's station)."""
 

@@ -33,12 +33,9 @@ from benchtrail.api.hub.identity.keys import (
     public_key,
     service_seed,
 )
-from benchtrail.api.hub.identity.permissions import (
-    HUB_IDENTITY,
-    LIVE_IDENTITY,
-    SERVICE_IDENTITIES,
-)
+from benchtrail.api.hub.identity.permissions import SERVICE_IDENTITIES
 from benchtrail.api.hub.identity.render import NatsUser, render_authorization
+from benchtrail.schemas import HUB_IDENTITY, LIVE_IDENTITY
 
 AUTH_DIR = "auth"
 AUTHORIZATION_FILE = "authorization.conf"
