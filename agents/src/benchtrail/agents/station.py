@@ -358,6 +358,13 @@ def connect(
     and an unconfigured alias naming a driver kind (``station.instrument("psu")``) on
     that kind's shipped simulation.
 
+    A hub with auth needs the station's credentials file (made on the hub by
+    ``benchtrail station add ID``): ``credentials=path``, ``credentials:`` in the
+    configuration or ``BENCHTRAIL_CREDENTIALS``; ``tls_ca=`` (``tls_ca:``,
+    ``BENCHTRAIL_TLS_CA``) is the CA certificate of a hub with TLS (a ``tls://`` URL).
+    What the hub refuses raises :class:`PermissionDenied` or :class:`CredentialsRefused`
+    at the next call, naming the station; events not acknowledged stay in the outbox.
+
     Raises:
         ConfigError: a configuration file is invalid (names the file and key).
     """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import msgspec
@@ -50,10 +51,8 @@ def public_key(seed: bytes) -> str:
 def write_seed(path: Path, seed: bytes) -> Path:
     """Write ``seed`` to ``path`` readable by its owner only (replacing it atomically)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(f".{path.name}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # 0600
     try:
-        os.fchmod(descriptor, 0o600)
         os.write(descriptor, seed + b"\n")
         os.fsync(descriptor)
     finally:

@@ -139,7 +139,8 @@ class StationRegistry:
         if identity not in SERVICE_IDENTITIES:
             raise InvalidStationId(identity, "not a service identity")
         path = self.directory / f"{identity}{SEED_SUFFIX}"
-        service_seed(path)
+        with self._locked():  # made once, whoever asks first
+            service_seed(path)
         return path
 
     def users(self) -> builtins.list[NatsUser]:
