@@ -18,8 +18,11 @@ The subjects below are what nats-py 2.16 sends for what each identity does
 - the live feed: ordered consumers on ``BT_EVENTS`` and a stream message get to find
   where to start.
 
-A message get names the key in its body, not its subject, so a station can read
-(never write) another station's lock holder; the HTTP API shows holders anyway.
+A message get names the key in its body, not its subject, and nats-py creates an
+ordered consumer on ``$JS.API.CONSUMER.CREATE.<stream>`` (the filter in the body, not
+the subject), so a station can read (never write) another station's lock holder; the
+HTTP API shows holders anyway. Without that subject, waiting for a busy key fails
+(``tests/identity`` shows it).
 """
 
 from __future__ import annotations
