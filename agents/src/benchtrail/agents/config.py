@@ -138,6 +138,8 @@ class StationConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     type: str = ""
     location: str = ""
     hub: str = DEFAULT_HUB
+    credentials: str = ""
+    tls_ca: str = ""
     operator: str = ""
     fixture_id: str = ""
     slot_count: Annotated[int, msgspec.Meta(ge=0)] = 0
@@ -180,6 +182,8 @@ class ResolvedConfig(msgspec.Struct, frozen=True):
 
 ENV_KEYS: Mapping[str, str] = {
     "BENCHTRAIL_HUB": "hub",
+    "BENCHTRAIL_CREDENTIALS": "credentials",
+    "BENCHTRAIL_TLS_CA": "tls_ca",
     "BENCHTRAIL_OPERATOR": "operator",
     "BENCHTRAIL_STATION_NAME": "name",
     "BENCHTRAIL_STATION_TYPE": "type",
@@ -197,6 +201,8 @@ def station_options(config: StationConfig) -> dict[str, object]:
     """The keyword arguments of :class:`benchtrail.agents.Station` this configuration sets."""
     return {
         "hub": config.hub,
+        "credentials": config.credentials,
+        "tls_ca": config.tls_ca,
         "operator": config.operator,
         "name": config.name,
         "station_type": config.type,

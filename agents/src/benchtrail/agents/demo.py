@@ -43,11 +43,23 @@ DEMO_STOPPED = "the demo was stopped"
 StopCallback = Callable[[DemoStatus], None]
 
 
-def demo_config(station_id: str, outbox_dir: str = "") -> StationConfig:
-    """The demo station: a PSU, a DMM and a scope, all simulated; its outbox in ``outbox_dir``."""
+def demo_station_ids(count: int) -> list[str]:
+    """The ids of a demo fleet of ``count`` stations: ``demo-1`` …"""
+    return [f"demo-{i + 1}" for i in range(count)]
+
+
+def demo_config(
+    station_id: str, outbox_dir: str = "", credentials: str = "", tls_ca: str = ""
+) -> StationConfig:
+    """The demo station: a PSU, a DMM and a scope, all simulated; its outbox in ``outbox_dir``.
+
+    ``credentials`` and ``tls_ca`` are its credentials file and the hub's CA (a hub with auth).
+    """
     return StationConfig(
         id=station_id,
         outbox=OutboxConfig(dir=outbox_dir),
+        credentials=credentials,
+        tls_ca=tls_ca,
         name=f"Demo {station_id}",
         type="final-test",
         location="demo line 1",
@@ -113,9 +125,13 @@ class DemoStation:
         give_up_after: int = 0,
         on_stop: StopCallback | None = None,
         outbox_dir: str = "",
+        credentials: str = "",
+        tls_ca: str = "",
     ) -> None:
         self.status = DemoStatus(station_id=station_id)
         self.outbox_dir = outbox_dir
+        self.credentials = credentials
+        self.tls_ca = tls_ca
         self.hub = hub
         self.stop = stop
         self.duts_per_session = duts_per_session
@@ -167,7 +183,7 @@ class DemoStation:
     def _session(self) -> None:
         self._lot += 1
         operator = self._rng.choice(["alice", "bob", "chen"])
-        config = demo_config(self.station_id, self.outbox_dir)
+        config = demo_config(self.station_id, self.outbox_dir, self.credentials, self.tls_ca)
         with connect(
             self.station_id,
             hub=self.hub,
@@ -227,7 +243,11 @@ def _record_error(station: Station, error: Exception) -> None:
 
 
 class DemoFleet:
-    """The demo stations of a hub, each in a thread; :meth:`stop` ends them."""
+    """The demo stations of a hub, each in a thread; :meth:`stop` ends them.
+
+    With ``credentials_dir`` (a hub with auth), station ``demo-1`` connects with
+    ``<credentials_dir>/demo-1.nk`` and trusts the hub's certificate by ``tls_ca``.
+    """
 
     def __init__(
         self,
@@ -238,19 +258,23 @@ class DemoFleet:
         pause: float = 0.5,
         backoff: tuple[float, float] = (0.5, 30.0),
         outbox_dir: str = "",
+        credentials_dir: str = "",
+        tls_ca: str = "",
     ) -> None:
         self._stop = threading.Event()
         self.stations = [
             DemoStation(
-                f"demo-{i + 1}",
+                station_id,
                 hub,
                 self._stop,
                 pause=pause,
                 backoff=Backoff(*backoff),
                 on_stop=on_stop,
                 outbox_dir=outbox_dir,
+                credentials=f"{credentials_dir}/{station_id}.nk" if credentials_dir else "",
+                tls_ca=tls_ca,
             )
-            for i in range(stations)
+            for station_id in demo_station_ids(stations)
         ]
         self.threads = [
             threading.Thread(target=s.run, name=s.station_id, daemon=True) for s in self.stations

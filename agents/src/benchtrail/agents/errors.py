@@ -270,3 +270,48 @@ class OutboxUnavailable(AgentError, OSError):
         self.path = path
         self.problem = problem
         super().__init__(f"outbox {path!r}: {problem}")
+
+
+class PermissionDenied(AgentError, PermissionError):
+    """The hub refused what this station's credentials do not allow (nothing was lost).
+
+    Attributes:
+        station_id: the station.
+        operation: ``"publish"`` or ``"subscribe"``.
+        subject: the NATS subject refused.
+        credentials: the station's credentials file (``""``: none given).
+    """
+
+    def __init__(self, station_id: str, operation: str, subject: str, credentials: str) -> None:
+        self.station_id = station_id
+        self.operation = operation
+        self.subject = subject
+        self.credentials = credentials
+        super().__init__(
+            f"station {station_id!r} may not {operation} to {subject!r}: the hub refused it "
+            f"(credentials {credentials or 'none'!r}); events not acknowledged stay in the "
+            "outbox. Check the station id matches the credentials "
+            f"('benchtrail station add {station_id}' on the hub)"
+        )
+
+
+class CredentialsRefused(AgentError, PermissionError):
+    """The hub did not accept the station's credentials (missing, wrong or revoked).
+
+    Attributes:
+        station_id: the station.
+        credentials: the credentials file (``""``: none given).
+        hub: the hub URL.
+    """
+
+    def __init__(self, station_id: str, credentials: str, hub: str) -> None:
+        self.station_id = station_id
+        self.credentials = credentials
+        self.hub = hub
+        given = f"the credentials {credentials!r}" if credentials else "no credentials"
+        super().__init__(
+            f"the hub at {hub!r} refused station {station_id!r} with {given}: "
+            "ask the hub's admin for a credentials file ('benchtrail station add "
+            f"{station_id}') and set 'credentials:' or BENCHTRAIL_CREDENTIALS; recorded events "
+            "stay in the outbox"
+        )

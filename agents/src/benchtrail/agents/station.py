@@ -30,6 +30,7 @@ from benchtrail.schemas import (
     Event,
     Log,
     LogLevel,
+    NatsAccess,
     OperatorInfo,
     ParameterInfo,
     ProductInfo,
@@ -63,6 +64,8 @@ class Station:
         station_id: str,
         *,
         hub: str = DEFAULT_HUB,
+        credentials: str = "",
+        tls_ca: str = "",
         operator: str = "",
         operator_name: str = "",
         name: str = "",
@@ -101,7 +104,10 @@ class Station:
         self._device_ids = list(device_ids)
         if outbox is None:
             outbox = config.outbox if config is not None else OutboxConfig()
-        self._publisher = Publisher(hub, publisher_settings, station_id=station_id, outbox=outbox)
+        access = NatsAccess.of(station_id, credentials, tls_ca)
+        self._publisher = Publisher(
+            hub, publisher_settings, station_id=station_id, outbox=outbox, access=access
+        )
         self._lock = threading.Lock()
         self._sequence = SessionSequence(station_id, self.session_id)
         self._runs: dict[str, Run] = {}
@@ -126,7 +132,7 @@ class Station:
         self._publisher.start()
         self.state = "running"
         self._stop_on_sigterm()
-        self.emit(
+        self._record(
             SessionStarted,
             session_type=self._session_type,
             station=self._info,
@@ -150,6 +156,8 @@ class Station:
         Raises:
             Unacknowledged: the outbox is off and the hub did not acknowledge every
                 event in time.
+            PermissionDenied: the hub refused this station's events (they stay in the outbox).
+            CredentialsRefused: the hub refused the station's credentials.
         """
         if self.state != "running":
             return
@@ -159,7 +167,7 @@ class Station:
             self._rack.close()
         finally:  # an instrument or lock that failed to close still ends the session
             self._restore_sigterm()
-            self.emit(
+            self._record(
                 SessionEnded,
                 run_count=self._run_count,
                 event_count=self._sequence.next_seq,
@@ -309,9 +317,18 @@ class Station:
         self.emit(Log, message=message, level=level, logger=logger)
 
     def emit(self, event_type: type[E], size_hint: int = 320, **fields: object) -> E:
-        """Stamp an event with the envelope (id, session, seq, time) and queue it."""
+        """Stamp an event with the envelope (id, session, seq, time) and queue it.
+
+        Raises:
+            PermissionDenied: the hub refused something of this station since the last call.
+            CredentialsRefused: the hub refused the station's credentials.
+        """
         if self.state != "running":
             raise SessionNotActive(self.station_id, self.state)
+        self._publisher.check()  # what the hub refused is said here, before a seq is used
+        return self._record(event_type, size_hint, **fields)
+
+    def _record(self, event_type: type[E], size_hint: int = 320, **fields: object) -> E:
         with self._lock:
             event = self._sequence.stamp(event_type, fields)
             self._publisher.submit(self.station_id, event, size_hint)
@@ -340,6 +357,13 @@ def connect(
     is ``nats://127.0.0.1:4222``. ``mock=True`` opens every instrument on pyvisa-sim,
     and an unconfigured alias naming a driver kind (``station.instrument("psu")``) on
     that kind's shipped simulation.
+
+    A hub with auth needs the station's credentials file (made on the hub by
+    ``benchtrail station add ID``): ``credentials=path``, ``credentials:`` in the
+    configuration or ``BENCHTRAIL_CREDENTIALS``; ``tls_ca=`` (``tls_ca:``,
+    ``BENCHTRAIL_TLS_CA``) is the CA certificate of a hub with TLS (a ``tls://`` URL).
+    What the hub refuses raises :class:`PermissionDenied` or :class:`CredentialsRefused`
+    at the next call, naming the station; events not acknowledged stay in the outbox.
 
     Raises:
         ConfigError: a configuration file is invalid (names the file and key).

@@ -175,3 +175,31 @@ class AuthOff(ApiError, RuntimeError):
         super().__init__(
             "this API runs open, without tokens: start the hub with --auth to use them"
         )
+class StationExists(ApiError, FileExistsError):
+    """A station is already registered on the hub (revoke it first, or replace its key)."""
+
+    def __init__(self, station_id: str) -> None:
+        self.station_id = station_id
+        super().__init__(
+            f"station {station_id!r} is already registered; 'benchtrail station revoke "
+            f"{station_id}' first to give it new credentials"
+        )
+
+
+class UnknownStation(ApiError, LookupError):
+    """No active station of that id is registered on the hub."""
+
+    def __init__(self, station_id: str) -> None:
+        self.station_id = station_id
+        super().__init__(
+            f"no active station {station_id!r} is registered (see 'benchtrail station list')"
+        )
+
+
+class InvalidStationId(ApiError, ValueError):
+    """A station id that cannot be registered (bad characters, or a service identity's name)."""
+
+    def __init__(self, station_id: str, problem: str) -> None:
+        self.station_id = station_id
+        self.problem = problem
+        super().__init__(f"station id {station_id!r}: {problem}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from benchtrail.projector.consumer import Projector
 from benchtrail.projector.errors import HubUnavailable, WarehouseUnavailable
 from benchtrail.projector.tables import DATABASE
 from benchtrail.projector.warehouse import open_warehouse
+from benchtrail.schemas import HUB_IDENTITY, NatsAccess
 
 log = logging.getLogger("benchtrail.projector")
 
@@ -30,6 +32,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         description="Project benchtrail events from NATS JetStream into ClickHouse.",
     )
     parser.add_argument("--hub", default="nats://127.0.0.1:4222", help="NATS URL of the hub")
+    parser.add_argument(
+        "--credentials",
+        default=os.environ.get("BENCHTRAIL_CREDENTIALS", ""),
+        help="the hub identity's nkey seed file (<data-dir>/auth/hub.nk of a hub with auth; "
+        "env BENCHTRAIL_CREDENTIALS)",
+    )
+    parser.add_argument(
+        "--tls-ca",
+        default=os.environ.get("BENCHTRAIL_TLS_CA", ""),
+        help="CA certificate (PEM) that signed the hub's (env BENCHTRAIL_TLS_CA)",
+    )
     parser.add_argument(
         "--warehouse",
         default="./data/warehouse",
@@ -78,7 +91,8 @@ async def serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, on_signal)
-    projector = Projector(warehouse, args.hub, settings=settings_from(args))
+    access = NatsAccess.of(HUB_IDENTITY, args.credentials, args.tls_ca)
+    projector = Projector(warehouse, args.hub, settings=settings_from(args), access=access)
     try:
         await projector.start()
         log.info("projecting %s into %s (database %s)", args.hub, args.warehouse, args.database)

@@ -28,7 +28,7 @@ from benchtrail.projector.errors import FrameRejected, HubUnavailable, Projector
 from benchtrail.projector.frames import CheckedFrame
 from benchtrail.projector.progress import IngestProgress, ProjectorStats
 from benchtrail.projector.streams import ensure_consumer, ensure_streams
-from benchtrail.schemas import EVENTS_STREAM, hub_servers
+from benchtrail.schemas import EVENTS_STREAM, NatsAccess, hub_servers
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +47,20 @@ class Projector:
         warehouse: where batches are written (its ``write`` runs in a worker thread).
         hub_url: NATS URL of the hub, e.g. ``"nats://127.0.0.1:4222"``.
         settings: batching, retry and stream settings; the defaults if ``None``.
+        access: the hub identity's credentials and TLS trust; default: anonymous.
     """
 
     def __init__(
-        self, warehouse: BatchWriter, hub_url: str, *, settings: ProjectorSettings | None = None
+        self,
+        warehouse: BatchWriter,
+        hub_url: str,
+        *,
+        settings: ProjectorSettings | None = None,
+        access: NatsAccess | None = None,
     ) -> None:
         self.warehouse = warehouse
         self.hub_url = hub_url
+        self.access = access or NatsAccess()
         self.settings = settings or ProjectorSettings()
         self._progress = IngestProgress()
         self._nc: Client | None = None
@@ -182,6 +189,7 @@ class Projector:
             disconnected_cb=self._on_disconnected,
             reconnected_cb=self._on_reconnected,
             closed_cb=self._on_closed,
+            **self.access.connect_options(),  # type: ignore[arg-type]
         )
         try:
             await asyncio.wait_for(connecting, self.settings.connect_timeout)

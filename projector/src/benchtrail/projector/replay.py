@@ -37,7 +37,7 @@ from benchtrail.projector.progress import ProjectorStats
 from benchtrail.projector.rows import RowBatch
 from benchtrail.projector.tables import DATABASE, STREAM_SEQ
 from benchtrail.projector.warehouse import Warehouse, open_warehouse
-from benchtrail.schemas import EVENTS_STREAM, hub_servers
+from benchtrail.schemas import EVENTS_STREAM, NatsAccess, hub_servers
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,7 @@ def replay(
     on_progress: ProgressCallback | None = None,
     through: int | None = None,
     stall_timeout: float = STALL_TIMEOUT,
+    access: NatsAccess | None = None,
 ) -> ReplayResult:
     """Replay ``BT_EVENTS`` from its first sequence into a fresh warehouse at ``target``.
 
@@ -141,6 +142,7 @@ def replay(
         on_progress: called after every batch written, and once at the start.
         through: the last stream sequence to replay; default: the last one now.
         stall_timeout: seconds to wait for progress before giving up.
+        access: credentials (the hub's service identity) and TLS trust; default: anonymous.
 
     Returns:
         Counts and the rebuilt tables' checksums.
@@ -155,7 +157,12 @@ def replay(
     try:
         return asyncio.run(
             replay_into(
-                hub, warehouse, on_progress=on_progress, through=through, timeout=stall_timeout
+                hub,
+                warehouse,
+                on_progress=on_progress,
+                through=through,
+                timeout=stall_timeout,
+                access=access,
             )
         )
     finally:
@@ -228,10 +235,12 @@ async def replay_into(
     on_progress: ProgressCallback | None = None,
     through: int | None = None,
     timeout: float = STALL_TIMEOUT,  # noqa: ASYNC109 -- a stall limit, not the whole replay's
+    access: NatsAccess | None = None,
 ) -> ReplayResult:
     """:func:`replay` into an open, empty warehouse, on the running event loop."""
     started = time.monotonic()
-    nc = await _connect(hub)
+    access = access or NatsAccess()
+    nc = await _connect(hub, access)
     durable = f"{REPLAY_DURABLE_PREFIX}{uuid.uuid4().hex[:12]}"
     try:
         js = nc.jetstream()
@@ -248,7 +257,8 @@ async def replay_into(
         )
         stats = ProjectorStats()
         if last >= first:
-            projector = Projector(_BoundedWriter(warehouse, last), hub, settings=settings)
+            writer = _BoundedWriter(warehouse, last)
+            projector = Projector(writer, hub, settings=settings, access=access)
             watch = _Watch(first, last, started, on_progress)
             stats = await _run(projector, watch, timeout)
     finally:
@@ -270,12 +280,27 @@ async def replay_into(
     )
 
 
-async def _connect(hub: str) -> Client:
+async def _connect(hub: str, access: NatsAccess) -> Client:
+    refused: list[str] = []
+
+    async def on_error(e: Exception) -> None:
+        if "authorization" in str(e).lower():
+            refused.append(str(e))
+
     try:
         return await nats.connect(
-            servers=hub_servers(hub), name="benchtrail-replay", max_reconnect_attempts=5
+            servers=hub_servers(hub),
+            name="benchtrail-replay",
+            max_reconnect_attempts=5,
+            reconnect_time_wait=0.5,
+            error_cb=on_error,
+            **access.connect_options(),
         )
     except (*HUB_ERRORS, OSError) as e:
+        if refused:
+            given = f"the credentials {access.credentials!r}" if access.credentials else "none"
+            reason = f"Authorization Violation with {given}: a hub with auth needs its hub.nk"
+            raise HubUnavailable(hub, reason) from e
         raise HubUnavailable(hub, str(e) or type(e).__name__) from e
 
 

@@ -1,5 +1,12 @@
 """benchtrail event types, subjects and wire format."""
 
+from benchtrail.schemas.access import (
+    HUB_IDENTITY,
+    INBOX_PREFIX,
+    LIVE_IDENTITY,
+    NatsAccess,
+    inbox_prefix,
+)
 from benchtrail.schemas.base import SCHEMA_VERSION, Event, new_id, now_ns
 from benchtrail.schemas.errors import (
     BenchtrailError,
@@ -119,6 +126,9 @@ __all__ = [
     "EVENT_TYPES",
     "EXPERIMENT_STEP",
     "FUTURE_SLACK_NS",
+    "HUB_IDENTITY",
+    "INBOX_PREFIX",
+    "LIVE_IDENTITY",
     "LOCKS_BUCKET",
     "MAX_NAME",
     "MAX_TEXT_VALUE",
@@ -157,6 +167,7 @@ __all__ = [
     "MeasurementBatch",
     "MeasurementOutcome",
     "MeasurementValue",
+    "NatsAccess",
     "NotAnEventSubject",
     "OperatorInfo",
     "ParameterInfo",
@@ -190,6 +201,7 @@ __all__ = [
     "frame_msg_id",
     "from_json",
     "hub_servers",
+    "inbox_prefix",
     "is_blank",
     "is_text_too_long",
     "merge_kinds",

@@ -24,10 +24,11 @@ from nats.aio.client import Client as NatsClient
 from nats.errors import Error as NatsError
 from nats.js.client import JetStreamContext
 
+from benchtrail.agents.publishing.denials import Denials
 from benchtrail.agents.publishing.frames import Frame
 from benchtrail.agents.publishing.outbox import StoredFrame
 from benchtrail.agents.publishing.stats import PublisherStats
-from benchtrail.schemas import hub_servers
+from benchtrail.schemas import NatsAccess, hub_servers
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class SenderSettings(msgspec.Struct, frozen=True, kw_only=True):
     retry_backoff: float
     max_memory_bytes: int
     keep_acked: float
+    access: NatsAccess = NatsAccess()
 
 
 class Sender:
@@ -54,8 +56,10 @@ class Sender:
         settings: SenderSettings,
         stats: PublisherStats,
         on_ack: Callable[[StoredFrame], None],
+        denials: Denials,
     ) -> None:
         self.settings = settings
+        self.denials = denials
         self.stats = stats
         self._on_ack = on_ack
         self._ready: list[tuple[tuple[int, int], StoredFrame]] = []  # a heap by order
@@ -131,8 +135,10 @@ class Sender:
                     error_cb=self._on_error,
                     disconnected_cb=self._on_disconnected,
                     reconnected_cb=self._on_reconnected,
+                    **self.settings.access.connect_options(),
                 )
             except (TimeoutError, NatsError, OSError) as e:
+                self.denials.note(e)
                 self._note_error(f"cannot connect: {e!r}")
                 await asyncio.sleep(self.settings.retry_backoff)
                 continue
@@ -143,6 +149,7 @@ class Sender:
             self._wake()
 
     async def _on_error(self, e: Exception) -> None:
+        self.denials.note(e)
         self._note_error(repr(e))
 
     async def _on_disconnected(self) -> None:

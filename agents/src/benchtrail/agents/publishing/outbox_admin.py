@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -15,12 +14,17 @@ from pathlib import Path
 import filelock
 import msgspec
 
-from benchtrail.agents.config import DEFAULT_HUB, OutboxConfig
-from benchtrail.agents.errors import Unacknowledged
+from benchtrail.agents.config import DEFAULT_HUB, OutboxConfig, load_station_config
+from benchtrail.agents.errors import (
+    ConfigError,
+    CredentialsRefused,
+    PermissionDenied,
+    Unacknowledged,
+)
 from benchtrail.agents.publishing.outbox import outbox_root
 from benchtrail.agents.publishing.publisher import Publisher
 from benchtrail.agents.publishing.sqlite_outbox import lock_path, outbox_files
-from benchtrail.schemas import now_ns
+from benchtrail.schemas import NatsAccess, now_ns
 
 Progress = Callable[[str, int, int], None]
 """Called while flushing with the station, events delivered so far, events in all."""
@@ -162,21 +166,27 @@ def _flush_station(
     station_id: str, hub: str, root: Path, timeout: float, progress: Progress | None
 ) -> FlushResult:
     config = OutboxConfig(dir=str(root), max_bytes=1 << 62)
-    publisher = Publisher(hub, station_id=station_id, outbox=config)
+    access = _station_access(station_id)
+    publisher = Publisher(hub, station_id=station_id, outbox=config, access=access)
     publisher.start()
     total = publisher.unacknowledged
     deadline = time.monotonic() + timeout
+    refused = ""
     try:
-        while time.monotonic() < deadline:
-            with contextlib.suppress(Unacknowledged):
+        while time.monotonic() < deadline and not refused:
+            try:
                 publisher.flush(min(0.5, max(0.0, deadline - time.monotonic())))
+            except Unacknowledged:
+                pass
+            except (PermissionDenied, CredentialsRefused) as e:
+                refused = str(e)
             left = publisher.unacknowledged
             if progress is not None:
                 progress(station_id, total - left, total)
             if left == 0:
                 break
         remaining = publisher.unacknowledged
-        error = publisher.stats.last_error
+        error = refused or publisher.stats.last_error
     finally:
         publisher.close(0.0)
     return FlushResult(
@@ -186,6 +196,15 @@ def _flush_station(
         remaining_events=remaining,
         last_error=error,
     )
+
+
+def _station_access(station_id: str) -> NatsAccess:
+    """The station's credentials and CA, from its configuration (and ``BENCHTRAIL_*``)."""
+    try:
+        station = load_station_config(station_id).station
+    except ConfigError:  # not configured here: deliver anonymously, as to a hub without auth
+        return NatsAccess()
+    return NatsAccess.of(station_id, station.credentials, station.tls_ca)
 
 
 def format_flush(results: Sequence[FlushResult]) -> str:

@@ -27,13 +27,15 @@ from nats.js.client import JetStreamContext
 
 from benchtrail.agents.config import OutboxConfig
 from benchtrail.agents.errors import Unacknowledged
+from benchtrail.agents.publishing.denials import Denials
 from benchtrail.agents.publishing.frames import Frame, FrameBuffer
 from benchtrail.agents.publishing.jetstream import Sender, SenderSettings
+from benchtrail.agents.publishing.notices import warn_full, warn_kept
 from benchtrail.agents.publishing.outbox import StoredFrame
 from benchtrail.agents.publishing.outboxes import OutboxSet
 from benchtrail.agents.publishing.stats import PublisherStats
 from benchtrail.agents.publishing.writer import OutboxWriter, Work
-from benchtrail.schemas import Event
+from benchtrail.schemas import Event, NatsAccess
 
 __all__ = ["Publisher", "PublisherSettings"]
 
@@ -72,6 +74,7 @@ class Publisher:
         settings: how frames are cut and published.
         station_id: the station (names the outbox directory); empty: no outbox.
         outbox: the ``outbox`` settings; default: enabled, in the data directory.
+        access: the station's credentials and TLS trust; default: anonymous.
     """
 
     def __init__(
@@ -81,8 +84,10 @@ class Publisher:
         *,
         station_id: str = "",
         outbox: OutboxConfig | None = None,
+        access: NatsAccess | None = None,
     ) -> None:
         self.hub = hub
+        self.access = access or NatsAccess()
         self.settings = settings or PublisherSettings()
         self.stats = PublisherStats()
         if outbox is None:
@@ -90,7 +95,8 @@ class Publisher:
         self.outbox_config = outbox
         self._lock = threading.Lock()
         self._work = threading.Condition(self._lock)  # the writer waits on it
-        self._progress = threading.Condition(self._lock)  # acks, commits, space
+        self._progress = threading.Condition(self._lock)  # acks, commits, space, refusals
+        self._denials = Denials(station_id, self.access.credentials, hub, self._progress)
         self._buffers: dict[str, FrameBuffer] = {}
         self._cut: list[Frame] = []
         self._acks: list[StoredFrame] = []
@@ -167,8 +173,12 @@ class Publisher:
                     self._wait_for_space()
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
-        """Run a coroutine on the publisher's loop (e.g. a lock request); wait for it."""
-        return self._call(coro).result(timeout)
+        """Run a coroutine on the publisher's loop (a lock request); raise what the hub refused."""
+        return self._call(self._denials.guard(coro)).result(timeout)
+
+    def check(self) -> None:
+        """Raise what the hub refused since the last call (:class:`PermissionDenied`, …)."""
+        self._denials.raise_pending()
 
     async def jetstream(self) -> JetStreamContext:
         """The JetStream context, once connected (on the publisher's loop)."""
@@ -237,6 +247,8 @@ class Publisher:
             self._cut_aged(0.0)
             self._work.notify()
             while self._unacked_events > 0:
+                if self._denials.pending:
+                    self._denials.raise_pending()
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise Unacknowledged(
@@ -276,18 +288,7 @@ class Publisher:
 
     def _keep_unacknowledged(self, e: Unacknowledged) -> None:
         stored = self.wait_stored(max(10.0, e.timeout))
-        log.warning(
-            "%d event(s) not acknowledged by the hub at %r after %g s are kept in the outbox "
-            "%s%s; the next connect() of station %r or 'benchtrail outbox flush' delivers them"
-            "%s",
-            e.count,
-            self.hub,
-            e.timeout,
-            self.outbox_path,
-            "" if stored else " (NOT all committed: the disk did not keep up)",
-            self._writer.outboxes.station_id,
-            f" (last error: {e.last_error})" if e.last_error else "",
-        )
+        warn_kept(e, self.hub, self.outbox_path, self._writer.outboxes.station_id, stored=stored)
 
     def _at_exit(self) -> None:
         """At interpreter exit without ``stop()``: commit everything cut to the outbox."""
@@ -321,15 +322,8 @@ class Publisher:
         while self._unacked_bytes >= self.outbox_config.max_bytes and not self._closed:
             if time.monotonic() - warned >= 5.0:
                 warned = time.monotonic()
-                log.warning(
-                    "outbox full: %d event(s), %d bytes not acknowledged by the hub at %r "
-                    "(outbox.max_bytes %d, last error: %s); recording waits for the hub",
-                    self._unacked_events,
-                    self._unacked_bytes,
-                    self.hub,
-                    self.outbox_config.max_bytes,
-                    self.stats.last_error or "none",
-                )
+                stats = (self._unacked_events, self._unacked_bytes, self.stats.last_error)
+                warn_full(*stats, self.hub, self.outbox_config)
             self._progress.wait(1.0)
 
     # -- writer thread ---------------------------------------------------
@@ -368,8 +362,9 @@ class Publisher:
             retry_backoff=self.settings.retry_backoff,
             max_memory_bytes=self.settings.max_memory_bytes,
             keep_acked=self.outbox_config.keep_acked if self.outbox_config.enabled else 0.0,
+            access=self.access,
         )
-        self._sender = Sender(settings, self.stats, on_ack=self._acknowledged)
+        self._sender = Sender(settings, self.stats, self._acknowledged, self._denials)
         self._sender.start()
         self._sender.stored(recovered)
 

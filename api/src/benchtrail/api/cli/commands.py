@@ -63,3 +63,8 @@ token = LazyCommand(
     "benchtrail.api.cli.token:token",
     "Create, list and revoke the API tokens of a hub (viewer, operator, admin).",
 )
+station = LazyCommand(
+    "benchtrail.api.cli.station:station",
+    "Register, list and revoke station identities (on the hub's machine).",
+    extra="hub",
+)

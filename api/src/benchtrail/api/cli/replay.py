@@ -39,6 +39,7 @@ from benchtrail.projector.replay import (
     ReplayTargetNotEmpty,
     replay,
 )
+from benchtrail.schemas import HUB_IDENTITY, NatsAccess
 
 NOT_COMPARABLE = 3
 """Exit status when ``--verify`` cannot compare: the live side is at another stream sequence."""
@@ -94,6 +95,19 @@ class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
     help="NATS URL of the hub (env BENCHTRAIL_HUB).",
 )
 @click.option(
+    "--credentials",
+    envvar="BENCHTRAIL_CREDENTIALS",
+    default="",
+    help="The hub identity's seed file, for a hub with auth: <data-dir>/auth/hub.nk "
+    "(env BENCHTRAIL_CREDENTIALS).",
+)
+@click.option(
+    "--tls-ca",
+    envvar="BENCHTRAIL_TLS_CA",
+    default="",
+    help="CA certificate (PEM) of the hub's TLS (env BENCHTRAIL_TLS_CA).",
+)
+@click.option(
     "--api",
     "api_url",
     envvar="BENCHTRAIL_API",
@@ -110,6 +124,8 @@ def replay_command(
     target: str,
     database: str,
     hub: str,
+    credentials: str,
+    tls_ca: str,
     api_url: str,
     verify: bool,
     force: bool,
@@ -124,7 +140,8 @@ def replay_command(
     if verify:
         with open_store(api_url) as store:
             store.health()  # fail now, not after a long replay, if the API is not there
-    result = _replay(target, database, hub, force=force)
+    access = NatsAccess.of(HUB_IDENTITY, credentials, tls_ca)
+    result = _replay(target, database, hub, access, force=force)
     checked = _verify(api_url, result) if verify else None
     if as_json:
         report = ReplayReport(replay=result, verify=checked)
@@ -136,7 +153,9 @@ def replay_command(
         sys.exit(1 if checked.verdict == "mismatch" else NOT_COMPARABLE)
 
 
-def _replay(target: str, database: str, hub: str, *, force: bool) -> ReplayResult:
+def _replay(
+    target: str, database: str, hub: str, access: NatsAccess, *, force: bool
+) -> ReplayResult:
     progress = Progress(
         TextColumn("replaying"),
         BarColumn(),
@@ -160,7 +179,14 @@ def _replay(target: str, database: str, hub: str, *, force: bool) -> ReplayResul
 
     try:
         with progress:
-            return replay(hub, target, database=database, force=force, on_progress=on_progress)
+            return replay(
+                hub,
+                target,
+                database=database,
+                force=force,
+                on_progress=on_progress,
+                access=access,
+            )
     except (ReplayTargetNotEmpty, HubUnavailable, WarehouseUnavailable, IngestTimeout) as e:
         raise click.ClickException(str(e)) from e
 

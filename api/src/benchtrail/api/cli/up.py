@@ -13,7 +13,7 @@ from rich.panel import Panel
 from benchtrail.agents.config import load_hub_config
 from benchtrail.agents.errors import ConfigError
 from benchtrail.api.errors import HubStartError, PortInUse
-from benchtrail.api.hub.ports import ensure_free
+from benchtrail.api.hub.ports import ensure_free, is_loopback
 
 if TYPE_CHECKING:
     from benchtrail.api.hub.embedded import Hub
@@ -36,6 +36,11 @@ def _announce(hub: Hub) -> None:
         f"Record from a script:  BENCHTRAIL_HUB={hub.nats.url} python my_test.py",
         f"Read from the shell:   BENCHTRAIL_API={hub.api_url} benchtrail sessions",
     ]
+    if hub.options.auth:
+        lines.append(
+            "Auth is on: each station needs its credentials file (benchtrail station add ID"
+            f" --data-dir {hub.data_dir}; then BENCHTRAIL_CREDENTIALS=<file>)."
+        )
     if hub.retention.older_than is not None:
         lines.append(f"Retention: data older than {hub.retention.older_than} is pruned hourly.")
     if hub.options.demo:
@@ -57,6 +62,19 @@ def _announce(hub: Hub) -> None:
 @click.option("--demo", is_flag=True, help="Run simulated stations (pyvisa-sim) that record.")
 @click.option("--demo-stations", default=3, show_default=True, type=click.IntRange(1, 20))
 @click.option("--http-host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--nats-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address stations publish to; any but loopback needs --auth.",
+)
+@click.option(
+    "--auth",
+    is_flag=True,
+    help="Every station needs its credentials (benchtrail station add ID); needed off loopback.",
+)
+@click.option("--tls-cert", default="", help="Certificate (PEM) for TLS on NATS and HTTPS.")
+@click.option("--tls-key", default="", help="Private key (PEM) of --tls-cert.")
 @click.option(
     "--http-port",
     default=8000,
@@ -95,14 +113,21 @@ def up(
     demo: bool,
     demo_stations: int,
     http_host: str,
+    nats_host: str,
+    auth: bool,
+    tls_cert: str,
+    tls_key: str,
     http_port: int,
     nats_port: int,
     retention_days: int | None,
     sync_interval: str | None,
 ) -> None:
     """Start nats-server, the projector and the API on this machine."""
+    _check_exposure(auth, {"--http-host": http_host, "--nats-host": nats_host})
+    if bool(tls_cert) != bool(tls_key):
+        raise click.UsageError("--tls-cert and --tls-key go together")
     try:
-        ensure_free("NATS", "127.0.0.1", nats_port)
+        ensure_free("NATS", nats_host, nats_port)
         ensure_free("HTTP", http_host, http_port)
     except PortInUse as e:
         raise _port_in_use(e) from e
@@ -118,6 +143,10 @@ def up(
         http_host=http_host,
         http_port=http_port,
         nats_port=nats_port,
+        auth=auth,
+        nats_host=nats_host,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
         retention_days=_retention_days(retention_days),
         sync_interval=_sync_interval(sync_interval) or DEFAULT_SYNC_INTERVAL,
         allowed_hosts=allowed_hosts,
@@ -132,6 +161,18 @@ def up(
     except (HubStartError, HubUnavailable, WarehouseUnavailable, OSError) as e:
         raise click.ClickException(str(e)) from e
     console.print("benchtrail stopped cleanly.")
+
+
+def _check_exposure(auth: bool, hosts: dict[str, str]) -> None:
+    """Refuse to listen beyond this machine without auth, saying how to turn it on."""
+    exposed = [f"{option} {host}" for option, host in hosts.items() if not is_loopback(host)]
+    if exposed and not auth:
+        raise click.UsageError(
+            f"{', '.join(exposed)} would let anyone on the network record and read: add --auth."
+            "\nThen register each station and give it its credentials file:"
+            "\n  benchtrail up --auth " + " ".join(exposed) + "\n  benchtrail station add cell-7"
+            "\n  benchtrail token create --role viewer --name wall-display  (HTTP access)"
+        )
 
 
 def _port_in_use(error: PortInUse) -> click.ClickException:

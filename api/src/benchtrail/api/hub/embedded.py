@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import threading
@@ -23,14 +24,15 @@ import nats
 import uvicorn
 from nats.aio.client import Client as NatsClient
 
-from benchtrail.agents.demo import DEMO_STOPPED, DemoFleet
+from benchtrail.agents.demo import DEMO_STOPPED, DemoFleet, demo_station_ids
 from benchtrail.agents.demo_status import DemoStatus
 from benchtrail.agents.locks import Locks
 from benchtrail.api.http import create_app
 from benchtrail.api.http.security import SecurityConfig
 from benchtrail.api.hub.access import token_store
 from benchtrail.api.hub.hublink import HubLink
-from benchtrail.api.hub.lockboard import LockBoard
+from benchtrail.api.hub.identity import JETSTREAM_DIR, prepare_hub_access
+from benchtrail.api.hub.lockboard import LockBoard, hub_station
 from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.api.hub.ports import ensure_free
 from benchtrail.api.hub.retention import RETENTION_STATE, HubRetention, Pruner
@@ -63,9 +65,16 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
         sync_interval: nats-server's JetStream fsync interval: ``"always"`` (an ack means
             the frame is on disk, measured in docs/durability.md) or a duration (``"2m"``
             is nats-server's own default).
-        auth: require API tokens (``<data-dir>/auth/tokens.json``); without, the API
-            runs open (every request the local admin).
+        auth: every connection proves who it is: API callers with tokens
+            (``<data-dir>/auth/tokens.json``; without auth the API runs open, every request
+            the local admin), NATS clients with nkeys (:mod:`benchtrail.api.hub.identity`):
+            stations with their own credentials, the hub's services with theirs.
         allowed_hosts: host names the API answers to besides the loopback names.
+        nats_host: address nats-server listens on.
+        tls_cert: certificate (PEM) of TLS for NATS and HTTPS; with ``tls_key``. The
+            hub's own clients trust it as their CA (a self-signed certificate, or a file
+            holding the chain up to the CA).
+        tls_key: its private key (PEM).
     """
 
     data_dir: str = ".benchtrail"
@@ -81,6 +90,9 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
     sync_interval: str = DEFAULT_SYNC_INTERVAL
     auth: bool = False
     allowed_hosts: tuple[str, ...] = ()
+    nats_host: str = "127.0.0.1"
+    tls_cert: str = ""
+    tls_key: str = ""
 
 
 class _ApiServer(uvicorn.Server):
@@ -97,10 +109,19 @@ class Hub:
     def __init__(self, options: HubOptions, announce: Callable[[Hub], None] | None = None) -> None:
         self.options = options
         self.data_dir = Path(options.data_dir).resolve()
+        tls_cert, tls_key = _absolute(options.tls_cert), _absolute(options.tls_key)
+        demo_ids = demo_station_ids(options.demo_stations) if options.demo else []
+        self.access = prepare_hub_access(
+            self.data_dir, auth=options.auth, tls_ca=tls_cert, stations=demo_ids
+        )
         self.nats = NatsServer(
-            self.data_dir / "jetstream",
+            self.data_dir / JETSTREAM_DIR,
             port=options.nats_port,
+            host=options.nats_host,
             sync_interval=options.sync_interval or None,
+            authorization=self.access.authorization_file or "",
+            tls_cert=tls_cert,
+            tls_key=tls_key,
         )
         self.warehouse: Warehouse | None = None
         self.projector: Projector | None = None
@@ -109,6 +130,7 @@ class Hub:
         self.retention = HubRetention(options.retention_days, options.retention_interval)
         self._retention_task: asyncio.Task[None] | None = None
         self._nc: NatsClient | None = None
+        self._live_nc: NatsClient | None = None
         self.http_port = options.http_port
         self.ready = threading.Event()
         self._announce = announce
@@ -118,8 +140,16 @@ class Hub:
 
     @property
     def api_url(self) -> str:
-        """Base URL of the HTTP API."""
-        return f"http://{self.options.http_host}:{self.http_port}"
+        """Base URL of the HTTP API (``https://`` with TLS)."""
+        scheme = "https" if self.options.tls_cert else "http"
+        return f"{scheme}://{self.options.http_host}:{self.http_port}"
+
+    @property
+    def local_nats_url(self) -> str:
+        """The URL the hub's own clients use (loopback when nats-server listens everywhere)."""
+        host = self.nats.host
+        local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        return self.nats.url.replace(f"//{host}:", f"//{local}:", 1)
 
     def security(self) -> SecurityConfig:
         """The API's tokens (with ``auth``) and allowed hosts (the listen address among them)."""
@@ -177,15 +207,23 @@ class Hub:
         await asyncio.to_thread(self.nats.start)
         target = self.options.warehouse or str(self.data_dir / "warehouse")
         self.warehouse = await asyncio.to_thread(open_warehouse, target, self.options.database)
-        self.projector = Projector(self.warehouse, self.nats.url)
+        url, access = self.local_nats_url, self.access
+        self.projector = Projector(self.warehouse, url, access=access.hub)
         await self.projector.start()
-        self._nc = await nats.connect(self.nats.url, name="benchtrail-hub")
-        self.lock_board = LockBoard(await Locks(self._nc.jetstream()).open(), self.nats.url)
+        self._nc = await nats.connect(url, name="benchtrail-hub", **access.hub.connect_options())
+        self._live_nc = await nats.connect(
+            url, name="benchtrail-live", **access.live.connect_options()
+        )
+        station = functools.partial(
+            hub_station, credentials=access.hub.credentials, tls_ca=access.hub.tls_ca
+        )
+        locks = await Locks(self._nc.jetstream()).open()
+        self.lock_board = LockBoard(locks, url, station_factory=station)
         app = create_app(
             self.warehouse,
             status_provider=self.status,
             lock_board=self.lock_board,
-            hub_link=HubLink(self._nc, self.projector),
+            hub_link=HubLink(self._nc, self.projector, live_nc=self._live_nc),
             security=self.security(),
         )
         app.state[RETENTION_STATE] = self.retention
@@ -196,6 +234,8 @@ class Hub:
             log_level="warning",
             timeout_graceful_shutdown=5,
             lifespan="on",
+            ssl_certfile=self.nats.tls_cert or None,
+            ssl_keyfile=self.nats.tls_key or None,
         )
         self.api = _ApiServer(config)
         self._api_task = asyncio.create_task(self.api.serve(), name="benchtrail-api")
@@ -212,10 +252,12 @@ class Hub:
         self._start_retention()
         if self.options.demo:
             self.demo = DemoFleet(
-                self.nats.url,
+                url,
                 self.options.demo_stations,
                 on_stop=_demo_station_stopped,
                 outbox_dir=str(self.data_dir / "outbox"),
+                credentials_dir=str(access.credentials_dir) if self.options.auth else "",
+                tls_ca=access.hub.tls_ca,
             ).start()
 
     def _start_retention(self) -> None:
@@ -260,8 +302,9 @@ class Hub:
     async def _stop_locks(self) -> None:
         if self.lock_board is not None:
             await asyncio.to_thread(self.lock_board.close)
-        if self._nc is not None:
-            await self._nc.close()
+        for nc in (self._nc, self._live_nc):
+            if nc is not None:
+                await nc.close()
 
     async def _stop_projector(self) -> None:
         if self.projector is not None:
@@ -276,6 +319,11 @@ class Hub:
         await asyncio.to_thread(self.nats.stop)
         if self.warehouse is not None and not self.options.warehouse:
             self.warehouse.close()  # a warehouse given in the options belongs to the caller
+
+
+def _absolute(path: str) -> str:
+    """``path`` made absolute (``""`` stays ``""``): nats-server resolves it elsewhere."""
+    return str(Path(path).resolve()) if path else ""
 
 
 def _demo_station_stopped(status: DemoStatus) -> None:

@@ -20,16 +20,26 @@ class HubLink:
     Attributes:
         nc: the hub's NATS connection (on the event loop the API runs on).
         projector: the projector writing the warehouse, if it runs in this process.
+        live_nc: the read-only connection of the live feeds (the ``live`` identity of a
+            hub with auth); default: :attr:`nc`.
     """
 
-    def __init__(self, nc: NatsClient, projector: Projector | None) -> None:
+    def __init__(
+        self, nc: NatsClient, projector: Projector | None, live_nc: NatsClient | None = None
+    ) -> None:
         self.nc = nc
         self.projector = projector
+        self.live_nc = live_nc or nc
 
     @property
     def js(self) -> JetStreamContext:
         """The JetStream context of :attr:`nc`."""
         return self.nc.jetstream()
+
+    @property
+    def live_js(self) -> JetStreamContext:
+        """The JetStream context of :attr:`live_nc` (what live feeds read through)."""
+        return self.live_nc.jetstream()
 
     async def wait_ingested(self, stream_seq: int, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Return once every ``BT_EVENTS`` message up to ``stream_seq`` is queryable."""

@@ -108,9 +108,9 @@ async def start_at(hub_link: HubLink, subject_filter: str, since_ns: int) -> Liv
     JetStream answers "the first message at or after a time" itself (a stream
     message get with ``start_time``), so this costs one request, not a scan.
     """
-    now = await start_now(hub_link.js)  # asked first: a frame stored after it is seen below
+    now = await start_now(hub_link.live_js)  # asked first: a frame stored after it is seen below
     request = {"start_time": _rfc3339(ns_to_datetime(since_ns)), "next_by_subj": subject_filter}
-    reply = await hub_link.nc.request(
+    reply = await hub_link.live_nc.request(
         f"$JS.API.STREAM.MSG.GET.{EVENTS_STREAM}", json.dumps(request).encode()
     )
     answer = msgspec.json.decode(reply.data, type=_MsgGetResponse)

@@ -51,7 +51,7 @@ class LockBoard:
     ) -> None:
         self.locks = locks
         self.hub_url = hub_url
-        self._station_factory = station_factory or _hub_station
+        self._station_factory = station_factory or hub_station
         self._station: Station | None = None
 
     async def list(self) -> list[LockView]:
@@ -89,10 +89,13 @@ class LockBoard:
             self._station.stop(reason="hub stopped")
 
 
-def _hub_station(hub_url: str) -> Station:
+def hub_station(hub_url: str, credentials: str = "", tls_ca: str = "") -> Station:
+    """The hub's own session (station ``hub``), with the hub identity's credentials if any."""
     return Station(
         "hub",
         hub=hub_url,
+        credentials=credentials,
+        tls_ca=tls_ca,
         name=f"hub on {socket.gethostname()}",
         station_type="hub",
         session_type="service",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import ctypes
+import json
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 
 from benchtrail.api.errors import HubStartError, PortInUse
+from benchtrail.api.hub.identity.reload import PID_FILE
 
 _LISTENING = re.compile(r"Listening for client connections on (\S+):(\d+)")
 _READY = "Server is ready"
@@ -66,6 +68,11 @@ class NatsServer:
         extra_args: more command-line arguments for nats-server.
         config: more configuration-file text (``server_name``, a ``cluster`` block, …),
             written with ``sync_interval`` into ``<store_dir>/nats-server.conf``.
+        authorization: a file holding an ``authorization`` block (users and permissions,
+            :mod:`benchtrail.api.hub.identity`), included by the configuration file, so
+            :meth:`reload` applies its changes; ``""``: no authentication.
+        tls_cert: the server certificate (PEM) for TLS on the client port; with ``tls_key``.
+        tls_key: its private key (PEM).
     """
 
     def __init__(
@@ -77,6 +84,9 @@ class NatsServer:
         extra_args: list[str] | None = None,
         *,
         config: str = "",
+        authorization: str | Path = "",
+        tls_cert: str = "",
+        tls_key: str = "",
     ) -> None:
         self.store_dir = Path(store_dir)
         self.host = host
@@ -85,6 +95,9 @@ class NatsServer:
         self.sync_interval = sync_interval
         self.extra_args = extra_args or []
         self.config = config
+        self.authorization = Path(authorization) if authorization else None
+        self.tls_cert = tls_cert
+        self.tls_key = tls_key
         self.log: collections.deque[str] = collections.deque(maxlen=200)
         self._process: subprocess.Popen[str] | None = None
         self._ready = threading.Event()
@@ -92,8 +105,9 @@ class NatsServer:
 
     @property
     def url(self) -> str:
-        """Client URL of the running server."""
-        return f"nats://{self.host}:{self.port}"
+        """Client URL of the running server (``tls://`` with TLS on)."""
+        scheme = "tls" if self.tls_cert else "nats"
+        return f"{scheme}://{self.host}:{self.port}"
 
     @property
     def pid(self) -> int:
@@ -112,18 +126,33 @@ class NatsServer:
             "-p",
             str(self.requested_port or -1),
         ]
-        if self.sync_interval or self.config:
+        if self.sync_interval or self.config or self.authorization or self.tls_cert:
             config = self.store_dir / "nats-server.conf"
             config.write_text(self._config_text())
             command += ["-c", str(config)]
         return command + self.extra_args
 
+    @property
+    def pid_file(self) -> Path:
+        """Where the server writes its pid (``benchtrail station add`` signals it)."""
+        return self.store_dir / PID_FILE
+
     def _config_text(self) -> str:
-        """The configuration file: ``sync_interval`` and the extra ``config`` text."""
+        """The configuration file: pid file, ``sync_interval``, auth, TLS and ``config``."""
         text = self.config.rstrip() + "\n" if self.config else ""
+        text += f"pid_file: {json.dumps(str(self.pid_file))}\n"
         if self.sync_interval:
             text += f"jetstream {{\n  sync_interval: {self.sync_interval}\n}}\n"
+        if self.authorization is not None:
+            text += f"include {json.dumps(os.path.relpath(self.authorization, self.store_dir))}\n"
+        if self.tls_cert:
+            cert, key = json.dumps(self.tls_cert), json.dumps(self.tls_key)
+            text += f"tls {{\n  cert_file: {cert}\n  key_file: {key}\n}}\n"
         return text
+
+    def reload(self) -> None:
+        """Have the server re-read its configuration (users, permissions) without a restart."""
+        self.signal(signal.SIGHUP)
 
     def start(self, timeout: float = 20.0) -> NatsServer:
         """Start the server and wait until it accepts clients."""

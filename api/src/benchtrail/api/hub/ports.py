@@ -8,6 +8,7 @@ as free, one with a listener does not.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import socket
 
 from benchtrail.api.errors import PortInUse
@@ -30,3 +31,13 @@ def ensure_free(service: str, host: str, port: int) -> None:
             if e.errno != errno.EADDRINUSE:
                 return  # not a clash (a bad address): the server's own start says what it is
             raise PortInUse(service, host, port, e.strerror or str(e)) from e
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (``127.0.0.1``, ``::1``, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything

@@ -166,9 +166,9 @@ async def _live(
     elif since:
         start = await start_at(link, subjects, parse_time("since", since))
     else:
-        start = await start_now(link.js)
+        start = await start_now(link.live_js)
     feed = await LiveFeed.open(
-        link.js, subjects, start, event_types=event_types, keepalive=keepalive
+        link.live_js, subjects, start, event_types=event_types, keepalive=keepalive
     )
     return ServerSentEvent(feed.messages(), background=BackgroundTask(feed.close))
 

@@ -1,0 +1,111 @@
+"""``benchtrail station add|list|revoke`` on a hub's data directory, and ``up``'s safe defaults."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from benchtrail.agents import connect
+from benchtrail.agents.errors import CredentialsRefused
+from benchtrail.api.hub.embedded import Hub
+from benchtrail.cli import main
+
+
+def station(*arguments: str) -> list[str]:
+    """Run ``benchtrail station …``; its output lines (it must succeed)."""
+    result = CliRunner().invoke(main, ["station", *arguments])
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()
+
+
+def test_add_writes_private_credentials_a_running_hub_accepts_and_revoke_cuts_off(
+    auth_hub: Hub, tmp_path: Path
+):
+    data_dir = str(auth_hub.data_dir)
+    out = tmp_path / "secrets" / "cell-7.nk"
+    lines = station("add", "cell-7", "--data-dir", data_dir, "--out", str(out))
+    assert lines[-1] == str(out.resolve()), "the credentials path is the last line"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert any("may connect now" in line for line in lines), lines
+
+    url = auth_hub.nats.url
+    with connect("cell-7", hub=url, credentials=str(out)) as recorder:
+        recorder.log("recorded with the new credentials")
+    listed = "\n".join(station("list", "--data-dir", data_dir))
+    assert re.search(r"cell-7\s+│\s+active", listed), listed
+
+    lines = station("revoke", "cell-7", "--data-dir", data_dir)
+    assert any("connections are closed" in line for line in lines), lines
+    assert re.search(r"cell-7\s+│\s+revoked", "\n".join(station("list", "--data-dir", data_dir)))
+    with pytest.raises(CredentialsRefused), connect("cell-7", hub=url, credentials=str(out)):
+        pass
+
+
+def test_add_refuses_a_registered_station_and_the_hubs_own_names(tmp_path: Path):
+    runner = CliRunner()
+    data_dir = str(tmp_path / "hub")
+    assert station("add", "cell-7", "--data-dir", data_dir)[-1].endswith("credentials/cell-7.nk")
+    again = runner.invoke(main, ["station", "add", "cell-7", "--data-dir", data_dir])
+    assert again.exit_code == 1 and "already registered" in again.output
+    reserved = runner.invoke(main, ["station", "add", "hub", "--data-dir", data_dir])
+    assert reserved.exit_code == 1 and "hub's own identities" in reserved.output
+
+
+@pytest.mark.parametrize("option", ["--http-host", "--nats-host"])
+def test_up_refuses_a_network_address_without_auth_and_says_how(option: str, tmp_path: Path):
+    result = CliRunner().invoke(main, ["up", option, "0.0.0.0", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"{option} 0.0.0.0" in result.output
+    assert "benchtrail up --auth" in result.output
+    assert "benchtrail station add" in result.output
+    assert "benchtrail token create" in result.output
+    assert not (tmp_path / "jetstream").exists(), "nothing was started"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_up_with_auth_and_demo_records(tmp_path: Path):
+    command = [sys.executable, "-m", "benchtrail.api", "up", "--auth", "--demo"]
+    command += ["--data-dir", str(tmp_path / "hub"), "--nats-port", "0"]
+    command += ["--http-port", str(_free_port()), "--demo-stations", "2"]
+    env = {**os.environ, "COLUMNS": "200"}
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if "Ctrl-C stops everything" in line:
+            break
+    text = "".join(seen)
+    try:
+        match = re.search(r"API\s+(http://127\.0\.0\.1:\d+)", text)
+        assert match, text
+        assert "Auth is on" in text
+        deadline = time.monotonic() + 60
+        runs: list[dict[str, object]] = []
+        while time.monotonic() < deadline and not runs:
+            items = httpx.get(f"{match.group(1)}/api/runs").json()["items"]
+            runs = [r for r in items if r["outcome"] is not None]
+            time.sleep(0.2)  # the demo stations record on their own clock
+        assert {r["station_id"] for r in runs} <= {"demo-1", "demo-2"} and runs, text
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest = process.stderr.read()
+        process.stderr.close()
+        assert process.wait(60) == 0, text + rest
+    assert "stopped:" not in rest, rest
