@@ -175,6 +175,8 @@ class AuthOff(ApiError, RuntimeError):
         super().__init__(
             "this API runs open, without tokens: start the hub with --auth to use them"
         )
+
+
 class StationExists(ApiError, FileExistsError):
     """A station is already registered on the hub (revoke it first, or replace its key)."""
 
