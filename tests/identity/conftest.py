@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from benchtrail.api.hub.access import token_store
 from benchtrail.api.hub.embedded import Hub
 from benchtrail.api.hub.identity import StationRegistry, credentials_path
 
@@ -30,3 +31,9 @@ def add_station(auth_hub: Hub) -> Callable[[str], Path]:
         return path
 
     return add
+
+
+@pytest.fixture
+def viewer_token(auth_hub: Hub) -> str:
+    """A viewer token of the hub (with ``--auth`` every API route but health needs one)."""
+    return token_store(auth_hub.data_dir).create("reader", "viewer").token

@@ -96,10 +96,16 @@ def test_up_with_auth_and_demo_records(tmp_path: Path):
         match = re.search(r"API\s+(http://127\.0\.0\.1:\d+)", text)
         assert match, text
         assert "Auth is on" in text
+        api = match.group(1)
+        assert httpx.get(f"{api}/api/runs").status_code == 401, "no token, no data"
+        create = [sys.executable, "-m", "benchtrail.api", "token", "create", "--role", "viewer"]
+        create += ["--name", "wall", "--data-dir", str(tmp_path / "hub")]
+        made = subprocess.run(create, capture_output=True, text=True, check=True, env=env)
+        headers = {"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"}
         deadline = time.monotonic() + 60
         runs: list[dict[str, object]] = []
         while time.monotonic() < deadline and not runs:
-            items = httpx.get(f"{match.group(1)}/api/runs").json()["items"]
+            items = httpx.get(f"{api}/api/runs", headers=headers).json()["items"]
             runs = [r for r in items if r["outcome"] is not None]
             time.sleep(0.2)  # the demo stations record on their own clock
         assert {r["station_id"] for r in runs} <= {"demo-1", "demo-2"} and runs, text

@@ -23,12 +23,12 @@ from benchtrail.schemas import DEAD_REASON_HEADER, DEAD_STREAM, EVENTS_STREAM, L
 
 
 def test_the_live_feed_reads_through_the_read_only_identity(
-    auth_hub: Hub, add_station: Callable[[str], Path]
+    auth_hub: Hub, add_station: Callable[[str], Path], viewer_token: str
 ):
     credentials = str(add_station("cell-7"))
     url = f"{auth_hub.api_url}/api/live"
     with (
-        httpx.Client(timeout=20) as client,
+        httpx.Client(timeout=20, headers={"Authorization": f"Bearer {viewer_token}"}) as client,
         client.stream("GET", url, params={"station_id": "cell-7"}) as feed,
     ):
         with connect("cell-7", hub=auth_hub.nats.url, credentials=credentials) as station:
@@ -66,7 +66,7 @@ def test_the_live_identity_cannot_publish_or_delete(auth_hub: Hub):
 
 
 def test_a_frame_claiming_another_station_is_dead_lettered_not_stored(
-    auth_hub: Hub, add_station: Callable[[str], Path]
+    auth_hub: Hub, add_station: Callable[[str], Path], viewer_token: str
 ):
     credentials = add_station("cell-7")
     session_id = new_id()
@@ -101,7 +101,7 @@ def test_a_frame_claiming_another_station_is_dead_lettered_not_stored(
     reasons = asyncio.run(dead_letters())
     assert len(reasons) == 2, "each forged event is a dead letter"
     assert all("cell-8" in reason and "cell-7" in reason for reason in reasons), reasons
-    with EventStore(auth_hub.api_url) as store, pytest.raises(NotFound):
+    with EventStore(auth_hub.api_url, token=viewer_token) as store, pytest.raises(NotFound):
         store.events(session_id)  # nothing of the forged session is stored, as cell-8 or else
 
 

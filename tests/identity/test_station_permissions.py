@@ -53,7 +53,7 @@ async def stored(hub: Hub, stream: str, subjects: str = ">") -> int:
 
 
 def test_a_station_records_a_session_and_takes_its_own_and_shared_locks(
-    auth_hub: Hub, add_station: Callable[[str], Path]
+    auth_hub: Hub, add_station: Callable[[str], Path], viewer_token: str
 ):
     credentials = str(add_station("cell-7"))
     url = auth_hub.nats.url
@@ -71,7 +71,7 @@ def test_a_station_records_a_session_and_takes_its_own_and_shared_locks(
             station.stop()
             assert waiting.result(10).alias == "psu"
     auth_hub.wait_ingested()
-    with EventStore(auth_hub.api_url) as store:
+    with EventStore(auth_hub.api_url, token=viewer_token) as store:
         sessions = store.sessions(station_id="cell-7")
         assert {s.status for s in sessions} == {"ended"} and len(sessions) == 2
         events = store.events(station.session_id, limit=None)
@@ -140,7 +140,7 @@ def test_a_station_cannot_purge_delete_or_change_any_stream(
 
 
 def test_a_station_cannot_take_another_stations_lock_key(
-    auth_hub: Hub, add_station: Callable[[str], Path]
+    auth_hub: Hub, add_station: Callable[[str], Path], viewer_token: str
 ):
     credentials = str(add_station("cell-7"))
     with connect("cell-7", hub=auth_hub.nats.url, credentials=credentials) as station:
@@ -154,5 +154,5 @@ def test_a_station_cannot_take_another_stations_lock_key(
             station.publisher.run(take("cell-8.psu"), 10)
         assert e.value.station_id == "cell-7"
         station.log("the session goes on")
-    with EventStore(auth_hub.api_url) as store:
+    with EventStore(auth_hub.api_url, token=viewer_token) as store:
         assert store.locks() == []

@@ -57,13 +57,14 @@ def replay(hub: Hub, warehouse: Warehouse) -> None:
     """A second projector, with a consumer of its own, projects the stream into ``warehouse``."""
 
     async def run() -> None:
-        nc = await nats.connect(hub.nats.url)
+        nc = await nats.connect(hub.nats.url, **hub.access.hub.connect_options())  # type: ignore[arg-type]
         last = (await nc.jetstream().stream_info(EVENTS_STREAM)).state.last_seq
         await nc.close()
         settings = ProjectorSettings(
             durable=f"bt-replay-{uuid.uuid4().hex[:8]}", batch_max_wait=0.05, fetch_timeout=0.05
         )
-        async with Projector(warehouse, hub.nats.url, settings=settings) as projector:
+        projector = Projector(warehouse, hub.nats.url, settings=settings, access=hub.access.hub)
+        async with projector:
             await projector.wait_until_ingested(last, timeout=30)
 
     asyncio.run(run())
@@ -163,7 +164,8 @@ def test_a_window_recorded_before_the_api_started_continues_its_seq(
     )
 
     async def publish() -> None:
-        nc = await nats.connect(running_hub.nats.url)
+        access = running_hub.access.hub.connect_options()
+        nc = await nats.connect(running_hub.nats.url, **access)  # type: ignore[arg-type]
         await nc.jetstream().publish(
             event_subject("api", window_id),
             encode_frame([created]),

@@ -12,7 +12,7 @@ from rich.panel import Panel
 
 from benchtrail.agents.config import load_hub_config
 from benchtrail.agents.errors import ConfigError
-from benchtrail.api.errors import HubStartError, PortInUse
+from benchtrail.api.errors import BadHostName, HubStartError, LabCertificateError, PortInUse
 from benchtrail.api.hub.ports import ensure_free, is_loopback
 
 if TYPE_CHECKING:
@@ -41,6 +41,8 @@ def _announce(hub: Hub) -> None:
             "Auth is on: each station needs its credentials file (benchtrail station add ID"
             f" --data-dir {hub.data_dir}; then BENCHTRAIL_CREDENTIALS=<file>)."
         )
+    if hub.lab_certificates is not None:
+        lines += ["", *hub.lab_certificates.describe().splitlines()]
     if hub.retention.older_than is not None:
         lines.append(f"Retention: data older than {hub.retention.older_than} is pruned hourly.")
     if hub.options.demo:
@@ -75,6 +77,17 @@ def _announce(hub: Hub) -> None:
 )
 @click.option("--tls-cert", default="", help="Certificate (PEM) for TLS on NATS and HTTPS.")
 @click.option("--tls-key", default="", help="Private key (PEM) of --tls-cert.")
+@click.option(
+    "--tls-ca",
+    default="",
+    help="CA certificate (PEM) that signed --tls-cert, if the certificate file does not hold it.",
+)
+@click.option(
+    "--tls-generate",
+    is_flag=True,
+    help="Make (once) a lab CA and a hub certificate in <data-dir>/tls and serve TLS with them; "
+    "prints the CA's fingerprint.",
+)
 @click.option(
     "--http-port",
     default=8000,
@@ -117,6 +130,8 @@ def up(
     auth: bool,
     tls_cert: str,
     tls_key: str,
+    tls_ca: str,
+    tls_generate: bool,
     http_port: int,
     nats_port: int,
     retention_days: int | None,
@@ -126,6 +141,8 @@ def up(
     _check_exposure(auth, {"--http-host": http_host, "--nats-host": nats_host})
     if bool(tls_cert) != bool(tls_key):
         raise click.UsageError("--tls-cert and --tls-key go together")
+    if tls_generate and tls_cert:
+        raise click.UsageError("--tls-generate makes its own certificate: drop --tls-cert")
     try:
         ensure_free("NATS", nats_host, nats_port)
         ensure_free("HTTP", http_host, http_port)
@@ -147,13 +164,18 @@ def up(
         nats_host=nats_host,
         tls_cert=tls_cert,
         tls_key=tls_key,
+        tls_ca=tls_ca,
+        tls_generate=tls_generate,
         retention_days=_retention_days(retention_days),
         sync_interval=_sync_interval(sync_interval) or DEFAULT_SYNC_INTERVAL,
         allowed_hosts=allowed_hosts,
     )
     # The MCP library logs its session manager's start at INFO, above the banner.
     logging.getLogger("mcp").setLevel(logging.WARNING)
-    hub = Hub(options, announce=_announce)
+    try:
+        hub = Hub(options, announce=_announce)
+    except (BadHostName, LabCertificateError) as e:
+        raise click.ClickException(str(e)) from e
     try:
         asyncio.run(hub.serve())
     except PortInUse as e:

@@ -8,6 +8,7 @@ analytics, observation windows); each subclasses :class:`ClientBase` and calls
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
@@ -25,7 +26,7 @@ from benchtrail.api.errors import (
     RoleRequired,
     UnexpectedResponse,
 )
-from benchtrail.api.models.access import TOKEN_ENV
+from benchtrail.api.models.access import TLS_CA_ENV, TOKEN_ENV
 from benchtrail.api.models.entities import ErrorBody
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -44,6 +45,9 @@ class ClientBase:
             ``http://127.0.0.1:8000`` (where ``benchtrail up`` serves it).
         token: the API token (sent as ``Authorization: Bearer``); default
             ``$BENCHTRAIL_TOKEN``, else none (enough for a hub running open on loopback).
+        tls_ca: CA certificate (PEM) that signed an ``https://`` hub's certificate (a lab CA
+            from ``benchtrail up --tls-generate``); default ``$BENCHTRAIL_TLS_CA``, else the
+            system's trusted CAs.
         timeout: seconds to wait for each HTTP request.
         transport: an httpx transport, e.g. ``httpx.ASGITransport`` in tests.
     """
@@ -53,14 +57,17 @@ class ClientBase:
         url: str | None = None,
         *,
         token: str | None = None,
+        tls_ca: str | None = None,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = (url or os.environ.get("BENCHTRAIL_API") or DEFAULT_URL).rstrip("/")
         token = token or os.environ.get(TOKEN_ENV) or None
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        ca = tls_ca or os.environ.get(TLS_CA_ENV) or None
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca) if ca else True
         self._http = httpx.Client(
-            base_url=self.url, timeout=timeout, transport=transport, headers=headers
+            base_url=self.url, timeout=timeout, transport=transport, headers=headers, verify=verify
         )
 
     def close(self) -> None:

@@ -6,13 +6,12 @@ directly for lists and DataFrames (``client.windows(dataset_id=...).to_polars()`
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 
 import httpx
 import msgspec
 
-from benchtrail.api.client.base import DEFAULT_URL, ClientBase, _error, path_segment
+from benchtrail.api.client.base import ClientBase, _error, path_segment
 from benchtrail.api.errors import ApiUnavailable, BadParameter, NotFound, UnexpectedResponse
 from benchtrail.api.models.records import Records
 from benchtrail.api.models.windows import (
@@ -60,21 +59,6 @@ class WindowClient(ClientBase):
         NotFound: the window, file or device does not exist.
         BadParameter: the server refused a value; its message says which and why.
     """
-
-    def __init__(
-        self,
-        url: str | None = None,
-        *,
-        token: str | None = None,
-        timeout: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            url or os.environ.get("BENCHTRAIL_API") or DEFAULT_URL,
-            token=token,
-            timeout=timeout,
-            transport=transport,
-        )
 
     # -- files ----------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from benchtrail.api.hub.lockboard import LockBoard, hub_station
 from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.api.hub.ports import ensure_free
 from benchtrail.api.hub.retention import RETENTION_STATE, HubRetention, Pruner
+from benchtrail.api.hub.tls import LabCertificates, ensure_lab_certificates
 from benchtrail.projector import DATABASE, Projector, Warehouse, open_warehouse
 from benchtrail.schemas import EVENTS_STREAM
 
@@ -75,6 +76,9 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
             hub's own clients trust it as their CA (a self-signed certificate, or a file
             holding the chain up to the CA).
         tls_key: its private key (PEM).
+        tls_ca: the CA certificate (PEM) the hub's own clients trust; ``""``: ``tls_cert``.
+        tls_generate: make (once) a lab CA and a hub certificate it signs in
+            ``<data-dir>/tls`` (:mod:`benchtrail.api.hub.tls`) and serve TLS with them.
     """
 
     data_dir: str = ".benchtrail"
@@ -93,6 +97,8 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
     nats_host: str = "127.0.0.1"
     tls_cert: str = ""
     tls_key: str = ""
+    tls_ca: str = ""
+    tls_generate: bool = False
 
 
 class _ApiServer(uvicorn.Server):
@@ -109,10 +115,11 @@ class Hub:
     def __init__(self, options: HubOptions, announce: Callable[[Hub], None] | None = None) -> None:
         self.options = options
         self.data_dir = Path(options.data_dir).resolve()
-        tls_cert, tls_key = _absolute(options.tls_cert), _absolute(options.tls_key)
+        self.lab_certificates: LabCertificates | None = None
+        tls_cert, tls_key, tls_ca = self._tls_files(options)
         demo_ids = demo_station_ids(options.demo_stations) if options.demo else []
         self.access = prepare_hub_access(
-            self.data_dir, auth=options.auth, tls_ca=tls_cert, stations=demo_ids
+            self.data_dir, auth=options.auth, tls_ca=tls_ca, stations=demo_ids
         )
         self.nats = NatsServer(
             self.data_dir / JETSTREAM_DIR,
@@ -138,10 +145,21 @@ class Hub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.demo: DemoFleet | None = None
 
+    def _tls_files(self, options: HubOptions) -> tuple[str, str, str]:
+        """Certificate, key and the CA the hub's own clients trust (all ``""`` without TLS)."""
+        if options.tls_generate:
+            names = (*options.allowed_hosts, options.nats_host, options.http_host)
+            hosts = [name for name in names if name not in _ANY_ADDRESS]
+            lab = ensure_lab_certificates(self.data_dir / TLS_DIR, hosts)
+            self.lab_certificates = lab
+            return str(lab.server_cert), str(lab.server_key), str(lab.ca_cert)
+        cert, key = _absolute(options.tls_cert), _absolute(options.tls_key)
+        return cert, key, _absolute(options.tls_ca) or cert
+
     @property
     def api_url(self) -> str:
         """Base URL of the HTTP API (``https://`` with TLS)."""
-        scheme = "https" if self.options.tls_cert else "http"
+        scheme = "https" if self.nats.tls_cert else "http"
         return f"{scheme}://{self.options.http_host}:{self.http_port}"
 
     @property
@@ -319,6 +337,11 @@ class Hub:
         await asyncio.to_thread(self.nats.stop)
         if self.warehouse is not None and not self.options.warehouse:
             self.warehouse.close()  # a warehouse given in the options belongs to the caller
+
+
+TLS_DIR = "tls"
+"""Where ``tls_generate`` keeps the lab CA and the hub's certificate: ``<data-dir>/tls``."""
+_ANY_ADDRESS = frozenset({"0.0.0.0", "::", ""})
 
 
 def _absolute(path: str) -> str:

@@ -18,6 +18,8 @@ ROLES: tuple[Role, ...] = ("viewer", "operator", "admin")
 """Every role, weakest first."""
 TOKEN_ENV = "BENCHTRAIL_TOKEN"
 """The environment variable clients read their token from."""
+TLS_CA_ENV = "BENCHTRAIL_TLS_CA"
+"""The environment variable naming the CA certificate an ``https://`` hub is trusted with."""
 
 
 def role_allows(have: Role, need: Role) -> bool:
