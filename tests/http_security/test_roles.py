@@ -75,13 +75,16 @@ EXPECTED: dict[tuple[str, str], Role | None] = {
     ("DELETE", "/api/windows/{window_id:str}/devices/{device_id:str}"): "operator",
     ("POST", "/api/windows/{window_id:str}/files"): "operator",
     ("DELETE", "/api/windows/{window_id:str}/files"): "operator",
-    ("POST", "/api/locks/{key:str}/release"): "admin",
+    ("POST", "/api/locks/{key:str}/release"): "operator",
     ("POST", "/api/data/prune"): "admin",
     ("POST", "/api/dead-letters/retry"): "admin",
     ("POST", "/api/dead-letters/{seq:str}/retry"): "admin",
     ("GET", "/api/admin/tokens"): "admin",
     ("POST", "/api/admin/tokens"): "admin",
     ("DELETE", "/api/admin/tokens/{id_or_name:str}"): "admin",
+    ("GET", "/api/admin/stations"): "admin",
+    ("POST", "/api/admin/stations"): "admin",
+    ("DELETE", "/api/admin/stations/{station_id:str}"): "admin",
 }
 """Who may call each route: ``OPEN`` (anyone) or the weakest role allowed."""
 MOUNT_METHODS = ("GET", "POST", "DELETE")

@@ -75,9 +75,9 @@ def test_clients_and_remote_token_commands_on_a_hub_with_auth(
             anonymous.sessions()
         with EventStore(hub.api_url, token=viewer) as reader:
             assert reader.health().status == "ok"
-            with pytest.raises(RoleRequired, match="'admin'") as refused:
+            with pytest.raises(RoleRequired, match="'operator'") as refused:
                 reader.release_lock("cell-7.dmm", by="analyst")
-            assert refused.value.role == "admin"
+            assert refused.value.role == "operator"
 
         remote = ["--api", hub.api_url]
         created = run("create", "--name", "wall", *remote, env={"BENCHTRAIL_TOKEN": admin})

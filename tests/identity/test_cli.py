@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from benchtrail.agents import connect
 from benchtrail.agents.errors import CredentialsRefused
+from benchtrail.api.hub.access import token_store
 from benchtrail.api.hub.embedded import Hub
 from benchtrail.cli import main
 
@@ -49,6 +50,31 @@ def test_add_writes_private_credentials_a_running_hub_accepts_and_revoke_cuts_of
     assert any("connections are closed" in line for line in lines), lines
     assert re.search(r"cell-7\s+│\s+revoked", "\n".join(station("list", "--data-dir", data_dir)))
     with pytest.raises(CredentialsRefused), connect("cell-7", hub=url, credentials=str(out)):
+        pass
+
+
+def test_an_admin_elsewhere_adds_lists_and_revokes_stations_through_the_api(
+    auth_hub: Hub, tmp_path: Path
+):
+    admin = token_store(auth_hub.data_dir).create("root", "admin").token
+    operator = token_store(auth_hub.data_dir).create("op", "operator").token
+    remote = ["--api", auth_hub.api_url]
+    out = tmp_path / "cell-9.nk"
+    lines = station("add", "cell-9", *remote, "--token", admin, "--out", str(out))
+    assert lines[-1] == str(out.resolve()) and stat.S_IMODE(out.stat().st_mode) == 0o600
+    with connect("cell-9", hub=auth_hub.nats.url, credentials=str(out)) as recorder:
+        recorder.log("registered from another machine")
+    listed = "\n".join(station("list", *remote, "--token", admin))
+    assert re.search(r"cell-9\s+│\s+active", listed), listed
+    refused = CliRunner().invoke(main, ["station", "add", "cell-10", *remote, "--token", operator])
+    assert refused.exit_code == 1 and "'admin'" in refused.output, refused.output
+    taken = CliRunner().invoke(main, ["station", "add", "cell-9", *remote, "--token", admin])
+    assert taken.exit_code == 1 and "already registered" in taken.output, taken.output
+    station("revoke", "cell-9", *remote, "--token", admin)
+    with (
+        pytest.raises(CredentialsRefused),
+        connect("cell-9", hub=auth_hub.nats.url, credentials=str(out)),
+    ):
         pass
 
 

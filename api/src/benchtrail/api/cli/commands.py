@@ -65,6 +65,5 @@ token = LazyCommand(
 )
 station = LazyCommand(
     "benchtrail.api.cli.station:station",
-    "Register, list and revoke station identities (on the hub's machine).",
-    extra="hub",
+    "Register, list and revoke station identities (their NATS credentials).",
 )

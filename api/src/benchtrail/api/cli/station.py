@@ -1,43 +1,84 @@
-"""``benchtrail station add|list|revoke``: the hub's station identities, on the hub's machine.
+"""``benchtrail station add|list|revoke``: the hub's station identities.
 
-These work on the hub's data directory (``--data-dir``, as ``benchtrail up``) without a
-token: whoever can write that directory is the hub's admin. ``add`` writes the new
-station's credentials file (mode 0600) and ``add`` and ``revoke`` have a running hub
-apply the change at once (nats-server reloads its configuration; a revoked station's
-connections are closed). Each prints what changed; ``add`` ends with the credentials
-path alone on the last line, for scripts.
+On the hub's machine these work on its data directory (``--data-dir``, as ``benchtrail
+up``) without a token: whoever can write that directory is the hub's admin. From
+elsewhere, ``--api URL`` with an admin ``--token`` goes through ``/api/admin/stations``.
+``add`` writes the new station's credentials file (mode 0600) and ``add`` and
+``revoke`` have a running hub apply the change at once (nats-server reloads its
+configuration; a revoked station's connections are closed). ``add`` ends with the
+credentials path alone on the last line, for scripts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from benchtrail.api.client.stations_admin import StationAdminClient, write_credentials
 from benchtrail.api.errors import ApiError
-from benchtrail.api.hub.identity import (
-    StationEntry,
-    StationRegistry,
-    credentials_path,
-    hub_pid_file,
-    reload_nats_server,
-)
+from benchtrail.api.models.access import TOKEN_ENV, IssuedStation, StationView
 
 console = Console(highlight=False)
+F = TypeVar("F", bound=Callable[..., object])
 
-_DATA_DIR = click.option(
-    "--data-dir",
-    default=".benchtrail",
-    show_default=True,
-    help="The hub's data directory (as given to benchtrail up).",
-)
+
+def _where(command: F) -> F:
+    """``--data-dir`` (on the hub's machine), or ``--api`` with ``--token`` (elsewhere)."""
+    options = [
+        click.option(
+            "--data-dir",
+            default=".benchtrail",
+            show_default=True,
+            help="The hub's data directory (as given to benchtrail up), on its machine.",
+        ),
+        click.option(
+            "--api",
+            "api_url",
+            help="Manage the stations of the hub at this URL instead (needs an admin token).",
+        ),
+        click.option("--token", envvar=TOKEN_ENV, help="Admin token, with --api."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+class _Local:
+    """The registry in the hub's data directory, applied to a running hub by a reload."""
+
+    def __init__(self, data_dir: str) -> None:
+        try:
+            from benchtrail.api.hub import identity  # the hub's install (nkeys)
+        except ImportError as e:
+            raise click.ClickException(
+                f"managing stations on this machine needs the hub's install "
+                f"(benchtrail-api[hub]); from elsewhere use --api URL --token ADMIN ({e})"
+            ) from e
+        self.data_dir = data_dir
+        self.identity = identity
+        self.desk = identity.StationDesk(data_dir, self._reload)
+        self.reloaded = False
+
+    def _reload(self) -> None:
+        self.reloaded = self.identity.reload_nats_server(self.identity.hub_pid_file(self.data_dir))
+
+    def default_path(self, station_id: str) -> Path:
+        return Path(self.identity.credentials_path(self.data_dir, station_id))
+
+    def applied(self, running: str, stopped: str) -> str:
+        if self.reloaded:
+            return f"The running hub reloaded its configuration: {running}."
+        return f"No hub is running on {self.data_dir}: {stopped}."
 
 
 @click.group("station")
 def station() -> None:
-    """Register, list and revoke station identities (on the hub's machine)."""
+    """Register, list and revoke station identities (their NATS credentials)."""
 
 
 @station.command("add")
@@ -45,24 +86,33 @@ def station() -> None:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the credentials file. Default: <data-dir>/credentials/<id>.nk.",
+    help="Where to write the credentials file. Default: <data-dir>/credentials/<id>.nk on "
+    "the hub's machine, ./<id>.nk with --api.",
 )
-@_DATA_DIR
-def add(*, station_id: str, out: Path | None, data_dir: str) -> None:
+@_where
+def add(
+    *, station_id: str, out: Path | None, data_dir: str, api_url: str | None, token: str | None
+) -> None:
     """Register STATION_ID and write its credentials file (give it to the station only)."""
     try:
-        credentials = StationRegistry(data_dir).add(station_id)
+        if api_url is None:
+            local = _Local(data_dir)
+            issued: IssuedStation = local.desk.add(station_id)
+            path = out or local.default_path(station_id)
+            applied = local.applied(
+                f"{station_id} may connect now",
+                f"{station_id} may connect once the hub starts with --auth",
+            )
+        else:
+            with StationAdminClient(api_url, token=token) as client:
+                issued = client.add(station_id)
+            path = out or Path(f"{station_id}.nk")
+            applied = f"The hub at {api_url} applied it: {station_id} may connect now."
     except ApiError as e:
         raise click.ClickException(str(e)) from e
-    path = credentials.write(out or credentials_path(data_dir, station_id)).resolve()
-    console.print(f"Station {station_id} registered (public key {credentials.public_key}).")
-    console.print(
-        _applied(
-            data_dir,
-            f"{station_id} may connect now",
-            f"{station_id} may connect once it starts with --auth",
-        )
-    )
+    path = write_credentials(path, issued.credentials).resolve()
+    console.print(f"Station {station_id} registered (public key {issued.station.public_key}).")
+    console.print(applied)
     console.print(
         f"On the station: credentials: {path} in benchtrail.yaml, or "
         "BENCHTRAIL_CREDENTIALS=<file>. Credentials file:"
@@ -71,50 +121,56 @@ def add(*, station_id: str, out: Path | None, data_dir: str) -> None:
 
 
 @station.command("list")
-@_DATA_DIR
-def list_stations(*, data_dir: str) -> None:
+@_where
+def list_stations(*, data_dir: str, api_url: str | None, token: str | None) -> None:
     """List the registered stations, revoked ones included."""
-    entries = StationRegistry(data_dir).list()
-    if not entries:
-        console.print(f"No stations registered in {data_dir} (benchtrail station add ID).")
+    try:
+        if api_url is None:
+            views = _Local(data_dir).desk.views()
+        else:
+            with StationAdminClient(api_url, token=token) as client:
+                views = client.stations()
+    except ApiError as e:
+        raise click.ClickException(str(e)) from e
+    if not views:
+        console.print(
+            f"No stations registered in {api_url or data_dir} (benchtrail station add ID)."
+        )
         return
-    console.print(_table(entries))
+    console.print(_table(views))
 
 
 @station.command("revoke")
 @click.argument("station_id")
-@_DATA_DIR
-def revoke(*, station_id: str, data_dir: str) -> None:
+@_where
+def revoke(*, station_id: str, data_dir: str, api_url: str | None, token: str | None) -> None:
     """Revoke STATION_ID: the hub refuses its credentials and closes its connections."""
     try:
-        StationRegistry(data_dir).revoke(station_id)
+        if api_url is None:
+            local = _Local(data_dir)
+            local.desk.revoke(station_id)
+            applied = local.applied(
+                f"{station_id}'s connections are closed",
+                f"{station_id} is refused from its next start",
+            )
+        else:
+            with StationAdminClient(api_url, token=token) as client:
+                client.revoke(station_id)
+            applied = f"The hub at {api_url} applied it: {station_id}'s connections are closed."
     except ApiError as e:
         raise click.ClickException(str(e)) from e
     console.print(f"Station {station_id} revoked.")
-    console.print(
-        _applied(
-            data_dir,
-            f"{station_id}'s connections are closed",
-            f"{station_id} is refused from its next start",
-        )
-    )
+    console.print(applied)
 
 
-def _applied(data_dir: str, running: str, stopped: str) -> str:
-    """Apply the change to a running hub; say what happened."""
-    if reload_nats_server(hub_pid_file(data_dir)):
-        return f"The running hub reloaded its configuration: {running}."
-    return f"No hub is running on {data_dir}: {stopped}."
-
-
-def _table(entries: list[StationEntry]) -> Table:
+def _table(views: list[StationView]) -> Table:
     table = Table("station", "state", "registered (UTC)", "revoked (UTC)", "public key")
-    for entry in entries:
+    for view in views:
         table.add_row(
-            entry.station_id,
-            "active" if entry.active else "revoked",
-            f"{entry.created_at:%Y-%m-%d %H:%M:%S}",
-            f"{entry.revoked_at:%Y-%m-%d %H:%M:%S}" if entry.revoked_at else "",
-            entry.public_key,
+            view.station_id,
+            "revoked" if view.revoked_at else "active",
+            view.created_at[:19].replace("T", " "),
+            (view.revoked_at or "")[:19].replace("T", " "),
+            view.public_key,
         )
     return table

@@ -101,10 +101,15 @@ class ClientBase:
         *,
         missing: tuple[str, str] | None = None,
         method: str = "GET",
+        body: bytes | None = None,
     ) -> httpx.Response:
-        """GET ``path``; an unrouted 404 on an entity's path is that entity ``missing``."""
+        """``method`` ``path`` (with a JSON ``body``); an unrouted 404 on an entity's path is
+        that entity ``missing``."""
+        headers = {"Content-Type": "application/json"} if body is not None else None
         try:
-            response = self._http.request(method, path, params=dict(query or {}))
+            response = self._http.request(
+                method, path, params=dict(query or {}), content=body, headers=headers
+            )
         except httpx.HTTPError as e:
             raise ApiUnavailable(self.url, str(e) or type(e).__name__) from e
         if response.is_success:

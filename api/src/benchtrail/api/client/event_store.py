@@ -133,12 +133,15 @@ class EventStore(
         """Who holds which instrument now (the hub's ``bt_locks`` bucket)."""
         return Records(_locks.decode(self._get("/api/locks")), item_type=LockView)
 
-    def release_lock(self, key: str, by: str) -> LockView:
-        """Break the lock ``key`` whoever holds it; recorded with ``by`` as who broke it."""
+    def release_lock(self, key: str, by: str = "") -> LockView:
+        """Break the lock ``key``: an admin token any lock, an operator one its own session holds.
+
+        Recorded as ``lock.released`` with ``broken_by``: the token's name, or on a hub
+        without tokens ``by`` (if given).
+        """
         path = f"/api/locks/{path_segment('key', key)}/release"
-        response = self._request(
-            path, {"force": "true", "by": by}, missing=("lock", key), method="POST"
-        )
+        query = {"force": "true", "by": by} if by else {"force": "true"}
+        response = self._request(path, query, missing=("lock", key), method="POST")
         return _lock.decode(response.content)
 
 

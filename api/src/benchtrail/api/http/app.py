@@ -24,16 +24,28 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
-from benchtrail.api.errors import AuthOff, BadParameter, HubUnavailable, NotFound, UnknownToken
+from benchtrail.api.errors import (
+    AuthOff,
+    BadParameter,
+    HubUnavailable,
+    InvalidStationId,
+    NotFound,
+    StationExists,
+    TokenNameTaken,
+    UnknownStation,
+    UnknownToken,
+)
 from benchtrail.api.http.mcp_mount import McpMount
 from benchtrail.api.http.routes.analytics import ANALYTICS_ROUTES
 from benchtrail.api.http.routes.dashboard import DASHBOARD_PATH, DASHBOARD_ROUTES
 from benchtrail.api.http.routes.data import DATA_ROUTES
 from benchtrail.api.http.routes.deadletters import DEAD_LETTER_ROUTES
-from benchtrail.api.http.routes.entities import LOCK_ROUTES, ROUTES, StatusProvider
+from benchtrail.api.http.routes.entities import ROUTES, StatusProvider
 from benchtrail.api.http.routes.experiments import EXPERIMENT_ROUTES
 from benchtrail.api.http.routes.health import HEALTH_ROUTES
 from benchtrail.api.http.routes.live import LIVE_ROUTES
+from benchtrail.api.http.routes.locks import LOCK_ROUTES
+from benchtrail.api.http.routes.stations_admin import STATION_ADMIN_ROUTES
 from benchtrail.api.http.routes.windows import WINDOW_ROUTES
 from benchtrail.api.http.security import SecurityConfig, role_guard
 from benchtrail.api.http.security import responses as refusals
@@ -114,6 +126,7 @@ def create_app(
             *DASHBOARD_ROUTES,
             *DEAD_LETTER_ROUTES,
             *AUTH_ROUTES,
+            *STATION_ADMIN_ROUTES,
             mcp.route(),
         ],
         lifespan=[mcp.lifespan],
@@ -140,6 +153,10 @@ def create_app(
             PermissionDeniedException: refusals.forbidden,
             AuthOff: refusals.auth_off,
             UnknownToken: refusals.unknown_token,
+            TokenNameTaken: refusals.conflict,
+            StationExists: refusals.conflict,
+            UnknownStation: refusals.unknown_station,
+            InvalidStationId: refusals.invalid_station,
         },
         openapi_config=OpenAPIConfig(
             title="benchtrail API",

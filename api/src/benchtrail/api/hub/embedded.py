@@ -31,7 +31,7 @@ from benchtrail.api.http import create_app
 from benchtrail.api.http.security import SecurityConfig
 from benchtrail.api.hub.access import token_store
 from benchtrail.api.hub.hublink import HubLink
-from benchtrail.api.hub.identity import JETSTREAM_DIR, prepare_hub_access
+from benchtrail.api.hub.identity import JETSTREAM_DIR, StationDesk, prepare_hub_access
 from benchtrail.api.hub.lockboard import LockBoard, hub_station
 from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.api.hub.ports import ensure_free
@@ -241,7 +241,12 @@ class Hub:
             self.warehouse,
             status_provider=self.status,
             lock_board=self.lock_board,
-            hub_link=HubLink(self._nc, self.projector, live_nc=self._live_nc),
+            hub_link=HubLink(
+                self._nc,
+                self.projector,
+                live_nc=self._live_nc,
+                stations=StationDesk(self.data_dir, self.nats.reload),
+            ),
             security=self.security(),
         )
         app.state[RETENTION_STATE] = self.retention

@@ -11,6 +11,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from benchtrail.api.errors import HubUnavailable
+from benchtrail.api.hub.identity import StationDesk
 from benchtrail.projector import Projector
 
 
@@ -22,14 +23,20 @@ class HubLink:
         projector: the projector writing the warehouse, if it runs in this process.
         live_nc: the read-only connection of the live feeds (the ``live`` identity of a
             hub with auth); default: :attr:`nc`.
+        stations: the hub's station identities, for admins (``/api/admin/stations``).
     """
 
     def __init__(
-        self, nc: NatsClient, projector: Projector | None, live_nc: NatsClient | None = None
+        self,
+        nc: NatsClient,
+        projector: Projector | None,
+        live_nc: NatsClient | None = None,
+        stations: StationDesk | None = None,
     ) -> None:
         self.nc = nc
         self.projector = projector
         self.live_nc = live_nc or nc
+        self.stations = stations
 
     @property
     def js(self) -> JetStreamContext:

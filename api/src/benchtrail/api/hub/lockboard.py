@@ -11,7 +11,7 @@ import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from benchtrail.agents.locks import HeldLock, Locks
+from benchtrail.agents.locks import HeldLock, Holder, Locks
 from benchtrail.agents.station import Station
 from benchtrail.api.errors import NotFound
 from benchtrail.api.models.entities import LockView
@@ -57,6 +57,10 @@ class LockBoard:
     async def list(self) -> list[LockView]:
         """Every lock held now, ordered by key."""
         return [lock_view(held) for held in await self.locks.held()]
+
+    async def holder(self, key: str) -> Holder | None:
+        """Who holds ``key`` now, if anyone."""
+        return await self.locks.holder(key)
 
     async def force_release(self, key: str, by: str) -> LockView:
         """Break ``key`` whoever holds it; record ``lock.released`` with ``broken_by``.

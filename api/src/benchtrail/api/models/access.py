@@ -63,3 +63,25 @@ class SignIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     """Body of ``POST /api/auth/session``: the token to sign the browser in with."""
 
     token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class StationView(msgspec.Struct, frozen=True, kw_only=True):
+    """A registered station as the hub lists it: never its seed."""
+
+    station_id: str
+    public_key: str
+    created_at: str
+    revoked_at: str | None = None
+
+
+class StationRegistration(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Body of ``POST /api/admin/stations``."""
+
+    station_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+
+
+class IssuedStation(msgspec.Struct, frozen=True, kw_only=True):
+    """A newly registered station: ``credentials`` (its nkey seed) is shown this once."""
+
+    credentials: str
+    station: StationView

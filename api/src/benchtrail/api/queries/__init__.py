@@ -19,6 +19,7 @@ from benchtrail.api.queries.series import SeriesFilters
 from benchtrail.api.queries.sessions import (
     get_session,
     list_sessions,
+    session_operator,
     sessions_table,
 )
 from benchtrail.api.queries.stations import (
@@ -42,6 +43,7 @@ __all__ = [
     "runs_table",
     "session_events",
     "session_events_table",
+    "session_operator",
     "sessions_table",
     "stations_table",
     "warehouse_health",

@@ -117,6 +117,16 @@ def get_session(warehouse: Warehouse, session_id: str, *, run_limit: int) -> Ses
     return SessionDetail(**fields, runs=runs, counts=counts)
 
 
+def session_operator(warehouse: Warehouse, session_id: str) -> str:
+    """Who ran ``session_id``: its operator's id, else name (``""``: unknown or not stored)."""
+    rows = warehouse.rows(
+        f"SELECT operator_id, operator_name FROM {warehouse.database}.sessions"
+        " WHERE session_id = {session_id:String} LIMIT 1",
+        {"session_id": session_id},
+    )
+    return str(rows[0]["operator_id"] or rows[0]["operator_name"]) if rows else ""
+
+
 def _page(
     warehouse: Warehouse, filters: FilterValues, limit: int, cursor: Cursor | None
 ) -> tuple[list[str], str | None]:

@@ -11,18 +11,15 @@ The list endpoints answer JSON, CSV, Parquet or Arrow IPC (:mod:`benchtrail.api.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, cast
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, get
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
 from benchtrail.api import queries
-from benchtrail.api.errors import BadParameter, LocksUnavailable, NotFound
 from benchtrail.api.http.list_filters import (
     BAD_PARAMETER,
     MAX_LIMIT,
@@ -36,11 +33,8 @@ from benchtrail.api.http.pages import RUN_LIST, SESSION_LIST, answer, tabular
 from benchtrail.api.http.responses import OutputFormat, TabularOperation, page_headers
 from benchtrail.api.http.routes.export import EXPORT_ROUTES
 from benchtrail.api.http.routes.measurements import MEASUREMENT_ROUTES
-from benchtrail.api.hub.lockboard import LockBoard
 from benchtrail.api.models.access import Identity
 from benchtrail.api.models.entities import (
-    ErrorBody,
-    LockView,
     RunDetail,
     RunPage,
     SessionDetail,
@@ -58,7 +52,6 @@ StatusProvider = Callable[[], Mapping[str, object]]
 """Returns extra fields for ``/api/health`` (e.g. the projector's statistics)."""
 
 __all__ = [
-    "LOCK_ROUTES",
     "MAX_LIMIT",
     "ROUTES",
     "CursorParam",
@@ -68,11 +61,8 @@ __all__ = [
 
 _BAD = BAD_PARAMETER
 _MISSING = NOT_FOUND
-_UNAVAILABLE = ResponseSpec(ErrorBody, description="This API runs without a hub connection.")
 _PAGE_HEADERS = PAGE_HEADERS
 Req = Request[Any, Any, Any]
-_LOCK_KEY = re.compile(r"[-/_=.A-Za-z0-9]+")
-"""What a key of the ``bt_locks`` bucket can be (NATS KV keys)."""
 
 
 @get("/api/health", sync_to_thread=True, tags=["service"])
@@ -267,41 +257,3 @@ ROUTES = [
     *EXPORT_ROUTES,
 ]
 """Every route handler of the read API."""
-
-
-def _board(lock_board: LockBoard | None) -> LockBoard:
-    if lock_board is None:
-        raise LocksUnavailable()
-    return lock_board
-
-
-@get("/api/locks", tags=["locks"], responses={503: _UNAVAILABLE})
-async def list_locks(lock_board: NamedDependency[LockBoard | None]) -> list[LockView]:
-    """Who holds which instrument now: key, resource, station, session, host, pid, since."""
-    return await _board(lock_board).list()
-
-
-@post(
-    "/api/locks/{key:str}/release",
-    tags=["locks"],
-    status_code=200,
-    responses={400: _BAD, 404: _MISSING, 503: _UNAVAILABLE},
-)
-async def release_lock(
-    lock_board: NamedDependency[LockBoard | None],
-    key: FromPath[str],
-    *,
-    force: Annotated[bool, QueryParameter(description="Must be true: this breaks a lock.")] = False,
-    by: Annotated[str, QueryParameter(description="Who breaks it (recorded).")] = "",
-) -> LockView:
-    """Break a lock whoever holds it; recorded as ``lock.released`` with ``broken_by``."""
-    if not force:
-        raise BadParameter("force", force, "true: releasing another holder's lock breaks it")
-    if not by.strip():
-        raise BadParameter("by", by, "the name of who breaks the lock")
-    if not _LOCK_KEY.fullmatch(key) or key.startswith(".") or key.endswith("."):
-        raise NotFound("lock", key)  # not a key the bucket can hold: nobody holds it
-    return await _board(lock_board).force_release(key, by.strip())
-
-
-LOCK_ROUTES = [list_locks, release_lock]

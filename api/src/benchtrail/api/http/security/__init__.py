@@ -9,6 +9,7 @@ from benchtrail.api.http.security.config import (
     LOOPBACK_HOSTS,
     SecurityConfig,
 )
+from benchtrail.api.http.security.ownership import check_lock_owner
 from benchtrail.api.http.security.roles import OPEN, WRITES, needed_role, role_guard
 from benchtrail.api.http.security.sessions import SESSION_COOKIE, SessionBook
 
@@ -20,6 +21,7 @@ __all__ = [
     "WRITES",
     "SecurityConfig",
     "SessionBook",
+    "check_lock_owner",
     "needed_role",
     "role_guard",
 ]

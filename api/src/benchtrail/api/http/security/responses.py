@@ -7,7 +7,14 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
-from benchtrail.api.errors import AuthOff, UnknownToken
+from benchtrail.api.errors import (
+    AuthOff,
+    InvalidStationId,
+    StationExists,
+    TokenNameTaken,
+    UnknownStation,
+    UnknownToken,
+)
 from benchtrail.api.models.entities import ErrorBody
 
 Req = Request[Any, Any, Any]
@@ -42,6 +49,33 @@ def unknown_token(request: Req, error: UnknownToken) -> Response[ErrorBody]:
         status_code=404, error="not_found", detail=str(error), kind="token", key=error.id_or_name
     )
     return Response(body, status_code=404)
+
+
+def conflict(request: Req, error: TokenNameTaken | StationExists) -> Response[ErrorBody]:
+    """409: the token name or station is already taken."""
+    body = ErrorBody(status_code=409, error="conflict", detail=str(error))
+    return Response(body, status_code=409)
+
+
+def unknown_station(request: Req, error: UnknownStation) -> Response[ErrorBody]:
+    """404 naming the station."""
+    body = ErrorBody(
+        status_code=404, error="not_found", detail=str(error), kind="station", key=error.station_id
+    )
+    return Response(body, status_code=404)
+
+
+def invalid_station(request: Req, error: InvalidStationId) -> Response[ErrorBody]:
+    """400 naming the station id and what a station id is."""
+    body = ErrorBody(
+        status_code=400,
+        error="bad_parameter",
+        detail=str(error),
+        parameter="station_id",
+        value=error.station_id[:200],
+        expected=error.problem,
+    )
+    return Response(body, status_code=400)
 
 
 def _role(extra: object) -> str | None:

@@ -44,7 +44,7 @@ WRITES: dict[Rule, Role] = {
     ("DELETE", "/api/windows/{window_id:str}/devices/{device_id:str}"): "operator",
     ("POST", "/api/windows/{window_id:str}/files"): "operator",
     ("DELETE", "/api/windows/{window_id:str}/files"): "operator",
-    ("POST", "/api/locks/{key:str}/release"): "admin",
+    ("POST", "/api/locks/{key:str}/release"): "operator",  # admin: any; operator: own
     ("POST", "/api/data/prune"): "admin",
     ("POST", "/api/dead-letters/{seq:str}/retry"): "admin",
     ("POST", "/api/dead-letters/retry"): "admin",

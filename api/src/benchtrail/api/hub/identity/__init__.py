@@ -6,6 +6,7 @@ the registry renders nats-server's ``authorization`` block from both, and
 :func:`reload_nats_server` applies it to a running hub without a restart.
 """
 
+from benchtrail.api.hub.identity.desk import StationDesk, station_view
 from benchtrail.api.hub.identity.hub_access import (
     CREDENTIALS_DIR,
     HubAccess,
@@ -37,6 +38,7 @@ __all__ = [
     "Permissions",
     "Role",
     "StationCredentials",
+    "StationDesk",
     "StationEntry",
     "StationRegistry",
     "credentials_path",
@@ -46,4 +48,5 @@ __all__ = [
     "prepare_hub_access",
     "reload_nats_server",
     "render_authorization",
+    "station_view",
 ]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import secrets
-import tempfile
 from pathlib import Path
 
 import msgspec
 import nkeys
+
+from benchtrail.api.client.stations_admin import write_credentials
 
 SEED_SUFFIX = ".nk"
 """Credentials files are ``<identity>.nk``: the nkey seed, one line."""
@@ -50,15 +50,7 @@ def public_key(seed: bytes) -> str:
 
 def write_seed(path: Path, seed: bytes) -> Path:
     """Write ``seed`` to ``path`` readable by its owner only (replacing it atomically)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # 0600
-    try:
-        os.write(descriptor, seed + b"\n")
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-    os.replace(temporary, path)
-    return path
+    return write_credentials(path, seed.decode())
 
 
 def read_seed(path: Path) -> bytes:
