@@ -23,6 +23,7 @@ from litestar.exceptions import (
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 
 from benchtrail.api.errors import (
     AuthOff,
@@ -164,6 +165,17 @@ def create_app(
             description="Read the benchtrail event log: stations, sessions, events and runs.",
             path="/schema",
             render_plugins=[_schema_viewer()],
+            components=Components(
+                security_schemes={
+                    "token": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="An API token (benchtrail token create); not needed on "
+                        "a hub running open on loopback.",
+                    )
+                }
+            ),
+            security=[{"token": []}],
         ),
     )
     mcp.app = app

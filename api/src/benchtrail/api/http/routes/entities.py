@@ -65,7 +65,7 @@ _PAGE_HEADERS = PAGE_HEADERS
 Req = Request[Any, Any, Any]
 
 
-@get("/api/health", sync_to_thread=True, tags=["service"])
+@get("/api/health", sync_to_thread=True, tags=["service"], security=[{}])
 def health(
     warehouse: NamedDependency[Warehouse],
     status_provider: NamedDependency[StatusProvider | None],

@@ -38,7 +38,7 @@ async def who_am_i(identity: NamedDependency[Identity]) -> Identity:
     return identity
 
 
-@post("/api/auth/session", tags=["auth"], status_code=200)
+@post("/api/auth/session", tags=["auth"], status_code=200, security=[{}])
 async def sign_in(
     request: Req, security: NamedDependency[SecurityConfig], data: JSONBody[SignIn]
 ) -> Response[Identity]:
