@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Collection
+import time
+from collections.abc import AsyncIterator, Callable, Collection
 from datetime import UTC, datetime
 
 import anyio
@@ -46,6 +47,8 @@ CONSUMER_IDLE_S = 30.0
 """The hub deletes a feed's consumer this long after its client is gone without a goodbye."""
 CLEANUP_S = 5.0
 """Most time spent deleting a feed's consumer when its client leaves."""
+REVOKED = "the token of this feed was revoked"
+"""``data`` of the final ``closed`` event of a feed whose token was revoked."""
 
 _EVENT_ID = re.compile(r"(\d{1,19}):(\d{1,9})")
 EVENT_ID_EXPECTED = "an event id of this feed, '<stream sequence>:<index>' (e.g. '1234:7')"
@@ -148,6 +151,9 @@ class LiveFeed:
         self._keepalive = keepalive
         self._last_seq = start.stream_seq - 1
         self._closed = False
+        self.authorized: Callable[[], bool] = lambda: True
+        """Asked about once a second: ``False`` (its token was revoked) ends the feed."""
+        self._next_check = 0.0
 
     @classmethod
     async def open(
@@ -187,17 +193,30 @@ class LiveFeed:
         try:
             yield ServerSentEventMessage(data=None, comment="benchtrail live feed", retry=RETRY_MS)
             while True:
+                msg: Msg | None = None
                 try:
                     msg = await self._subscription.next_msg(timeout=self._keepalive)
                 except nats.errors.TimeoutError:
-                    yield ServerSentEventMessage(data=None, comment="keep-alive")
-                    continue
+                    pass
                 except nats.errors.ConnectionClosedError:
                     return
+                if not self._still_authorized():
+                    yield ServerSentEventMessage(event="closed", data=REVOKED)
+                    return
+                if msg is None:
+                    yield ServerSentEventMessage(data=None, comment="keep-alive")
+                    continue
                 for message in self._frame_messages(msg):
                     yield message
         finally:
             await self.close()
+
+    def _still_authorized(self) -> bool:
+        now = time.monotonic()
+        if now < self._next_check:
+            return True
+        self._next_check = now + 1.0
+        return self.authorized()
 
     def _frame_messages(self, msg: Msg) -> list[ServerSentEventMessage]:
         stream_seq = int(msg.metadata.sequence.stream)

@@ -20,6 +20,7 @@ from litestar.response import ServerSentEvent
 
 from benchtrail.api.errors import BadParameter
 from benchtrail.api.http.query_params import parse_time
+from benchtrail.api.http.security import SecurityConfig
 from benchtrail.api.hub.hublink import HubLink, require
 from benchtrail.api.hub.live import (
     EVENT_ID_EXPECTED,
@@ -30,6 +31,7 @@ from benchtrail.api.hub.live import (
     start_at,
     start_now,
 )
+from benchtrail.api.models.access import Identity
 from benchtrail.api.models.entities import ErrorBody
 from benchtrail.schemas import EVENT_TAGS, EVENTS_SUBJECTS, InvalidSubject
 from benchtrail.schemas import session_filter as session_subjects
@@ -86,6 +88,8 @@ Keepalive = Annotated[
 )
 async def session_live(
     hub_link: NamedDependency[HubLink | None],
+    security: NamedDependency[SecurityConfig],
+    identity: NamedDependency[Identity],
     session_id: FromPath[str],
     *,
     last_event_id_header: LastEventIdHeader = None,
@@ -101,7 +105,7 @@ async def session_live(
     """
     subjects = _subjects(session_subjects, "session_id", session_id)
     resume = _resume(last_event_id_header, last_event_id)
-    return await _live(
+    feed = await _live(
         hub_link,
         subjects,
         resume=resume,
@@ -109,6 +113,8 @@ async def session_live(
         event_type=event_type,
         keepalive=keepalive,
     )
+    feed.authorized = lambda: security.still_valid(identity)
+    return ServerSentEvent(feed.messages(), background=BackgroundTask(feed.close))
 
 
 @get(
@@ -120,6 +126,8 @@ async def session_live(
 )
 async def fleet_live(
     hub_link: NamedDependency[HubLink | None],
+    security: NamedDependency[SecurityConfig],
+    identity: NamedDependency[Identity],
     *,
     station_id: Annotated[
         str | None,
@@ -140,7 +148,7 @@ async def fleet_live(
     else:
         subjects = EVENTS_SUBJECTS
     resume = _resume(last_event_id_header, last_event_id)
-    return await _live(
+    feed = await _live(
         hub_link,
         subjects,
         resume=resume,
@@ -148,6 +156,8 @@ async def fleet_live(
         event_type=event_type,
         keepalive=keepalive,
     )
+    feed.authorized = lambda: security.still_valid(identity)
+    return ServerSentEvent(feed.messages(), background=BackgroundTask(feed.close))
 
 
 async def _live(
@@ -158,7 +168,7 @@ async def _live(
     since: str | None,
     event_type: list[str] | None,
     keepalive: float,
-) -> ServerSentEvent:
+) -> LiveFeed:
     link = require(hub_link, "live feeds")
     event_types = _event_types(event_type)
     if resume is not None:  # a reconnecting client keeps its URL: its last id wins over since
@@ -167,10 +177,9 @@ async def _live(
         start = await start_at(link, subjects, parse_time("since", since))
     else:
         start = await start_now(link.live_js)
-    feed = await LiveFeed.open(
+    return await LiveFeed.open(
         link.live_js, subjects, start, event_types=event_types, keepalive=keepalive
     )
-    return ServerSentEvent(feed.messages(), background=BackgroundTask(feed.close))
 
 
 def _subjects(make_filter: Callable[[str], str], name: str, value: str) -> str:

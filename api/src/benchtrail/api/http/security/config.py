@@ -43,6 +43,12 @@ class SecurityConfig:
         """Whether every request is the local admin (no token store)."""
         return self.tokens is None
 
+    def still_valid(self, identity: Identity) -> bool:
+        """Whether a request authenticated as ``identity`` may go on (its token not revoked)."""
+        if self.tokens is None or identity.token_id is None:
+            return True
+        return self.tokens.is_active(identity.token_id)
+
     def host_allowed(self, host: str) -> bool:
         """Whether ``host`` (a Host header's name, without port or brackets) is allowed."""
         name = host.lower().rstrip(".")
