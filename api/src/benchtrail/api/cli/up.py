@@ -39,7 +39,9 @@ def _announce(hub: Hub) -> None:
     if hub.options.auth:
         lines.append(
             "Auth is on: each station needs its credentials file (benchtrail station add ID"
-            f" --data-dir {hub.data_dir}; then BENCHTRAIL_CREDENTIALS=<file>)."
+            f" --data-dir {hub.data_dir}; then BENCHTRAIL_CREDENTIALS=<file>), and every"
+            " API caller a token (benchtrail token create --role viewer --name NAME"
+            f" --data-dir {hub.data_dir}; then BENCHTRAIL_TOKEN=<token>)."
         )
     if hub.lab_certificates is not None:
         lines += ["", *hub.lab_certificates.describe().splitlines()]
