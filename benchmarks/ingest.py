@@ -20,26 +20,47 @@ import argparse
 import asyncio
 import multiprocessing as mp
 import resource
+import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import NamedTuple
 
+import nats
 import numpy as np
 
-from benchtrail.agents import OutboxConfig, Station, connect
+from benchtrail.agents import OutboxConfig, PublisherSettings, Station, connect
+from benchtrail.agents.publishing.frames import Frame, FrameBuffer, SessionSequence
+from benchtrail.api.hub.identity import StationRegistry, credentials_path
 from benchtrail.api.hub.natsserver import NatsServer
-from benchtrail.projector import Projector, RowBatch, Warehouse, open_warehouse
+from benchtrail.projector import Projector, RowBatch, Warehouse, ensure_streams, open_warehouse
+from benchtrail.schemas import EVENTS_STREAM, HUB_IDENTITY, Measurement, NatsAccess, new_id
 
 # -- station processes ---------------------------------------------------------------
 
 
-def _connect(hub: str, index: int, outbox: str, outbox_dir: str) -> Station:
+class HubAddress(NamedTuple):
+    """What a station process needs to reach the hub: its URL and each station's seed file."""
+
+    url: str
+    credentials: tuple[str, ...]  # by station index; "" connects anonymously
+
+
+def _station_id(index: int) -> str:
+    return f"bench-{index}"
+
+
+def _connect(hub: HubAddress, index: int, outbox: str, outbox_dir: str) -> Station:
     """A station with the outbox ``on`` (sync normal), ``off`` or ``full`` (sync full)."""
     config = OutboxConfig(
         enabled=outbox != "off", dir=outbox_dir, sync="full" if outbox == "full" else "normal"
     )
-    return connect(f"bench-{index}", hub=hub, flush_timeout=120, outbox=config)
+    url, credentials = hub.url, hub.credentials[index]
+    return connect(
+        _station_id(index), hub=url, flush_timeout=120, outbox=config, credentials=credentials
+    )
 
 
 def _outbox_figures(station: Station) -> dict[str, float]:
@@ -53,7 +74,13 @@ def _outbox_figures(station: Station) -> dict[str, float]:
 
 
 def _station_single(
-    hub: str, index: int, count: int, outbox: str, outbox_dir: str, start: mp.Event, out: mp.Queue
+    hub: HubAddress,
+    index: int,
+    count: int,
+    outbox: str,
+    outbox_dir: str,
+    start: mp.Event,
+    out: mp.Queue,
 ) -> None:
     with _connect(hub, index, outbox, outbox_dir) as station:
         with station.run(dut_serial=f"SN-{index}") as run:
@@ -76,7 +103,7 @@ def _station_single(
 
 
 def _station_batch(
-    hub: str,
+    hub: HubAddress,
     index: int,
     points: int,
     chunk: int,
@@ -110,7 +137,7 @@ def _station_batch(
 
 
 def _station_paced(
-    hub: str,
+    hub: HubAddress,
     index: int,
     rate: float,
     seconds: float,
@@ -182,11 +209,11 @@ def _peak_rss_mib(pid: int | None = None) -> float:
 
 async def _phase(
     name: str,
-    projector: Projector,
-    timed: TimedWarehouse,
+    hub: BenchHub,
     target: Callable[..., None],
     args: list[tuple[object, ...]],
 ) -> dict[str, float]:
+    projector, timed = hub.projector, hub.timed
     ctx = mp.get_context("spawn")
     start, out = ctx.Event(), ctx.Queue()
     procs = [ctx.Process(target=target, args=(*a, start, out)) for a in args]
@@ -203,7 +230,7 @@ async def _phase(
     published_s = max(r["acked_s"] for r in results)
     events = sum(r["events"] for r in results)
     points = sum(r["points"] for r in results)
-    stream_last = await _stream_last_seq(projector.hub_url)
+    stream_last = await _stream_last_seq(projector.hub_url, projector.access)
     await projector.wait_until_ingested(stream_last, timeout=600)
     queryable_s = timed.last_write_done - t0
     rows = projector.stats.rows.get("measurements", 0) - before
@@ -255,71 +282,223 @@ async def _phase(
     return figures
 
 
-async def _stream_last_seq(url: str) -> int:
-    import nats
-
-    from benchtrail.schemas import EVENTS_STREAM
-
-    nc = await nats.connect(url)
+async def _stream_last_seq(url: str, access: NatsAccess) -> int:
+    nc = await nats.connect(url, **access.connect_options())
     try:
         return int((await nc.jetstream().stream_info(EVENTS_STREAM)).state.last_seq)
     finally:
         await nc.close()
 
 
+# -- hubs with and without authentication --------------------------------------------
+
+
+class BenchHub(NamedTuple):
+    """A fresh hub for measurements: nats-server, the projector and its warehouse."""
+
+    server: NatsServer
+    projector: Projector
+    timed: TimedWarehouse
+    address: HubAddress
+    directory: Path
+
+
+def _auth_setup(directory: Path, stations: int) -> tuple[Path, NatsAccess, tuple[str, ...]]:
+    """Identities as ``benchtrail up --auth`` makes them, from one station registry.
+
+    Each bench station is an nkey user with its generated permissions, the projector
+    connects as the hub identity. Returns the authorization file nats-server includes,
+    the projector's access and the stations' seed files.
+    """
+    registry = StationRegistry(directory)
+    seeds = tuple(
+        str(registry.add(_station_id(i)).write(credentials_path(directory, _station_id(i))))
+        for i in range(stations)
+    )
+    projector = NatsAccess.of(HUB_IDENTITY, str(registry.service_credentials(HUB_IDENTITY)))
+    return registry.write_authorization(), projector, seeds
+
+
+@asynccontextmanager
+async def _bench_hub(directory: Path, stations: int, *, auth: bool) -> AsyncIterator[BenchHub]:
+    """A fresh nats-server (nkey users, or anonymous) and a projector into a fresh warehouse."""
+    authorization: Path | str = ""
+    access, seeds = NatsAccess(), ("",) * stations
+    if auth:
+        authorization, access, seeds = _auth_setup(directory, stations)
+    server = NatsServer(directory / "jetstream", authorization=authorization).start()
+    try:
+        warehouse = open_warehouse(directory / "warehouse")
+        timed = TimedWarehouse(warehouse)
+        projector = Projector(timed, server.url, access=access)
+        await projector.start()
+        try:
+            yield BenchHub(server, projector, timed, HubAddress(server.url, seeds), directory)
+        finally:
+            await projector.stop()
+            warehouse.close()
+    finally:
+        server.stop()
+
+
+def _stations(hub: BenchHub, count: int, *args: object) -> list[tuple[object, ...]]:
+    """The arguments of ``count`` station processes: the hub, their index, then ``args``."""
+    return [(hub.address, i, *args) for i in range(count)]
+
+
+def _raw_frames(count: int) -> list[Frame]:
+    """``count`` events as station ``bench-0`` frames them for ``measure()``, encoded once."""
+    size = PublisherSettings().max_frame_events
+    sequence, frames = SessionSequence(_station_id(0), new_id()), []
+    buffer = FrameBuffer(sequence.station_id, sequence.session_id)
+    for i in range(count):
+        fields = {"name": "vout", "value": 5.0 + (i % 100) * 1e-4, "unit": "V", "low": 4.9}
+        buffer.add(sequence.stamp(Measurement, {**fields, "high": 5.1}), 0)
+        if len(buffer.events) == size or i == count - 1:
+            frames.append(buffer.cut())
+    return frames
+
+
+async def _raw_publish(directory: Path, frames: list[Frame], *, auth: bool) -> float:
+    """Events/s of a plain JetStream publish of ``frames`` as ``bench-0``, no projector.
+
+    A fresh nats-server; with ``auth`` the station is its nkey user (its own inbox
+    prefix and permissions) and the hub identity creates the streams.
+    """
+    authorization: Path | str = ""
+    hub_access, seeds = NatsAccess(), ("",)
+    if auth:
+        authorization, hub_access, seeds = _auth_setup(directory, 1)
+    server = NatsServer(directory / "jetstream", authorization=authorization).start()
+    try:
+        hub_nc = await nats.connect(server.url, **hub_access.connect_options())
+        await ensure_streams(hub_nc.jetstream())
+        await hub_nc.close()
+        station = NatsAccess.of(_station_id(0), seeds[0])
+        nc = await nats.connect(server.url, **station.connect_options())
+        js = nc.jetstream(publish_async_max_pending=PublisherSettings().max_in_flight)
+        t0 = time.perf_counter()
+        acks = [await js.publish_async(f.subject, f.payload, headers=f.headers) for f in frames]
+        await asyncio.gather(*acks)
+        elapsed = time.perf_counter() - t0
+        await nc.close()
+        return sum(f.event_count for f in frames) / elapsed
+    finally:
+        server.stop()
+
+
+# -- the programs ----------------------------------------------------------------------
+
+
+async def _full_run(tmp: Path, args: argparse.Namespace) -> None:
+    """Every phase on one hub, with or without authentication (``--auth off|on``)."""
+    n = args.stations
+    async with _bench_hub(tmp, n, auth=args.auth == "on") as hub:
+        print(
+            f"benchtrail ingest benchmark: {n} station processes, hub {hub.address.url} "
+            f"(auth {args.auth}), chDB in {tmp}"
+        )
+        outbox_dir = str(tmp / "outbox")
+        await _phase(
+            f"single measure() calls: {args.single:,} per station (outbox on)",
+            hub,
+            _station_single,
+            _stations(hub, n, args.single, "on", outbox_dir),
+        )
+        batch_cost = {}
+        for outbox in ("on", "off", "full"):
+            figures = await _phase(
+                f"measure_batch(): {args.batch_points:,} points per station in "
+                f"batches of {args.chunk:,} (outbox {outbox})",
+                hub,
+                _station_batch,
+                _stations(hub, n, args.batch_points, args.chunk, outbox, outbox_dir),
+            )
+            batch_cost[outbox] = figures["us_per_point"]
+        await _phase(
+            f"paced: {args.rate:,.0f} events/s for {args.seconds:g} s (latency, outbox on)",
+            hub,
+            _station_paced,
+            _stations(hub, n, args.rate / n, args.seconds, "on", outbox_dir),
+        )
+        print("\nmeasure_batch() recording cost per point (target <= 5 µs):")
+        for outbox, label in (
+            ("off", "outbox off"),
+            ("on", "on, sync normal"),
+            ("full", "on, sync full"),
+        ):
+            delta = batch_cost[outbox] - batch_cost["off"]
+            print(f"  {label:<16} {batch_cost[outbox]:.3f} µs  ({delta:+.3f} µs vs off)")
+        print(
+            f"\npeak RSS: projector+API process {_peak_rss_mib():,.0f} MiB; "
+            f"nats-server {_peak_rss_mib(hub.server.pid):,.0f} MiB"
+        )
+
+
+async def _compare_auth(tmp: Path, args: argparse.Namespace) -> None:
+    """``--auth both``: single and batch phases without then with auth, a fresh hub each."""
+    n = args.stations
+    print(
+        f"benchtrail ingest benchmark, auth off vs on: {n} station processes, "
+        f"a fresh nats-server + chDB warehouse per measurement, in {tmp}"
+    )
+    phases = (
+        ("single measure()", f"{args.single:,} calls per station", _station_single, (args.single,)),
+        (
+            "measure_batch()",
+            f"{args.batch_points:,} points per station in batches of {args.chunk:,}",
+            _station_batch,
+            (args.batch_points, args.chunk),
+        ),
+    )
+    figures: dict[tuple[str, str], dict[str, float]] = {}
+    for number, (phase, sizes, target, station_args) in enumerate(phases):
+        for auth in ("off", "on"):
+            directory = tmp / f"{number}-auth-{auth}"
+            async with _bench_hub(directory, n, auth=auth == "on") as hub:
+                figures[phase, auth] = await _phase(
+                    f"{phase}: {sizes} (outbox on, auth {auth})",
+                    hub,
+                    target,
+                    _stations(hub, n, *station_args, "on", str(directory / "outbox")),
+                )
+    frames = _raw_frames(args.raw_events)
+    raw: dict[str, list[float]] = {"off": [], "on": []}
+    for attempt in range(args.raw_rounds):  # alternated, best of each: steadier on a busy machine
+        for auth in ("off", "on"):
+            directory = tmp / f"raw-{attempt}-auth-{auth}"
+            raw[auth].append(await _raw_publish(directory, frames, auth=auth == "on"))
+            shutil.rmtree(directory)
+    print(
+        f"\n== raw JetStream publish: {args.raw_events:,} events in {len(frames):,} frames, "
+        f"one connection, no projector; best of {args.raw_rounds} alternated rounds"
+    )
+    for auth in ("off", "on"):
+        print(f"  auth {auth:<3}  " + "  ".join(f"{rate:>12,.0f}" for rate in raw[auth]))
+    for auth in ("off", "on"):
+        figures["raw publish", auth] = {"published_points_per_s": max(raw[auth])}
+    _print_comparison(figures)
+
+
+def _print_comparison(figures: dict[tuple[str, str], dict[str, float]]) -> None:
+    rates = (("published_points_per_s", "published"), ("queryable_points_per_s", "queryable"))
+    print("\ncost of authentication (points/s, nkey users vs anonymous, same run):")
+    print(f"  {'phase':<17} {'rate':<10} {'auth off':>12} {'auth on':>12} {'on/off':>7}")
+    for phase in dict.fromkeys(phase for phase, _ in figures):
+        off, on = figures[phase, "off"], figures[phase, "on"]
+        for key, rate in rates:
+            if key not in off:
+                continue
+            ratio = on[key] / off[key]
+            print(f"  {phase:<17} {rate:<10} {off[key]:>12,.0f} {on[key]:>12,.0f} {ratio:>7.3f}")
+
+
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="bt-bench-") as tmp:
-        nats_server = NatsServer(Path(tmp) / "jetstream").start()
-        try:
-            warehouse = open_warehouse(Path(tmp) / "warehouse")
-            timed = TimedWarehouse(warehouse)
-            projector = Projector(timed, nats_server.url)
-            await projector.start()
-            n = args.stations
-            hub = nats_server.url
-            print(f"benchtrail ingest benchmark: {n} station processes, hub {hub}, chDB in {tmp}")
-            outbox_dir = str(Path(tmp) / "outbox")
-            await _phase(
-                f"single measure() calls: {args.single:,} per station (outbox on)",
-                projector,
-                timed,
-                _station_single,
-                [(hub, i, args.single, "on", outbox_dir) for i in range(n)],
-            )
-            batch_cost = {}
-            for outbox in ("on", "off", "full"):
-                figures = await _phase(
-                    f"measure_batch(): {args.batch_points:,} points per station in "
-                    f"batches of {args.chunk:,} (outbox {outbox})",
-                    projector,
-                    timed,
-                    _station_batch,
-                    [(hub, i, args.batch_points, args.chunk, outbox, outbox_dir) for i in range(n)],
-                )
-                batch_cost[outbox] = figures["us_per_point"]
-            await _phase(
-                f"paced: {args.rate:,.0f} events/s for {args.seconds:g} s (latency, outbox on)",
-                projector,
-                timed,
-                _station_paced,
-                [(hub, i, args.rate / n, args.seconds, "on", outbox_dir) for i in range(n)],
-            )
-            print("\nmeasure_batch() recording cost per point (target <= 5 µs):")
-            for outbox, label in (
-                ("off", "outbox off"),
-                ("on", "on, sync normal"),
-                ("full", "on, sync full"),
-            ):
-                delta = batch_cost[outbox] - batch_cost["off"]
-                print(f"  {label:<16} {batch_cost[outbox]:.3f} µs  ({delta:+.3f} µs vs off)")
-            await projector.stop()
-            print(
-                f"\npeak RSS: projector+API process {_peak_rss_mib():,.0f} MiB; "
-                f"nats-server {_peak_rss_mib(nats_server.pid):,.0f} MiB"
-            )
-            warehouse.close()
-        finally:
-            nats_server.stop()
+        if args.auth == "both":
+            await _compare_auth(Path(tmp), args)
+        else:
+            await _full_run(Path(tmp), args)
 
 
 def parse_args() -> argparse.Namespace:
@@ -335,6 +514,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--chunk", type=int, default=10_000, help="points per measure_batch()")
     parser.add_argument("--rate", type=float, default=10_000, help="paced events/s, all stations")
     parser.add_argument("--seconds", type=float, default=10.0, help="paced phase duration")
+    parser.add_argument(
+        "--auth",
+        choices=("off", "on", "both"),
+        default="off",
+        help="stations and projector as nkey users (on), anonymous (off), or both compared",
+    )
+    parser.add_argument(
+        "--raw-rounds", type=int, default=5, help="raw publish rounds per mode (--auth both)"
+    )
+    parser.add_argument(
+        "--raw-events", type=int, default=500_000, help="events per raw publish round"
+    )
     return parser.parse_args()
 
 
