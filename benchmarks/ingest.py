@@ -10,20 +10,32 @@ Stations record with their outbox on (the default, ``sync: normal``); the
 ``measure_batch()`` phase is run again with the outbox off and with ``sync: full``
 to show the outbox's cost per point and its write throughput.
 
-    uv run python benchmarks/ingest.py                 # defaults: 2 stations
+``--auth on`` runs it all with the stations as nkey users (the permissions
+``benchtrail station add`` gives them) and the projector as the hub identity.
+``--auth both`` measures what that costs: the ``measure()`` and
+``measure_batch()`` phases run without and with auth, ``--repeat`` rounds in
+alternating order, each on a fresh nats-server and chDB warehouse, then rounds of
+a plain JetStream publish of the same ``measure()`` frames (anonymous vs the
+station's user; a steadier figure on a busy machine), and a table gives the median
+rates and the with/without ratios.
+
+    uv run python benchmarks/ingest.py                 # defaults: 2 stations, no auth
     uv run python benchmarks/ingest.py --stations 4 --single 200000 --batch-points 5000000
+    uv run python benchmarks/ingest.py --single 100000 --batch-points 2000000 --auth both
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import math
 import multiprocessing as mp
 import resource
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import NamedTuple
@@ -359,15 +371,15 @@ def _raw_frames(count: int) -> list[Frame]:
     return frames
 
 
-async def _raw_publish(directory: Path, frames: list[Frame], *, auth: bool) -> float:
+async def _raw_publish(frames: list[Frame], auth: str, directory: Path) -> dict[str, float]:
     """Events/s of a plain JetStream publish of ``frames`` as ``bench-0``, no projector.
 
-    A fresh nats-server; with ``auth`` the station is its nkey user (its own inbox
-    prefix and permissions) and the hub identity creates the streams.
+    A fresh nats-server; with ``auth`` ``on`` the station is its nkey user (its own
+    inbox prefix and permissions) and the hub identity creates the streams.
     """
     authorization: Path | str = ""
     hub_access, seeds = NatsAccess(), ("",)
-    if auth:
+    if auth == "on":
         authorization, hub_access, seeds = _auth_setup(directory, 1)
     server = NatsServer(directory / "jetstream", authorization=authorization).start()
     try:
@@ -382,7 +394,7 @@ async def _raw_publish(directory: Path, frames: list[Frame], *, auth: bool) -> f
         await asyncio.gather(*acks)
         elapsed = time.perf_counter() - t0
         await nc.close()
-        return sum(f.event_count for f in frames) / elapsed
+        return {"published_points_per_s": sum(f.event_count for f in frames) / elapsed}
     finally:
         server.stop()
 
@@ -435,12 +447,48 @@ async def _full_run(tmp: Path, args: argparse.Namespace) -> None:
         )
 
 
+Runs = dict[str, list[dict[str, float]]]
+"""Figures of each round by auth mode (``off``, ``on``)."""
+
+
+async def _alternated(
+    rounds: int, measure: Callable[[str, Path], Awaitable[dict[str, float]]], tmp: Path
+) -> Runs:
+    """``measure`` without and with auth ``rounds`` times, swapping which goes first each round.
+
+    A busy 2-core machine drifts; alternating the order keeps the drift out of the ratio.
+    Each measurement gets its own directory, removed afterwards.
+    """
+    runs: Runs = {"off": [], "on": []}
+    for attempt in range(rounds):
+        for auth in ("off", "on") if attempt % 2 == 0 else ("on", "off"):
+            directory = tmp / f"round-{attempt}-auth-{auth}"
+            runs[auth].append(await measure(auth, directory))
+            shutil.rmtree(directory)
+    return runs
+
+
+async def _measured_phase(
+    title: str,
+    target: Callable[..., None],
+    station_args: tuple[object, ...],
+    stations: int,
+    auth: str,
+    directory: Path,
+) -> dict[str, float]:
+    """One phase with auth ``on`` or ``off`` on a fresh hub in ``directory``."""
+    async with _bench_hub(directory, stations, auth=auth == "on") as hub:
+        outbox = str(directory / "outbox")
+        args = _stations(hub, stations, *station_args, "on", outbox)
+        return await _phase(f"{title} (outbox on, auth {auth})", hub, target, args)
+
+
 async def _compare_auth(tmp: Path, args: argparse.Namespace) -> None:
-    """``--auth both``: single and batch phases without then with auth, a fresh hub each."""
+    """``--auth both``: single and batch phases without and with auth, a fresh hub each."""
     n = args.stations
     print(
         f"benchtrail ingest benchmark, auth off vs on: {n} station processes, "
-        f"a fresh nats-server + chDB warehouse per measurement, in {tmp}"
+        f"a fresh nats-server + chDB warehouse per measurement, {args.repeat} round(s), in {tmp}"
     )
     phases = (
         ("single measure()", f"{args.single:,} calls per station", _station_single, (args.single,)),
@@ -451,46 +499,41 @@ async def _compare_auth(tmp: Path, args: argparse.Namespace) -> None:
             (args.batch_points, args.chunk),
         ),
     )
-    figures: dict[tuple[str, str], dict[str, float]] = {}
-    for number, (phase, sizes, target, station_args) in enumerate(phases):
-        for auth in ("off", "on"):
-            directory = tmp / f"{number}-auth-{auth}"
-            async with _bench_hub(directory, n, auth=auth == "on") as hub:
-                figures[phase, auth] = await _phase(
-                    f"{phase}: {sizes} (outbox on, auth {auth})",
-                    hub,
-                    target,
-                    _stations(hub, n, *station_args, "on", str(directory / "outbox")),
-                )
-    frames = _raw_frames(args.raw_events)
-    raw: dict[str, list[float]] = {"off": [], "on": []}
-    for attempt in range(args.raw_rounds):  # alternated, best of each: steadier on a busy machine
-        for auth in ("off", "on"):
-            directory = tmp / f"raw-{attempt}-auth-{auth}"
-            raw[auth].append(await _raw_publish(directory, frames, auth=auth == "on"))
-            shutil.rmtree(directory)
+    runs: dict[str, Runs] = {}
+    for phase, sizes, target, station_args in phases:
+        measure = functools.partial(_measured_phase, f"{phase}: {sizes}", target, station_args, n)
+        runs[phase] = await _alternated(args.repeat, measure, tmp / phase.strip("()"))
+    raw = functools.partial(_raw_publish, _raw_frames(args.raw_events))
+    runs["raw publish"] = await _alternated(args.raw_rounds, raw, tmp / "raw")
+    frames = math.ceil(args.raw_events / PublisherSettings().max_frame_events)
     print(
-        f"\n== raw JetStream publish: {args.raw_events:,} events in {len(frames):,} frames, "
-        f"one connection, no projector; best of {args.raw_rounds} alternated rounds"
+        f"\n== raw JetStream publish: {args.raw_events:,} events in {frames:,} frames, "
+        f"one connection, no projector; {args.raw_rounds} rounds, events/s:"
     )
     for auth in ("off", "on"):
-        print(f"  auth {auth:<3}  " + "  ".join(f"{rate:>12,.0f}" for rate in raw[auth]))
-    for auth in ("off", "on"):
-        figures["raw publish", auth] = {"published_points_per_s": max(raw[auth])}
-    _print_comparison(figures)
+        rates = (run["published_points_per_s"] for run in runs["raw publish"][auth])
+        print(f"  auth {auth:<3}  " + "  ".join(f"{rate:>11,.0f}" for rate in rates))
+    _print_comparison(runs)
 
 
-def _print_comparison(figures: dict[tuple[str, str], dict[str, float]]) -> None:
+def _print_comparison(runs: dict[str, Runs]) -> None:
+    """Median rates without and with auth, their ratio, and the range of per-round ratios."""
     rates = (("published_points_per_s", "published"), ("queryable_points_per_s", "queryable"))
-    print("\ncost of authentication (points/s, nkey users vs anonymous, same run):")
-    print(f"  {'phase':<17} {'rate':<10} {'auth off':>12} {'auth on':>12} {'on/off':>7}")
-    for phase in dict.fromkeys(phase for phase, _ in figures):
-        off, on = figures[phase, "off"], figures[phase, "on"]
+    print("\ncost of authentication (points/s, medians; nkey users vs anonymous, same run):")
+    head = f"{'phase':<17} {'rate':<10} {'auth off':>12} {'auth on':>12} {'on/off':>7}"
+    print(f"  {head}  per-round on/off")
+    for phase, by_auth in runs.items():
         for key, rate in rates:
-            if key not in off:
+            if key not in by_auth["off"][0]:
                 continue
-            ratio = on[key] / off[key]
-            print(f"  {phase:<17} {rate:<10} {off[key]:>12,.0f} {on[key]:>12,.0f} {ratio:>7.3f}")
+            off = [run[key] for run in by_auth["off"]]
+            on = [run[key] for run in by_auth["on"]]
+            ratios = [b / a for a, b in zip(off, on, strict=True)]
+            median_off, median_on = float(np.median(off)), float(np.median(on))
+            print(
+                f"  {phase:<17} {rate:<10} {median_off:>12,.0f} {median_on:>12,.0f} "
+                f"{median_on / median_off:>7.3f}  {min(ratios):.2f}–{max(ratios):.2f}"
+            )
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -521,10 +564,13 @@ def parse_args() -> argparse.Namespace:
         help="stations and projector as nkey users (on), anonymous (off), or both compared",
     )
     parser.add_argument(
-        "--raw-rounds", type=int, default=5, help="raw publish rounds per mode (--auth both)"
+        "--repeat", type=int, default=3, help="rounds of each phase per mode (--auth both)"
     )
     parser.add_argument(
-        "--raw-events", type=int, default=500_000, help="events per raw publish round"
+        "--raw-rounds", type=int, default=7, help="raw publish rounds per mode (--auth both)"
+    )
+    parser.add_argument(
+        "--raw-events", type=int, default=1_000_000, help="events per raw publish round"
     )
     return parser.parse_args()
 
