@@ -31,6 +31,7 @@ import asyncio
 import functools
 import math
 import multiprocessing as mp
+import os
 import resource
 import shutil
 import tempfile
@@ -234,7 +235,7 @@ async def _phase(
     await asyncio.sleep(3)  # let every station connect and open its session first
     timed.reset()
     before = projector.stats.rows.get("measurements", 0)
-    t0 = time.perf_counter()
+    t0, nats_cpu0 = time.perf_counter(), _cpu_seconds(hub.server.pid)
     start.set()
     results = [await asyncio.to_thread(out.get) for _ in procs]
     for p in procs:
@@ -245,6 +246,7 @@ async def _phase(
     stream_last = await _stream_last_seq(projector.hub_url, projector.access)
     await projector.wait_until_ingested(stream_last, timeout=600)
     queryable_s = timed.last_write_done - t0
+    nats_cpu = max(_cpu_seconds(hub.server.pid) - nats_cpu0, 0.01)  # clock ticks: 10 ms steps
     rows = projector.stats.rows.get("measurements", 0) - before
     lat = np.concatenate(timed.latencies_ns) / 1e6 if timed.latencies_ns else np.zeros(1)
     recorded_s = max(r["recorded_s"] for r in results)
@@ -259,6 +261,7 @@ async def _phase(
         "write_s": timed.write_seconds,
         "elapsed_s": queryable_s,
         "us_per_point": max(r["recorded_s"] / max(1, r["points"]) for r in results) * 1e6,
+        "nats_cpu_points_per_s": points / nats_cpu,
     }
     stored_mb = sum(r["bytes_stored"] for r in results) / 1e6
     stored_frames = sum(r["frames_stored"] for r in results)
@@ -290,6 +293,10 @@ async def _phase(
     print(
         f"  record→queryable latency: p50 {figures['p50_ms']:.0f} ms  "
         f"p95 {figures['p95_ms']:.0f} ms  p99 {figures['p99_ms']:.0f} ms"
+    )
+    print(
+        f"  nats-server CPU:          {nats_cpu:>12,.2f} s"
+        f"  ({figures['nats_cpu_points_per_s']:,.0f} points per CPU-second)"
     )
     return figures
 
@@ -358,6 +365,12 @@ def _stations(hub: BenchHub, count: int, *args: object) -> list[tuple[object, ..
     return [(hub.address, i, *args) for i in range(count)]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (steadier on a busy machine than wall time)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _raw_frames(count: int) -> list[Frame]:
     """``count`` events as station ``bench-0`` frames them for ``measure()``, encoded once."""
     size = PublisherSettings().max_frame_events
@@ -389,12 +402,13 @@ async def _raw_publish(frames: list[Frame], auth: str, directory: Path) -> dict[
         station = NatsAccess.of(_station_id(0), seeds[0])
         nc = await nats.connect(server.url, **station.connect_options())
         js = nc.jetstream(publish_async_max_pending=PublisherSettings().max_in_flight)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _cpu_seconds(server.pid)
         acks = [await js.publish_async(f.subject, f.payload, headers=f.headers) for f in frames]
         await asyncio.gather(*acks)
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, _cpu_seconds(server.pid) - cpu0
         await nc.close()
-        return {"published_points_per_s": sum(f.event_count for f in frames) / elapsed}
+        events = sum(f.event_count for f in frames)
+        return {"published_points_per_s": events / elapsed, "nats_cpu_points_per_s": events / cpu}
     finally:
         server.stop()
 
@@ -513,13 +527,25 @@ async def _compare_auth(tmp: Path, args: argparse.Namespace) -> None:
     for auth in ("off", "on"):
         rates = (run["published_points_per_s"] for run in runs["raw publish"][auth])
         print(f"  auth {auth:<3}  " + "  ".join(f"{rate:>11,.0f}" for rate in rates))
+    print("  nats-server CPU µs per frame:")
+    per_frame = args.raw_events / frames * 1e6
+    for auth in ("off", "on"):
+        cpu = (per_frame / run["nats_cpu_points_per_s"] for run in runs["raw publish"][auth])
+        print(f"  auth {auth:<3}  " + "  ".join(f"{us:>11,.1f}" for us in cpu))
     _print_comparison(runs)
 
 
 def _print_comparison(runs: dict[str, Runs]) -> None:
     """Median rates without and with auth, their ratio, and the range of per-round ratios."""
-    rates = (("published_points_per_s", "published"), ("queryable_points_per_s", "queryable"))
-    print("\ncost of authentication (points/s, medians; nkey users vs anonymous, same run):")
+    rates = (
+        ("published_points_per_s", "published"),
+        ("queryable_points_per_s", "queryable"),
+        ("nats_cpu_points_per_s", "nats CPU"),
+    )
+    print(
+        "\ncost of authentication (points/s, medians; nkey users vs anonymous, same run;"
+        "\n'nats CPU': points per CPU-second of nats-server):"
+    )
     head = f"{'phase':<17} {'rate':<10} {'auth off':>12} {'auth on':>12} {'on/off':>7}"
     print(f"  {head}  per-round on/off")
     for phase, by_auth in runs.items():
