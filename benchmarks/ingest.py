@@ -590,7 +590,7 @@ def parse_args() -> argparse.Namespace:
         help="stations and projector as nkey users (on), anonymous (off), or both compared",
     )
     parser.add_argument(
-        "--repeat", type=int, default=3, help="rounds of each phase per mode (--auth both)"
+        "--repeat", type=int, default=5, help="rounds of each phase per mode (--auth both)"
     )
     parser.add_argument(
         "--raw-rounds", type=int, default=7, help="raw publish rounds per mode (--auth both)"
