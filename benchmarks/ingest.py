@@ -10,36 +10,70 @@ Stations record with their outbox on (the default, ``sync: normal``); the
 ``measure_batch()`` phase is run again with the outbox off and with ``sync: full``
 to show the outbox's cost per point and its write throughput.
 
-    uv run python benchmarks/ingest.py                 # defaults: 2 stations
+``--auth on`` runs it all with the stations as nkey users (the permissions
+``benchtrail station add`` gives them) and the projector as the hub identity.
+``--auth both`` measures what that costs: the ``measure()`` and
+``measure_batch()`` phases run without and with auth, ``--repeat`` rounds in
+alternating order, each on a fresh nats-server and chDB warehouse, then rounds of
+a plain JetStream publish of the same ``measure()`` frames (anonymous vs the
+station's user; a steadier figure on a busy machine), and a table gives the median
+rates and the with/without ratios.
+
+    uv run python benchmarks/ingest.py                 # defaults: 2 stations, no auth
     uv run python benchmarks/ingest.py --stations 4 --single 200000 --batch-points 5000000
+    uv run python benchmarks/ingest.py --single 100000 --batch-points 2000000 --auth both
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import math
 import multiprocessing as mp
+import os
 import resource
+import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import NamedTuple
 
+import nats
 import numpy as np
 
-from benchtrail.agents import OutboxConfig, Station, connect
+from benchtrail.agents import OutboxConfig, PublisherSettings, Station, connect
+from benchtrail.agents.publishing.frames import Frame, FrameBuffer, SessionSequence
+from benchtrail.api.hub.identity import StationRegistry, credentials_path
 from benchtrail.api.hub.natsserver import NatsServer
-from benchtrail.projector import Projector, RowBatch, Warehouse, open_warehouse
+from benchtrail.projector import Projector, RowBatch, Warehouse, ensure_streams, open_warehouse
+from benchtrail.schemas import EVENTS_STREAM, HUB_IDENTITY, Measurement, NatsAccess, new_id
 
 # -- station processes ---------------------------------------------------------------
 
 
-def _connect(hub: str, index: int, outbox: str, outbox_dir: str) -> Station:
+class HubAddress(NamedTuple):
+    """What a station process needs to reach the hub: its URL and each station's seed file."""
+
+    url: str
+    credentials: tuple[str, ...]  # by station index; "" connects anonymously
+
+
+def _station_id(index: int) -> str:
+    return f"bench-{index}"
+
+
+def _connect(hub: HubAddress, index: int, outbox: str, outbox_dir: str) -> Station:
     """A station with the outbox ``on`` (sync normal), ``off`` or ``full`` (sync full)."""
     config = OutboxConfig(
         enabled=outbox != "off", dir=outbox_dir, sync="full" if outbox == "full" else "normal"
     )
-    return connect(f"bench-{index}", hub=hub, flush_timeout=120, outbox=config)
+    url, credentials = hub.url, hub.credentials[index]
+    return connect(
+        _station_id(index), hub=url, flush_timeout=120, outbox=config, credentials=credentials
+    )
 
 
 def _outbox_figures(station: Station) -> dict[str, float]:
@@ -53,7 +87,13 @@ def _outbox_figures(station: Station) -> dict[str, float]:
 
 
 def _station_single(
-    hub: str, index: int, count: int, outbox: str, outbox_dir: str, start: mp.Event, out: mp.Queue
+    hub: HubAddress,
+    index: int,
+    count: int,
+    outbox: str,
+    outbox_dir: str,
+    start: mp.Event,
+    out: mp.Queue,
 ) -> None:
     with _connect(hub, index, outbox, outbox_dir) as station:
         with station.run(dut_serial=f"SN-{index}") as run:
@@ -76,7 +116,7 @@ def _station_single(
 
 
 def _station_batch(
-    hub: str,
+    hub: HubAddress,
     index: int,
     points: int,
     chunk: int,
@@ -110,7 +150,7 @@ def _station_batch(
 
 
 def _station_paced(
-    hub: str,
+    hub: HubAddress,
     index: int,
     rate: float,
     seconds: float,
@@ -182,11 +222,11 @@ def _peak_rss_mib(pid: int | None = None) -> float:
 
 async def _phase(
     name: str,
-    projector: Projector,
-    timed: TimedWarehouse,
+    hub: BenchHub,
     target: Callable[..., None],
     args: list[tuple[object, ...]],
 ) -> dict[str, float]:
+    projector, timed = hub.projector, hub.timed
     ctx = mp.get_context("spawn")
     start, out = ctx.Event(), ctx.Queue()
     procs = [ctx.Process(target=target, args=(*a, start, out)) for a in args]
@@ -195,7 +235,7 @@ async def _phase(
     await asyncio.sleep(3)  # let every station connect and open its session first
     timed.reset()
     before = projector.stats.rows.get("measurements", 0)
-    t0 = time.perf_counter()
+    t0, nats_cpu0 = time.perf_counter(), _cpu_seconds(hub.server.pid)
     start.set()
     results = [await asyncio.to_thread(out.get) for _ in procs]
     for p in procs:
@@ -203,9 +243,10 @@ async def _phase(
     published_s = max(r["acked_s"] for r in results)
     events = sum(r["events"] for r in results)
     points = sum(r["points"] for r in results)
-    stream_last = await _stream_last_seq(projector.hub_url)
+    stream_last = await _stream_last_seq(projector.hub_url, projector.access)
     await projector.wait_until_ingested(stream_last, timeout=600)
     queryable_s = timed.last_write_done - t0
+    nats_cpu = max(_cpu_seconds(hub.server.pid) - nats_cpu0, 0.01)  # clock ticks: 10 ms steps
     rows = projector.stats.rows.get("measurements", 0) - before
     lat = np.concatenate(timed.latencies_ns) / 1e6 if timed.latencies_ns else np.zeros(1)
     recorded_s = max(r["recorded_s"] for r in results)
@@ -220,6 +261,7 @@ async def _phase(
         "write_s": timed.write_seconds,
         "elapsed_s": queryable_s,
         "us_per_point": max(r["recorded_s"] / max(1, r["points"]) for r in results) * 1e6,
+        "nats_cpu_points_per_s": points / nats_cpu,
     }
     stored_mb = sum(r["bytes_stored"] for r in results) / 1e6
     stored_frames = sum(r["frames_stored"] for r in results)
@@ -252,74 +294,280 @@ async def _phase(
         f"  record→queryable latency: p50 {figures['p50_ms']:.0f} ms  "
         f"p95 {figures['p95_ms']:.0f} ms  p99 {figures['p99_ms']:.0f} ms"
     )
+    print(
+        f"  nats-server CPU:          {nats_cpu:>12,.2f} s"
+        f"  ({figures['nats_cpu_points_per_s']:,.0f} points per CPU-second)"
+    )
     return figures
 
 
-async def _stream_last_seq(url: str) -> int:
-    import nats
-
-    from benchtrail.schemas import EVENTS_STREAM
-
-    nc = await nats.connect(url)
+async def _stream_last_seq(url: str, access: NatsAccess) -> int:
+    nc = await nats.connect(url, **access.connect_options())
     try:
         return int((await nc.jetstream().stream_info(EVENTS_STREAM)).state.last_seq)
     finally:
         await nc.close()
 
 
+# -- hubs with and without authentication --------------------------------------------
+
+
+class BenchHub(NamedTuple):
+    """A fresh hub for measurements: nats-server, the projector and its warehouse."""
+
+    server: NatsServer
+    projector: Projector
+    timed: TimedWarehouse
+    address: HubAddress
+    directory: Path
+
+
+def _auth_setup(directory: Path, stations: int) -> tuple[Path, NatsAccess, tuple[str, ...]]:
+    """Identities as ``benchtrail up --auth`` makes them, from one station registry.
+
+    Each bench station is an nkey user with its generated permissions, the projector
+    connects as the hub identity. Returns the authorization file nats-server includes,
+    the projector's access and the stations' seed files.
+    """
+    registry = StationRegistry(directory)
+    seeds = tuple(
+        str(registry.add(_station_id(i)).write(credentials_path(directory, _station_id(i))))
+        for i in range(stations)
+    )
+    projector = NatsAccess.of(HUB_IDENTITY, str(registry.service_credentials(HUB_IDENTITY)))
+    return registry.write_authorization(), projector, seeds
+
+
+@asynccontextmanager
+async def _bench_hub(directory: Path, stations: int, *, auth: bool) -> AsyncIterator[BenchHub]:
+    """A fresh nats-server (nkey users, or anonymous) and a projector into a fresh warehouse."""
+    authorization: Path | str = ""
+    access, seeds = NatsAccess(), ("",) * stations
+    if auth:
+        authorization, access, seeds = _auth_setup(directory, stations)
+    server = NatsServer(directory / "jetstream", authorization=authorization).start()
+    try:
+        warehouse = open_warehouse(directory / "warehouse")
+        timed = TimedWarehouse(warehouse)
+        projector = Projector(timed, server.url, access=access)
+        await projector.start()
+        try:
+            yield BenchHub(server, projector, timed, HubAddress(server.url, seeds), directory)
+        finally:
+            await projector.stop()
+            warehouse.close()
+    finally:
+        server.stop()
+
+
+def _stations(hub: BenchHub, count: int, *args: object) -> list[tuple[object, ...]]:
+    """The arguments of ``count`` station processes: the hub, their index, then ``args``."""
+    return [(hub.address, i, *args) for i in range(count)]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (steadier on a busy machine than wall time)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _raw_frames(count: int) -> list[Frame]:
+    """``count`` events as station ``bench-0`` frames them for ``measure()``, encoded once."""
+    size = PublisherSettings().max_frame_events
+    sequence, frames = SessionSequence(_station_id(0), new_id()), []
+    buffer = FrameBuffer(sequence.station_id, sequence.session_id)
+    for i in range(count):
+        fields = {"name": "vout", "value": 5.0 + (i % 100) * 1e-4, "unit": "V", "low": 4.9}
+        buffer.add(sequence.stamp(Measurement, {**fields, "high": 5.1}), 0)
+        if len(buffer.events) == size or i == count - 1:
+            frames.append(buffer.cut())
+    return frames
+
+
+async def _raw_publish(frames: list[Frame], auth: str, directory: Path) -> dict[str, float]:
+    """Events/s of a plain JetStream publish of ``frames`` as ``bench-0``, no projector.
+
+    A fresh nats-server; with ``auth`` ``on`` the station is its nkey user (its own
+    inbox prefix and permissions) and the hub identity creates the streams.
+    """
+    authorization: Path | str = ""
+    hub_access, seeds = NatsAccess(), ("",)
+    if auth == "on":
+        authorization, hub_access, seeds = _auth_setup(directory, 1)
+    server = NatsServer(directory / "jetstream", authorization=authorization).start()
+    try:
+        hub_nc = await nats.connect(server.url, **hub_access.connect_options())
+        await ensure_streams(hub_nc.jetstream())
+        await hub_nc.close()
+        station = NatsAccess.of(_station_id(0), seeds[0])
+        nc = await nats.connect(server.url, **station.connect_options())
+        js = nc.jetstream(publish_async_max_pending=PublisherSettings().max_in_flight)
+        t0, cpu0 = time.perf_counter(), _cpu_seconds(server.pid)
+        acks = [await js.publish_async(f.subject, f.payload, headers=f.headers) for f in frames]
+        await asyncio.gather(*acks)
+        elapsed, cpu = time.perf_counter() - t0, _cpu_seconds(server.pid) - cpu0
+        await nc.close()
+        events = sum(f.event_count for f in frames)
+        return {"published_points_per_s": events / elapsed, "nats_cpu_points_per_s": events / cpu}
+    finally:
+        server.stop()
+
+
+# -- the programs ----------------------------------------------------------------------
+
+
+async def _full_run(tmp: Path, args: argparse.Namespace) -> None:
+    """Every phase on one hub, with or without authentication (``--auth off|on``)."""
+    n = args.stations
+    async with _bench_hub(tmp, n, auth=args.auth == "on") as hub:
+        print(
+            f"benchtrail ingest benchmark: {n} station processes, hub {hub.address.url} "
+            f"(auth {args.auth}), chDB in {tmp}"
+        )
+        outbox_dir = str(tmp / "outbox")
+        await _phase(
+            f"single measure() calls: {args.single:,} per station (outbox on)",
+            hub,
+            _station_single,
+            _stations(hub, n, args.single, "on", outbox_dir),
+        )
+        batch_cost = {}
+        for outbox in ("on", "off", "full"):
+            figures = await _phase(
+                f"measure_batch(): {args.batch_points:,} points per station in "
+                f"batches of {args.chunk:,} (outbox {outbox})",
+                hub,
+                _station_batch,
+                _stations(hub, n, args.batch_points, args.chunk, outbox, outbox_dir),
+            )
+            batch_cost[outbox] = figures["us_per_point"]
+        await _phase(
+            f"paced: {args.rate:,.0f} events/s for {args.seconds:g} s (latency, outbox on)",
+            hub,
+            _station_paced,
+            _stations(hub, n, args.rate / n, args.seconds, "on", outbox_dir),
+        )
+        print("\nmeasure_batch() recording cost per point (target <= 5 µs):")
+        for outbox, label in (
+            ("off", "outbox off"),
+            ("on", "on, sync normal"),
+            ("full", "on, sync full"),
+        ):
+            delta = batch_cost[outbox] - batch_cost["off"]
+            print(f"  {label:<16} {batch_cost[outbox]:.3f} µs  ({delta:+.3f} µs vs off)")
+        print(
+            f"\npeak RSS: projector+API process {_peak_rss_mib():,.0f} MiB; "
+            f"nats-server {_peak_rss_mib(hub.server.pid):,.0f} MiB"
+        )
+
+
+Runs = dict[str, list[dict[str, float]]]
+"""Figures of each round by auth mode (``off``, ``on``)."""
+
+
+async def _alternated(
+    rounds: int, measure: Callable[[str, Path], Awaitable[dict[str, float]]], tmp: Path
+) -> Runs:
+    """``measure`` without and with auth ``rounds`` times, swapping which goes first each round.
+
+    A busy 2-core machine drifts; alternating the order keeps the drift out of the ratio.
+    Each measurement gets its own directory, removed afterwards.
+    """
+    runs: Runs = {"off": [], "on": []}
+    for attempt in range(rounds):
+        for auth in ("off", "on") if attempt % 2 == 0 else ("on", "off"):
+            directory = tmp / f"round-{attempt}-auth-{auth}"
+            runs[auth].append(await measure(auth, directory))
+            shutil.rmtree(directory)
+    return runs
+
+
+async def _measured_phase(
+    title: str,
+    target: Callable[..., None],
+    station_args: tuple[object, ...],
+    stations: int,
+    auth: str,
+    directory: Path,
+) -> dict[str, float]:
+    """One phase with auth ``on`` or ``off`` on a fresh hub in ``directory``."""
+    async with _bench_hub(directory, stations, auth=auth == "on") as hub:
+        outbox = str(directory / "outbox")
+        args = _stations(hub, stations, *station_args, "on", outbox)
+        return await _phase(f"{title} (outbox on, auth {auth})", hub, target, args)
+
+
+async def _compare_auth(tmp: Path, args: argparse.Namespace) -> None:
+    """``--auth both``: single and batch phases without and with auth, a fresh hub each."""
+    n = args.stations
+    print(
+        f"benchtrail ingest benchmark, auth off vs on: {n} station processes, "
+        f"a fresh nats-server + chDB warehouse per measurement, {args.repeat} round(s), in {tmp}"
+    )
+    phases = (
+        ("single measure()", f"{args.single:,} calls per station", _station_single, (args.single,)),
+        (
+            "measure_batch()",
+            f"{args.batch_points:,} points per station in batches of {args.chunk:,}",
+            _station_batch,
+            (args.batch_points, args.chunk),
+        ),
+    )
+    runs: dict[str, Runs] = {}
+    for phase, sizes, target, station_args in phases:
+        measure = functools.partial(_measured_phase, f"{phase}: {sizes}", target, station_args, n)
+        runs[phase] = await _alternated(args.repeat, measure, tmp / phase.strip("()"))
+    raw = functools.partial(_raw_publish, _raw_frames(args.raw_events))
+    runs["raw publish"] = await _alternated(args.raw_rounds, raw, tmp / "raw")
+    frames = math.ceil(args.raw_events / PublisherSettings().max_frame_events)
+    print(
+        f"\n== raw JetStream publish: {args.raw_events:,} events in {frames:,} frames, "
+        f"one connection, no projector; {args.raw_rounds} rounds, events/s:"
+    )
+    for auth in ("off", "on"):
+        rates = (run["published_points_per_s"] for run in runs["raw publish"][auth])
+        print(f"  auth {auth:<3}  " + "  ".join(f"{rate:>11,.0f}" for rate in rates))
+    print("  nats-server CPU µs per frame:")
+    per_frame = args.raw_events / frames * 1e6
+    for auth in ("off", "on"):
+        cpu = (per_frame / run["nats_cpu_points_per_s"] for run in runs["raw publish"][auth])
+        print(f"  auth {auth:<3}  " + "  ".join(f"{us:>11,.1f}" for us in cpu))
+    _print_comparison(runs)
+
+
+def _print_comparison(runs: dict[str, Runs]) -> None:
+    """Median rates without and with auth, their ratio, and the range of per-round ratios."""
+    rates = (
+        ("published_points_per_s", "published"),
+        ("queryable_points_per_s", "queryable"),
+        ("nats_cpu_points_per_s", "nats CPU"),
+    )
+    print(
+        "\ncost of authentication (points/s, medians; nkey users vs anonymous, same run;"
+        "\n'nats CPU': points per CPU-second of nats-server):"
+    )
+    head = f"{'phase':<17} {'rate':<10} {'auth off':>12} {'auth on':>12} {'on/off':>7}"
+    print(f"  {head}  per-round on/off")
+    for phase, by_auth in runs.items():
+        for key, rate in rates:
+            if key not in by_auth["off"][0]:
+                continue
+            off = [run[key] for run in by_auth["off"]]
+            on = [run[key] for run in by_auth["on"]]
+            ratios = [b / a for a, b in zip(off, on, strict=True)]
+            median_off, median_on = float(np.median(off)), float(np.median(on))
+            print(
+                f"  {phase:<17} {rate:<10} {median_off:>12,.0f} {median_on:>12,.0f} "
+                f"{median_on / median_off:>7.3f}  {min(ratios):.2f}–{max(ratios):.2f}"
+            )
+
+
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="bt-bench-") as tmp:
-        nats_server = NatsServer(Path(tmp) / "jetstream").start()
-        try:
-            warehouse = open_warehouse(Path(tmp) / "warehouse")
-            timed = TimedWarehouse(warehouse)
-            projector = Projector(timed, nats_server.url)
-            await projector.start()
-            n = args.stations
-            hub = nats_server.url
-            print(f"benchtrail ingest benchmark: {n} station processes, hub {hub}, chDB in {tmp}")
-            outbox_dir = str(Path(tmp) / "outbox")
-            await _phase(
-                f"single measure() calls: {args.single:,} per station (outbox on)",
-                projector,
-                timed,
-                _station_single,
-                [(hub, i, args.single, "on", outbox_dir) for i in range(n)],
-            )
-            batch_cost = {}
-            for outbox in ("on", "off", "full"):
-                figures = await _phase(
-                    f"measure_batch(): {args.batch_points:,} points per station in "
-                    f"batches of {args.chunk:,} (outbox {outbox})",
-                    projector,
-                    timed,
-                    _station_batch,
-                    [(hub, i, args.batch_points, args.chunk, outbox, outbox_dir) for i in range(n)],
-                )
-                batch_cost[outbox] = figures["us_per_point"]
-            await _phase(
-                f"paced: {args.rate:,.0f} events/s for {args.seconds:g} s (latency, outbox on)",
-                projector,
-                timed,
-                _station_paced,
-                [(hub, i, args.rate / n, args.seconds, "on", outbox_dir) for i in range(n)],
-            )
-            print("\nmeasure_batch() recording cost per point (target <= 5 µs):")
-            for outbox, label in (
-                ("off", "outbox off"),
-                ("on", "on, sync normal"),
-                ("full", "on, sync full"),
-            ):
-                delta = batch_cost[outbox] - batch_cost["off"]
-                print(f"  {label:<16} {batch_cost[outbox]:.3f} µs  ({delta:+.3f} µs vs off)")
-            await projector.stop()
-            print(
-                f"\npeak RSS: projector+API process {_peak_rss_mib():,.0f} MiB; "
-                f"nats-server {_peak_rss_mib(nats_server.pid):,.0f} MiB"
-            )
-            warehouse.close()
-        finally:
-            nats_server.stop()
+        if args.auth == "both":
+            await _compare_auth(Path(tmp), args)
+        else:
+            await _full_run(Path(tmp), args)
 
 
 def parse_args() -> argparse.Namespace:
@@ -335,6 +583,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--chunk", type=int, default=10_000, help="points per measure_batch()")
     parser.add_argument("--rate", type=float, default=10_000, help="paced events/s, all stations")
     parser.add_argument("--seconds", type=float, default=10.0, help="paced phase duration")
+    parser.add_argument(
+        "--auth",
+        choices=("off", "on", "both"),
+        default="off",
+        help="stations and projector as nkey users (on), anonymous (off), or both compared",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="rounds of each phase per mode (--auth both)"
+    )
+    parser.add_argument(
+        "--raw-rounds", type=int, default=7, help="raw publish rounds per mode (--auth both)"
+    )
+    parser.add_argument(
+        "--raw-events", type=int, default=1_000_000, help="events per raw publish round"
+    )
     return parser.parse_args()
 
 
