@@ -11,14 +11,19 @@ from playwright.sync_api import Page, expect
 from benchtrail.agents import connect
 from benchtrail.api.hub.access import token_store
 from benchtrail.api.hub.embedded import Hub
+from benchtrail.api.hub.identity import StationRegistry
 
 
 @pytest.fixture
 def running_hub(start_hub: Callable[..., AbstractContextManager[Hub]]) -> Iterator[Hub]:
-    """A hub with API tokens, a station session recorded."""
+    """A hub with auth (tokens, station credentials), a station session recorded."""
     with start_hub(auth=True) as hub:
+        credentials = StationRegistry(hub.data_dir).add("cell-7").write(hub.data_dir / "c.nk")
+        hub.nats.reload()
         with (
-            connect("cell-7", hub=hub.nats.url, operator="alice") as station,
+            connect(
+                "cell-7", hub=hub.nats.url, operator="alice", credentials=str(credentials)
+            ) as station,
             station.run(dut_serial="SN-1") as run,
         ):
             run.measure("vout", 5.0, unit="V", low=4.9, high=5.1)

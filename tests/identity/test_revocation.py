@@ -17,6 +17,18 @@ from benchtrail.api.hub.identity import StationRegistry
 from benchtrail.schemas import NatsAccess
 
 
+# nats-py drops the socket of a reconnect the server refused without closing it; the
+# garbage collector closes it with a ResourceWarning (from the stream writer or from the
+# transport, whichever is collected first).
+pytestmark = [
+    pytest.mark.filterwarnings(
+        f"ignore:Exception ignored in. <function {owner}.__del__"
+        ":pytest.PytestUnraisableExceptionWarning"
+    )
+    for owner in ("StreamWriter", "_SelectorTransport")
+]
+
+
 def test_a_revoked_station_is_cut_off_and_cannot_come_back(
     auth_hub: Hub, add_station: Callable[[str], Path]
 ):
@@ -60,12 +72,6 @@ def test_a_revoked_station_is_cut_off_and_cannot_come_back(
     assert station.publisher.unacknowledged >= 2, "session.started and .ended stay in the outbox"
 
 
-# nats-py drops the socket of a reconnect the server refused without closing it; the
-# garbage collector closes it (with a ResourceWarning, here collected below).
-@pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <function StreamWriter.__del__"
-    ":pytest.PytestUnraisableExceptionWarning"
-)
 def test_a_recording_station_revoked_mid_session_gets_a_clear_error_and_keeps_its_events(
     auth_hub: Hub, add_station: Callable[[str], Path]
 ):

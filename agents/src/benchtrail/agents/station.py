@@ -24,6 +24,7 @@ from benchtrail.agents.publishing import Publisher, PublisherSettings
 from benchtrail.agents.publishing.frames import SessionSequence
 from benchtrail.agents.rack import Rack
 from benchtrail.agents.run import Run
+from benchtrail.agents.sigterm import SIGTERM_EXIT
 from benchtrail.agents.validation import check_custom_metadata
 from benchtrail.schemas import (
     DutInfo,
@@ -216,7 +217,7 @@ class Station:
         if threading.current_thread() is not threading.main_thread():
             return
         if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            self._previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+            self._previous_sigterm = signal.signal(signal.SIGTERM, SIGTERM_EXIT)
 
     def _restore_sigterm(self) -> None:
         """Put back the SIGTERM handler (only possible from the main thread; elsewhere it stays)."""
@@ -329,14 +330,10 @@ class Station:
         return self._record(event_type, size_hint, **fields)
 
     def _record(self, event_type: type[E], size_hint: int = 320, **fields: object) -> E:
-        with self._lock:
+        with SIGTERM_EXIT.deferred(), self._lock:  # a seq once taken is always submitted
             event = self._sequence.stamp(event_type, fields)
             self._publisher.submit(self.station_id, event, size_hint)
         return event
-
-
-def _exit_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
 
 
 def connect(

@@ -1,0 +1,44 @@
+"""SIGTERM turns into ``SystemExit`` so a recording script's ``with`` blocks unwind."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+
+
+class SigtermExit:
+    """SIGTERM as ``SystemExit``, held back while the main thread stamps and submits an event.
+
+    Raised between the two, the exit would leave a ``seq`` used by no event (a gap the
+    session's ``event_count`` would show); it is raised right after instead.
+    """
+
+    def __init__(self) -> None:
+        self._depth = 0
+        self._pending: int | None = None
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self._depth:
+            self._pending = signum
+            return
+        raise SystemExit(128 + signum)
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Hold SIGTERM back inside this block (in the main thread); exit right after it."""
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signal handlers run in the main thread only
+            return
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if not self._depth and self._pending is not None:
+                signum, self._pending = self._pending, None
+                raise SystemExit(128 + signum)
+
+
+SIGTERM_EXIT = SigtermExit()
+"""The handler a recording station installs for SIGTERM in the main thread."""
