@@ -16,7 +16,6 @@ from benchtrail.api.hub.embedded import Hub
 from benchtrail.api.hub.identity import StationRegistry
 from benchtrail.schemas import NatsAccess
 
-
 # nats-py drops the socket of a reconnect the server refused without closing it; the
 # garbage collector closes it with a ResourceWarning (from the stream writer or from the
 # transport, whichever is collected first).
