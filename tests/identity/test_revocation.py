@@ -16,17 +16,6 @@ from benchtrail.api.hub.embedded import Hub
 from benchtrail.api.hub.identity import StationRegistry
 from benchtrail.schemas import NatsAccess
 
-# nats-py drops the socket of a reconnect the server refused without closing it; the
-# garbage collector closes it with a ResourceWarning (from the stream writer or from the
-# transport, whichever is collected first).
-pytestmark = [
-    pytest.mark.filterwarnings(
-        f"ignore:Exception ignored in. <function {owner}.__del__"
-        ":pytest.PytestUnraisableExceptionWarning"
-    )
-    for owner in ("StreamWriter", "_SelectorTransport")
-]
-
 
 def test_a_revoked_station_is_cut_off_and_cannot_come_back(
     auth_hub: Hub, add_station: Callable[[str], Path]
