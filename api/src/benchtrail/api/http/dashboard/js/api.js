@@ -94,6 +94,7 @@ export function showSignIn(reason) {
     message.textContent = (answer && answer.detail) || `Sign-in failed (HTTP ${response.status}).`;
   });
   document.body.prepend(form);
+  document.body.classList.add("signed-out"); // the page behind holds nothing until then
   input.focus();
 }
 
