@@ -1,0 +1,303 @@
+"""Abuse benchmark: a real hub under careless and hostile load, with a station recording throughout.
+
+Starts ``benchtrail up`` as its own process (nats-server is its child) and one station
+process recording paced ``measure()`` calls for the whole run. Then applies, one
+phase after another:
+
+- ``baseline``: nothing but the station;
+- ``slow-live``: N clients open ``/api/live?since=0`` and never read;
+- ``big-reads``: M clients read ``/api/measurements?limit=100000`` in a loop;
+- ``bad-frames``: ``measurement.batch`` frames whose points spread over 3,000 days.
+
+For each phase it prints ``/api/health`` latency p50/p99 (sampled every 100 ms), the
+ingest lag p99 (``unwritten_age_s`` of ``/api/health/ingest``, every 500 ms), the peak
+RSS of the hub and of nats-server, and failed health probes. At the end: events the
+station had acknowledged, events stored in the warehouse, and the difference (lost).
+
+    uv run python benchmarks/abuse.py
+    uv run python benchmarks/abuse.py --seconds 40 --live-clients 100 --readers 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import nats
+import numpy as np
+
+from benchtrail.schemas import MeasurementBatch, encode_frame, event_subject, new_id
+
+DAY_NS = 86_400 * 1_000_000_000
+
+# -- the hub and what it uses -------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_hub(data_dir: Path) -> tuple[subprocess.Popen[str], str, str]:
+    """``benchtrail up`` on free ports; its process, API URL and NATS URL."""
+    http_port, nats_port = _free_port(), _free_port()
+    command = [sys.executable, "-m", "benchtrail.api", "up", "--data-dir", str(data_dir)]
+    command += ["--http-port", str(http_port), "--nats-port", str(nats_port)]
+    env = {**os.environ, "COLUMNS": "200"}
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "Ctrl-C stops everything" in line:
+            break
+    threading.Thread(target=lambda: [None for _ in process.stderr or []], daemon=True).start()
+    return process, f"http://127.0.0.1:{http_port}", f"nats://127.0.0.1:{nats_port}"
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found += [int(child) for child in text]
+    return found
+
+
+def rss_mib(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return 0.0
+    match = re.search(r"VmRSS:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+# -- the recording station ------------------------------------------------------------------
+
+
+def _station(nats_url: str, rate: float, stop: mp.Event, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    from benchtrail.agents import connect
+
+    with connect("abuse-1", hub=nats_url, flush_timeout=120) as station:
+        with station.run(dut_serial="SN-ABUSE") as run:
+            sent, t0 = 0, time.monotonic()
+            while not stop.is_set():
+                due = int((time.monotonic() - t0) * rate)
+                while sent < due:
+                    sent += 1
+                    run.measure("vout", float(sent), unit="V")
+                time.sleep(0.005)
+        station.flush()
+        out.put((station.session_id, sent, station.publisher.stats.events_acknowledged))
+
+
+# -- samplers --------------------------------------------------------------------------------
+
+
+class Samples:
+    """Health latencies, ingest lags and RSS peaks of the phase under way."""
+
+    def __init__(self, api: str, hub_pid: int, nats_pid: int) -> None:
+        self.api, self.hub_pid, self.nats_pid = api, hub_pid, nats_pid
+        self.health_ms: list[float] = []
+        self.lag_s: list[float] = []
+        self.failures = 0
+        self.hub_peak = self.nats_peak = 0.0
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._health, daemon=True),
+            threading.Thread(target=self._lag, daemon=True),
+            threading.Thread(target=self._rss, daemon=True),
+        ]
+
+    def __enter__(self) -> Samples:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def _every(self, seconds: float, probe: Callable[[], None]) -> None:
+        while not self._stop.wait(seconds):
+            probe()
+
+    def _health(self) -> None:
+        with httpx.Client(base_url=self.api, timeout=10) as client:
+
+            def probe() -> None:
+                t0 = time.perf_counter()
+                try:
+                    client.get("/api/health").raise_for_status()
+                    self.health_ms.append((time.perf_counter() - t0) * 1000)
+                except httpx.HTTPError:
+                    self.failures += 1
+
+            self._every(0.1, probe)
+
+    def _lag(self) -> None:
+        with httpx.Client(base_url=self.api, timeout=10) as client:
+
+            def probe() -> None:
+                try:
+                    age = client.get("/api/health/ingest").json().get("unwritten_age_s")
+                except (httpx.HTTPError, ValueError):
+                    return
+                self.lag_s.append(float(age or 0.0))
+
+            self._every(0.5, probe)
+
+    def _rss(self) -> None:
+        def probe() -> None:
+            self.hub_peak = max(self.hub_peak, rss_mib(self.hub_pid))
+            self.nats_peak = max(self.nats_peak, rss_mib(self.nats_pid))
+
+        self._every(0.2, probe)
+
+    def line(self, phase: str) -> str:
+        health = np.asarray(self.health_ms or [float("nan")])
+        lag = np.asarray(self.lag_s or [float("nan")])
+        return (
+            f"{phase:<12} {np.percentile(health, 50):8.1f} {np.percentile(health, 99):8.1f} "
+            f"{np.percentile(lag, 99):9.2f} {self.hub_peak:9.0f} {self.nats_peak:10.0f} "
+            f"{self.failures:8d}"
+        )
+
+
+# -- the loads ------------------------------------------------------------------------------
+
+
+def slow_live(api: str, clients: int, seconds: float) -> None:
+    """Clients that open a replaying live feed and never read a byte of it."""
+    host, port = api.removeprefix("http://").split(":")
+    sockets = []
+    for _ in range(clients):
+        sock = socket.create_connection((host, int(port)))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        request = f"GET /api/live?since=2000-01-01T00:00:00Z HTTP/1.1\r\nHost: {host}\r\n\r\n"
+        sock.sendall(request.encode())
+        sockets.append(sock)
+    time.sleep(seconds)
+    for sock in sockets:
+        sock.close()
+
+
+def big_reads(api: str, readers: int, seconds: float) -> None:
+    """Clients reading 100k-row measurement pages as fast as the hub answers."""
+    deadline = time.monotonic() + seconds
+
+    def read() -> None:
+        with httpx.Client(base_url=api, timeout=60) as client:
+            while time.monotonic() < deadline:
+                try:
+                    client.get("/api/measurements", params={"limit": 100_000})
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+
+    threads = [threading.Thread(target=read) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def bad_frames(nats_url: str, frames: int, seconds: float) -> None:
+    """``measurement.batch`` frames whose 3,000 points fall on 3,000 different days."""
+
+    async def publish() -> None:
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        start = time.time_ns() - 3000 * DAY_NS
+        for _ in range(frames):
+            session_id = new_id()
+            batch = MeasurementBatch(
+                event_id=new_id(),
+                session_id=session_id,
+                station_id="abuser",
+                seq=1,
+                occurred_at=time.time_ns(),
+                name="spread",
+                values=[1.0] * 3000,
+                timestamps_ns=[start + day * DAY_NS for day in range(3000)],
+            )
+            await js.publish(event_subject("abuser", session_id), encode_frame([batch]))
+        await nc.close()
+
+    asyncio.run(publish())
+    time.sleep(seconds)
+
+
+# -- main -----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each phase")
+    parser.add_argument("--rate", type=float, default=2000.0, help="station events/s")
+    parser.add_argument("--live-clients", type=int, default=30)
+    parser.add_argument("--readers", type=int, default=20)
+    parser.add_argument("--bad-frames", type=int, default=2)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bt-abuse-") as tmp:
+        hub, api, nats_url = start_hub(Path(tmp) / "data")
+        (nats_pid,) = children(hub.pid)
+        stop, out = mp.Event(), mp.Queue()
+        station = mp.Process(target=_station, args=(nats_url, args.rate, stop, out))
+        station.start()
+        time.sleep(2.0)
+        phases: list[tuple[str, Callable[[], None]]] = [
+            ("baseline", lambda: time.sleep(args.seconds)),
+            ("slow-live", lambda: slow_live(api, args.live_clients, args.seconds)),
+            ("big-reads", lambda: big_reads(api, args.readers, args.seconds)),
+            ("bad-frames", lambda: bad_frames(nats_url, args.bad_frames, args.seconds)),
+        ]
+        print(f"hub pid {hub.pid} at {api}; station at {args.rate:g} events/s")
+        print("phase        health ms p50/p99  lag p99 s  hub MiB  nats MiB  failures")
+        try:
+            for name, load in phases:
+                with Samples(api, hub.pid, nats_pid) as samples:
+                    load()
+                print(samples.line(name), flush=True)
+            stop.set()
+            session_id, sent, acked = out.get(timeout=180)
+            station.join(60)
+            lost = _lost(api, session_id, sent)
+            print(f"\nstation: {sent} measurements sent, {acked} events acknowledged; {lost}")
+        finally:
+            hub.send_signal(signal.SIGINT)
+            hub.wait(120)
+
+
+def _lost(api: str, session_id: str, sent: int) -> str:
+    """How many of the station's measurements are missing from the warehouse (waits up to 60 s)."""
+    deadline = time.monotonic() + 60
+    stored = -1
+    while time.monotonic() < deadline:
+        try:
+            body = httpx.get(f"{api}/api/sessions/{session_id}", timeout=30).json()
+            stored = int(body["counts"]["measurement_count"])
+        except (httpx.HTTPError, KeyError, ValueError):
+            stored = -1
+        if stored >= sent:
+            break
+        time.sleep(1.0)
+    return f"{stored} stored, {sent - stored} lost"
+
+
+if __name__ == "__main__":
+    main()
