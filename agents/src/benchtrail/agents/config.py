@@ -23,6 +23,11 @@ A ``hub:`` block holds the settings of the hub (``benchtrail up``), merged the s
 (the project file's values win): ``hub: {retention: {days: 90}}`` makes the hub drop
 recorded data older than 90 days (:func:`load_hub_config`). Without it the hub keeps
 everything.
+
+``time_window: {earliest: 2010-01-01, future_slack: 3600}`` narrows (or widens) the
+times a station may record: by default ``[2000-01-01, now + 1 day]``, the hub's
+own default (:class:`~benchtrail.schemas.TimeWindow`); a point outside is refused at
+the call.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from benchtrail.agents.config_files import (
     validate,
 )
 from benchtrail.agents.errors import ConfigError
+from benchtrail.schemas import TimeWindow
 
 __all__ = [
     "DEFAULT_HUB",
@@ -147,6 +153,7 @@ class StationConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     retention: RetentionPolicy = RetentionPolicy()
     instrument_calls: InstrumentCalls = "errors"
     outbox: OutboxConfig = OutboxConfig()
+    time_window: TimeWindow = TimeWindow()
 
 
 class HubConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
