@@ -9,13 +9,17 @@ the valid frames and events around them still land.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 
 import msgspec
 import nats
 import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from benchtrail.projector import Projector, ensure_streams
+from benchtrail.projector import FrameRejected, Projector, ensure_streams
+from benchtrail.projector.frames import check_frame
 from benchtrail.projector.warehouse import split_by_day
 from benchtrail.schemas import (
     DAY_NS,
@@ -24,7 +28,11 @@ from benchtrail.schemas import (
     DEAD_STREAM,
     Measurement,
     MeasurementBatch,
+    TimeWindow,
+    encode_frame,
 )
+
+from .conftest import T0, Session
 
 YEAR_2100 = 4_102_444_800_000_000_000
 """2100-01-01T00:00:00Z in ns."""
@@ -194,3 +202,62 @@ def test_split_by_day_bounds_the_days_of_each_insert():
     assert sorted(i for part in parts for i in part.column("i").to_pylist()) == list(range(8))
     assert split_by_day(table, "ts", 8) == [table]
     assert split_by_day(table, None, 1) == [table]
+
+
+_EARLIEST = 946_684_800_000_000_000
+_LATEST = T0 + DAY_NS
+_stamps = st.lists(
+    st.one_of(
+        st.integers(min_value=_EARLIEST, max_value=_LATEST),  # inside
+        st.integers(min_value=0, max_value=2**63 - 1),  # anywhere a timestamp column can hold
+        st.sampled_from([0, _EARLIEST - 1, _EARLIEST, _LATEST, _LATEST + 1, YEAR_2100]),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stamps=_stamps)
+def test_a_batch_is_refused_exactly_when_a_point_is_outside_the_window(stamps):
+    session = Session()
+    batch = MeasurementBatch(
+        **session.envelope(), name="w", values=[1.0] * len(stamps), timestamps_ns=stamps
+    )
+    outside = [i for i, t in enumerate(stamps) if not _EARLIEST <= t <= _LATEST]
+
+    try:
+        frame = check_frame(session.subject, encode_frame([batch]), now_ns=T0)
+    except FrameRejected as e:  # points over more than 32 days: refused whole
+        assert e.kind == "too-many-days"
+        assert not outside
+        assert len({t // DAY_NS for t in stamps} | {batch.occurred_at // DAY_NS}) > 32
+        return
+
+    if not outside:
+        assert frame.events == [batch] and not frame.rejected
+        return
+    [rejected] = frame.rejected
+    assert frame.events == []
+    first = outside[0]
+    assert rejected.reason.startswith(
+        f"bad-time: measurement.batch seq 1 point {first} timestamp {stamps[first]} ns ("
+    )
+    assert rejected.reason.endswith(
+        "is outside the time window [2000-01-01T00:00:00Z, 2025-10-10T08:53:20Z (now + 1 day)]"
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    stamps=_stamps,
+    earliest=st.dates(min_value=dt.date(1971, 1, 1), max_value=dt.date(2030, 1, 1)),
+    slack=st.floats(min_value=0, max_value=10 * 86_400, allow_nan=False),
+)
+def test_the_window_finds_the_first_time_outside_it(stamps, earliest, slack):
+    window = TimeWindow(earliest=earliest, future_slack=slack)
+    low = int(dt.datetime(earliest.year, earliest.month, earliest.day, tzinfo=dt.UTC).timestamp())
+    high = T0 + round(slack * 1e9)
+    outside = [(i, t) for i, t in enumerate(stamps) if not low * 10**9 <= t <= high]
+
+    assert window.first_outside(stamps, T0) == (outside[0] if outside else None)
