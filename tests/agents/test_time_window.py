@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from benchtrail.agents import InvalidMeasurement, connect
-from benchtrail.agents.config import load_station_config
+from benchtrail.agents.config import HubConfig, load_hub_config, load_station_config
 from benchtrail.schemas import (
     DAY_NS,
     EVENTS_STREAM,
@@ -112,3 +112,21 @@ def test_a_backfill_over_a_year_travels_in_frames_of_at_most_32_days(hub):
     assert points == stamps.tolist()
     assert max(len(days) for days in days_per_frame) <= MAX_FRAME_DAYS
     assert len(landed) >= 365 // MAX_FRAME_DAYS
+
+
+def test_the_hub_reads_its_window_and_day_cap_from_the_hub_block(tmp_path: Path):
+    (tmp_path / "benchtrail.yaml").write_text(
+        textwrap.dedent(
+            """
+            hub:
+              time_window: {earliest: 2015-06-01}
+              max_frame_days: 8
+            """
+        )
+    )
+    hub, sources = load_hub_config(cwd=tmp_path, home=tmp_path, environ={})
+    assert HubConfig().time_window == TimeWindow() and HubConfig().max_frame_days == 32
+
+    assert hub.time_window == TimeWindow(earliest=dt.date(2015, 6, 1))
+    assert hub.max_frame_days == 8
+    assert sources["hub.max_frame_days"] == "benchtrail.yaml:4"

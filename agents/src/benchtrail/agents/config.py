@@ -49,7 +49,7 @@ from benchtrail.agents.config_files import (
     validate,
 )
 from benchtrail.agents.errors import ConfigError
-from benchtrail.schemas import TimeWindow
+from benchtrail.schemas import MAX_FRAME_DAYS, TimeWindow
 
 __all__ = [
     "DEFAULT_HUB",
@@ -165,10 +165,16 @@ class HubConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         sync_interval: how often nats-server fsyncs the JetStream store: ``"always"``
             (every write before its ack) or a duration such as ``"2m"`` (docs/durability.md);
             ``None``: the hub's default, ``"always"``.
+        time_window: the times an event may carry (``{earliest: 2000-01-01,
+            future_slack: 86400}`` by default); the hub dead-letters one outside.
+        max_frame_days: most UTC days one frame's times may touch (1-100, default 32);
+            the hub dead-letters a frame touching more, whole.
     """
 
     retention: RetentionPolicy | None = None
     sync_interval: str | None = None
+    time_window: TimeWindow = TimeWindow()
+    max_frame_days: Annotated[int, msgspec.Meta(ge=1, le=100)] = MAX_FRAME_DAYS
 
 
 class ResolvedConfig(msgspec.Struct, frozen=True):

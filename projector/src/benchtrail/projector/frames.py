@@ -18,7 +18,6 @@ is judged per event (:class:`RejectedEvent`).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from typing import Final
 
 import msgspec
@@ -46,7 +45,6 @@ from benchtrail.schemas import (
     decode_frame,
     format_ns,
     parse_event_subject,
-    utc_days,
 )
 
 __all__ = [
@@ -54,7 +52,6 @@ __all__ = [
     "CheckedFrame",
     "RejectedEvent",
     "check_frame",
-    "frame_days",
     "measurement_rows",
     "single_event_frame",
 ]
@@ -137,15 +134,17 @@ def check_frame(
             array (``empty-frame``), or its events touch more than ``max_days``
             UTC days (``too-many-days``).
     """
-    checked = _check(subject, data, now_ns, window)
-    _check_days(subject, checked.events, max_days)
-    return checked
-
-
-def _check(subject: str, data: bytes, now_ns: int | None, window: TimeWindow) -> CheckedFrame:
     station_id, session_id = _subject_ids(subject)
     clock = time.time_ns() if now_ns is None else now_ns
     rules = EventRules(station_id, session_id, clock, window)
+    checked = _check(subject, data, rules)
+    days = rules.point_days | {event.occurred_at // DAY_NS for event in checked.events}
+    if len(days) > max_days:
+        raise _too_many_days(subject, days, max_days)
+    return checked
+
+
+def _check(subject: str, data: bytes, rules: EventRules) -> CheckedFrame:
     try:
         events = decode_frame(data)
     except _DECODE_ERRORS:
@@ -197,32 +196,15 @@ def _judge(raw: bytes, rules: EventRules) -> tuple[EventUnion | None, Problem | 
     return event, rules.check(event)
 
 
-def frame_days(events: Sequence[EventUnion]) -> set[int]:
-    """The distinct UTC days (days since the epoch) the events' times fall on.
-
-    Each event's ``occurred_at``, and each point of a ``measurement.batch``: the
-    columns the warehouse partitions its tables by.
-    """
-    days: set[int] = set()
-    for event in events:
-        if type(event) is MeasurementBatch:
-            days |= utc_days(event.occurred_at, event.timestamps_ns)
-        else:
-            days.add(event.occurred_at // DAY_NS)
-    return days
-
-
-def _check_days(subject: str, events: Sequence[EventUnion], max_days: int) -> None:
-    days = frame_days(events)
-    if len(days) > max_days:
-        first, last = min(days) * DAY_NS, max(days) * DAY_NS
-        raise FrameRejected(
-            subject,
-            TOO_MANY_DAYS,
-            f"the frame's times touch {len(days)} UTC days ({format_ns(first)[:10]} to "
-            f"{format_ns(last)[:10]}), more than the {max_days} one frame may touch "
-            "(setting max_frame_days; each day is a warehouse part)",
-        )
+def _too_many_days(subject: str, days: set[int], max_days: int) -> FrameRejected:
+    first, last = min(days) * DAY_NS, max(days) * DAY_NS
+    return FrameRejected(
+        subject,
+        TOO_MANY_DAYS,
+        f"the frame's times touch {len(days)} UTC days ({format_ns(first)[:10]} to "
+        f"{format_ns(last)[:10]}), more than the {max_days} one frame may touch "
+        "(setting max_frame_days; each day is a warehouse part)",
+    )
 
 
 def single_event_frame(event_bytes: bytes) -> bytes:

@@ -23,6 +23,7 @@ from typing import Final
 import msgspec
 
 from benchtrail.schemas import (
+    DAY_NS,
     DEFAULT_TIME_WINDOW,
     MAX_TEXT_VALUE,
     EventUnion,
@@ -107,7 +108,15 @@ class EventRules:
         window: the times an event may carry (the projector's ``time_window`` setting).
     """
 
-    __slots__ = ("earliest", "latest", "now_ns", "session_id", "station_id", "window")
+    __slots__ = (
+        "earliest",
+        "latest",
+        "now_ns",
+        "point_days",
+        "session_id",
+        "station_id",
+        "window",
+    )
 
     def __init__(
         self,
@@ -122,6 +131,8 @@ class EventRules:
         self.window = window
         self.earliest = window.earliest_ns
         self.latest = window.latest_ns(now_ns)
+        self.point_days: set[int] = set()
+        """UTC days of the points of the batches that passed (their ``occurred_at`` left out)."""
 
     def check(self, event: EventUnion) -> Problem | None:
         """The first rule ``event`` breaks, or ``None`` if it may be projected.
@@ -175,14 +186,26 @@ class EventRules:
         )
 
     def _points_problem(self, batch: MeasurementBatch) -> Problem | None:
-        outside = self.window.first_outside(batch.timestamps_ns, self.now_ns)
-        if outside is None:
-            return None
-        index, stamp = outside
-        return BAD_TIME, (
-            f"measurement.batch seq {batch.seq} point {index} timestamp {stamp} ns "
-            f"({format_ns(stamp)}) is outside the time window {self.window.describe(self.now_ns)}"
-        )
+        """A point outside the window; else the points' days go to :attr:`point_days`.
+
+        One ``min()`` and one ``max()`` per batch serve both checks (a batch has
+        points: :func:`_batch_problem` refused an empty one).
+        """
+        stamps = batch.timestamps_ns
+        low, high = min(stamps), max(stamps)
+        if low < self.earliest or high > self.latest:
+            index, stamp = self.window.first_outside(stamps, self.now_ns) or (0, low)
+            return BAD_TIME, (
+                f"measurement.batch seq {batch.seq} point {index} timestamp {stamp} ns "
+                f"({format_ns(stamp)}) is outside the time window "
+                f"{self.window.describe(self.now_ns)}"
+            )
+        first, last = low // DAY_NS, high // DAY_NS
+        if first == last:
+            self.point_days.add(first)
+        else:
+            self.point_days.update(stamp // DAY_NS for stamp in stamps)
+        return None
 
 
 def measurement_rows(event: EventUnion) -> int:

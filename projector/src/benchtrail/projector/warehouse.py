@@ -119,7 +119,9 @@ def split_by_day(arrow: pa.Table, day_column: str | None, max_days: int) -> list
     """``arrow`` cut into tables whose ``day_column`` values fall on at most ``max_days`` UTC days.
 
     A table without a day column, or within the bound already, comes back whole.
+    ``max_days`` is taken as at most :data:`MAX_PARTITIONS_PER_INSERT`.
     """
+    max_days = min(max_days, MAX_PARTITIONS_PER_INSERT)
     if day_column is None or arrow.num_rows == 0:
         return [arrow]
     times = arrow.column(day_column).cast(pa.int64()).fill_null(pa.scalar(0, pa.int64()))
