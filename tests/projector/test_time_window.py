@@ -26,6 +26,7 @@ from benchtrail.schemas import (
     DEAD_EVENT_INDEX_HEADER,
     DEAD_REASON_HEADER,
     DEAD_STREAM,
+    FileAttached,
     Measurement,
     MeasurementBatch,
     TimeWindow,
@@ -261,3 +262,22 @@ def test_the_window_finds_the_first_time_outside_it(stamps, earliest, slack):
     outside = [(i, t) for i, t in enumerate(stamps) if not low * 10**9 <= t <= high]
 
     assert window.first_outside(stamps, T0) == (outside[0] if outside else None)
+
+
+def test_a_file_whose_data_times_lie_outside_the_window_is_refused():
+    session = Session()
+    inside = FileAttached(
+        **session.envelope(), file_id="f1", path="cap.bin", start_ns=T0, end_ns=T0 + 1
+    )
+    outside = FileAttached(
+        **session.envelope(), file_id="f2", path="old.bin", start_ns=JAN_2_1970, end_ns=T0
+    )
+
+    frame = check_frame(session.subject, encode_frame([inside, outside]), now_ns=T0)
+
+    assert frame.events == [inside]
+    [rejected] = frame.rejected
+    assert rejected.reason.startswith(
+        f"bad-time: event seq 2 start_ns {JAN_2_1970} ns (1970-01-02T00:00:00Z) is outside the"
+        " time window [2000-01-01T00:00:00Z, 2025-10-10T08:53:20Z (now + 1 day)]"
+    )

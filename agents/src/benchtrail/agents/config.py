@@ -23,11 +23,8 @@ A ``hub:`` block holds the settings of the hub (``benchtrail up``), merged the s
 (the project file's values win): ``hub: {retention: {days: 90}}`` makes the hub drop
 recorded data older than 90 days (:func:`load_hub_config`). Without it the hub keeps
 everything.
-
-``time_window: {earliest: 2010-01-01, future_slack: 3600}`` narrows (or widens) the
-times a station may record: by default ``[2000-01-01, now + 1 day]``, the hub's
-own default (:class:`~benchtrail.schemas.TimeWindow`); a point outside is refused at
-the call.
+``time_window: {earliest: 2010-01-01, future_slack: 3600}`` sets the times a station
+may record (:class:`~benchtrail.schemas.TimeWindow`; a point outside is refused at the call).
 """
 
 from __future__ import annotations
@@ -165,10 +162,9 @@ class HubConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         sync_interval: how often nats-server fsyncs the JetStream store: ``"always"``
             (every write before its ack) or a duration such as ``"2m"`` (docs/durability.md);
             ``None``: the hub's default, ``"always"``.
-        time_window: the times an event may carry (``{earliest: 2000-01-01,
-            future_slack: 86400}`` by default); the hub dead-letters one outside.
-        max_frame_days: most UTC days one frame's times may touch (1-100, default 32);
-            the hub dead-letters a frame touching more, whole.
+        time_window: the times an event may carry; the hub dead-letters one outside.
+        max_frame_days: most UTC days one frame may touch (1-100); a frame past it is
+            dead-lettered whole.
     """
 
     retention: RetentionPolicy | None = None

@@ -160,7 +160,7 @@ class EventRules:
         if type(event) is MeasurementBatch:
             return _batch_problem(event) or self._points_problem(event)
         if type(event) in _RANGES:
-            return _range_problem(event)
+            return _range_problem(event) or self._times_problem(event)
         return None
 
     def _envelope_problem(self, event: EventUnion) -> Problem:
@@ -184,6 +184,23 @@ class EventRules:
             f"event seq {event.seq} schema_version {event.schema_version} is outside "
             f"[0, {MAX_SCHEMA_VERSION}]"
         )
+
+    def _times_problem(self, event: EventUnion) -> Problem | None:
+        """A file's or a window contribution's time outside the window."""
+        times: list[tuple[str, int | None]] = [
+            (name, getattr(event, name)) for name in _TIMES.get(type(event), ())
+        ]
+        if isinstance(event, FileRegistered):
+            for topic in event.topics:
+                times += [(f"topic {topic.name!r} start_ns", topic.start_ns)]
+                times += [(f"topic {topic.name!r} end_ns", topic.end_ns)]
+        for name, value in times:
+            if value is not None and not self.earliest <= value <= self.latest:
+                return BAD_TIME, (
+                    f"event seq {event.seq} {name} {value} ns ({format_ns(value)}) is outside "
+                    f"the time window {self.window.describe(self.now_ns)}"
+                )
+        return None
 
     def _points_problem(self, batch: MeasurementBatch) -> Problem | None:
         """A point outside the window; else the points' days go to :attr:`point_days`.
@@ -278,6 +295,13 @@ _RANGES: dict[type, tuple[tuple[str, int], ...]] = {
     FileAdded: (("range_min_timestamp_ns", I64), ("range_max_timestamp_ns", I64)),
 }
 """Whole-number fields and the largest value their warehouse column holds (all start at 0)."""
+
+_TIMES: dict[type, tuple[str, ...]] = {
+    FileAttached: ("start_ns", "end_ns"),
+    FileRegistered: ("start_ns", "end_ns"),
+    FileAdded: ("range_min_timestamp_ns", "range_max_timestamp_ns"),
+}
+"""Event times besides ``occurred_at`` and batch points, held to the time window too."""
 
 
 def _range_problem(event: EventUnion) -> Problem | None:
