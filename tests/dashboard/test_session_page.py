@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
@@ -53,7 +54,8 @@ def test_a_run_chosen_in_the_table_is_charted_from_the_warehouse(
 ) -> None:
     with connect("cell-3", hub=running_hub.nats.url) as station:
         with station.run(dut_serial="SN-1") as first:
-            first.measure_batch("ripple", [0.01, 0.02, 0.015, 0.011], [1, 2, 3, 4], unit="V")
+            stamps = [time.time_ns() + i * 1_000_000 for i in range(4)]  # 1 ms apart
+            first.measure_batch("ripple", [0.01, 0.02, 0.015, 0.011], stamps, unit="V")
         with station.run(dut_serial="SN-2") as last:
             last.measure("vout", 5.0, unit="V")
     running_hub.wait_ingested()

@@ -17,12 +17,12 @@ import nats
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from benchtrail.api import EventStore
-from benchtrail.projector import validation
 from benchtrail.schemas import (
     DEAD_EVENT_INDEX_HEADER,
     DEAD_STREAM,
     MSG_ID_HEADER,
     Measurement,
+    TimeWindow,
     encode_frame,
     event_subject,
     new_id,
@@ -175,7 +175,10 @@ def test_retry_after_an_upgrade_lands_the_events_a_relaxed_rule_refused(running_
     with EventStore(running_hub.api_url) as store:
         before = store.dead_letters(limit=1000)
         # The upgrade: this version accepts station clocks up to 3 days ahead.
-        monkeypatch.setattr(validation, "FUTURE_SLACK_NS", 3 * DAY_NS)
+        projector = running_hub.projector
+        relaxed = TimeWindow(future_slack=3 * DAY_NS / 1e9)
+        upgraded = msgspec.structs.replace(projector.settings, time_window=relaxed)
+        monkeypatch.setattr(projector, "settings", upgraded)
         retried = store.retry_dead_letters(reason="bad-time")
         running_hub.wait_ingested()
         after = store.dead_letters(limit=1000)

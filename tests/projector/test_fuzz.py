@@ -43,15 +43,21 @@ _UNSIGNED = {
     "size_bytes",
     "index",
 }
+_TIMES = {"start_ns", "end_ns", "range_min_timestamp_ns", "range_max_timestamp_ns"}
+"""Times of files and window contributions: held to the time window like ``occurred_at``."""
 _raw_frame = msgspec.msgpack.Decoder(list[msgspec.Raw])
 _ENVELOPE = ("event_id", "session_id", "station_id", "seq", "occurred_at", "schema_version")
 
 
 def _fit(value: object) -> object:
-    """Whole numbers of counts, sizes and tokens made non-negative and modest, recursively."""
+    """Counts, sizes and tokens made non-negative and modest, times put in the window."""
     if isinstance(value, dict):
         return {
-            k: abs(v) % 2**31 if k in _UNSIGNED and type(v) is int else _fit(v)
+            k: abs(v) % 2**31
+            if k in _UNSIGNED and type(v) is int
+            else T0 + abs(v) % 10**12
+            if k in _TIMES and type(v) is int
+            else _fit(v)
             for k, v in value.items()
         }
     if isinstance(value, list):

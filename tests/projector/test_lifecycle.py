@@ -137,7 +137,7 @@ def test_ensure_streams_creates_then_updates_both_streams(hub_url, fast_settings
 
 
 class _Unused:
-    def write(self, batch):
+    def write(self, batch, max_days=None):
         raise AssertionError("nothing should be written")
 
 

@@ -10,7 +10,13 @@ import msgspec
 import nats
 
 from benchtrail.projector import Projector, RowBatch, Warehouse, ensure_streams
-from benchtrail.schemas import DEAD_REASON_HEADER, DEAD_STREAM, SessionStarted, StationInfo
+from benchtrail.schemas import (
+    DEAD_REASON_HEADER,
+    DEAD_STREAM,
+    MAX_FRAME_DAYS,
+    SessionStarted,
+    StationInfo,
+)
 
 FULL_RUN_COUNTS = {
     "events": 9,
@@ -37,8 +43,8 @@ class CrashAfterWrite:
         self.written = threading.Event()
         self.release = threading.Event()
 
-    def write(self, batch: RowBatch) -> dict[str, int]:
-        counts = self.warehouse.write(batch)
+    def write(self, batch: RowBatch, max_days: int = MAX_FRAME_DAYS) -> dict[str, int]:
+        counts = self.warehouse.write(batch, max_days)
         self.written.set()
         self.release.wait(10)
         return counts
@@ -51,11 +57,11 @@ class FailingWrites:
         self.warehouse = warehouse
         self.failures = failures
 
-    def write(self, batch: RowBatch) -> dict[str, int]:
+    def write(self, batch: RowBatch, max_days: int = MAX_FRAME_DAYS) -> dict[str, int]:
         if self.failures > 0:
             self.failures -= 1
             raise ConnectionRefusedError("warehouse went away")
-        return self.warehouse.write(batch)
+        return self.warehouse.write(batch, max_days)
 
 
 async def publish_full_run(js, publish, session, **msg_ids) -> int:
@@ -155,10 +161,10 @@ class RefusesPoison:
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
 
-    def write(self, batch: RowBatch) -> dict[str, int]:
+    def write(self, batch: RowBatch, max_days: int = MAX_FRAME_DAYS) -> dict[str, int]:
         if (batch.occurred_at_ns() == POISON_AT).any():
             raise ValueError("the warehouse refuses this row")
-        return self.warehouse.write(batch)
+        return self.warehouse.write(batch, max_days)
 
 
 def test_a_frame_the_warehouse_rejects_holds_back_no_other(

@@ -23,6 +23,8 @@ A ``hub:`` block holds the settings of the hub (``benchtrail up``), merged the s
 (the project file's values win): ``hub: {retention: {days: 90}}`` makes the hub drop
 recorded data older than 90 days (:func:`load_hub_config`). Without it the hub keeps
 everything.
+``time_window: {earliest: 2010-01-01, future_slack: 3600}`` sets the times a station
+may record (:class:`~benchtrail.schemas.TimeWindow`; a point outside is refused at the call).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from benchtrail.agents.config_files import (
     validate,
 )
 from benchtrail.agents.errors import ConfigError
+from benchtrail.schemas import MAX_FRAME_DAYS, TimeWindow
 
 __all__ = [
     "DEFAULT_HUB",
@@ -147,6 +150,7 @@ class StationConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     retention: RetentionPolicy = RetentionPolicy()
     instrument_calls: InstrumentCalls = "errors"
     outbox: OutboxConfig = OutboxConfig()
+    time_window: TimeWindow = TimeWindow()
 
 
 class HubConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -158,10 +162,15 @@ class HubConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         sync_interval: how often nats-server fsyncs the JetStream store: ``"always"``
             (every write before its ack) or a duration such as ``"2m"`` (docs/durability.md);
             ``None``: the hub's default, ``"always"``.
+        time_window: the times an event may carry; the hub dead-letters one outside.
+        max_frame_days: most UTC days one frame may touch (1-100); a frame past it is
+            dead-lettered whole.
     """
 
     retention: RetentionPolicy | None = None
     sync_interval: str | None = None
+    time_window: TimeWindow = TimeWindow()
+    max_frame_days: Annotated[int, msgspec.Meta(ge=1, le=100)] = MAX_FRAME_DAYS
 
 
 class ResolvedConfig(msgspec.Struct, frozen=True):

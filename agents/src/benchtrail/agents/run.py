@@ -13,8 +13,16 @@ import numpy.typing as npt
 
 from benchtrail.agents.errors import InvalidMeasurement, RunNotActive
 from benchtrail.agents.sink import EventSink
-from benchtrail.agents.validation import check_limits, check_name, check_value, outcome_of
+from benchtrail.agents.validation import (
+    check_limits,
+    check_name,
+    check_timestamps,
+    check_value,
+    outcome_of,
+)
 from benchtrail.schemas import (
+    DAY_NS,
+    MAX_FRAME_DAYS,
     Measurement,
     MeasurementBatch,
     MeasurementOutcome,
@@ -131,11 +139,11 @@ class Run:
         stamps = _timestamps(label, len(points), timestamps_ns, interval_ns)
         names = _names(name, len(points))
         lo, hi = check_limits(label, low, high)
-        for start in range(0, len(points), BATCH_CHUNK_POINTS):
-            end = start + BATCH_CHUNK_POINTS
+        check_timestamps(label, stamps, self.station.time_window)
+        for start, end in _chunks(stamps):
             self.station.emit(
                 MeasurementBatch,
-                size_hint=300 + 20 * min(end, len(points)) - 20 * start,
+                size_hint=300 + 20 * (end - start),
                 run_id=self.run_id,
                 name=name if isinstance(name, str) else "",
                 names=names[start:end] if names else [],
@@ -304,6 +312,33 @@ def _timestamps(
         raise InvalidMeasurement(label, "timestamps_ns must be ns since the epoch (>= 0)")
     result: list[int] = stamps.tolist()
     return result
+
+
+def _chunks(stamps: list[int]) -> list[tuple[int, int]]:
+    """Index ranges of the events a batch is recorded as.
+
+    At most :data:`BATCH_CHUNK_POINTS` points each (a frame stays < 1 MB), and
+    points of at most ``MAX_FRAME_DAYS - 1`` UTC days (the event's own
+    ``occurred_at`` may add one), so that a backfill spanning months still
+    travels in frames the hub accepts.
+    """
+    count = len(stamps)
+    days = np.asarray(stamps, dtype=np.int64) // DAY_NS
+    if np.unique(days).size < MAX_FRAME_DAYS:
+        return [
+            (start, min(start + BATCH_CHUNK_POINTS, count))
+            for start in range(0, count, BATCH_CHUNK_POINTS)
+        ]
+    chunks: list[tuple[int, int]] = []
+    start, seen = 0, set[int]()
+    for index, day in enumerate(days.tolist()):
+        full = index - start == BATCH_CHUNK_POINTS
+        if full or (day not in seen and len(seen) == MAX_FRAME_DAYS - 1):
+            chunks.append((start, index))
+            start, seen = index, set()
+        seen.add(day)
+    chunks.append((start, count))
+    return chunks
 
 
 def _names(name: str | Sequence[str], count: int) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol, TypeVar
 
 from benchtrail.agents.publishing import Publisher
-from benchtrail.schemas import Event
+from benchtrail.schemas import Event, TimeWindow
 
 E = TypeVar("E", bound=Event)
 
@@ -31,6 +31,11 @@ class EventSink(Protocol):
     @property
     def flush_timeout(self) -> float:
         """Seconds to wait for the hub (acknowledgements, the lock bucket)."""
+        ...
+
+    @property
+    def time_window(self) -> TimeWindow:
+        """The times a recorded point may carry."""
         ...
 
     @property

@@ -27,6 +27,7 @@ from benchtrail.agents.run import Run
 from benchtrail.agents.sigterm import SIGTERM_EXIT
 from benchtrail.agents.validation import check_custom_metadata
 from benchtrail.schemas import (
+    DEFAULT_TIME_WINDOW,
     DutInfo,
     Event,
     Log,
@@ -41,6 +42,7 @@ from benchtrail.schemas import (
     SessionType,
     SlotInfo,
     StationInfo,
+    TimeWindow,
     new_id,
 )
 
@@ -58,6 +60,8 @@ class Station:
         station_id: the station's stable id (e.g. ``"cell-7"``).
         session_id: this session's UUIDv7.
         hub: the NATS URL events are published to.
+        time_window: the times a recorded point may carry: ``connect(time_window=...)``,
+            else ``time_window:`` in the configuration, else ``[2000-01-01, now + 1 day]``.
     """
 
     def __init__(
@@ -81,6 +85,7 @@ class Station:
         config: StationConfig | None = None,
         mock: bool = False,
         outbox: OutboxConfig | None = None,
+        time_window: TimeWindow | None = None,
     ) -> None:
         if not isinstance(station_id, str) or not _STATION_ID.match(station_id):
             raise InvalidMetadata(
@@ -105,6 +110,9 @@ class Station:
         self._device_ids = list(device_ids)
         if outbox is None:
             outbox = config.outbox if config is not None else OutboxConfig()
+        if time_window is None:
+            time_window = config.time_window if config is not None else DEFAULT_TIME_WINDOW
+        self.time_window = time_window
         access = NatsAccess.of(station_id, credentials, tls_ca)
         self._publisher = Publisher(
             hub, publisher_settings, station_id=station_id, outbox=outbox, access=access

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from benchtrail.agents.errors import InvalidMeasurement, InvalidMetadata
 from benchtrail.schemas import (
@@ -12,9 +12,12 @@ from benchtrail.schemas import (
     CustomValue,
     MeasurementOutcome,
     MeasurementValue,
+    TimeWindow,
     are_limits_inverted,
+    format_ns,
     is_blank,
     is_text_too_long,
+    now_ns,
 )
 
 _NUMBER = (int, float)
@@ -76,6 +79,19 @@ def _finite(name: str, value: float) -> float:
             "as text (e.g. 'OVERRANGE') or leave the point out",
         )
     return value
+
+
+def check_timestamps(name: str, stamps: Sequence[int], window: TimeWindow) -> None:
+    """Every point's timestamp inside the station's time window (the hub checks it too)."""
+    now = now_ns()
+    outside = window.first_outside(stamps, now)
+    if outside is not None:
+        index, stamp = outside
+        raise InvalidMeasurement(
+            name,
+            f"timestamp {stamp} ns ({format_ns(stamp)}) at index {index} is outside the "
+            f"time window {window.describe(now)}",
+        )
 
 
 def outcome_of(

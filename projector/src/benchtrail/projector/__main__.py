@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import logging
 import os
 import signal
@@ -19,7 +20,7 @@ from benchtrail.projector.consumer import Projector
 from benchtrail.projector.errors import HubUnavailable, WarehouseUnavailable
 from benchtrail.projector.tables import DATABASE
 from benchtrail.projector.warehouse import open_warehouse
-from benchtrail.schemas import HUB_IDENTITY, NatsAccess
+from benchtrail.schemas import HUB_IDENTITY, NatsAccess, TimeWindow
 
 log = logging.getLogger("benchtrail.projector")
 
@@ -54,6 +55,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-max-rows", type=int, default=defaults.batch_max_rows)
     parser.add_argument("--batch-max-wait", type=float, default=defaults.batch_max_wait)
     parser.add_argument(
+        "--max-frame-days",
+        type=int,
+        default=defaults.max_frame_days,
+        help="dead-letter a frame whose times touch more UTC days than this (1-100)",
+    )
+    parser.add_argument(
+        "--earliest",
+        type=datetime.date.fromisoformat,
+        default=defaults.time_window.earliest,
+        help="dead-letter an event with a time before this UTC day (YYYY-MM-DD)",
+    )
+    parser.add_argument(
+        "--future-slack",
+        type=float,
+        default=defaults.time_window.future_slack,
+        help="dead-letter an event with a time more than this many seconds ahead of the clock",
+    )
+    parser.add_argument(
         "--replicas",
         type=int,
         default=defaults.streams.num_replicas,
@@ -72,6 +91,8 @@ def settings_from(args: argparse.Namespace) -> ProjectorSettings:
         batch_max_events=args.batch_max_events,
         batch_max_rows=args.batch_max_rows,
         batch_max_wait=args.batch_max_wait,
+        max_frame_days=args.max_frame_days,
+        time_window=TimeWindow(earliest=args.earliest, future_slack=args.future_slack),
         streams=StreamSettings(num_replicas=args.replicas),
     )
 

@@ -95,7 +95,12 @@ def gather(
         msg = msgs[index]
         index += 1
         try:
-            frame = check_frame(msg.subject, msg.data)
+            frame = check_frame(
+                msg.subject,
+                msg.data,
+                window=settings.time_window,
+                max_days=settings.max_frame_days,
+            )
         except FrameRejected as e:
             rejected.append((msg, e))
             continue

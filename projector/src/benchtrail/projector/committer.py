@@ -32,7 +32,7 @@ HUB_ERRORS = (nats.errors.Error, TimeoutError)
 class BatchWriter(Protocol):
     """What the projector writes to: :class:`~benchtrail.projector.warehouse.Warehouse`."""
 
-    def write(self, batch: RowBatch) -> dict[str, int]:
+    def write(self, batch: RowBatch, max_days: int) -> dict[str, int]:
         """Write every table of a batch; return rows written per table."""
         ...
 
@@ -71,7 +71,9 @@ class Committer:
     async def _write(self, batch: PendingBatch) -> Exception | None:
         """Write a batch and ack its frames; return the error instead if the write failed."""
         try:
-            written = await asyncio.to_thread(self.warehouse.write, batch.rows)
+            written = await asyncio.to_thread(
+                self.warehouse.write, batch.rows, self.settings.max_frame_days
+            )
         except Exception as e:  # a fault barrier: no warehouse failure may stop the projector
             log.warning("writing a batch of %d frames failed: %r", len(batch), e)
             self.progress.record_write_failure(f"write: {e!r}")

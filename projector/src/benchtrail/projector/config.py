@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from benchtrail.schemas import PROJECTOR_DURABLE
+from benchtrail.schemas import MAX_FRAME_DAYS, PROJECTOR_DURABLE, TimeWindow
 
 DAY = 86_400.0
 MIB = 1_048_576
@@ -75,6 +75,11 @@ class ProjectorSettings(msgspec.Struct, frozen=True, kw_only=True):
         inactive_threshold: seconds after which the hub deletes the consumer once no
             projector is bound to it; ``None`` keeps it (the live consumer). A replay
             killed with kill -9 leaves nothing behind this way.
+        time_window: the times an event may carry (``occurred_at`` and every batch
+            point); an event with a time outside is dead-lettered (``bad-time``).
+        max_frame_days: most distinct UTC days one frame's times may touch; a frame
+            touching more is dead-lettered whole (``too-many-days``), and inserts
+            are split so that none touches more than this many days of a table.
     """
 
     durable: str = PROJECTOR_DURABLE
@@ -96,6 +101,8 @@ class ProjectorSettings(msgspec.Struct, frozen=True, kw_only=True):
     update_streams: bool = True
     store_dead_letters: bool = True
     inactive_threshold: Seconds | None = None
+    time_window: TimeWindow = msgspec.field(default_factory=TimeWindow)
+    max_frame_days: Annotated[int, msgspec.Meta(ge=1, le=100)] = MAX_FRAME_DAYS
 
     def redelivery_delay(self, num_delivered: int) -> float:
         """Seconds before redelivering a frame that has been delivered ``num_delivered`` times."""

@@ -9,7 +9,10 @@ moves on.
 
 Whole-message rejections (:class:`FrameRejected`): a subject not of the form
 ``bt.evt.<station>.<session>``, bytes that are not a msgpack array, an empty
-array. Everything else is judged per event (:class:`RejectedEvent`).
+array, and a frame whose good events' times touch more than ``max_days``
+distinct UTC days (``too-many-days``: the warehouse makes one part per day and
+partition, so one small frame could otherwise make thousands). Everything else
+is judged per event (:class:`RejectedEvent`).
 """
 
 from __future__ import annotations
@@ -29,17 +32,23 @@ from benchtrail.projector.validation import (
     measurement_rows,
 )
 from benchtrail.schemas import (
+    DAY_NS,
+    DEFAULT_TIME_WINDOW,
+    MAX_FRAME_DAYS,
     EventUnion,
     FrameDecodeError,
     Measurement,
     MeasurementBatch,
     NotAnEventSubject,
+    TimeWindow,
     decode_event,
     decode_frame,
+    format_ns,
     parse_event_subject,
 )
 
 __all__ = [
+    "TOO_MANY_DAYS",
     "CheckedFrame",
     "RejectedEvent",
     "check_frame",
@@ -47,6 +56,8 @@ __all__ = [
     "single_event_frame",
 ]
 
+TOO_MANY_DAYS: Final = "too-many-days"
+"""Reason code of a frame dead-lettered whole for touching too many UTC days."""
 _DECODE_ERRORS: Final = (FrameDecodeError, msgspec.DecodeError, UnicodeDecodeError)
 """What decoding can raise: msgspec lets ``UnicodeDecodeError`` through for some bad text."""
 _raw_frame_decoder: msgspec.msgpack.Decoder[list[msgspec.Raw]] = msgspec.msgpack.Decoder(
@@ -97,13 +108,22 @@ def _subject_ids(subject: str) -> tuple[str, str]:
         raise FrameRejected(subject, "bad-subject", f"expected {e.expected}") from e
 
 
-def check_frame(subject: str, data: bytes, *, now_ns: int | None = None) -> CheckedFrame:
+def check_frame(
+    subject: str,
+    data: bytes,
+    *,
+    now_ns: int | None = None,
+    window: TimeWindow = DEFAULT_TIME_WINDOW,
+    max_days: int = MAX_FRAME_DAYS,
+) -> CheckedFrame:
     """Decode a message and check every event; keep the good ones, name the bad ones.
 
     Args:
         subject: the subject the message came on.
         data: the message's bytes.
-        now_ns: the clock that bounds ``occurred_at`` (default: now).
+        now_ns: the clock that bounds event times (default: now).
+        window: the times an event may carry; an event with a time outside is refused.
+        max_days: most distinct UTC days the frame's good events may touch.
 
     Returns:
         The good events (possibly none) and the rejected ones, each with its reason.
@@ -111,10 +131,20 @@ def check_frame(subject: str, data: bytes, *, now_ns: int | None = None) -> Chec
     Raises:
         FrameRejected: the message as a whole cannot be used: a bad subject,
             bytes that are not a msgpack array (``undecodable``), or an empty
-            array (``empty-frame``).
+            array (``empty-frame``), or its events touch more than ``max_days``
+            UTC days (``too-many-days``).
     """
     station_id, session_id = _subject_ids(subject)
-    rules = EventRules(station_id, session_id, time.time_ns() if now_ns is None else now_ns)
+    clock = time.time_ns() if now_ns is None else now_ns
+    rules = EventRules(station_id, session_id, clock, window)
+    checked = _check(subject, data, rules)
+    days = rules.point_days | {event.occurred_at // DAY_NS for event in checked.events}
+    if len(days) > max_days:
+        raise _too_many_days(subject, days, max_days)
+    return checked
+
+
+def _check(subject: str, data: bytes, rules: EventRules) -> CheckedFrame:
     try:
         events = decode_frame(data)
     except _DECODE_ERRORS:
@@ -164,6 +194,17 @@ def _judge(raw: bytes, rules: EventRules) -> tuple[EventUnion | None, Problem | 
     except UnicodeDecodeError as e:  # msgspec lets this one through for some text
         return None, (INVALID_EVENT, f"text that is not UTF-8: {e}")
     return event, rules.check(event)
+
+
+def _too_many_days(subject: str, days: set[int], max_days: int) -> FrameRejected:
+    first, last = min(days) * DAY_NS, max(days) * DAY_NS
+    return FrameRejected(
+        subject,
+        TOO_MANY_DAYS,
+        f"the frame's times touch {len(days)} UTC days ({format_ns(first)[:10]} to "
+        f"{format_ns(last)[:10]}), more than the {max_days} one frame may touch "
+        "(setting max_frame_days; each day is a warehouse part)",
+    )
 
 
 def single_event_frame(event_bytes: bytes) -> bytes:

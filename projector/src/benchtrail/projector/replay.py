@@ -35,8 +35,8 @@ from benchtrail.projector.consumer import Projector
 from benchtrail.projector.errors import HubUnavailable, ProjectorError
 from benchtrail.projector.progress import ProjectorStats
 from benchtrail.projector.rows import RowBatch
-from benchtrail.projector.tables import DATABASE, STREAM_SEQ
-from benchtrail.projector.warehouse import Warehouse, open_warehouse
+from benchtrail.projector.tables import DATABASE, DAY_COLUMNS, STREAM_SEQ
+from benchtrail.projector.warehouse import Warehouse, open_warehouse, split_by_day
 from benchtrail.schemas import EVENTS_STREAM, NatsAccess, hub_servers
 
 log = logging.getLogger(__name__)
@@ -364,11 +364,12 @@ class _BoundedWriter:
         self.through = through
         self._bound = pa.scalar(through, pa.uint64())
 
-    def write(self, batch: RowBatch) -> dict[str, int]:
+    def write(self, batch: RowBatch, max_days: int) -> dict[str, int]:
         counts: dict[str, int] = {}
         for table, arrow in batch.tables().items():
             kept = arrow.filter(pc.less_equal(arrow.column(STREAM_SEQ), self._bound))
             if kept.num_rows:
-                self.warehouse.insert_arrow(table, kept)
+                for part in split_by_day(kept, DAY_COLUMNS.get(table), max_days):
+                    self.warehouse.insert_arrow(table, part)
             counts[table] = kept.num_rows
         return counts

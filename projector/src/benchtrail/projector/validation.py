@@ -3,8 +3,10 @@
 The decoder already refuses what the schema's types forbid (NaN or infinite
 numbers, ``seq < 1``, a negative time, unknown tags, wrong types); the rules
 here refuse what the types cannot say: an event of another session than its
-subject, a time outside ``[2000-01-01, now + 1 day]``, ``low > high``, a blank
-name, a batch whose columns do not line up, a number too large for its column.
+subject, a time (``occurred_at`` or a batch point's) outside the time window
+(:class:`~benchtrail.schemas.TimeWindow`, by default ``[2000-01-01, now + 1 day]``),
+``low > high``, a blank name, a batch whose columns do not line up, a number too
+large for its column.
 They mirror what the agent refuses at the call (``benchtrail.agents.validation``),
 with the same limits (:mod:`benchtrail.schemas.limits`), so an event a station
 emitted by hand is caught here.
@@ -21,8 +23,8 @@ from typing import Final
 import msgspec
 
 from benchtrail.schemas import (
-    EARLIEST_NS,
-    FUTURE_SLACK_NS,
+    DAY_NS,
+    DEFAULT_TIME_WINDOW,
     MAX_TEXT_VALUE,
     EventUnion,
     FileAttached,
@@ -37,7 +39,9 @@ from benchtrail.schemas import (
     SessionEnded,
     SessionStarted,
     StepEnded,
+    TimeWindow,
     are_limits_inverted,
+    format_ns,
     is_blank,
     is_text_too_long,
 )
@@ -101,14 +105,34 @@ class EventRules:
         station_id: the station the subject names.
         session_id: the session the subject names.
         now_ns: the hub's clock (ns since the epoch) when the message is checked.
+        window: the times an event may carry (the projector's ``time_window`` setting).
     """
 
-    __slots__ = ("latest", "session_id", "station_id")
+    __slots__ = (
+        "earliest",
+        "latest",
+        "now_ns",
+        "point_days",
+        "session_id",
+        "station_id",
+        "window",
+    )
 
-    def __init__(self, station_id: str, session_id: str, now_ns: int) -> None:
+    def __init__(
+        self,
+        station_id: str,
+        session_id: str,
+        now_ns: int,
+        window: TimeWindow = DEFAULT_TIME_WINDOW,
+    ) -> None:
         self.station_id = station_id
         self.session_id = session_id
-        self.latest = now_ns + FUTURE_SLACK_NS
+        self.now_ns = now_ns
+        self.window = window
+        self.earliest = window.earliest_ns
+        self.latest = window.latest_ns(now_ns)
+        self.point_days: set[int] = set()
+        """UTC days of the points of the batches that passed (their ``occurred_at`` left out)."""
 
     def check(self, event: EventUnion) -> Problem | None:
         """The first rule ``event`` breaks, or ``None`` if it may be projected.
@@ -119,7 +143,7 @@ class EventRules:
         if (
             event.session_id != self.session_id
             or event.station_id != self.station_id
-            or not EARLIEST_NS <= event.occurred_at <= self.latest
+            or not self.earliest <= event.occurred_at <= self.latest
             or not 0 <= event.schema_version <= MAX_SCHEMA_VERSION
         ):
             return self._envelope_problem(event)
@@ -134,9 +158,9 @@ class EventRules:
                 return _measurement_problem(event)
             return None
         if type(event) is MeasurementBatch:
-            return _batch_problem(event)
+            return _batch_problem(event) or self._points_problem(event)
         if type(event) in _RANGES:
-            return _range_problem(event)
+            return _range_problem(event) or self._times_problem(event)
         return None
 
     def _envelope_problem(self, event: EventUnion) -> Problem:
@@ -150,15 +174,55 @@ class EventRules:
                 f"event seq {event.seq} has station_id {event.station_id!r}, "
                 f"the subject says {self.station_id!r}"
             )
-        if not EARLIEST_NS <= event.occurred_at <= self.latest:
+        if not self.earliest <= event.occurred_at <= self.latest:
             return BAD_TIME, (
-                f"event seq {event.seq} occurred_at {event.occurred_at} ns is outside "
-                f"[2000-01-01, now + 1 day]"
+                f"event seq {event.seq} occurred_at {event.occurred_at} ns "
+                f"({format_ns(event.occurred_at)}) is outside the time window "
+                f"{self.window.describe(self.now_ns)}"
             )
         return OUT_OF_RANGE, (
             f"event seq {event.seq} schema_version {event.schema_version} is outside "
             f"[0, {MAX_SCHEMA_VERSION}]"
         )
+
+    def _times_problem(self, event: EventUnion) -> Problem | None:
+        """A file's or a window contribution's time outside the window."""
+        times: list[tuple[str, int | None]] = [
+            (name, getattr(event, name)) for name in _TIMES.get(type(event), ())
+        ]
+        if isinstance(event, FileRegistered):
+            for topic in event.topics:
+                times += [(f"topic {topic.name!r} start_ns", topic.start_ns)]
+                times += [(f"topic {topic.name!r} end_ns", topic.end_ns)]
+        for name, value in times:
+            if value is not None and not self.earliest <= value <= self.latest:
+                return BAD_TIME, (
+                    f"event seq {event.seq} {name} {value} ns ({format_ns(value)}) is outside "
+                    f"the time window {self.window.describe(self.now_ns)}"
+                )
+        return None
+
+    def _points_problem(self, batch: MeasurementBatch) -> Problem | None:
+        """A point outside the window; else the points' days go to :attr:`point_days`.
+
+        One ``min()`` and one ``max()`` per batch serve both checks (a batch has
+        points: :func:`_batch_problem` refused an empty one).
+        """
+        stamps = batch.timestamps_ns
+        low, high = min(stamps), max(stamps)
+        if low < self.earliest or high > self.latest:
+            index, stamp = self.window.first_outside(stamps, self.now_ns) or (0, low)
+            return BAD_TIME, (
+                f"measurement.batch seq {batch.seq} point {index} timestamp {stamp} ns "
+                f"({format_ns(stamp)}) is outside the time window "
+                f"{self.window.describe(self.now_ns)}"
+            )
+        first, last = low // DAY_NS, high // DAY_NS
+        if first == last:
+            self.point_days.add(first)
+        else:
+            self.point_days.update(stamp // DAY_NS for stamp in stamps)
+        return None
 
 
 def measurement_rows(event: EventUnion) -> int:
@@ -231,6 +295,13 @@ _RANGES: dict[type, tuple[tuple[str, int], ...]] = {
     FileAdded: (("range_min_timestamp_ns", I64), ("range_max_timestamp_ns", I64)),
 }
 """Whole-number fields and the largest value their warehouse column holds (all start at 0)."""
+
+_TIMES: dict[type, tuple[str, ...]] = {
+    FileAttached: ("start_ns", "end_ns"),
+    FileRegistered: ("start_ns", "end_ns"),
+    FileAdded: ("range_min_timestamp_ns", "range_max_timestamp_ns"),
+}
+"""Event times besides ``occurred_at`` and batch points, held to the time window too."""
 
 
 def _range_problem(event: EventUnion) -> Problem | None:

@@ -12,20 +12,30 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlparse
 
 import clickhouse_connect
+import numpy as np
 import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from benchtrail.projector.errors import WarehouseUnavailable
 from benchtrail.projector.rows import RowBatch
-from benchtrail.projector.tables import DATABASE, TABLES, create_statements
+from benchtrail.projector.tables import DATABASE, DAY_COLUMNS, TABLES, create_statements
+from benchtrail.schemas import DAY_NS, MAX_FRAME_DAYS
 
 Parameters = Mapping[str, object]
-_INSERT_SETTINGS = {"optimize_on_insert": 0, "throw_on_max_partitions_per_insert_block": 0}
+MAX_PARTITIONS_PER_INSERT: Final = 100
+"""ClickHouse's own default ``max_partitions_per_insert_block``, set explicitly: an insert
+touching more day partitions is refused. :meth:`Warehouse.write` never sends one (it
+splits a batch by day), so a refusal means a bug, not data that piles up parts."""
+_INSERT_SETTINGS = {
+    "optimize_on_insert": 0,
+    "max_partitions_per_insert_block": MAX_PARTITIONS_PER_INSERT,
+    "throw_on_max_partitions_per_insert_block": 1,
+}
 
 
 class Warehouse:
@@ -43,11 +53,17 @@ class Warehouse:
             for statement in create_statements(self.database):
                 self._client.command(statement)
 
-    def write(self, batch: RowBatch) -> dict[str, int]:
-        """Insert every table of a batch (one Arrow insert per table); return row counts."""
+    def write(self, batch: RowBatch, max_days: int = MAX_FRAME_DAYS) -> dict[str, int]:
+        """Insert every table of a batch; return row counts.
+
+        One Arrow insert per table, or, for a table whose rows fall on more than
+        ``max_days`` UTC days (a replay, a backfill), one insert per group of at
+        most ``max_days`` days: no insert touches more day partitions than that.
+        """
         counts: dict[str, int] = {}
         for table, arrow in batch.tables().items():
-            self.insert_arrow(table, arrow)
+            for part in split_by_day(arrow, DAY_COLUMNS.get(table), max_days):
+                self.insert_arrow(table, part)
             counts[table] = arrow.num_rows
         return counts
 
@@ -57,8 +73,8 @@ class Warehouse:
         ``optimize_on_insert=0``: the block is not deduplicated while it is
         inserted (that halves the cost of a ReplacingMergeTree insert, measured
         here); duplicates collapse in merges, and readers use ``FINAL``.
-        ``throw_on_max_partitions_per_insert_block=0``: a batch spanning more than
-        100 days (a replay, a backfill) is written, not refused.
+        An insert touching more than :data:`MAX_PARTITIONS_PER_INSERT` day
+        partitions is refused (:meth:`write` splits by day so it never does).
         """
         with self._lock:
             self._client.insert_arrow(f"{self.database}.{table}", arrow, settings=_INSERT_SETTINGS)
@@ -97,6 +113,26 @@ class Warehouse:
         """Close the client."""
         with self._lock:
             self._client.close()
+
+
+def split_by_day(arrow: pa.Table, day_column: str | None, max_days: int) -> list[pa.Table]:
+    """``arrow`` cut into tables whose ``day_column`` values fall on at most ``max_days`` UTC days.
+
+    A table without a day column, or within the bound already, comes back whole.
+    ``max_days`` is taken as at most :data:`MAX_PARTITIONS_PER_INSERT`.
+    """
+    max_days = min(max_days, MAX_PARTITIONS_PER_INSERT)
+    if day_column is None or arrow.num_rows == 0:
+        return [arrow]
+    times = arrow.column(day_column).cast(pa.int64()).fill_null(pa.scalar(0, pa.int64()))
+    days = times.to_numpy() // DAY_NS
+    distinct = np.unique(days)
+    if len(distinct) <= max_days:
+        return [arrow]
+    return [
+        arrow.filter(pa.array(np.isin(days, distinct[start : start + max_days])))
+        for start in range(0, len(distinct), max_days)
+    ]
 
 
 def open_warehouse(target: str | Path, database: str = DATABASE) -> Warehouse:

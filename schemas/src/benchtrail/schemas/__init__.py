@@ -60,13 +60,19 @@ from benchtrail.schemas.experiment import (
 )
 from benchtrail.schemas.experiment_result import Experiment
 from benchtrail.schemas.limits import (
+    DAY_NS,
+    DEFAULT_TIME_WINDOW,
     EARLIEST_NS,
     FUTURE_SLACK_NS,
+    MAX_FRAME_DAYS,
     MAX_NAME,
     MAX_TEXT_VALUE,
+    TimeWindow,
     are_limits_inverted,
+    format_ns,
     is_blank,
     is_text_too_long,
+    utc_days,
 )
 from benchtrail.schemas.metadata import (
     ClientInfo,
@@ -113,12 +119,14 @@ from benchtrail.schemas.wire import (
 )
 
 __all__ = [
+    "DAY_NS",
     "DEAD_EVENT_INDEX_HEADER",
     "DEAD_REASON_HEADER",
     "DEAD_SEQUENCE_HEADER",
     "DEAD_STREAM",
     "DEAD_SUBJECTS",
     "DEAD_SUBJECT_HEADER",
+    "DEFAULT_TIME_WINDOW",
     "EARLIEST_NS",
     "EVENTS_STREAM",
     "EVENTS_SUBJECTS",
@@ -130,6 +138,7 @@ __all__ = [
     "INBOX_PREFIX",
     "LIVE_IDENTITY",
     "LOCKS_BUCKET",
+    "MAX_FRAME_DAYS",
     "MAX_NAME",
     "MAX_TEXT_VALUE",
     "METADATA_KEY",
@@ -184,6 +193,7 @@ __all__ = [
     "StepEnded",
     "StepOutcome",
     "StepStarted",
+    "TimeWindow",
     "TopicExtent",
     "ValueKind",
     "WindowCreated",
@@ -198,6 +208,7 @@ __all__ = [
     "encode_frame",
     "event_subject",
     "event_tag",
+    "format_ns",
     "frame_msg_id",
     "from_json",
     "hub_servers",
@@ -211,4 +222,5 @@ __all__ = [
     "session_filter",
     "station_filter",
     "to_json",
+    "utc_days",
 ]

@@ -1,7 +1,10 @@
 """Cutting one session's events into frames: many events per JetStream message.
 
 A frame is cut when it reaches ``max_events`` events, about ``max_bytes``
-bytes, or has waited ``linger`` seconds, whichever comes first. Once cut, a
+bytes, or has waited ``linger`` seconds, whichever comes first; and before an
+event whose times would make the frame touch more than
+:data:`~benchtrail.schemas.MAX_FRAME_DAYS` UTC days (the hub dead-letters such a
+frame whole: each day is a warehouse part). Once cut, a
 frame's bytes never change: a resend is byte-identical, with the same
 ``Nats-Msg-Id``, so JetStream's duplicate window drops it. The outbox stores
 these bytes as they are and a resend after a crash reads them back unchanged.
@@ -22,14 +25,17 @@ from typing import TypeVar
 import msgspec
 
 from benchtrail.schemas import (
+    MAX_FRAME_DAYS,
     MSG_ID_HEADER,
     Event,
+    MeasurementBatch,
     SessionEnded,
     encode_frame,
     event_subject,
     frame_msg_id,
     new_id,
     now_ns,
+    utc_days,
 )
 
 E = TypeVar("E", bound=Event)
@@ -110,17 +116,30 @@ class FrameBuffer:
         self.events: list[Event] = []
         self.size = 0
         self.opened_at = 0.0
+        self.days: set[int] = set()
 
-    def add(self, event: Event, size_hint: int) -> None:
-        """Append an event with an estimate of its encoded size."""
+    def add(self, event: Event, size_hint: int) -> Frame | None:
+        """Append an event with an estimate of its encoded size.
+
+        Returns:
+            The frame cut first, when the event's UTC days would take the buffered
+            frame past :data:`~benchtrail.schemas.MAX_FRAME_DAYS`; else ``None``.
+        """
+        stamps = event.timestamps_ns if isinstance(event, MeasurementBatch) else ()
+        days = utc_days(event.occurred_at, stamps)
+        cut = None
+        if self.events and not days <= self.days and len(self.days | days) > MAX_FRAME_DAYS:
+            cut = self.cut()
         if not self.events:
             self.opened_at = time.monotonic()
         self.events.append(event)
         self.size += size_hint
+        self.days |= days
+        return cut
 
     def cut(self) -> Frame:
         """Encode the buffered events as a frame and empty the buffer."""
-        events, self.events, self.size = self.events, [], 0
+        events, self.events, self.size, self.days = self.events, [], 0, set()
         return Frame(
             subject=self.subject,
             msg_id=frame_msg_id(self.session_id, events[0].seq),

@@ -160,7 +160,10 @@ class Publisher:
             buffer = self._buffers.get(event.session_id)
             if buffer is None:
                 buffer = self._buffers[event.session_id] = FrameBuffer(station_id, event.session_id)
-            buffer.add(event, size_hint)
+            cut_first = buffer.add(event, size_hint)
+            if cut_first is not None:  # the event would take the frame past its days
+                self._queue(cut_first)
+                self._work.notify()
             self._unacked_events += 1
             self.stats.events_submitted += 1
             if (
@@ -302,7 +305,9 @@ class Publisher:
     # -- cutting (any thread, with the lock held) --------------------------
 
     def _cut_buffer(self, buffer: FrameBuffer) -> None:
-        frame = buffer.cut()
+        self._queue(buffer.cut())
+
+    def _queue(self, frame: Frame) -> None:
         self._cut.append(frame)  # in cut order: per session, in seq order
         self._cut_total += 1
         self._unacked_bytes += len(frame.payload)

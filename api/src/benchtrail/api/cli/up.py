@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.panel import Panel
 
-from benchtrail.agents.config import load_hub_config
+from benchtrail.agents.config import HubConfig, load_hub_config
 from benchtrail.agents.errors import ConfigError
 from benchtrail.api.errors import BadHostName, HubStartError, LabCertificateError, PortInUse
 from benchtrail.api.hub.ports import ensure_free, is_loopback
@@ -171,6 +171,8 @@ def up(
         retention_days=_retention_days(retention_days),
         sync_interval=_sync_interval(sync_interval) or DEFAULT_SYNC_INTERVAL,
         allowed_hosts=allowed_hosts,
+        time_window=_hub_config().time_window,
+        max_frame_days=_hub_config().max_frame_days,
     )
     # The MCP library logs its session manager's start at INFO, above the banner.
     logging.getLogger("mcp").setLevel(logging.WARNING)
@@ -204,6 +206,14 @@ def _port_in_use(error: PortInUse) -> click.ClickException:
     option, variable = _PORT_OPTIONS.get(error.service, ("", ""))
     hint = f"\nChoose another: benchtrail up {option} N  (or: make demo {variable}=N)"
     return click.ClickException(f"{error}{hint if option else ''}")
+
+
+def _hub_config() -> HubConfig:
+    """The ``hub:`` block of the configuration files (defaults without one)."""
+    try:
+        return load_hub_config()[0]
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from e
 
 
 def _retention_days(option: int | None) -> int:

@@ -37,8 +37,14 @@ from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.api.hub.ports import ensure_free
 from benchtrail.api.hub.retention import RETENTION_STATE, HubRetention, Pruner
 from benchtrail.api.hub.tls import LabCertificates, ensure_lab_certificates
-from benchtrail.projector import DATABASE, Projector, Warehouse, open_warehouse
-from benchtrail.schemas import EVENTS_STREAM
+from benchtrail.projector import (
+    DATABASE,
+    Projector,
+    ProjectorSettings,
+    Warehouse,
+    open_warehouse,
+)
+from benchtrail.schemas import DEFAULT_TIME_WINDOW, EVENTS_STREAM, MAX_FRAME_DAYS, TimeWindow
 
 log = logging.getLogger("benchtrail.hub")
 
@@ -79,6 +85,9 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
         tls_ca: the CA certificate (PEM) the hub's own clients trust; ``""``: ``tls_cert``.
         tls_generate: make (once) a lab CA and a hub certificate it signs in
             ``<data-dir>/tls`` (:mod:`benchtrail.api.hub.tls`) and serve TLS with them.
+        time_window: the times an event may carry; the projector dead-letters one outside.
+        max_frame_days: most UTC days one frame may touch; the projector dead-letters
+            a frame touching more, whole.
     """
 
     data_dir: str = ".benchtrail"
@@ -99,6 +108,8 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
     tls_key: str = ""
     tls_ca: str = ""
     tls_generate: bool = False
+    time_window: TimeWindow = DEFAULT_TIME_WINDOW
+    max_frame_days: int = MAX_FRAME_DAYS
 
 
 class _ApiServer(uvicorn.Server):
@@ -226,7 +237,10 @@ class Hub:
         target = self.options.warehouse or str(self.data_dir / "warehouse")
         self.warehouse = await asyncio.to_thread(open_warehouse, target, self.options.database)
         url, access = self.local_nats_url, self.access
-        self.projector = Projector(self.warehouse, url, access=access.hub)
+        settings = ProjectorSettings(
+            time_window=self.options.time_window, max_frame_days=self.options.max_frame_days
+        )
+        self.projector = Projector(self.warehouse, url, settings=settings, access=access.hub)
         await self.projector.start()
         self._nc = await nats.connect(url, name="benchtrail-hub", **access.hub.connect_options())
         self._live_nc = await nats.connect(
