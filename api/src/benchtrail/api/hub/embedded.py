@@ -29,9 +29,11 @@ from benchtrail.agents.demo_status import DemoStatus
 from benchtrail.agents.locks import Locks
 from benchtrail.api.http import create_app
 from benchtrail.api.http.security import SecurityConfig
+from benchtrail.api.http.stream_guard import StalledStreamGuard
 from benchtrail.api.hub.access import token_store
 from benchtrail.api.hub.hublink import HubLink
 from benchtrail.api.hub.identity import JETSTREAM_DIR, StationDesk, prepare_hub_access
+from benchtrail.api.hub.live_limits import LiveFeeds, LiveLimits
 from benchtrail.api.hub.lockboard import LockBoard, hub_station
 from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.api.hub.ports import ensure_free
@@ -79,6 +81,7 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
         tls_ca: the CA certificate (PEM) the hub's own clients trust; ``""``: ``tls_cert``.
         tls_generate: make (once) a lab CA and a hub certificate it signs in
             ``<data-dir>/tls`` (:mod:`benchtrail.api.hub.tls`) and serve TLS with them.
+        live: the live feeds' limits (:class:`~benchtrail.api.hub.live_limits.LiveLimits`).
     """
 
     data_dir: str = ".benchtrail"
@@ -99,6 +102,7 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
     tls_key: str = ""
     tls_ca: str = ""
     tls_generate: bool = False
+    live: LiveLimits = msgspec.field(default_factory=LiveLimits)
 
 
 class _ApiServer(uvicorn.Server):
@@ -229,8 +233,12 @@ class Hub:
         self.projector = Projector(self.warehouse, url, access=access.hub)
         await self.projector.start()
         self._nc = await nats.connect(url, name="benchtrail-hub", **access.hub.connect_options())
+        live_feeds = LiveFeeds(self.options.live)
         self._live_nc = await nats.connect(
-            url, name="benchtrail-live", **access.live.connect_options()
+            url,
+            name="benchtrail-live",
+            error_cb=live_feeds.on_error,
+            **access.live.connect_options(),
         )
         station = functools.partial(
             hub_station, credentials=access.hub.credentials, tls_ca=access.hub.tls_ca
@@ -245,13 +253,14 @@ class Hub:
                 self._nc,
                 self.projector,
                 live_nc=self._live_nc,
+                live_feeds=live_feeds,
                 stations=StationDesk(self.data_dir, self.nats.reload),
             ),
             security=self.security(),
         )
         app.state[RETENTION_STATE] = self.retention
         config = uvicorn.Config(
-            app,
+            StalledStreamGuard(app, self.options.live.send_timeout_s),
             host=self.options.http_host,
             port=self.options.http_port,
             log_level="warning",

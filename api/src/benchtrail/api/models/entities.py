@@ -314,7 +314,8 @@ class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     (with ``parameter``, ``value`` and ``expected``), ``unavailable``,
     ``unauthorized`` (no or an unknown token) or ``forbidden`` (with ``role``, the
     role needed, when a stronger token would do), ``bad_host``,
-    ``unsupported_media_type`` or ``conflict``; ``detail`` is the message.
+    ``unsupported_media_type``, ``conflict`` or ``limit_reached`` (with ``limit``, the
+    setting that refused the request); ``detail`` is the message.
     """
 
     status_code: int
@@ -327,6 +328,7 @@ class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         "bad_host",
         "unsupported_media_type",
         "conflict",
+        "limit_reached",
     ]
     detail: str
     kind: str | None = None
@@ -335,6 +337,7 @@ class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     value: str | None = None
     expected: str | None = None
     role: str | None = None
+    limit: str | None = None
 
 
 class LockView(msgspec.Struct, frozen=True, kw_only=True):
