@@ -5,8 +5,9 @@ of a response, without a time limit: a live feed whose client never reads would
 hold its feed, its place and its buffers for ever. :class:`StalledStreamGuard`
 gives each message of a ``text/event-stream`` response ``send_timeout_s`` to be
 taken; past that it tries (briefly) to send a final ``closed`` event, ends the
-response and lets the server close the connection. The feed's generator is then
-dropped, which deletes its consumer and frees its place.
+response, lets the server close the connection and runs the callbacks the handler
+left under :data:`ON_STALL` in the scope's state (a live feed's ``close``: its
+consumer is deleted and its place freed at once, not when the generator is collected).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 STALLED = "this client did not take the feed's messages in time; reconnect with Last-Event-ID"
 """``data`` of the final ``closed`` event of a feed whose client stopped reading."""
+ON_STALL = "benchtrail.on_stall"
+"""Key in ``scope["state"]`` of a list of coroutine functions to run when the stream stalls."""
 _FAREWELL_S = 1.0
 _EVENT_STREAM = b"text/event-stream"
 
@@ -69,6 +72,8 @@ class StalledStreamGuard:
                 raise
             client = scope.get("client")
             log.info("ended the event stream %s of %s: it stalled", scope.get("path"), client)
+            for callback in scope.get("state", {}).get(ON_STALL, []):
+                await callback()
 
 
 async def _farewell(send: Send) -> None:

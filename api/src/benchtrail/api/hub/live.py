@@ -15,7 +15,6 @@ than the subject says) are skipped, as the warehouse skips them.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -159,7 +158,7 @@ class LiveFeed:
         self._feeds = feeds
         self._client = client
         self._behind: str | None = None
-        self._stopping: asyncio.Task[None] | None = None
+        self._drain = 0
         feeds.watch(subscription._sub, self)  # the sid changes when nats-py recreates it
         self.authorized: Callable[[], bool] = lambda: True
         """Asked about once a second: ``False`` (its token was revoked) ends the feed."""
@@ -221,36 +220,32 @@ class LiveFeed:
         )
 
     def fall_behind(self, reason: str) -> None:
-        """Stop reading now (nothing more is buffered); the feed ends with ``closed``."""
+        """The subscription overflowed: deliver the frames it holds, then end with ``closed``.
+
+        The frames queued when the first one was dropped all come before it, so the
+        last event delivered is a gapless place to resume from (``Last-Event-ID``).
+        """
         if self._behind is None:
             self._behind = reason
-            self._stopping = asyncio.get_running_loop().create_task(self._stop_reading())
-
-    async def _stop_reading(self) -> None:
-        try:
-            await self._subscription.unsubscribe()
-        except nats.errors.Error as e:
-            log.debug("live feed unsubscribe: %r", e)
+            self._drain = self._subscription.pending_msgs
 
     async def messages(self) -> AsyncIterator[ServerSentEventMessage]:
         """SSE messages: one per event, a comment when idle; ends when the hub goes away."""
         try:
             yield ServerSentEventMessage(data=None, comment="benchtrail live feed", retry=RETRY_MS)
             while True:
+                if self._behind is not None and self._drain <= 0:
+                    yield ServerSentEventMessage(event="closed", data=self._behind)
+                    return
                 msg: Msg | None = None
                 try:
-                    if self._behind is None:
-                        msg = await self._subscription.next_msg(timeout=self._keepalive)
+                    msg = await self._subscription.next_msg(timeout=self._keepalive)
                 except nats.errors.TimeoutError:
                     pass
                 except nats.errors.ConnectionClosedError:
                     return
-                except nats.errors.Error:  # unsubscribed while waiting: it fell behind
-                    if self._behind is None:
-                        raise
                 if self._behind is not None:
-                    yield ServerSentEventMessage(event="closed", data=self._behind)
-                    return
+                    self._drain = self._drain - 1 if msg is not None else 0
                 if not self._still_authorized():
                     yield ServerSentEventMessage(event="closed", data=REVOKED)
                     return

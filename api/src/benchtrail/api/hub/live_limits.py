@@ -42,8 +42,8 @@ class LiveLimits(msgspec.Struct, frozen=True, kw_only=True):
 
     max_feeds: int = 64
     max_feeds_per_client: int = 8
-    pending_msgs: int = 64
-    pending_bytes: int = 8 * 1024 * 1024
+    pending_msgs: int = 1024
+    pending_bytes: int = 4 * 1024 * 1024
     send_timeout_s: float = 10.0
     replay_max_frames: int = 100_000
 

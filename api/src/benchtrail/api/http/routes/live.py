@@ -26,6 +26,7 @@ from litestar.response import ServerSentEvent
 from benchtrail.api.errors import BadParameter
 from benchtrail.api.http.query_params import parse_time
 from benchtrail.api.http.security import SecurityConfig
+from benchtrail.api.http.stream_guard import ON_STALL
 from benchtrail.api.hub.hublink import HubLink, require
 from benchtrail.api.hub.live import (
     EVENT_ID_EXPECTED,
@@ -126,8 +127,7 @@ async def session_live(
         event_type=event_type,
         keepalive=keepalive,
     )
-    feed.authorized = lambda: security.still_valid(identity)
-    return ServerSentEvent(feed.messages(), background=BackgroundTask(feed.close))
+    return _respond(feed, request, security, identity)
 
 
 @get(
@@ -171,8 +171,7 @@ async def fleet_live(
         event_type=event_type,
         keepalive=keepalive,
     )
-    feed.authorized = lambda: security.still_valid(identity)
-    return ServerSentEvent(feed.messages(), background=BackgroundTask(feed.close))
+    return _respond(feed, request, security, identity)
 
 
 async def _live(
@@ -214,6 +213,15 @@ async def _live(
         event_types=event_types,
         keepalive=keepalive,
     )
+
+
+def _respond(
+    feed: LiveFeed, request: Req, security: SecurityConfig, identity: Identity
+) -> ServerSentEvent:
+    """The feed as SSE; ended by a revoked token, a stalled client or the client leaving."""
+    feed.authorized = lambda: security.still_valid(identity)
+    request.scope.setdefault("state", {}).setdefault(ON_STALL, []).append(feed.close)
+    return ServerSentEvent(feed.messages(), background=BackgroundTask(feed.close))
 
 
 def _subjects(make_filter: Callable[[str], str], name: str, value: str) -> str:
