@@ -108,7 +108,7 @@ def test_a_replay_from_further_back_than_the_bound_is_a_400_naming_it(start_hub:
 def test_a_client_that_falls_behind_gets_closed_and_resumes_with_last_event_id(
     start_hub: StartHub,
 ) -> None:
-    limits = LiveLimits(pending_bytes=1024 * 1024)
+    limits = LiveLimits(pending_bytes=2 * 1024 * 1024)  # two of the largest frames
     with start_hub(live=limits) as hub:
         session_id = _record_history(hub, batches=60)
         url = f"{hub.api_url}/api/sessions/{session_id}/live"

@@ -32,7 +32,8 @@ class LiveLimits(msgspec.Struct, frozen=True, kw_only=True):
         max_feeds: feeds open at once on the hub; beyond, 503.
         max_feeds_per_client: feeds open at once from one client address; beyond, 429.
         pending_msgs: frames a feed's subscription may hold unread; beyond, it fell behind.
-        pending_bytes: bytes a feed's subscription may hold unread; beyond, it fell behind.
+        pending_bytes: bytes a feed's subscription may hold unread; beyond, it fell behind
+            (keep it above the largest frame, nats-server's max payload: 1 MiB by default).
         send_timeout_s: longest wait for a client to take one SSE message; beyond, the
             feed ends (with a final ``closed`` event if it still fits) and so does the
             connection.
