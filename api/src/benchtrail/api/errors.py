@@ -156,6 +156,20 @@ class ClientStalled(ApiError, ConnectionError):
         super().__init__(f"the client took no message of its event stream for {timeout_s:g} s")
 
 
+class LockBucketUnavailable(HubUnavailable):
+    """The hub's lock bucket cannot be read now (deleted: the hub recreates it; HTTP 503)."""
+
+    def __init__(self, bucket: str, reason: str) -> None:
+        self.what = "locks"
+        self.bucket = bucket
+        self.reason = reason
+        ApiError.__init__(
+            self,
+            f"the lock bucket {bucket!r} cannot be read now ({reason}); the hub recreates a"
+            " missing bucket within seconds: retry",
+        )
+
+
 class UnknownToken(ApiError, LookupError):
     """No token has this id, and no active token has this name."""
 

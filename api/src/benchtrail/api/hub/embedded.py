@@ -39,6 +39,7 @@ from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.api.hub.ports import ensure_free
 from benchtrail.api.hub.retention import RETENTION_STATE, HubRetention, Pruner
 from benchtrail.api.hub.tls import LabCertificates, ensure_lab_certificates
+from benchtrail.api.hub.upkeep import DEFAULT_INTERVAL_S, DEFAULT_MAX_INGEST_LAG_S, HubUpkeep
 from benchtrail.projector import DATABASE, Projector, Warehouse, open_warehouse
 from benchtrail.schemas import EVENTS_STREAM
 
@@ -82,6 +83,11 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
         tls_generate: make (once) a lab CA and a hub certificate it signs in
             ``<data-dir>/tls`` (:mod:`benchtrail.api.hub.tls`) and serve TLS with them.
         live: the live feeds' limits (:class:`~benchtrail.api.hub.live_limits.LiveLimits`).
+        upkeep_interval_s: seconds between two checks of the streams, the lock bucket and
+            ingestion (:mod:`benchtrail.api.hub.upkeep`); what is missing two checks in a
+            row is recreated.
+        max_ingest_lag_s: ``/api/health`` is ``degraded`` once a stored frame has waited
+            this long for the warehouse.
     """
 
     data_dir: str = ".benchtrail"
@@ -103,6 +109,8 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
     tls_ca: str = ""
     tls_generate: bool = False
     live: LiveLimits = msgspec.field(default_factory=LiveLimits)
+    upkeep_interval_s: float = DEFAULT_INTERVAL_S
+    max_ingest_lag_s: float = DEFAULT_MAX_INGEST_LAG_S
 
 
 class _ApiServer(uvicorn.Server):
@@ -140,6 +148,8 @@ class Hub:
         self.lock_board: LockBoard | None = None
         self.retention = HubRetention(options.retention_days, options.retention_interval)
         self._retention_task: asyncio.Task[None] | None = None
+        self.upkeep: HubUpkeep | None = None
+        self._upkeep_task: asyncio.Task[None] | None = None
         self._nc: NatsClient | None = None
         self._live_nc: NatsClient | None = None
         self.http_port = options.http_port
@@ -181,10 +191,19 @@ class Hub:
         return SecurityConfig(tokens=tokens, allowed_hosts=(*listen, *self.options.allowed_hosts))
 
     def status(self) -> Mapping[str, object]:
-        """Health details merged into ``GET /api/health``."""
+        """Health details merged into ``GET /api/health``; ``reasons`` make it ``degraded``."""
         projector = msgspec.to_builtins(self.projector.stats) if self.projector else None
+        upkeep = self.upkeep
+        reasons = list(upkeep.problems) if upkeep is not None else []
+        if not self.nats.running():
+            reasons.insert(0, "nats-server is not running")
         return {
-            "hub": {"nats_url": self.nats.url, "nats_running": self.nats.running()},
+            "reasons": reasons,
+            "hub": {
+                "nats_url": self.nats.url,
+                "nats_running": self.nats.running(),
+                "recreated": list(upkeep.recreated) if upkeep is not None else [],
+            },
             "projector": projector,
             "retention": self.retention.status(),
             "demo": self.demo.statuses() if self.demo is not None else None,
@@ -245,17 +264,19 @@ class Hub:
         )
         locks = await Locks(self._nc.jetstream()).open()
         self.lock_board = LockBoard(locks, url, station_factory=station)
+        hub_link = HubLink(
+            self._nc,
+            self.projector,
+            live_nc=self._live_nc,
+            live_feeds=live_feeds,
+            stations=StationDesk(self.data_dir, self.nats.reload),
+        )
+        self._start_upkeep(hub_link, self.lock_board)
         app = create_app(
             self.warehouse,
             status_provider=self.status,
             lock_board=self.lock_board,
-            hub_link=HubLink(
-                self._nc,
-                self.projector,
-                live_nc=self._live_nc,
-                live_feeds=live_feeds,
-                stations=StationDesk(self.data_dir, self.nats.reload),
-            ),
+            hub_link=hub_link,
             security=self.security(),
         )
         app.state[RETENTION_STATE] = self.retention
@@ -292,6 +313,19 @@ class Hub:
                 tls_ca=access.hub.tls_ca,
             ).start()
 
+    def _start_upkeep(self, hub_link: HubLink, lock_board: LockBoard) -> None:
+        """Check streams, lock bucket and ingestion now and every ``upkeep_interval_s``."""
+        assert self._stop is not None
+        options = self.options
+        self.upkeep = HubUpkeep(
+            hub_link,
+            lock_board,
+            interval_s=options.upkeep_interval_s,
+            max_ingest_lag_s=options.max_ingest_lag_s,
+        )
+        run = self.upkeep.run(self._stop)
+        self._upkeep_task = asyncio.create_task(run, name="benchtrail-upkeep")
+
     def _start_retention(self) -> None:
         """Apply the retention policy now and every interval (nothing if it keeps everything)."""
         assert self.warehouse is not None and self._nc is not None and self._stop is not None
@@ -323,9 +357,12 @@ class Hub:
                 log.warning("while stopping (%s): %r", step.__name__.strip("_"), e)
 
     async def _stop_retention(self) -> None:
-        if self._retention_task is not None and self._stop is not None:
-            self._stop.set()  # also when starting failed: the task ends after a prune in hand
+        if self._stop is not None:
+            self._stop.set()  # also when starting failed: the tasks end after a round in hand
+        if self._retention_task is not None:
             await self._retention_task
+        if self._upkeep_task is not None:
+            await self._upkeep_task
 
     async def _stop_demo(self) -> None:
         if self.demo is not None:
