@@ -93,3 +93,16 @@ def test_deleted_streams_and_bucket_degrade_health_then_come_back(start_hub: Sta
         )
         events = client.get(f"{session_url}/events", headers=auth).json()
         assert "after the recreation" in str(events)
+
+
+def test_health_is_degraded_while_ingestion_lags_past_its_bound(start_hub: StartHub) -> None:
+    with start_hub(upkeep_interval_s=0.5, max_ingest_lag_s=1.0) as hub, httpx.Client() as client:
+        assert hub.projector is not None and hub._loop is not None
+        asyncio.run_coroutine_threadsafe(hub.projector.stop(), hub._loop).result(30)
+        with connect("cell-1", hub=hub.nats.url) as station:
+            station.log("nobody writes this down")
+        wait_until(
+            lambda: _health(client, hub, None)["status"] == "degraded", 10, "health sees the lag"
+        )
+        reasons = " ".join(_health(client, hub, None)["reasons"])  # type: ignore[arg-type]
+        assert "has waited" in reasons and "for the warehouse" in reasons

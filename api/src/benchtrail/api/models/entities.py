@@ -32,11 +32,13 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     """Body of ``GET /api/health``, as the Python client returns it.
 
     On the wire, ``extra``'s keys (the projector's statistics, when the hub
-    plugs them in) sit at the top level beside ``status`` and ``warehouse``.
+    plugs them in) sit at the top level beside ``status``, ``reasons`` and ``warehouse``.
+    ``reasons`` says why the status is ``degraded`` (empty when ``ok``).
     """
 
     status: Literal["ok", "degraded"]
     warehouse: WarehouseHealth
+    reasons: list[str] = msgspec.field(default_factory=list)
     extra: dict[str, object] = msgspec.field(default_factory=dict)
 
 
