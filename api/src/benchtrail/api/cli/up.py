@@ -121,9 +121,25 @@ def _announce(hub: Hub) -> None:
     multiple=True,
     help="A host name the API answers to besides localhost/127.0.0.1/[::1] (repeatable).",
 )
+@click.option(
+    "--live-max-feeds",
+    default=64,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Most live feeds (/api/live, SSE) open at once; beyond, 503.",
+)
+@click.option(
+    "--live-max-feeds-per-client",
+    default=8,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Most live feeds open at once from one client address; beyond, 429.",
+)
 def up(
     *,
     allowed_hosts: tuple[str, ...],
+    live_max_feeds: int,
+    live_max_feeds_per_client: int,
     data_dir: str,
     demo: bool,
     demo_stations: int,
@@ -153,6 +169,7 @@ def up(
     # Imported after the port check: loading the hub (web stack, warehouse) takes seconds,
     # and a busy port should be said at once.
     from benchtrail.api.hub.embedded import DEFAULT_SYNC_INTERVAL, Hub, HubOptions
+    from benchtrail.api.hub.live_limits import LiveLimits
     from benchtrail.projector import HubUnavailable, WarehouseUnavailable
 
     options = HubOptions(
@@ -171,6 +188,7 @@ def up(
         retention_days=_retention_days(retention_days),
         sync_interval=_sync_interval(sync_interval) or DEFAULT_SYNC_INTERVAL,
         allowed_hosts=allowed_hosts,
+        live=LiveLimits(max_feeds=live_max_feeds, max_feeds_per_client=live_max_feeds_per_client),
     )
     # The MCP library logs its session manager's start at INFO, above the banner.
     logging.getLogger("mcp").setLevel(logging.WARNING)

@@ -83,11 +83,9 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
         tls_generate: make (once) a lab CA and a hub certificate it signs in
             ``<data-dir>/tls`` (:mod:`benchtrail.api.hub.tls`) and serve TLS with them.
         live: the live feeds' limits (:class:`~benchtrail.api.hub.live_limits.LiveLimits`).
-        upkeep_interval_s: seconds between two checks of the streams, the lock bucket and
-            ingestion (:mod:`benchtrail.api.hub.upkeep`); what is missing two checks in a
-            row is recreated.
-        max_ingest_lag_s: ``/api/health`` is ``degraded`` once a stored frame has waited
-            this long for the warehouse.
+        upkeep_interval_s: seconds between checks of streams, lock bucket and ingestion
+            (:mod:`benchtrail.api.hub.upkeep`; missing two checks in a row: recreated).
+        max_ingest_lag_s: health is ``degraded`` once a frame waited this long to be written.
     """
 
     data_dir: str = ".benchtrail"
@@ -193,17 +191,12 @@ class Hub:
     def status(self) -> Mapping[str, object]:
         """Health details merged into ``GET /api/health``; ``reasons`` make it ``degraded``."""
         projector = msgspec.to_builtins(self.projector.stats) if self.projector else None
-        upkeep = self.upkeep
-        reasons = list(upkeep.problems) if upkeep is not None else []
-        if not self.nats.running():
-            reasons.insert(0, "nats-server is not running")
+        running, upkeep = self.nats.running(), self.upkeep
+        down = [] if running else ["nats-server is not running"]
         return {
-            "reasons": reasons,
-            "hub": {
-                "nats_url": self.nats.url,
-                "nats_running": self.nats.running(),
-                "recreated": list(upkeep.recreated) if upkeep is not None else [],
-            },
+            "reasons": down + (list(upkeep.problems) if upkeep is not None else []),
+            "hub": {"nats_url": self.nats.url, "nats_running": running}
+            | {"recreated": list(upkeep.recreated) if upkeep is not None else []},
             "projector": projector,
             "retention": self.retention.status(),
             "demo": self.demo.statuses() if self.demo is not None else None,
@@ -271,7 +264,15 @@ class Hub:
             live_feeds=live_feeds,
             stations=StationDesk(self.data_dir, self.nats.reload),
         )
-        self._start_upkeep(hub_link, self.lock_board)
+        self.upkeep = HubUpkeep(
+            hub_link,
+            self.lock_board,
+            interval_s=self.options.upkeep_interval_s,
+            max_ingest_lag_s=self.options.max_ingest_lag_s,
+        )
+        assert self._stop is not None
+        upkeep = self.upkeep.run(self._stop)
+        self._upkeep_task = asyncio.create_task(upkeep, name="benchtrail-upkeep")
         app = create_app(
             self.warehouse,
             status_provider=self.status,
@@ -312,19 +313,6 @@ class Hub:
                 credentials_dir=str(access.credentials_dir) if self.options.auth else "",
                 tls_ca=access.hub.tls_ca,
             ).start()
-
-    def _start_upkeep(self, hub_link: HubLink, lock_board: LockBoard) -> None:
-        """Check streams, lock bucket and ingestion now and every ``upkeep_interval_s``."""
-        assert self._stop is not None
-        options = self.options
-        self.upkeep = HubUpkeep(
-            hub_link,
-            lock_board,
-            interval_s=options.upkeep_interval_s,
-            max_ingest_lag_s=options.max_ingest_lag_s,
-        )
-        run = self.upkeep.run(self._stop)
-        self._upkeep_task = asyncio.create_task(run, name="benchtrail-upkeep")
 
     def _start_retention(self) -> None:
         """Apply the retention policy now and every interval (nothing if it keeps everything)."""

@@ -25,6 +25,10 @@ FELL_BEHIND = "this client read too slowly and fell behind; reconnect with Last-
 """``data`` of the final ``closed`` event of a feed whose client fell behind."""
 
 
+DEFAULT_MAX_FEEDS = 64
+DEFAULT_MAX_FEEDS_PER_CLIENT = 8
+
+
 class LiveLimits(msgspec.Struct, frozen=True, kw_only=True):
     """Bounds of the live feeds (``HubOptions.live``).
 
@@ -41,8 +45,8 @@ class LiveLimits(msgspec.Struct, frozen=True, kw_only=True):
             ``since`` and ``Last-Event-ID`` alike (400 beyond).
     """
 
-    max_feeds: int = 64
-    max_feeds_per_client: int = 8
+    max_feeds: int = DEFAULT_MAX_FEEDS
+    max_feeds_per_client: int = DEFAULT_MAX_FEEDS_PER_CLIENT
     pending_msgs: int = 1024
     pending_bytes: int = 4 * 1024 * 1024
     send_timeout_s: float = 10.0
