@@ -35,8 +35,9 @@ from typing import Any
 import nats
 
 from benchtrail.api import EventStore
-from benchtrail.api.hub.embedded import Hub, HubOptions
+from benchtrail.api.hub.embedded import Hub
 from benchtrail.api.hub.natsserver import NatsServer
+from benchtrail.api.hub.options import HubOptions
 from benchtrail.projector.streams import ensure_streams
 
 

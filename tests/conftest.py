@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from benchtrail.api.hub.embedded import Hub, HubOptions
+from benchtrail.api.hub.embedded import Hub
 from benchtrail.api.hub.natsserver import NatsServer
+from benchtrail.api.hub.options import HubOptions
 from benchtrail.projector import Warehouse, open_warehouse
 
 pytest_plugins = ["pytester"]

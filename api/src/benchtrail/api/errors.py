@@ -129,6 +129,47 @@ class LocksUnavailable(HubUnavailable):
         super().__init__("locks")
 
 
+class FeedLimitReached(ApiError, ConnectionRefusedError):
+    """A live feed was refused: the hub (503) or this client address (429) has its most feeds.
+
+    Attributes:
+        limit: the setting that refused it (``max_feeds`` or ``max_feeds_per_client``).
+        value: its value.
+        status_code: 503 for the hub's limit, 429 for the client's.
+    """
+
+    def __init__(self, limit: str, value: int, status_code: int, whose: str) -> None:
+        self.limit = limit
+        self.value = value
+        self.status_code = status_code
+        super().__init__(
+            f"{whose} already has {value} live feed(s) open, the most allowed ({limit}={value});"
+            " close one or retry later"
+        )
+
+
+class ClientStalled(ApiError, ConnectionError):
+    """An event stream's client took no message for too long: its response ends."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        super().__init__(f"the client took no message of its event stream for {timeout_s:g} s")
+
+
+class LockBucketUnavailable(HubUnavailable):
+    """The hub's lock bucket cannot be read now (deleted: the hub recreates it; HTTP 503)."""
+
+    def __init__(self, bucket: str, reason: str) -> None:
+        self.what = "locks"
+        self.bucket = bucket
+        self.reason = reason
+        ApiError.__init__(
+            self,
+            f"the lock bucket {bucket!r} cannot be read now ({reason}); the hub recreates a"
+            " missing bucket within seconds: retry",
+        )
+
+
 class UnknownToken(ApiError, LookupError):
     """No token has this id, and no active token has this name."""
 

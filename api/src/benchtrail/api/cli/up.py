@@ -121,9 +121,25 @@ def _announce(hub: Hub) -> None:
     multiple=True,
     help="A host name the API answers to besides localhost/127.0.0.1/[::1] (repeatable).",
 )
+@click.option(
+    "--live-max-feeds",
+    default=64,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Most live feeds (/api/live, SSE) open at once; beyond, 503.",
+)
+@click.option(
+    "--live-max-feeds-per-client",
+    default=8,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Most live feeds open at once from one client address; beyond, 429.",
+)
 def up(
     *,
     allowed_hosts: tuple[str, ...],
+    live_max_feeds: int,
+    live_max_feeds_per_client: int,
     data_dir: str,
     demo: bool,
     demo_stations: int,
@@ -152,7 +168,9 @@ def up(
         raise _port_in_use(e) from e
     # Imported after the port check: loading the hub (web stack, warehouse) takes seconds,
     # and a busy port should be said at once.
-    from benchtrail.api.hub.embedded import DEFAULT_SYNC_INTERVAL, Hub, HubOptions
+    from benchtrail.api.hub.embedded import Hub
+    from benchtrail.api.hub.live_limits import LiveLimits
+    from benchtrail.api.hub.options import DEFAULT_SYNC_INTERVAL, HubOptions
     from benchtrail.projector import HubUnavailable, WarehouseUnavailable
 
     options = HubOptions(
@@ -173,6 +191,7 @@ def up(
         allowed_hosts=allowed_hosts,
         time_window=_hub_config().time_window,
         max_frame_days=_hub_config().max_frame_days,
+        live=LiveLimits(max_feeds=live_max_feeds, max_feeds_per_client=live_max_feeds_per_client),
     )
     # The MCP library logs its session manager's start at INFO, above the banner.
     logging.getLogger("mcp").setLevel(logging.WARNING)

@@ -74,7 +74,9 @@ class EventStore(
         """The API's status, whether its warehouse answers, and the hub's statistics."""
         body = _health_decoder.decode(self._get("/api/health"))
         status, warehouse = body.pop("status", None), body.pop("warehouse", None)
-        return msgspec.convert({"status": status, "warehouse": warehouse, "extra": body}, Health)
+        reasons = body.pop("reasons", [])
+        health = {"status": status, "warehouse": warehouse, "reasons": reasons, "extra": body}
+        return msgspec.convert(health, Health)
 
     def session(self, session_id: str, *, run_limit: int = 1000) -> SessionDetail:
         """One session with its newest ``run_limit`` runs and its totals."""

@@ -28,6 +28,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from benchtrail.api.errors import (
     AuthOff,
     BadParameter,
+    FeedLimitReached,
     HubUnavailable,
     InvalidStationId,
     NotFound,
@@ -150,6 +151,7 @@ def create_app(
             ValidationException: _invalid_parameter,
             ClientException: _client_error,
             HubUnavailable: _unavailable,
+            FeedLimitReached: _limit_reached,
             NotAuthorizedException: refusals.unauthorized,
             PermissionDeniedException: refusals.forbidden,
             AuthOff: refusals.auth_off,
@@ -250,3 +252,9 @@ def _client_error(request: Request[Any, Any, Any], error: ClientException) -> Re
 def _unavailable(request: Request[Any, Any, Any], error: HubUnavailable) -> Response[ErrorBody]:
     body = ErrorBody(status_code=503, error="unavailable", detail=str(error))
     return Response(body, status_code=503)
+
+
+def _limit_reached(request: Request[Any, Any, Any], error: FeedLimitReached) -> Response[ErrorBody]:
+    code = error.status_code
+    body = ErrorBody(status_code=code, error="limit_reached", detail=str(error), limit=error.limit)
+    return Response(body, status_code=code, headers={"Retry-After": "5"})

@@ -29,87 +29,27 @@ from benchtrail.agents.demo_status import DemoStatus
 from benchtrail.agents.locks import Locks
 from benchtrail.api.http import create_app
 from benchtrail.api.http.security import SecurityConfig
+from benchtrail.api.http.stream_guard import StalledStreamGuard
 from benchtrail.api.hub.access import token_store
 from benchtrail.api.hub.hublink import HubLink
 from benchtrail.api.hub.identity import JETSTREAM_DIR, StationDesk, prepare_hub_access
+from benchtrail.api.hub.live_limits import LiveFeeds
 from benchtrail.api.hub.lockboard import LockBoard, hub_station
 from benchtrail.api.hub.natsserver import NatsServer
+from benchtrail.api.hub.options import HubOptions
 from benchtrail.api.hub.ports import ensure_free
 from benchtrail.api.hub.retention import RETENTION_STATE, HubRetention, Pruner
 from benchtrail.api.hub.tls import LabCertificates, ensure_lab_certificates
+from benchtrail.api.hub.upkeep import HubUpkeep
 from benchtrail.projector import (
-    DATABASE,
     Projector,
     ProjectorSettings,
     Warehouse,
     open_warehouse,
 )
-from benchtrail.schemas import DEFAULT_TIME_WINDOW, EVENTS_STREAM, MAX_FRAME_DAYS, TimeWindow
+from benchtrail.schemas import EVENTS_STREAM
 
 log = logging.getLogger("benchtrail.hub")
-
-DEFAULT_SYNC_INTERVAL = "always"
-"""The embedded hub fsyncs every JetStream write before acking it (docs/durability.md)."""
-
-
-class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
-    """How ``benchtrail up`` runs.
-
-    Attributes:
-        data_dir: where the JetStream store and the warehouse live.
-        http_host: address the API listens on.
-        http_port: port of the API (0 picks a free one).
-        nats_port: client port of nats-server (0 picks a free one).
-        demo: run simulated stations that record into the hub.
-        demo_stations: how many.
-        warehouse: chDB directory or ``http(s)://`` ClickHouse URL; default
-            ``<data-dir>/warehouse``.
-        database: the ClickHouse database of the benchtrail tables.
-        retention_days: drop recorded data older than this many days (whole UTC
-            days, warehouse and stream) at start and every ``retention_interval``
-            seconds; 0 keeps everything.
-        retention_interval: seconds between two prunes of the retention policy.
-        sync_interval: nats-server's JetStream fsync interval: ``"always"`` (an ack means
-            the frame is on disk, measured in docs/durability.md) or a duration (``"2m"``
-            is nats-server's own default).
-        auth: every connection proves who it is: API callers with tokens
-            (``<data-dir>/auth/tokens.json``; without auth the API runs open, every request
-            the local admin), NATS clients with nkeys (:mod:`benchtrail.api.hub.identity`):
-            stations with their own credentials, the hub's services with theirs.
-        allowed_hosts: host names the API answers to besides the loopback names.
-        nats_host: address nats-server listens on.
-        tls_cert: certificate (PEM) of TLS for NATS and HTTPS; with ``tls_key``. The
-            hub's own clients trust it as their CA (a self-signed certificate, or a file
-            holding the chain up to the CA).
-        tls_key: its private key (PEM).
-        tls_ca: the CA certificate (PEM) the hub's own clients trust; ``""``: ``tls_cert``.
-        tls_generate: make (once) a lab CA and a hub certificate it signs in
-            ``<data-dir>/tls`` (:mod:`benchtrail.api.hub.tls`) and serve TLS with them.
-        time_window: the times an event may carry; the projector dead-letters one outside.
-        max_frame_days: most UTC days one frame may touch; the projector dead-letters
-            a frame touching more, whole.
-    """
-
-    data_dir: str = ".benchtrail"
-    http_host: str = "127.0.0.1"
-    http_port: int = 8000
-    nats_port: int = 4222
-    demo: bool = False
-    demo_stations: int = 3
-    warehouse: str = ""
-    database: str = DATABASE
-    retention_days: int = 0
-    retention_interval: float = 3600.0
-    sync_interval: str = DEFAULT_SYNC_INTERVAL
-    auth: bool = False
-    allowed_hosts: tuple[str, ...] = ()
-    nats_host: str = "127.0.0.1"
-    tls_cert: str = ""
-    tls_key: str = ""
-    tls_ca: str = ""
-    tls_generate: bool = False
-    time_window: TimeWindow = DEFAULT_TIME_WINDOW
-    max_frame_days: int = MAX_FRAME_DAYS
 
 
 class _ApiServer(uvicorn.Server):
@@ -147,6 +87,8 @@ class Hub:
         self.lock_board: LockBoard | None = None
         self.retention = HubRetention(options.retention_days, options.retention_interval)
         self._retention_task: asyncio.Task[None] | None = None
+        self.upkeep: HubUpkeep | None = None
+        self._upkeep_task: asyncio.Task[None] | None = None
         self._nc: NatsClient | None = None
         self._live_nc: NatsClient | None = None
         self.http_port = options.http_port
@@ -188,10 +130,14 @@ class Hub:
         return SecurityConfig(tokens=tokens, allowed_hosts=(*listen, *self.options.allowed_hosts))
 
     def status(self) -> Mapping[str, object]:
-        """Health details merged into ``GET /api/health``."""
+        """Health details merged into ``GET /api/health``; ``reasons`` make it ``degraded``."""
         projector = msgspec.to_builtins(self.projector.stats) if self.projector else None
+        running, upkeep = self.nats.running(), self.upkeep
+        down = [] if running else ["nats-server is not running"]
         return {
-            "hub": {"nats_url": self.nats.url, "nats_running": self.nats.running()},
+            "reasons": down + (list(upkeep.problems) if upkeep is not None else []),
+            "hub": {"nats_url": self.nats.url, "nats_running": running}
+            | {"recreated": list(upkeep.recreated) if upkeep is not None else []},
             "projector": projector,
             "retention": self.retention.status(),
             "demo": self.demo.statuses() if self.demo is not None else None,
@@ -243,29 +189,44 @@ class Hub:
         self.projector = Projector(self.warehouse, url, settings=settings, access=access.hub)
         await self.projector.start()
         self._nc = await nats.connect(url, name="benchtrail-hub", **access.hub.connect_options())
+        live_feeds = LiveFeeds(self.options.live)
         self._live_nc = await nats.connect(
-            url, name="benchtrail-live", **access.live.connect_options()
+            url,
+            name="benchtrail-live",
+            error_cb=live_feeds.on_error,
+            **access.live.connect_options(),
         )
         station = functools.partial(
             hub_station, credentials=access.hub.credentials, tls_ca=access.hub.tls_ca
         )
         locks = await Locks(self._nc.jetstream()).open()
         self.lock_board = LockBoard(locks, url, station_factory=station)
+        hub_link = HubLink(
+            self._nc,
+            self.projector,
+            live_nc=self._live_nc,
+            live_feeds=live_feeds,
+            stations=StationDesk(self.data_dir, self.nats.reload),
+        )
+        self.upkeep = HubUpkeep(
+            hub_link,
+            self.lock_board,
+            interval_s=self.options.upkeep_interval_s,
+            max_ingest_lag_s=self.options.max_ingest_lag_s,
+        )
+        assert self._stop is not None
+        upkeep = self.upkeep.run(self._stop)
+        self._upkeep_task = asyncio.create_task(upkeep, name="benchtrail-upkeep")
         app = create_app(
             self.warehouse,
             status_provider=self.status,
             lock_board=self.lock_board,
-            hub_link=HubLink(
-                self._nc,
-                self.projector,
-                live_nc=self._live_nc,
-                stations=StationDesk(self.data_dir, self.nats.reload),
-            ),
+            hub_link=hub_link,
             security=self.security(),
         )
         app.state[RETENTION_STATE] = self.retention
         config = uvicorn.Config(
-            app,
+            StalledStreamGuard(app, self.options.live.send_timeout_s),
             host=self.options.http_host,
             port=self.options.http_port,
             log_level="warning",
@@ -328,9 +289,12 @@ class Hub:
                 log.warning("while stopping (%s): %r", step.__name__.strip("_"), e)
 
     async def _stop_retention(self) -> None:
-        if self._retention_task is not None and self._stop is not None:
-            self._stop.set()  # also when starting failed: the task ends after a prune in hand
+        if self._stop is not None:
+            self._stop.set()  # also when starting failed: the tasks end after a round in hand
+        if self._retention_task is not None:
             await self._retention_task
+        if self._upkeep_task is not None:
+            await self._upkeep_task
 
     async def _stop_demo(self) -> None:
         if self.demo is not None:

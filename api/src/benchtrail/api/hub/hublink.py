@@ -12,6 +12,7 @@ from nats.js import JetStreamContext
 
 from benchtrail.api.errors import HubUnavailable
 from benchtrail.api.hub.identity import StationDesk
+from benchtrail.api.hub.live_limits import LiveFeeds
 from benchtrail.projector import Projector
 
 
@@ -21,8 +22,11 @@ class HubLink:
     Attributes:
         nc: the hub's NATS connection (on the event loop the API runs on).
         projector: the projector writing the warehouse, if it runs in this process.
-        live_nc: the read-only connection of the live feeds (the ``live`` identity of a
-            hub with auth); default: :attr:`nc`.
+        live_nc: the connection of the live feeds (the ``live`` identity of a hub with
+            auth), always another one than :attr:`nc`: a feed's backlog or a slow
+            consumer never costs ingestion or locks their connection.
+        live_feeds: the open live feeds and their limits (its ``on_error`` is
+            ``live_nc``'s ``error_cb``).
         stations: the hub's station identities, for admins (``/api/admin/stations``).
     """
 
@@ -30,12 +34,16 @@ class HubLink:
         self,
         nc: NatsClient,
         projector: Projector | None,
-        live_nc: NatsClient | None = None,
+        live_nc: NatsClient,
+        live_feeds: LiveFeeds,
         stations: StationDesk | None = None,
     ) -> None:
+        if live_nc is nc:
+            raise ValueError("live feeds need a NATS connection of their own")
         self.nc = nc
         self.projector = projector
-        self.live_nc = live_nc or nc
+        self.live_nc = live_nc
+        self.live_feeds = live_feeds
         self.stations = stations
 
     @property

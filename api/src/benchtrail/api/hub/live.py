@@ -32,6 +32,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from benchtrail.api.errors import BadParameter
 from benchtrail.api.hub.hublink import HubLink
+from benchtrail.api.hub.live_limits import LiveFeeds
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import FrameRejected
 from benchtrail.projector.frames import check_frame
@@ -132,7 +133,8 @@ class LiveFeed:
     """One client's view of the stream: an ordered consumer and the events it yields.
 
     Open it with :meth:`open`; iterate :meth:`messages` for the SSE messages;
-    :meth:`close` (also called when the iteration ends) deletes the consumer.
+    :meth:`close` (also called when the iteration ends) deletes the consumer and
+    gives its place back to :class:`LiveFeeds`.
     """
 
     def __init__(
@@ -143,6 +145,8 @@ class LiveFeed:
         *,
         event_types: Collection[str] | None,
         keepalive: float,
+        feeds: LiveFeeds,
+        client: str,
     ) -> None:
         self._js = js
         self._subscription = subscription
@@ -151,6 +155,11 @@ class LiveFeed:
         self._keepalive = keepalive
         self._last_seq = start.stream_seq - 1
         self._closed = False
+        self._feeds = feeds
+        self._client = client
+        self._behind: str | None = None
+        self._drain = 0
+        feeds.watch(subscription._sub, self)  # the sid changes when nats-py recreates it
         self.authorized: Callable[[], bool] = lambda: True
         """Asked about once a second: ``False`` (its token was revoked) ends the feed."""
         self._next_check = 0.0
@@ -162,15 +171,23 @@ class LiveFeed:
         subject_filter: str,
         start: LiveStart,
         *,
+        feeds: LiveFeeds,
+        client: str,
         event_types: Collection[str] | None = None,
         keepalive: float = KEEPALIVE_S,
     ) -> LiveFeed:
         """Create the consumer: from here on, frames from ``start`` are on their way.
 
+        The subscription holds at most ``feeds.limits.pending_msgs`` frames and
+        ``pending_bytes`` bytes unread; past that the feed fell behind (it ends).
+
         Args:
-            js: the hub's JetStream context.
+            js: the live connection's JetStream context.
             subject_filter: which frames (``session_filter``, ``station_filter``, ``bt.evt.>``).
             start: where to begin.
+            feeds: the hub's open feeds; ``client`` was admitted there, and is released
+                when the feed closes (also if opening fails).
+            client: the client address the feed counts against.
             event_types: only events with these tags (all if empty or ``None``).
             keepalive: seconds without events before a keep-alive comment.
         """
@@ -179,20 +196,47 @@ class LiveFeed:
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
             opt_start_seq=start.stream_seq,
         )
-        subscription = await js.subscribe(
-            subject_filter,
-            stream=EVENTS_STREAM,
-            ordered_consumer=True,
-            config=config,
-            inactive_threshold=CONSUMER_IDLE_S,
+        try:
+            subscription = await js.subscribe(
+                subject_filter,
+                stream=EVENTS_STREAM,
+                ordered_consumer=True,
+                config=config,
+                inactive_threshold=CONSUMER_IDLE_S,
+                pending_msgs_limit=feeds.limits.pending_msgs,
+                pending_bytes_limit=feeds.limits.pending_bytes,
+            )
+        except BaseException:
+            feeds.release(client)
+            raise
+        return cls(
+            js,
+            subscription,
+            start,
+            event_types=event_types,
+            keepalive=keepalive,
+            feeds=feeds,
+            client=client,
         )
-        return cls(js, subscription, start, event_types=event_types, keepalive=keepalive)
+
+    def fall_behind(self, reason: str) -> None:
+        """The subscription overflowed: deliver the frames it holds, then end with ``closed``.
+
+        The frames queued when the first one was dropped all come before it, so the
+        last event delivered is a gapless place to resume from (``Last-Event-ID``).
+        """
+        if self._behind is None:
+            self._behind = reason
+            self._drain = self._subscription.pending_msgs
 
     async def messages(self) -> AsyncIterator[ServerSentEventMessage]:
         """SSE messages: one per event, a comment when idle; ends when the hub goes away."""
         try:
             yield ServerSentEventMessage(data=None, comment="benchtrail live feed", retry=RETRY_MS)
             while True:
+                if self._behind is not None and self._drain <= 0:
+                    yield ServerSentEventMessage(event="closed", data=self._behind)
+                    return
                 msg: Msg | None = None
                 try:
                     msg = await self._subscription.next_msg(timeout=self._keepalive)
@@ -200,6 +244,8 @@ class LiveFeed:
                     pass
                 except nats.errors.ConnectionClosedError:
                     return
+                if self._behind is not None:
+                    self._drain = self._drain - 1 if msg is not None else 0
                 if not self._still_authorized():
                     yield ServerSentEventMessage(event="closed", data=REVOKED)
                     return
@@ -245,6 +291,8 @@ class LiveFeed:
         if self._closed:
             return
         self._closed = True
+        self._feeds.release(self._client)
+        self._feeds.unwatch(self._subscription._sub)
         # The client may be gone (the response task is being cancelled): finish anyway.
         with anyio.move_on_after(CLEANUP_S, shield=True):
             await self._delete_consumer()

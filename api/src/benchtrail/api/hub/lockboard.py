@@ -11,11 +11,15 @@ import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import nats.errors
+
 from benchtrail.agents.locks import HeldLock, Holder, Locks
 from benchtrail.agents.station import Station
-from benchtrail.api.errors import NotFound
+from benchtrail.api.errors import LockBucketUnavailable, NotFound
 from benchtrail.api.models.entities import LockView
-from benchtrail.schemas import LockReleased
+from benchtrail.schemas import LOCKS_BUCKET, LockReleased
+
+_BUCKET_ERRORS = (nats.errors.Error, TimeoutError)
 
 
 def lock_view(held: HeldLock) -> LockView:
@@ -55,12 +59,22 @@ class LockBoard:
         self._station: Station | None = None
 
     async def list(self) -> list[LockView]:
-        """Every lock held now, ordered by key."""
-        return [lock_view(held) for held in await self.locks.held()]
+        """Every lock held now, ordered by key.
+
+        Raises:
+            LockBucketUnavailable: the bucket cannot be read (e.g. deleted; being recreated).
+        """
+        try:
+            return [lock_view(held) for held in await self.locks.held()]
+        except _BUCKET_ERRORS as e:
+            raise LockBucketUnavailable(LOCKS_BUCKET, repr(e)) from e
 
     async def holder(self, key: str) -> Holder | None:
-        """Who holds ``key`` now, if anyone."""
-        return await self.locks.holder(key)
+        """Who holds ``key`` now, if anyone (:class:`LockBucketUnavailable` as :meth:`list`)."""
+        try:
+            return await self.locks.holder(key)
+        except _BUCKET_ERRORS as e:
+            raise LockBucketUnavailable(LOCKS_BUCKET, repr(e)) from e
 
     async def force_release(self, key: str, by: str) -> LockView:
         """Break ``key`` whoever holds it; record ``lock.released`` with ``broken_by``.
@@ -68,7 +82,10 @@ class LockBoard:
         Raises:
             NotFound: nobody holds ``key``.
         """
-        held = await self.locks.force_release(key)
+        try:
+            held = await self.locks.force_release(key)
+        except _BUCKET_ERRORS as e:
+            raise LockBucketUnavailable(LOCKS_BUCKET, repr(e)) from e
         if held is None:
             raise NotFound("lock", key)
         station = self._session()

@@ -32,11 +32,13 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     """Body of ``GET /api/health``, as the Python client returns it.
 
     On the wire, ``extra``'s keys (the projector's statistics, when the hub
-    plugs them in) sit at the top level beside ``status`` and ``warehouse``.
+    plugs them in) sit at the top level beside ``status``, ``reasons`` and ``warehouse``.
+    ``reasons`` says why the status is ``degraded`` (empty when ``ok``).
     """
 
     status: Literal["ok", "degraded"]
     warehouse: WarehouseHealth
+    reasons: list[str] = msgspec.field(default_factory=list)
     extra: dict[str, object] = msgspec.field(default_factory=dict)
 
 
@@ -314,7 +316,8 @@ class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     (with ``parameter``, ``value`` and ``expected``), ``unavailable``,
     ``unauthorized`` (no or an unknown token) or ``forbidden`` (with ``role``, the
     role needed, when a stronger token would do), ``bad_host``,
-    ``unsupported_media_type`` or ``conflict``; ``detail`` is the message.
+    ``unsupported_media_type``, ``conflict`` or ``limit_reached`` (with ``limit``, the
+    setting that refused the request); ``detail`` is the message.
     """
 
     status_code: int
@@ -327,6 +330,7 @@ class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         "bad_host",
         "unsupported_media_type",
         "conflict",
+        "limit_reached",
     ]
     detail: str
     kind: str | None = None
@@ -335,6 +339,7 @@ class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     value: str | None = None
     expected: str | None = None
     role: str | None = None
+    limit: str | None = None
 
 
 class LockView(msgspec.Struct, frozen=True, kw_only=True):

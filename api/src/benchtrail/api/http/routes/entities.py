@@ -49,7 +49,8 @@ from benchtrail.projector import Warehouse
 from benchtrail.schemas import EventUnion
 
 StatusProvider = Callable[[], Mapping[str, object]]
-"""Returns extra fields for ``/api/health`` (e.g. the projector's statistics)."""
+"""Returns extra fields for ``/api/health`` (e.g. the projector's statistics); its
+``reasons`` (a list of sentences, empty if all is well) make the status ``degraded``."""
 
 __all__ = [
     "MAX_LIMIT",
@@ -71,17 +72,22 @@ def health(
     status_provider: NamedDependency[StatusProvider | None],
     identity: NamedDependency[Identity | None],
 ) -> dict[str, object]:
-    """Service status: whether the warehouse answers, plus the hub's statistics if any.
+    """Service status: ``ok``, or ``degraded`` with ``reasons``; the hub's statistics if any.
 
-    Open to anyone for liveness probes; a caller without a token (on an API with
-    tokens) learns only ``status``: ``ok`` or ``degraded``.
+    ``degraded`` while the warehouse does not answer, a stream or the lock bucket is
+    missing on the hub, the projector's writes keep failing, or ingestion lags past
+    its bound. Open to anyone for liveness probes; a caller without a token (on an API
+    with tokens) learns only ``status``.
     """
     warehouse_status = queries.warehouse_health(warehouse)
-    status = "ok" if warehouse_status.reachable else "degraded"
+    extra = dict(status_provider()) if status_provider is not None else {}
+    hub_reasons = extra.pop("reasons", [])
+    reasons = [] if warehouse_status.reachable else ["the warehouse does not answer"]
+    reasons += [str(reason) for reason in hub_reasons] if isinstance(hub_reasons, list) else []
+    status = "degraded" if reasons else "ok"
     if identity is None:
         return {"status": status}
-    extra = dict(status_provider()) if status_provider is not None else {}
-    return {**extra, "status": status, "warehouse": warehouse_status}
+    return {**extra, "status": status, "reasons": reasons, "warehouse": warehouse_status}
 
 
 @get(

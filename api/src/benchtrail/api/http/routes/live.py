@@ -3,14 +3,19 @@
 Events come straight from JetStream (an ephemeral ordered consumer per client,
 see :mod:`benchtrail.api.hub.live`), as soon as a station's frame is stored, before
 the warehouse has them. Without a hub connection these endpoints answer 503.
+
+The hub's :class:`~benchtrail.api.hub.live_limits.LiveLimits` bound them: a feed
+beyond the hub's most is a 503, beyond one client's most a 429 (``limit_reached``
+naming the setting); a ``since`` or a last event id more than ``replay_max_frames``
+frames before the newest is a 400 naming that bound.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import get
+from litestar import Request, get
 from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
@@ -21,12 +26,14 @@ from litestar.response import ServerSentEvent
 from benchtrail.api.errors import BadParameter
 from benchtrail.api.http.query_params import parse_time
 from benchtrail.api.http.security import SecurityConfig
+from benchtrail.api.http.stream_guard import ON_STALL
 from benchtrail.api.hub.hublink import HubLink, require
 from benchtrail.api.hub.live import (
     EVENT_ID_EXPECTED,
     KEEPALIVE_S,
     LiveFeed,
     LiveStart,
+    event_id,
     start_after,
     start_at,
     start_now,
@@ -44,8 +51,13 @@ _STREAM_DOC = (
 )
 _RESPONSES = {
     400: ResponseSpec(ErrorBody, description="A parameter has a value the API cannot use."),
-    503: ResponseSpec(ErrorBody, description="This API runs without a hub connection."),
+    429: ResponseSpec(ErrorBody, description="This client has its most live feeds open."),
+    503: ResponseSpec(
+        ErrorBody,
+        description="This API runs without a hub connection, or the hub has its most feeds open.",
+    ),
 }
+Req = Request[Any, Any, Any]
 
 LastEventIdHeader = Annotated[
     str | None,
@@ -90,6 +102,7 @@ async def session_live(
     hub_link: NamedDependency[HubLink | None],
     security: NamedDependency[SecurityConfig],
     identity: NamedDependency[Identity],
+    request: Req,
     session_id: FromPath[str],
     *,
     last_event_id_header: LastEventIdHeader = None,
@@ -107,14 +120,14 @@ async def session_live(
     resume = _resume(last_event_id_header, last_event_id)
     feed = await _live(
         hub_link,
+        request,
         subjects,
         resume=resume,
         since=since,
         event_type=event_type,
         keepalive=keepalive,
     )
-    feed.authorized = lambda: security.still_valid(identity)
-    return ServerSentEvent(feed.messages(), background=BackgroundTask(feed.close))
+    return _respond(feed, request, security, identity)
 
 
 @get(
@@ -128,6 +141,7 @@ async def fleet_live(
     hub_link: NamedDependency[HubLink | None],
     security: NamedDependency[SecurityConfig],
     identity: NamedDependency[Identity],
+    request: Req,
     *,
     station_id: Annotated[
         str | None,
@@ -150,36 +164,64 @@ async def fleet_live(
     resume = _resume(last_event_id_header, last_event_id)
     feed = await _live(
         hub_link,
+        request,
         subjects,
         resume=resume,
         since=since,
         event_type=event_type,
         keepalive=keepalive,
     )
-    feed.authorized = lambda: security.still_valid(identity)
-    return ServerSentEvent(feed.messages(), background=BackgroundTask(feed.close))
+    return _respond(feed, request, security, identity)
 
 
 async def _live(
     hub_link: HubLink | None,
+    request: Req,
     subjects: str,
     *,
-    resume: LiveStart | None,
+    resume: tuple[str, LiveStart] | None,
     since: str | None,
     event_type: list[str] | None,
     keepalive: float,
 ) -> LiveFeed:
     link = require(hub_link, "live feeds")
     event_types = _event_types(event_type)
+    limits = link.live_feeds.limits
+    now = await start_now(link.live_js)
     if resume is not None:  # a reconnecting client keeps its URL: its last id wins over since
-        start = resume
+        parameter, start = resume
+        value = event_id(start.stream_seq, start.skip_through)
     elif since:
+        parameter, value = "since", since
         start = await start_at(link, subjects, parse_time("since", since))
     else:
-        start = await start_now(link.live_js)
+        parameter, value, start = "", "", now
+    if now.stream_seq - start.stream_seq > limits.replay_max_frames:
+        expected = (
+            f"a start at most {limits.replay_max_frames} frames before the newest"
+            f" (replay_max_frames); the newest frame is {now.stream_seq - 1}"
+        )
+        raise BadParameter(parameter, value, expected)
+    client = request.client.host if request.client is not None else "unknown"
+    link.live_feeds.admit(client)
     return await LiveFeed.open(
-        link.live_js, subjects, start, event_types=event_types, keepalive=keepalive
+        link.live_js,
+        subjects,
+        start,
+        feeds=link.live_feeds,
+        client=client,
+        event_types=event_types,
+        keepalive=keepalive,
     )
+
+
+def _respond(
+    feed: LiveFeed, request: Req, security: SecurityConfig, identity: Identity
+) -> ServerSentEvent:
+    """The feed as SSE; ended by a revoked token, a stalled client or the client leaving."""
+    feed.authorized = lambda: security.still_valid(identity)
+    request.scope.setdefault("state", {}).setdefault(ON_STALL, []).append(feed.close)
+    return ServerSentEvent(feed.messages(), background=BackgroundTask(feed.close))
 
 
 def _subjects(make_filter: Callable[[str], str], name: str, value: str) -> str:
@@ -189,11 +231,11 @@ def _subjects(make_filter: Callable[[str], str], name: str, value: str) -> str:
         raise BadParameter(name, value, "letters, digits, '-' and '_' only") from e
 
 
-def _resume(header: str | None, query: str | None) -> LiveStart | None:
+def _resume(header: str | None, query: str | None) -> tuple[str, LiveStart] | None:
     if header:
-        return start_after("Last-Event-ID", header)
+        return "Last-Event-ID", start_after("Last-Event-ID", header)
     if query:
-        return start_after("last_event_id", query)
+        return "last_event_id", start_after("last_event_id", query)
     return None
 
 
