@@ -30,6 +30,7 @@ from benchtrail.agents.locks import Locks
 from benchtrail.api.http import create_app
 from benchtrail.api.http.security import SecurityConfig
 from benchtrail.api.hub.access import token_store
+from benchtrail.api.hub.http_server import MAX_CONCURRENCY, api_server_config
 from benchtrail.api.hub.hublink import HubLink
 from benchtrail.api.hub.identity import JETSTREAM_DIR, StationDesk, prepare_hub_access
 from benchtrail.api.hub.lockboard import LockBoard, hub_station
@@ -79,6 +80,9 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
         tls_ca: the CA certificate (PEM) the hub's own clients trust; ``""``: ``tls_cert``.
         tls_generate: make (once) a lab CA and a hub certificate it signs in
             ``<data-dir>/tls`` (:mod:`benchtrail.api.hub.tls`) and serve TLS with them.
+        http_max_concurrency: connections (idle ones and live feeds too) and requests
+            the API serves at a time; beyond it uvicorn answers 503 at once
+            (:mod:`benchtrail.api.hub.http_server` says why the default is 200).
     """
 
     data_dir: str = ".benchtrail"
@@ -99,6 +103,7 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
     tls_key: str = ""
     tls_ca: str = ""
     tls_generate: bool = False
+    http_max_concurrency: int = MAX_CONCURRENCY
 
 
 class _ApiServer(uvicorn.Server):
@@ -250,13 +255,11 @@ class Hub:
             security=self.security(),
         )
         app.state[RETENTION_STATE] = self.retention
-        config = uvicorn.Config(
+        config = api_server_config(
             app,
             host=self.options.http_host,
             port=self.options.http_port,
-            log_level="warning",
-            timeout_graceful_shutdown=5,
-            lifespan="on",
+            max_concurrency=self.options.http_max_concurrency,
             ssl_certfile=self.nats.tls_cert or None,
             ssl_keyfile=self.nats.tls_key or None,
         )

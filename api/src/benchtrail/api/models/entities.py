@@ -314,7 +314,9 @@ class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     (with ``parameter``, ``value`` and ``expected``), ``unavailable``,
     ``unauthorized`` (no or an unknown token) or ``forbidden`` (with ``role``, the
     role needed, when a stronger token would do), ``bad_host``,
-    ``unsupported_media_type`` or ``conflict``; ``detail`` is the message.
+    ``unsupported_media_type``, ``conflict`` or ``too_large`` (a request body over
+    the limit); ``detail`` is the message. Quoted values are clipped to 200
+    characters (with the value's length), so an error body stays under 4 KiB.
     """
 
     status_code: int
@@ -327,6 +329,7 @@ class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         "bad_host",
         "unsupported_media_type",
         "conflict",
+        "too_large",
     ]
     detail: str
     kind: str | None = None
