@@ -14,10 +14,12 @@ The limits and why each default is what it is:
   without it a client sending one header byte a second (or never sending anything
   on a fresh connection) holds a place for ever. 1 MiB (the body limit) in 10 s
   needs 100 KB/s, far below any lab network.
-* :data:`MAX_HEAD_BYTES` (16 KiB, h11's default, set explicitly): the request line
-  and headers; a longer URL or header block is refused with 400 before it is parsed.
-  The protocol is h11 by construction, so the limit holds whether or not httptools
-  is installed.
+* :data:`MAX_HEAD_BYTES` (16 KiB, h11's default, set explicitly): a request line
+  and headers still unfinished after this many bytes are refused with 400, so a
+  megabyte URL never reaches the application. h11 checks what it holds between
+  socket reads, so a head arriving in one read may be up to one read longer (asyncio
+  reads at most 256 KiB). The protocol is h11 by construction: the limit holds
+  whether or not httptools is installed.
 
 The body size (1 MiB) is bounded by the application itself
 (:data:`benchtrail.api.http.bounded_request.MAX_BODY_BYTES`, 413).
