@@ -58,7 +58,7 @@ from benchtrail.api.hub.hublink import HubLink
 from benchtrail.api.hub.lockboard import LockBoard
 from benchtrail.api.models.access import Identity
 from benchtrail.api.models.entities import ErrorBody
-from benchtrail.api.quoting import clip
+from benchtrail.api.quoting import clip, quote
 from benchtrail.projector import Warehouse
 
 _SWAGGER_UI = f"{DASHBOARD_PATH}/vendor/swagger-ui"
@@ -248,6 +248,16 @@ def _client_error(request: Request[Any, Any, Any], error: ClientException) -> Re
         kind: _Refusal = "bad_host" if refused == "host" else "unsupported_media_type"
         refusal = ErrorBody(status_code=error.status_code, error=kind, detail=str(error.detail))
         return Response(refusal, status_code=error.status_code)
+    if error.status_code == 404:  # no route: e.g. an id holding a "/"
+        path = request.url.path
+        unrouted = ErrorBody(
+            status_code=404,
+            error="not_found",
+            detail=f"no such path: {quote(path)}",
+            kind="path",
+            key=path,
+        )
+        return Response(unrouted, status_code=404)
     if error.status_code == 413:
         detail = f"the request body is larger than {MAX_BODY_BYTES} bytes"
         too_large = ErrorBody(status_code=413, error="too_large", detail=detail)
