@@ -121,6 +121,12 @@ def _announce(hub: Hub) -> None:
     multiple=True,
     help="A host name the API answers to besides localhost/127.0.0.1/[::1] (repeatable).",
 )
+@click.option(
+    "--http-max-concurrency",
+    type=click.IntRange(min=1),
+    help="Connections (idle ones and live feeds too) and requests the API serves at a time; "
+    "beyond them it answers 503 at once. Default: 200.",
+)
 def up(
     *,
     allowed_hosts: tuple[str, ...],
@@ -138,6 +144,7 @@ def up(
     nats_port: int,
     retention_days: int | None,
     sync_interval: str | None,
+    http_max_concurrency: int | None,
 ) -> None:
     """Start nats-server, the projector and the API on this machine."""
     _check_exposure(auth, {"--http-host": http_host, "--nats-host": nats_host})
@@ -153,6 +160,7 @@ def up(
     # Imported after the port check: loading the hub (web stack, warehouse) takes seconds,
     # and a busy port should be said at once.
     from benchtrail.api.hub.embedded import DEFAULT_SYNC_INTERVAL, Hub, HubOptions
+    from benchtrail.api.hub.http_server import MAX_CONCURRENCY
     from benchtrail.projector import HubUnavailable, WarehouseUnavailable
 
     options = HubOptions(
@@ -171,6 +179,7 @@ def up(
         retention_days=_retention_days(retention_days),
         sync_interval=_sync_interval(sync_interval) or DEFAULT_SYNC_INTERVAL,
         allowed_hosts=allowed_hosts,
+        http_max_concurrency=http_max_concurrency or MAX_CONCURRENCY,
     )
     # The MCP library logs its session manager's start at INFO, above the banner.
     logging.getLogger("mcp").setLevel(logging.WARNING)
