@@ -310,7 +310,8 @@ class Series(msgspec.Struct, frozen=True, kw_only=True):
 class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Body of every 4xx/503 answer the API gives on purpose.
 
-    ``error`` is ``not_found`` (with ``kind`` and ``key``), ``bad_parameter``
+    ``error`` is ``not_found`` (with ``kind`` and ``key``; ``kind`` ``path`` when
+    no route matches), ``bad_parameter``
     (with ``parameter``, ``value`` and ``expected``), ``unavailable``,
     ``unauthorized`` (no or an unknown token) or ``forbidden`` (with ``role``, the
     role needed, when a stronger token would do), ``bad_host``,
