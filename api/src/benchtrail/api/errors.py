@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from benchtrail.api.quoting import quote
 from benchtrail.schemas import BenchtrailError
 
 
@@ -71,7 +72,7 @@ class NotFound(ApiError, LookupError):
     def __init__(self, kind: str, key: str) -> None:
         self.kind = kind
         self.key = key
-        super().__init__(f"{kind} {key!r} not found")
+        super().__init__(f"{kind} {quote(key)} not found")
 
 
 class BadParameter(ApiError, ValueError):
@@ -81,7 +82,7 @@ class BadParameter(ApiError, ValueError):
         self.name = name
         self.value = value
         self.expected = expected
-        super().__init__(f"parameter {name!r}: expected {expected}, got {value!r}")
+        super().__init__(f"parameter {quote(name)}: expected {expected}, got {quote(value)}")
 
 
 class ArgumentTypeError(ApiError, TypeError):

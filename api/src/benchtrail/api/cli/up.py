@@ -135,6 +135,12 @@ def _announce(hub: Hub) -> None:
     type=click.IntRange(min=1),
     help="Most live feeds open at once from one client address; beyond, 429.",
 )
+@click.option(
+    "--http-max-concurrency",
+    type=click.IntRange(min=1),
+    help="Connections (idle ones and live feeds too) and requests the API serves at a time; "
+    "beyond them it answers 503 at once. Default: 200.",
+)
 def up(
     *,
     allowed_hosts: tuple[str, ...],
@@ -154,6 +160,7 @@ def up(
     nats_port: int,
     retention_days: int | None,
     sync_interval: str | None,
+    http_max_concurrency: int | None,
 ) -> None:
     """Start nats-server, the projector and the API on this machine."""
     _check_exposure(auth, {"--http-host": http_host, "--nats-host": nats_host})
@@ -169,6 +176,7 @@ def up(
     # Imported after the port check: loading the hub (web stack, warehouse) takes seconds,
     # and a busy port should be said at once.
     from benchtrail.api.hub.embedded import Hub
+    from benchtrail.api.hub.http_server import MAX_CONCURRENCY
     from benchtrail.api.hub.live_limits import LiveLimits
     from benchtrail.api.hub.options import DEFAULT_SYNC_INTERVAL, HubOptions
     from benchtrail.projector import HubUnavailable, WarehouseUnavailable
@@ -192,6 +200,7 @@ def up(
         time_window=_hub_config().time_window,
         max_frame_days=_hub_config().max_frame_days,
         live=LiveLimits(max_feeds=live_max_feeds, max_feeds_per_client=live_max_feeds_per_client),
+        http_max_concurrency=http_max_concurrency or MAX_CONCURRENCY,
     )
     # The MCP library logs its session manager's start at INFO, above the banner.
     logging.getLogger("mcp").setLevel(logging.WARNING)

@@ -115,9 +115,19 @@ class ClientBase:
         if response.is_success:
             return response
         error = _error(self.url + path, response)
-        if isinstance(error, UnexpectedResponse) and error.status_code == 404 and missing:
+        if missing and is_unrouted(error):
             raise NotFound(*missing) from error
         raise error
+
+
+def is_unrouted(error: Exception) -> bool:
+    """Whether ``error`` is a 404 of no route (e.g. an id holding ``/``), not of an entity.
+
+    Older APIs answer it without an ErrorBody, newer ones with the kind ``path``.
+    """
+    if isinstance(error, NotFound):
+        return error.kind == "path"
+    return isinstance(error, UnexpectedResponse) and error.status_code == 404
 
 
 def path_segment(name: str, value: object) -> str:

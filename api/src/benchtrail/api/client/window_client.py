@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 import httpx
 import msgspec
 
-from benchtrail.api.client.base import ClientBase, _error, path_segment
-from benchtrail.api.errors import ApiUnavailable, BadParameter, NotFound, UnexpectedResponse
+from benchtrail.api.client.base import ClientBase, _error, is_unrouted, path_segment
+from benchtrail.api.errors import ApiUnavailable, BadParameter, NotFound
 from benchtrail.api.models.records import Records
 from benchtrail.api.models.windows import (
     DeviceAttachment,
@@ -217,7 +217,7 @@ class WindowClient(ClientBase):
         if response.is_success:
             return response
         error = _error(self.url + path, response)
-        if isinstance(error, UnexpectedResponse) and error.status_code == 404 and missing:
+        if missing and is_unrouted(error):
             raise NotFound(*missing) from error
         raise error
 

@@ -37,6 +37,8 @@ from benchtrail.api.errors import (
     UnknownStation,
     UnknownToken,
 )
+from benchtrail.api.http.bounded_request import MAX_BODY_BYTES, BoundedRequest
+from benchtrail.api.http.error_bodies import bounded_handlers
 from benchtrail.api.http.mcp_mount import McpMount
 from benchtrail.api.http.routes.analytics import ANALYTICS_ROUTES
 from benchtrail.api.http.routes.dashboard import DASHBOARD_PATH, DASHBOARD_ROUTES
@@ -57,6 +59,7 @@ from benchtrail.api.hub.hublink import HubLink
 from benchtrail.api.hub.lockboard import LockBoard
 from benchtrail.api.models.access import Identity
 from benchtrail.api.models.entities import ErrorBody
+from benchtrail.api.quoting import clip, quote
 from benchtrail.projector import Warehouse
 
 _SWAGGER_UI = f"{DASHBOARD_PATH}/vendor/swagger-ui"
@@ -145,22 +148,26 @@ def create_app(
             "lock_board": Provide(provide_lock_board, sync_to_thread=False),
             "hub_link": Provide(provide_hub_link, sync_to_thread=False),
         },
-        exception_handlers={
-            NotFound: _not_found,
-            BadParameter: _bad_parameter,
-            ValidationException: _invalid_parameter,
-            ClientException: _client_error,
-            HubUnavailable: _unavailable,
-            FeedLimitReached: _limit_reached,
-            NotAuthorizedException: refusals.unauthorized,
-            PermissionDeniedException: refusals.forbidden,
-            AuthOff: refusals.auth_off,
-            UnknownToken: refusals.unknown_token,
-            TokenNameTaken: refusals.conflict,
-            StationExists: refusals.conflict,
-            UnknownStation: refusals.unknown_station,
-            InvalidStationId: refusals.invalid_station,
-        },
+        request_class=BoundedRequest,
+        request_max_body_size=MAX_BODY_BYTES,
+        exception_handlers=bounded_handlers(
+            {
+                NotFound: _not_found,
+                BadParameter: _bad_parameter,
+                ValidationException: _invalid_parameter,
+                ClientException: _client_error,
+                HubUnavailable: _unavailable,
+                FeedLimitReached: _limit_reached,
+                NotAuthorizedException: refusals.unauthorized,
+                PermissionDeniedException: refusals.forbidden,
+                AuthOff: refusals.auth_off,
+                UnknownToken: refusals.unknown_token,
+                TokenNameTaken: refusals.conflict,
+                StationExists: refusals.conflict,
+                UnknownStation: refusals.unknown_station,
+                InvalidStationId: refusals.invalid_station,
+            }
+        ),
         openapi_config=OpenAPIConfig(
             title="benchtrail API",
             version=_package_version(),
@@ -232,6 +239,7 @@ def _invalid_parameter(
     value = request.query_params.get(name, request.path_params.get(name, ""))
     message = str(first.get("message", error.detail))
     expected = _MSGSPEC_GOT.sub("", message).replace("Expected ", "", 1).replace("`", "")
+    expected = clip(expected)  # e.g. "Invalid enum value '...'" quotes the value
     return _bad_parameter(request, BadParameter(name, str(value), expected))
 
 
@@ -242,6 +250,20 @@ def _client_error(request: Request[Any, Any, Any], error: ClientException) -> Re
         kind: _Refusal = "bad_host" if refused == "host" else "unsupported_media_type"
         refusal = ErrorBody(status_code=error.status_code, error=kind, detail=str(error.detail))
         return Response(refusal, status_code=error.status_code)
+    if error.status_code == 404:  # no route: e.g. an id holding a "/"
+        path = request.url.path
+        unrouted = ErrorBody(
+            status_code=404,
+            error="not_found",
+            detail=f"no such path: {quote(path)}",
+            kind="path",
+            key=path,
+        )
+        return Response(unrouted, status_code=404)
+    if error.status_code == 413:
+        detail = f"the request body is larger than {MAX_BODY_BYTES} bytes"
+        too_large = ErrorBody(status_code=413, error="too_large", detail=detail)
+        return Response(too_large, status_code=413)
     if error.status_code == 400:
         detail = str(error.detail)
         return _bad_parameter(request, BadParameter("body", "", f"a valid request body: {detail}"))

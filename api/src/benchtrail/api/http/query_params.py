@@ -18,6 +18,8 @@ from benchtrail.api.timestamps import MAX_NS, datetime_to_ns
 _INTEGER = re.compile(r"[+-]?\d+")
 _FRACTION = re.compile(r"[.,](\d+)")
 _TIME_EXPECTED = "an ISO-8601 time (naive = UTC) or integer nanoseconds since the epoch"
+MAX_TIME_LENGTH = 64
+"""Longest time text accepted: an ISO-8601 time with nanoseconds and offset has 35."""
 
 
 def parse_time(name: str, text: str) -> int:
@@ -27,9 +29,11 @@ def parse_time(name: str, text: str) -> int:
     the warehouse stores (1970 to 2262), which does not change what matches.
 
     Raises:
-        BadParameter: ``text`` is neither form.
+        BadParameter: ``text`` is neither form, or longer than :data:`MAX_TIME_LENGTH`.
     """
     value = text.strip()
+    if len(value) > MAX_TIME_LENGTH:  # int() of 5,000 digits raises ValueError
+        raise BadParameter(name, text, _TIME_EXPECTED)
     if _INTEGER.fullmatch(value):
         return _clamp(int(value))
     fraction_ns = 0

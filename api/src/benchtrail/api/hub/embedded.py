@@ -31,6 +31,7 @@ from benchtrail.api.http import create_app
 from benchtrail.api.http.security import SecurityConfig
 from benchtrail.api.http.stream_guard import StalledStreamGuard
 from benchtrail.api.hub.access import token_store
+from benchtrail.api.hub.http_server import api_server_config
 from benchtrail.api.hub.hublink import HubLink
 from benchtrail.api.hub.identity import JETSTREAM_DIR, StationDesk, prepare_hub_access
 from benchtrail.api.hub.live_limits import LiveFeeds
@@ -225,13 +226,11 @@ class Hub:
             security=self.security(),
         )
         app.state[RETENTION_STATE] = self.retention
-        config = uvicorn.Config(
+        config = api_server_config(
             StalledStreamGuard(app, self.options.live.send_timeout_s),
             host=self.options.http_host,
             port=self.options.http_port,
-            log_level="warning",
-            timeout_graceful_shutdown=5,
-            lifespan="on",
+            max_concurrency=self.options.http_max_concurrency,
             ssl_certfile=self.nats.tls_cert or None,
             ssl_keyfile=self.nats.tls_key or None,
         )

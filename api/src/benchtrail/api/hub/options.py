@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from benchtrail.api.hub.http_server import MAX_CONCURRENCY
 from benchtrail.api.hub.live_limits import LiveLimits
 from benchtrail.api.hub.upkeep import DEFAULT_INTERVAL_S, DEFAULT_MAX_INGEST_LAG_S
 from benchtrail.projector import DATABASE
@@ -53,6 +54,9 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
         upkeep_interval_s: seconds between checks of streams, lock bucket and ingestion
             (:mod:`benchtrail.api.hub.upkeep`; missing two checks in a row: recreated).
         max_ingest_lag_s: health is ``degraded`` once a frame waited this long to be written.
+        http_max_concurrency: connections (idle ones and live feeds too) and requests
+            the API serves at a time; beyond it uvicorn answers 503 at once
+            (:mod:`benchtrail.api.hub.http_server` says why the default is 200).
     """
 
     data_dir: str = ".benchtrail"
@@ -78,3 +82,4 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
     live: LiveLimits = msgspec.field(default_factory=LiveLimits)
     upkeep_interval_s: float = DEFAULT_INTERVAL_S
     max_ingest_lag_s: float = DEFAULT_MAX_INGEST_LAG_S
+    http_max_concurrency: int = MAX_CONCURRENCY

@@ -312,12 +312,15 @@ class Series(msgspec.Struct, frozen=True, kw_only=True):
 class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Body of every 4xx/503 answer the API gives on purpose.
 
-    ``error`` is ``not_found`` (with ``kind`` and ``key``), ``bad_parameter``
+    ``error`` is ``not_found`` (with ``kind`` and ``key``; ``kind`` ``path`` when
+    no route matches), ``bad_parameter``
     (with ``parameter``, ``value`` and ``expected``), ``unavailable``,
     ``unauthorized`` (no or an unknown token) or ``forbidden`` (with ``role``, the
     role needed, when a stronger token would do), ``bad_host``,
-    ``unsupported_media_type``, ``conflict`` or ``limit_reached`` (with ``limit``, the
-    setting that refused the request); ``detail`` is the message.
+    ``unsupported_media_type``, ``conflict``, ``limit_reached`` (with ``limit``, the
+    setting that refused the request) or ``too_large`` (a request body over the limit);
+    ``detail`` is the message. Quoted values are clipped to 200 characters (with the
+    value's length), so an error body stays under 4 KiB.
     """
 
     status_code: int
@@ -331,6 +334,7 @@ class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         "unsupported_media_type",
         "conflict",
         "limit_reached",
+        "too_large",
     ]
     detail: str
     kind: str | None = None

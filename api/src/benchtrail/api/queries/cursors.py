@@ -19,25 +19,29 @@ from benchtrail.api.timestamps import MAX_NS
 
 _CURSOR_EXPECTED = "a next_cursor value returned by this endpoint"
 
+MAX_CURSOR_LENGTH = 4096
+"""Longest cursor text accepted (one this API makes is a few hundred characters)."""
+
 _Ns = Annotated[int, msgspec.Meta(ge=0, le=MAX_NS)]
+_Text = Annotated[str, msgspec.Meta(max_length=1024)]
 
 
 class Cursor(msgspec.Struct, frozen=True, array_like=True):
     """Position after the last row of a page: its kind, start time and id."""
 
-    kind: str
+    kind: _Text
     time_ns: _Ns
-    key: str
+    key: _Text
 
 
 class PointCursor(msgspec.Struct, frozen=True, array_like=True):
     """Position after the last measurement of a page, in the table's sort key order."""
 
-    kind: str
-    station_id: str
-    name: str
-    ts_ns: int
-    event_id: str
+    kind: _Text
+    station_id: _Text
+    name: _Text
+    ts_ns: _Ns
+    event_id: _Text
     point_index: Annotated[int, msgspec.Meta(ge=0, lt=2**32)]
 
 
@@ -80,6 +84,8 @@ def _encode(cursor: Cursor | PointCursor) -> str:
 
 
 def _decode(kind: str, text: str, decoder: msgspec.json.Decoder[_CursorT]) -> _CursorT:
+    if len(text) > MAX_CURSOR_LENGTH:
+        raise BadParameter("cursor", text, _CURSOR_EXPECTED)
     try:
         padded = text + "=" * (-len(text) % 4)
         cursor = decoder.decode(base64.b64decode(padded, altchars=b"-_", validate=True))
