@@ -19,33 +19,16 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from benchtrail.api.cli.hub_admin import hub_admin_options
 from benchtrail.api.client.stations_admin import StationAdminClient, write_credentials
 from benchtrail.api.errors import ApiError
-from benchtrail.api.models.access import TOKEN_ENV, IssuedStation, StationView
+from benchtrail.api.models.access import IssuedStation, StationView
 
 console = Console(highlight=False)
 F = TypeVar("F", bound=Callable[..., object])
 
 
-def _where(command: F) -> F:
-    """``--data-dir`` (on the hub's machine), or ``--api`` with ``--token`` (elsewhere)."""
-    options = [
-        click.option(
-            "--data-dir",
-            default=".benchtrail",
-            show_default=True,
-            help="The hub's data directory (as given to benchtrail up), on its machine.",
-        ),
-        click.option(
-            "--api",
-            "api_url",
-            help="Manage the stations of the hub at this URL instead (needs an admin token).",
-        ),
-        click.option("--token", envvar=TOKEN_ENV, help="Admin token, with --api."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+_where = hub_admin_options("stations")
 
 
 class _Local:

@@ -15,36 +15,18 @@ from typing import TypeVar, cast
 import click
 from rich.table import Table
 
+from benchtrail.api.cli.hub_admin import hub_admin_options
 from benchtrail.api.cli.render import output_console
 from benchtrail.api.client.tokens import TokenClient
 from benchtrail.api.errors import ApiError
 from benchtrail.api.hub.access import TokenStore, token_store
-from benchtrail.api.models.access import ROLES, TOKEN_ENV, IssuedToken, Role, TokenView
+from benchtrail.api.models.access import ROLES, IssuedToken, Role, TokenView
 
 F = TypeVar("F", bound=Callable[..., object])
 Tokens = TokenStore | TokenClient
 
 
-def _where(command: F) -> F:
-    """``--data-dir`` (on the hub's machine), or ``--api`` with ``--token`` (elsewhere)."""
-    for option in reversed(
-        [
-            click.option(
-                "--data-dir",
-                default=".benchtrail",
-                show_default=True,
-                help="The hub's data directory (as given to benchtrail up), on its machine.",
-            ),
-            click.option(
-                "--api",
-                "api_url",
-                help="Manage the tokens of the hub at this URL instead (needs an admin token).",
-            ),
-            click.option("--token", envvar=TOKEN_ENV, help="Admin token, with --api."),
-        ]
-    ):
-        command = option(command)
-    return command
+_where = hub_admin_options("tokens")
 
 
 @contextmanager
