@@ -11,9 +11,7 @@ credentials path alone on the last line, for scripts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import click
 from rich.console import Console
@@ -25,7 +23,6 @@ from benchtrail.api.errors import ApiError
 from benchtrail.api.models.access import IssuedStation, StationView
 
 console = Console(highlight=False)
-F = TypeVar("F", bound=Callable[..., object])
 
 
 _where = hub_admin_options("stations")

@@ -8,9 +8,9 @@ elsewhere, ``--api URL`` with an admin ``--token`` goes through
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar, cast
+from typing import cast
 
 import click
 from rich.table import Table
@@ -22,7 +22,6 @@ from benchtrail.api.errors import ApiError
 from benchtrail.api.hub.access import TokenStore, token_store
 from benchtrail.api.models.access import ROLES, IssuedToken, Role, TokenView
 
-F = TypeVar("F", bound=Callable[..., object])
 Tokens = TokenStore | TokenClient
 
 
