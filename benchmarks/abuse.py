@@ -10,7 +10,8 @@ phase after another:
 - ``bad-frames``: ``measurement.batch`` frames whose points spread over 3,000 days.
 
 For each phase it prints ``/api/health`` latency p50/p99 (sampled every 100 ms), the
-ingest lag p99 (``unwritten_age_s`` of ``/api/health/ingest``, every 500 ms), the peak
+ingest lag p99 (``hub.ingest_lag_s`` of ``/api/health``: how long the oldest frame not yet
+in the warehouse had waited at the hub's last check, every 2 s), the peak
 RSS of the hub and of nats-server, and failed health probes. At the end: events the
 station had acknowledged, events stored in the warehouse, and the difference (lost).
 
@@ -153,9 +154,9 @@ class Samples:
         with httpx.Client(base_url=self.api, timeout=10) as client:
 
             def probe() -> None:
-                try:
-                    age = client.get("/api/health/ingest").json().get("unwritten_age_s")
-                except (httpx.HTTPError, ValueError):
+                try:  # the hub's own check (every 2 s): health answers from memory
+                    age = client.get("/api/health").json()["hub"]["ingest_lag_s"]
+                except (httpx.HTTPError, ValueError, KeyError, TypeError):
                     return
                 self.lag_s.append(float(age or 0.0))
 
@@ -196,16 +197,22 @@ def slow_live(api: str, clients: int, seconds: float) -> None:
         sock.close()
 
 
-def big_reads(api: str, readers: int, seconds: float) -> None:
-    """Clients reading 100k-row measurement pages as fast as the hub answers."""
+def big_reads(api: str, readers: int, seconds: float, output: str = "json") -> str:
+    """Clients reading 100k-row measurement pages (as ``output``) as fast as the hub answers."""
     deadline = time.monotonic() + seconds
+    answers: list[int] = []
 
     def read() -> None:
         with httpx.Client(base_url=api, timeout=60) as client:
             while time.monotonic() < deadline:
                 try:
-                    client.get("/api/measurements", params={"limit": 100_000})
+                    answers.append(
+                        client.get(
+                            "/api/measurements", params={"limit": 100_000, "format": output}
+                        ).status_code
+                    )
                 except httpx.HTTPError:
+                    answers.append(0)
                     time.sleep(0.1)
 
     threads = [threading.Thread(target=read) for _ in range(readers)]
@@ -213,6 +220,11 @@ def big_reads(api: str, readers: int, seconds: float) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    served, busy = answers.count(200), answers.count(503)
+    return (
+        f"big-reads: {served} pages of up to 100k points served, {busy} refused 503 (busy),"
+        f" {len(answers) - served - busy} other"
+    )
 
 
 def bad_frames(nats_url: str, frames: int, seconds: float) -> None:
@@ -250,6 +262,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2000.0, help="station events/s")
     parser.add_argument("--live-clients", type=int, default=30)
     parser.add_argument("--readers", type=int, default=20)
+    parser.add_argument("--read-format", default="json", choices=["json", "arrow", "csv"])
     parser.add_argument("--bad-frames", type=int, default=2)
     args = parser.parse_args()
 
@@ -260,19 +273,22 @@ def main() -> None:
         station = mp.Process(target=_station, args=(nats_url, args.rate, stop, out))
         station.start()
         time.sleep(2.0)
-        phases: list[tuple[str, Callable[[], None]]] = [
+        phases: list[tuple[str, Callable[[], str | None]]] = [
             ("baseline", lambda: time.sleep(args.seconds)),
             ("slow-live", lambda: slow_live(api, args.live_clients, args.seconds)),
-            ("big-reads", lambda: big_reads(api, args.readers, args.seconds)),
+            ("big-reads", lambda: big_reads(api, args.readers, args.seconds, args.read_format)),
             ("bad-frames", lambda: bad_frames(nats_url, args.bad_frames, args.seconds)),
         ]
         print(f"hub pid {hub.pid} at {api}; station at {args.rate:g} events/s")
         print("phase        health ms p50/p99  lag p99 s  hub MiB  nats MiB  failures")
         try:
+            notes: list[str] = []
             for name, load in phases:
                 with Samples(api, hub.pid, nats_pid) as samples:
-                    load()
+                    note = load()
                 print(samples.line(name), flush=True)
+                notes += [note] if note else []
+            print("\n" + "\n".join(notes) if notes else "", end="")
             stop.set()
             session_id, sent, acked = out.get(timeout=180)
             station.join(60)

@@ -130,22 +130,50 @@ class LocksUnavailable(HubUnavailable):
         super().__init__("locks")
 
 
-class FeedLimitReached(ApiError, ConnectionRefusedError):
-    """A live feed was refused: the hub (503) or this client address (429) has its most feeds.
+class LimitReached(ApiError, ConnectionRefusedError):
+    """A request was refused because a bound of the hub is reached; retry later.
 
     Attributes:
-        limit: the setting that refused it (``max_feeds`` or ``max_feeds_per_client``).
+        limit: the setting that refused it.
         value: its value.
-        status_code: 503 for the hub's limit, 429 for the client's.
+        status_code: 503 when the hub as a whole is at its bound, 429 for one client's.
+        retry_after_s: seconds the client should wait before it retries.
     """
 
-    def __init__(self, limit: str, value: int, status_code: int, whose: str) -> None:
+    def __init__(
+        self, message: str, limit: str, value: int, status_code: int, retry_after_s: int
+    ) -> None:
         self.limit = limit
         self.value = value
         self.status_code = status_code
+        self.retry_after_s = retry_after_s
+        super().__init__(message)
+
+
+class FeedLimitReached(LimitReached):
+    """A live feed was refused: the hub (503) or this client address (429) has its most feeds."""
+
+    def __init__(self, limit: str, value: int, status_code: int, whose: str) -> None:
         super().__init__(
             f"{whose} already has {value} live feed(s) open, the most allowed ({limit}={value});"
-            " close one or retry later"
+            " close one or retry later",
+            limit,
+            value,
+            status_code,
+            retry_after_s=5,
+        )
+
+
+class ReadsBusy(LimitReached):
+    """A read was refused (503): the hub's read turns and its waiting line are taken."""
+
+    def __init__(self, limit: str, value: int, why: str) -> None:
+        super().__init__(
+            f"the hub is busy with other reads: {why} ({limit}={value}); retry in a second",
+            limit,
+            value,
+            503,
+            retry_after_s=1,
         )
 
 

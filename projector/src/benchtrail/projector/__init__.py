@@ -16,7 +16,7 @@ from benchtrail.projector.rows import RowBatch
 from benchtrail.projector.streams import ensure_streams
 from benchtrail.projector.table_model import Column, Table
 from benchtrail.projector.tables import DATABASE, TABLES
-from benchtrail.projector.warehouse import Warehouse, open_warehouse
+from benchtrail.projector.warehouse import Warehouse, WritersFirst, open_warehouse
 
 __all__ = [
     "DATABASE",
@@ -36,6 +36,7 @@ __all__ = [
     "Table",
     "Warehouse",
     "WarehouseUnavailable",
+    "WritersFirst",
     "ensure_streams",
     "open_warehouse",
 ]

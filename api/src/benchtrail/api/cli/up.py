@@ -141,8 +141,18 @@ def _announce(hub: Hub) -> None:
     help="Connections (idle ones and live feeds too) and requests the API serves at a time; "
     "beyond them it answers 503 at once. Default: 200.",
 )
+@click.option(
+    "--max-concurrent-reads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Warehouse reads (lists, analytics, exports) answered at once; up to 64 more wait "
+    "up to 10 s, beyond that 503. Bounds how much reading slows ingestion; raise it for a "
+    "ClickHouse server warehouse.",
+)
 def up(
     *,
+    max_concurrent_reads: int,
     allowed_hosts: tuple[str, ...],
     live_max_feeds: int,
     live_max_feeds_per_client: int,
@@ -175,6 +185,7 @@ def up(
         raise _port_in_use(e) from e
     # Imported after the port check: loading the hub (web stack, warehouse) takes seconds,
     # and a busy port should be said at once.
+    from benchtrail.api.http.read_gate import ReadLimits
     from benchtrail.api.hub.embedded import Hub
     from benchtrail.api.hub.http_server import MAX_CONCURRENCY
     from benchtrail.api.hub.live_limits import LiveLimits
@@ -201,6 +212,7 @@ def up(
         max_frame_days=_hub_config().max_frame_days,
         live=LiveLimits(max_feeds=live_max_feeds, max_feeds_per_client=live_max_feeds_per_client),
         http_max_concurrency=http_max_concurrency or MAX_CONCURRENCY,
+        reads=ReadLimits(slots=max_concurrent_reads),
     )
     # The MCP library logs its session manager's start at INFO, above the banner.
     logging.getLogger("mcp").setLevel(logging.WARNING)

@@ -28,9 +28,9 @@ from litestar.openapi.spec import Components, SecurityScheme
 from benchtrail.api.errors import (
     AuthOff,
     BadParameter,
-    FeedLimitReached,
     HubUnavailable,
     InvalidStationId,
+    LimitReached,
     NotFound,
     StationExists,
     TokenNameTaken,
@@ -40,6 +40,7 @@ from benchtrail.api.errors import (
 from benchtrail.api.http.bounded_request import MAX_BODY_BYTES, BoundedRequest
 from benchtrail.api.http.error_bodies import bounded_handlers
 from benchtrail.api.http.mcp_mount import McpMount
+from benchtrail.api.http.read_gate import ReadGate, ReadLimits
 from benchtrail.api.http.routes.analytics import ANALYTICS_ROUTES
 from benchtrail.api.http.routes.dashboard import DASHBOARD_PATH, DASHBOARD_ROUTES
 from benchtrail.api.http.routes.data import DATA_ROUTES
@@ -62,6 +63,8 @@ from benchtrail.api.models.entities import ErrorBody
 from benchtrail.api.quoting import clip, quote
 from benchtrail.projector import Warehouse
 
+READ_GATE_STATE = "read_gate"
+"""Key of the app's :class:`~benchtrail.api.http.read_gate.ReadGate` in ``app.state``."""
 _SWAGGER_UI = f"{DASHBOARD_PATH}/vendor/swagger-ui"
 """Where the vendored Swagger UI files are served (see its README.md)."""
 _MSGSPEC_GOT = re.compile(r", got .*$")
@@ -76,6 +79,7 @@ def create_app(
     lock_board: LockBoard | None = None,
     hub_link: HubLink | None = None,
     security: SecurityConfig | None = None,
+    reads: ReadLimits | None = None,
 ) -> Litestar:
     """Build the read API over ``warehouse``.
 
@@ -91,6 +95,8 @@ def create_app(
             those endpoints answer 503.
         security: tokens (or none: open, every request the local admin) and the
             hosts the API answers to besides the loopback names; default open.
+        reads: how many warehouse reads are answered at once and how many wait
+            (:class:`~benchtrail.api.http.read_gate.ReadLimits`; its defaults).
 
     Returns:
         The ASGI application, to serve with uvicorn.
@@ -118,6 +124,7 @@ def create_app(
         return identity
 
     mcp = McpMount(config.internal_secret)
+    read_gate = ReadGate(reads)
     app = Litestar(
         route_handlers=[
             *ROUTES,
@@ -138,6 +145,7 @@ def create_app(
         middleware=[
             RequestRules(config),
             DefineMiddleware(Authentication, config=config),
+            read_gate,
         ],
         guards=[role_guard],
         dependencies={
@@ -157,7 +165,7 @@ def create_app(
                 ValidationException: _invalid_parameter,
                 ClientException: _client_error,
                 HubUnavailable: _unavailable,
-                FeedLimitReached: _limit_reached,
+                LimitReached: _limit_reached,
                 NotAuthorizedException: refusals.unauthorized,
                 PermissionDeniedException: refusals.forbidden,
                 AuthOff: refusals.auth_off,
@@ -188,6 +196,7 @@ def create_app(
         ),
     )
     mcp.app = app
+    app.state[READ_GATE_STATE] = read_gate
     return app
 
 
@@ -276,7 +285,7 @@ def _unavailable(request: Request[Any, Any, Any], error: HubUnavailable) -> Resp
     return Response(body, status_code=503)
 
 
-def _limit_reached(request: Request[Any, Any, Any], error: FeedLimitReached) -> Response[ErrorBody]:
+def _limit_reached(request: Request[Any, Any, Any], error: LimitReached) -> Response[ErrorBody]:
     code = error.status_code
     body = ErrorBody(status_code=code, error="limit_reached", detail=str(error), limit=error.limit)
-    return Response(body, status_code=code, headers={"Retry-After": "5"})
+    return Response(body, status_code=code, headers={"Retry-After": str(error.retry_after_s)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from benchtrail.api.http.read_gate import ReadLimits
 from benchtrail.api.hub.http_server import MAX_CONCURRENCY
 from benchtrail.api.hub.live_limits import LiveLimits
 from benchtrail.api.hub.upkeep import DEFAULT_INTERVAL_S, DEFAULT_MAX_INGEST_LAG_S
@@ -57,6 +58,9 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
         http_max_concurrency: connections (idle ones and live feeds too) and requests
             the API serves at a time; beyond it uvicorn answers 503 at once
             (:mod:`benchtrail.api.hub.http_server` says why the default is 200).
+        reads: warehouse reads answered at once and how many wait
+            (:class:`~benchtrail.api.http.read_gate.ReadLimits`): what bounds how much
+            reading can slow ingestion.
     """
 
     data_dir: str = ".benchtrail"
@@ -83,3 +87,4 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
     upkeep_interval_s: float = DEFAULT_INTERVAL_S
     max_ingest_lag_s: float = DEFAULT_MAX_INGEST_LAG_S
     http_max_concurrency: int = MAX_CONCURRENCY
+    reads: ReadLimits = msgspec.field(default_factory=ReadLimits)

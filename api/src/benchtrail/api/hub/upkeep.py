@@ -2,7 +2,9 @@
 
 Every ``interval_s`` :class:`HubUpkeep` checks that ``BT_EVENTS``, ``BT_DEAD`` and
 the ``bt_locks`` bucket exist, whether the projector's writes keep failing, and how
-long the oldest stream message not yet in the warehouse has waited. What is wrong
+long the oldest stream message not yet in the warehouse has waited, and whether
+the warehouse answers a trivial query within :data:`WAREHOUSE_PROBE_S` (kept in
+:attr:`HubUpkeep.warehouse`, so ``/api/health`` answers from memory). What is wrong
 becomes a sentence in :attr:`HubUpkeep.problems` (``/api/health`` is then
 ``degraded`` with those reasons). A stream or the bucket found missing on two checks
 in a row is recreated (one check's grace leaves an operator's own repair alone),
@@ -28,8 +30,10 @@ from nats.js.errors import NotFoundError
 from benchtrail.api.hub.hublink import HubLink
 from benchtrail.api.hub.ingest_status import read_hub
 from benchtrail.api.hub.lockboard import LockBoard
+from benchtrail.api.models.entities import WarehouseHealth
+from benchtrail.api.queries.stations import warehouse_health
 from benchtrail.api.timestamps import ns_to_datetime
-from benchtrail.projector import Projector
+from benchtrail.projector import Projector, Warehouse
 from benchtrail.projector.streams import ensure_streams
 from benchtrail.schemas import DEAD_STREAM, EVENTS_STREAM, LOCKS_BUCKET
 
@@ -39,6 +43,8 @@ DEFAULT_INTERVAL_S = 2.0
 """Seconds between two checks."""
 DEFAULT_MAX_INGEST_LAG_S = 10.0
 """Health is ``degraded`` once a stored frame has waited this long for the warehouse."""
+WAREHOUSE_PROBE_S = 5.0
+"""The warehouse does not answer when ``SELECT 1`` takes longer than this."""
 _KEPT_RECREATIONS = 20
 _HUB_ERRORS = (nats.errors.Error, TimeoutError)
 _WHAT = {EVENTS_STREAM: "stream", DEAD_STREAM: "stream", LOCKS_BUCKET: "lock bucket"}
@@ -59,13 +65,19 @@ class HubUpkeep:
         *,
         interval_s: float = DEFAULT_INTERVAL_S,
         max_ingest_lag_s: float = DEFAULT_MAX_INGEST_LAG_S,
+        warehouse: Warehouse | None = None,
     ) -> None:
         self.hub_link = hub_link
+        self.warehouse_target = warehouse
         self.lock_board = lock_board
         self.interval_s = interval_s
         self.max_ingest_lag_s = max_ingest_lag_s
         self.problems: list[str] = []
         """What is wrong now, one sentence each (empty: healthy)."""
+        self.ingest_lag_s = 0.0
+        """How long the oldest frame not yet in the warehouse had waited at the last check."""
+        self.warehouse = WarehouseHealth(reachable=True)
+        """Whether the warehouse answered the last probe."""
         self.recreated: deque[str] = deque(maxlen=_KEPT_RECREATIONS)
         """What the hub recreated, newest last, with when."""
         self._missing: set[str] = set()
@@ -100,6 +112,19 @@ class HubUpkeep:
         problems += self._projector_problems(self.hub_link.projector)
         problems += await self._lag_problems()
         self.problems = problems
+        await self._probe_warehouse()
+
+    async def _probe_warehouse(self) -> None:
+        """Ask the warehouse ``SELECT 1`` (in its turn, like any read), bounded in time."""
+        if self.warehouse_target is None:
+            return
+        probe = asyncio.to_thread(warehouse_health, self.warehouse_target)
+        try:
+            self.warehouse = await asyncio.wait_for(probe, WAREHOUSE_PROBE_S)
+        except TimeoutError:
+            self.warehouse = WarehouseHealth(
+                reachable=False, error=f"no answer to SELECT 1 within {WAREHOUSE_PROBE_S:g} s"
+            )
 
     async def _find_missing(self, js: JetStreamContext, problems: list[str]) -> set[str]:
         missing: set[str] = set()
@@ -168,6 +193,7 @@ class HubUpkeep:
     async def _lag_problems(self) -> list[str]:
         hub = await read_hub(self.hub_link, newest=0)
         waited = hub.unwritten_age_s
+        self.ingest_lag_s = round(waited or 0.0, 3)
         if waited is None or waited <= self.max_ingest_lag_s:
             return []
         return [
