@@ -40,7 +40,7 @@ from benchtrail.api.errors import (
 from benchtrail.api.http.bounded_request import MAX_BODY_BYTES, BoundedRequest
 from benchtrail.api.http.error_bodies import bounded_handlers
 from benchtrail.api.http.mcp_mount import McpMount
-from benchtrail.api.http.read_gate import ReadGate, ReadLimits
+from benchtrail.api.http.read_gate import READ_GATE_STATE, ReadGate, ReadLimits
 from benchtrail.api.http.routes.analytics import ANALYTICS_ROUTES
 from benchtrail.api.http.routes.dashboard import DASHBOARD_PATH, DASHBOARD_ROUTES
 from benchtrail.api.http.routes.data import DATA_ROUTES
@@ -63,8 +63,6 @@ from benchtrail.api.models.entities import ErrorBody
 from benchtrail.api.quoting import clip, quote
 from benchtrail.projector import Warehouse
 
-READ_GATE_STATE = "read_gate"
-"""Key of the app's :class:`~benchtrail.api.http.read_gate.ReadGate` in ``app.state``."""
 _SWAGGER_UI = f"{DASHBOARD_PATH}/vendor/swagger-ui"
 """Where the vendored Swagger UI files are served (see its README.md)."""
 _MSGSPEC_GOT = re.compile(r", got .*$")

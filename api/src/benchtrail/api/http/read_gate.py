@@ -19,6 +19,8 @@ never gated: health, live feeds, locks, sign-in, the dashboard's files, writes.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import msgspec
 from litestar.enums import ScopeType
@@ -27,6 +29,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from benchtrail.api.errors import ReadsBusy
 
+READ_GATE_STATE = "read_gate"
+"""Key of the app's :class:`ReadGate` in ``app.state``."""
 DEFAULT_SLOTS = 1
 """Reads answered at once by default: the embedded warehouse runs one query at a time, and
 every extra reader thread takes the interpreter from the projector (measured with
@@ -133,6 +137,20 @@ class ReadGate(ASGIMiddleware):
         else:
             await self._slots.acquire()
         self.running += 1
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """A turn for one more step of a read already answering (an export's next page).
+
+        It waits as long as it takes: the response has started, and refusing now would
+        cut it short.
+        """
+        async with self._slots:
+            self.running += 1
+            try:
+                yield
+            finally:
+                self.running -= 1
 
     def status(self) -> dict[str, int]:
         """Reads under way, waiting and refused, for ``/api/health``."""

@@ -29,8 +29,7 @@ from benchtrail.agents.demo import DEMO_STOPPED, DemoFleet, demo_station_ids
 from benchtrail.agents.demo_status import DemoStatus
 from benchtrail.agents.locks import Locks
 from benchtrail.api.http import create_app
-from benchtrail.api.http.app import READ_GATE_STATE
-from benchtrail.api.http.read_gate import ReadGate
+from benchtrail.api.http.read_gate import READ_GATE_STATE, ReadGate
 from benchtrail.api.http.security import SecurityConfig
 from benchtrail.api.http.stream_guard import StalledStreamGuard
 from benchtrail.api.hub.access import token_store

@@ -3,8 +3,9 @@
 The server walks the list's pages itself (the same queries and cursors as
 ``/api/runs`` & co., with bigger pages) and writes each page to the response as
 Arrow IPC record batches as soon as ClickHouse returns it: neither side ever
-holds the whole result. The warehouse is queried page by page, so an export does
-not keep other readers (or the projector) waiting.
+holds the whole result. The warehouse is queried page by page, each page in a turn
+of the API's :class:`~benchtrail.api.http.read_gate.ReadGate`, so an export takes
+turns with other readers and never keeps the projector waiting.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from typing import Annotated, Any
 
 import pyarrow as pa
 from anyio import to_thread
-from litestar import get
+from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
 from benchtrail.api.http.list_filters import BAD_PARAMETER, filters_only
 from benchtrail.api.http.pages import MEASUREMENT_LIST, RUN_LIST, SESSION_LIST, PagedList
+from benchtrail.api.http.read_gate import READ_GATE_STATE, ReadGate
 from benchtrail.api.http.responses import ARROW_STREAM, ipc_stream
 from benchtrail.api.models.filters import MEASUREMENTS, RUNS, SESSIONS, FilterSet, FilterValues
 from benchtrail.api.queries._sql import Nesting, TablePage
@@ -55,28 +57,35 @@ def _export_route(path: str, declared: FilterSet) -> get:
 @_export_route("/api/export/runs", RUNS)
 def export_runs(
     warehouse: NamedDependency[Warehouse],
+    request: Request[Any, Any, Any],
     filters: NamedDependency[FilterValues],
     *,
     flat: Flat = False,
 ) -> Stream:
     """Every run matching the filters of ``/api/runs``, newest first, as an Arrow stream."""
-    return _export(RUN_LIST, warehouse, filters, flat, EXPORT_PAGE_ROWS["runs"])
+    return _export(
+        RUN_LIST, warehouse, request, filters, flat=flat, page_rows=EXPORT_PAGE_ROWS["runs"]
+    )
 
 
 @_export_route("/api/export/sessions", SESSIONS)
 def export_sessions(
     warehouse: NamedDependency[Warehouse],
+    request: Request[Any, Any, Any],
     filters: NamedDependency[FilterValues],
     *,
     flat: Flat = False,
 ) -> Stream:
     """Every session matching the filters of ``/api/sessions``, newest first, as an Arrow stream."""
-    return _export(SESSION_LIST, warehouse, filters, flat, EXPORT_PAGE_ROWS["sessions"])
+    return _export(
+        SESSION_LIST, warehouse, request, filters, flat=flat, page_rows=EXPORT_PAGE_ROWS["sessions"]
+    )
 
 
 @_export_route("/api/export/measurements", MEASUREMENTS)
 def export_measurements(
     warehouse: NamedDependency[Warehouse],
+    request: Request[Any, Any, Any],
     filters: NamedDependency[FilterValues],
     *,
     flat: Flat = False,
@@ -85,13 +94,22 @@ def export_measurements(
 
     In the table's order (station, name, time), read by its sort key page after page.
     """
-    return _export(MEASUREMENT_LIST, warehouse, filters, flat, EXPORT_PAGE_ROWS["measurements"])
+    return _export(
+        MEASUREMENT_LIST,
+        warehouse,
+        request,
+        filters,
+        flat=flat,
+        page_rows=EXPORT_PAGE_ROWS["measurements"],
+    )
 
 
 def _export(
     paged: PagedList[Any, Any],
     warehouse: Warehouse,
+    request: Request[Any, Any, Any],
     filters: FilterValues,
+    *,
     flat: bool,
     page_rows: int,
 ) -> Stream:
@@ -100,18 +118,18 @@ def _export(
     def read(cursor: str | None) -> TablePage:
         return paged.table_after(warehouse, filters, cursor, limit=page_rows, nesting=nesting)
 
-    return _stream(read)
+    return _stream(read, request.app.state.get(READ_GATE_STATE))
 
 
 def _nesting(flat: bool) -> Nesting:
     return "text" if flat else "lists"
 
 
-def _stream(read: PageReader) -> Stream:
+def _stream(read: PageReader, gate: ReadGate | None) -> Stream:
     """The first page is read now (a bad filter is still a 400); the rest while streaming."""
     first = read(None)
     chunks = ipc_stream(first.table.schema, _tables(read, first))
-    return Stream(_in_thread(chunks), media_type=ARROW_STREAM)
+    return Stream(_in_thread(chunks, gate), media_type=ARROW_STREAM)
 
 
 def _tables(read: PageReader, first: TablePage) -> Iterator[pa.Table]:
@@ -122,11 +140,16 @@ def _tables(read: PageReader, first: TablePage) -> Iterator[pa.Table]:
         yield page.table
 
 
-async def _in_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    """Each chunk computed in a worker thread; an error aborts the response (never truncates)."""
+async def _in_thread(chunks: Iterator[bytes], gate: ReadGate | None) -> AsyncIterator[bytes]:
+    """Each chunk computed in a worker thread, in a turn of ``gate``; an error aborts the
+    response (never truncates)."""
     done = object()
     while True:
-        chunk = await to_thread.run_sync(next, chunks, done)
+        if gate is None:
+            chunk = await to_thread.run_sync(next, chunks, done)
+        else:
+            async with gate.turn():
+                chunk = await to_thread.run_sync(next, chunks, done)
         if chunk is done:
             return
         assert isinstance(chunk, bytes)
