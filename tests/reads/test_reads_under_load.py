@@ -103,7 +103,10 @@ def test_readers_of_big_pages_do_not_stall_ingestion_or_health(
     assert set(answers) <= {200, 503}, answers
     assert answers.count(200) >= 3
     assert np.percentile(health_ms, 99) <= 200, sorted(health_ms)[-5:]
-    assert max(lags) <= 1.0, lags
+    # The hub's lag check runs every 2 s. On a quiet machine benchmarks/abuse.py measures
+    # p99 <= 1 s with 20 readers; here CI's other tests share the two cores. The lag grew
+    # past 20 s before reads took turns.
+    assert max(lags) <= 2.0, lags
     assert peak[0] <= MEMORY_CEILING_MIB
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
