@@ -22,11 +22,9 @@ import numpy as np
 import pytest
 
 from benchtrail.agents import connect
+from benchtrail.api.hub.options import MEMORY_CEILING_MIB
 
 pytestmark = pytest.mark.slow
-
-MEMORY_CEILING_MIB = 1536
-"""The hub's documented RSS ceiling under its default bounds (README, "Bounds")."""
 
 
 def _rss_mib(pid: int) -> float:

@@ -11,6 +11,11 @@ from benchtrail.api.hub.upkeep import DEFAULT_INTERVAL_S, DEFAULT_MAX_INGEST_LAG
 from benchtrail.projector import DATABASE
 from benchtrail.schemas import DEFAULT_TIME_WINDOW, MAX_FRAME_DAYS, TimeWindow
 
+MEMORY_CEILING_MIB = 1536
+"""The hub's resident memory stays under this with its default bounds, whatever clients do
+(README, "Bounds"; measured by ``benchmarks/abuse.py``). The warehouse itself (chDB)
+takes about 500 MiB of it once it has data; every other bound (live feeds, read turns,
+request sizes, the projector's batches) keeps the rest in its share."""
 DEFAULT_SYNC_INTERVAL = "always"
 """The embedded hub fsyncs every JetStream write before acking it (docs/durability.md)."""
 
