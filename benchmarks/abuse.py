@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing as mp
-import os
 import re
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,30 +39,12 @@ import numpy as np
 
 from benchtrail.schemas import MeasurementBatch, encode_frame, event_subject, new_id
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/hubprocess.py
+from tests.hubprocess import hub_process
+
 DAY_NS = 86_400 * 1_000_000_000
 
 # -- the hub and what it uses -------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_hub(data_dir: Path) -> tuple[subprocess.Popen[str], str, str]:
-    """``benchtrail up`` on free ports; its process, API URL and NATS URL."""
-    http_port, nats_port = _free_port(), _free_port()
-    command = [sys.executable, "-m", "benchtrail.api", "up", "--data-dir", str(data_dir)]
-    command += ["--http-port", str(http_port), "--nats-port", str(nats_port)]
-    env = {**os.environ, "COLUMNS": "200"}
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
-    assert process.stderr is not None
-    for line in process.stderr:
-        if "Ctrl-C stops everything" in line:
-            break
-    threading.Thread(target=lambda: [None for _ in process.stderr or []], daemon=True).start()
-    return process, f"http://127.0.0.1:{http_port}", f"nats://127.0.0.1:{nats_port}"
 
 
 def children(pid: int) -> list[int]:
@@ -253,8 +233,10 @@ def main() -> None:
     parser.add_argument("--bad-frames", type=int, default=2)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="bt-abuse-") as tmp:
-        hub, api, nats_url = start_hub(Path(tmp) / "data")
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bt-abuse-"))
+        hub = stack.enter_context(hub_process(Path(tmp) / "data", stop_timeout=120))
+        api, nats_url = hub.api_url, hub.nats_url
         (nats_pid,) = children(hub.pid)
         stop, out = mp.Event(), mp.Queue()
         station = mp.Process(target=_station, args=(nats_url, args.rate, stop, out))
@@ -268,19 +250,15 @@ def main() -> None:
         ]
         print(f"hub pid {hub.pid} at {api}; station at {args.rate:g} events/s")
         print("phase        health ms p50/p99  lag p99 s  hub MiB  nats MiB  failures")
-        try:
-            for name, load in phases:
-                with Samples(api, hub.pid, nats_pid) as samples:
-                    load()
-                print(samples.line(name), flush=True)
-            stop.set()
-            session_id, sent, acked = out.get(timeout=180)
-            station.join(60)
-            lost = _lost(api, session_id, sent)
-            print(f"\nstation: {sent} measurements sent, {acked} events acknowledged; {lost}")
-        finally:
-            hub.send_signal(signal.SIGINT)
-            hub.wait(120)
+        for name, load in phases:
+            with Samples(api, hub.pid, nats_pid) as samples:
+                load()
+            print(samples.line(name), flush=True)
+        stop.set()
+        session_id, sent, acked = out.get(timeout=180)
+        station.join(60)
+        lost = _lost(api, session_id, sent)
+        print(f"\nstation: {sent} measurements sent, {acked} events acknowledged; {lost}")
 
 
 def _lost(api: str, session_id: str, sent: int) -> str:
