@@ -1,4 +1,4 @@
-"""``benchtrail up --http-max-concurrency N``: the N+1st client gets 503 at once."""
+"""``benchtrail up --http-max-concurrency N``: the N+1st client gets a JSON 503 at once."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def test_up_answers_503_beyond_its_concurrency_limit(tmp_path: Path) -> None:
             started = time.monotonic()
             refused = httpx.get(f"{url}/api/health", timeout=10)
             assert refused.status_code == 503
+            assert refused.json()["limit"] == "http_max_concurrency", refused.text
             assert time.monotonic() - started < 1
         finally:
             for sock in held:
