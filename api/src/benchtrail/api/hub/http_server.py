@@ -28,6 +28,12 @@ A request h11 cannot parse (or a head over the limit) is answered ``400`` with a
 ``ErrorBody`` (``bad_request``) and the connection is closed, where uvicorn would
 answer "Invalid HTTP request received." in plain text.
 
+An event stream whose client stopped reading is ended by
+:class:`benchtrail.api.http.stream_guard.StalledStreamGuard`; its connection is then
+aborted here (:data:`~benchtrail.api.http.stream_guard.ABORT_CONNECTION`), not closed:
+a close would wait for ever to flush bytes the client never reads, holding the
+socket, its buffers and a place in the concurrency count.
+
 The body size (1 MiB) is bounded by the application itself
 (:data:`benchtrail.api.http.bounded_request.MAX_BODY_BYTES`, 413).
 """
@@ -46,6 +52,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
+from benchtrail.api.http.stream_guard import ABORT_CONNECTION
 from benchtrail.api.models.entities import ErrorBody
 
 MAX_CONCURRENCY = 200
@@ -94,6 +101,8 @@ class BoundedH11Protocol(H11Protocol):
             await _send_refusal(send, limit)
             return
         await self.config.loaded_app(scope, receive, send)
+        if scope.get("state", {}).get(ABORT_CONNECTION):
+            self.transport.abort()  # its client stopped reading: drop what it never took
 
     def _at_limit(self, limit: int) -> bool:
         return len(self.connections) >= limit or len(self.tasks) > limit
