@@ -7,65 +7,76 @@ phase after another:
 - ``baseline``: nothing but the station;
 - ``slow-live``: N clients open ``/api/live?since=0`` and never read;
 - ``big-reads``: M clients read ``/api/measurements?limit=100000`` in a loop;
-- ``bad-frames``: ``measurement.batch`` frames whose points spread over 3,000 days.
+- ``bad-frames``: ``measurement.batch`` frames whose points spread over 3,000 days;
+- ``feeds-per-client``: one client address opens more live feeds than it may (refusals
+  counted) while another address opens one (it must be served);
+- ``deleted-streams``: ``BT_EVENTS``, ``BT_DEAD`` and ``bt_locks`` are deleted while the
+  station publishes; the hub recreates them.
 
 For each phase it prints ``/api/health`` latency p50/p99 (sampled every 100 ms), the
 ingest lag p99 (``hub.ingest_lag_s`` of ``/api/health``: how long the oldest frame not yet
 in the warehouse had waited at the hub's last check, every 2 s), the peak
-RSS of the hub and of nats-server, and failed health probes. At the end: events the
-station had acknowledged, events stored in the warehouse, and the difference (lost).
+RSS of the hub and of nats-server, and failed health probes; then a note per phase that
+counts something (feeds opened and refused; the station's events around the deletion).
+At the end: events the station had acknowledged, events stored in the warehouse, and
+the difference (lost).
+
+Lost by design: events the hub had acknowledged into ``BT_EVENTS`` and the projector
+had not stored when the stream was deleted are gone with it (the station does not keep
+what was acknowledged). What the station sent while the stream was missing was not
+acknowledged: its outbox keeps it and resends it once the stream is back, so none of
+it is lost. Without ``deleted-streams`` nothing may be lost.
 
     uv run python benchmarks/abuse.py
     uv run python benchmarks/abuse.py --seconds 40 --live-clients 100 --readers 20
+    uv run python benchmarks/abuse.py --phases baseline,feeds-per-client --seconds 5
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing as mp
-import os
 import re
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import nats
 import numpy as np
 
-from benchtrail.schemas import MeasurementBatch, encode_frame, event_subject, new_id
+from benchtrail.schemas import (
+    DEAD_STREAM,
+    EVENTS_STREAM,
+    LOCKS_BUCKET,
+    MeasurementBatch,
+    encode_frame,
+    event_subject,
+    new_id,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/hubprocess.py
+from tests.hubprocess import hub_process
 
 DAY_NS = 86_400 * 1_000_000_000
+PHASES = (
+    "baseline",
+    "slow-live",
+    "big-reads",
+    "bad-frames",
+    "feeds-per-client",
+    "deleted-streams",
+)
 
 # -- the hub and what it uses -------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_hub(data_dir: Path) -> tuple[subprocess.Popen[str], str, str]:
-    """``benchtrail up`` on free ports; its process, API URL and NATS URL."""
-    http_port, nats_port = _free_port(), _free_port()
-    command = [sys.executable, "-m", "benchtrail.api", "up", "--data-dir", str(data_dir)]
-    command += ["--http-port", str(http_port), "--nats-port", str(nats_port)]
-    env = {**os.environ, "COLUMNS": "200"}
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
-    assert process.stderr is not None
-    for line in process.stderr:
-        if "Ctrl-C stops everything" in line:
-            break
-    threading.Thread(target=lambda: [None for _ in process.stderr or []], daemon=True).start()
-    return process, f"http://127.0.0.1:{http_port}", f"nats://127.0.0.1:{nats_port}"
 
 
 def children(pid: int) -> list[int]:
@@ -88,10 +99,12 @@ def rss_mib(pid: int) -> float:
 # -- the recording station ------------------------------------------------------------------
 
 
-def _station(nats_url: str, rate: float, stop: mp.Event, out: mp.Queue) -> None:  # type: ignore[type-arg]
+def _station(nats_url: str, rate: float, stop: mp.Event, out: mp.Queue, counts: Any) -> None:  # type: ignore[type-arg]
+    """Record ``rate`` measurements a second until ``stop``; ``counts`` is [sent, acknowledged]."""
     from benchtrail.agents import connect
 
     with connect("abuse-1", hub=nats_url, flush_timeout=120) as station:
+        out.put(station.session_id)
         with station.run(dut_serial="SN-ABUSE") as run:
             sent, t0 = 0, time.monotonic()
             while not stop.is_set():
@@ -99,9 +112,10 @@ def _station(nats_url: str, rate: float, stop: mp.Event, out: mp.Queue) -> None:
                 while sent < due:
                     sent += 1
                     run.measure("vout", float(sent), unit="V")
+                counts[:] = [sent, station.publisher.stats.events_acknowledged]
                 time.sleep(0.005)
         station.flush()
-        out.put((station.session_id, sent, station.publisher.stats.events_acknowledged))
+        out.put((sent, station.publisher.stats.events_acknowledged))
 
 
 # -- samplers --------------------------------------------------------------------------------
@@ -173,7 +187,7 @@ class Samples:
         health = np.asarray(self.health_ms or [float("nan")])
         lag = np.asarray(self.lag_s or [float("nan")])
         return (
-            f"{phase:<12} {np.percentile(health, 50):8.1f} {np.percentile(health, 99):8.1f} "
+            f"{phase:<16} {np.percentile(health, 50):8.1f} {np.percentile(health, 99):8.1f} "
             f"{np.percentile(lag, 99):9.2f} {self.hub_peak:9.0f} {self.nats_peak:10.0f} "
             f"{self.failures:8d}"
         )
@@ -253,6 +267,71 @@ def bad_frames(nats_url: str, frames: int, seconds: float) -> None:
     time.sleep(seconds)
 
 
+def feeds_per_client(api: str, feeds: int, seconds: float) -> str:
+    """One client address asks for ``feeds`` live feeds at once; another address for one."""
+    answers: Counter[int] = Counter()
+    with contextlib.ExitStack() as held:
+        greedy = held.enter_context(httpx.Client(base_url=api, timeout=10))
+        for _ in range(feeds):
+            answers[held.enter_context(greedy.stream("GET", "/api/live")).status_code] += 1
+        elsewhere = httpx.HTTPTransport(local_address="127.0.0.2")  # another client address
+        with (
+            httpx.Client(base_url=api, timeout=10, transport=elsewhere) as other,
+            other.stream("GET", "/api/live") as feed,
+        ):
+            t0 = time.perf_counter()
+            try:
+                first = next((line for line in feed.iter_lines() if line.startswith("id:")), None)
+            except httpx.ReadTimeout:
+                first = None
+            waited = time.perf_counter() - t0
+        time.sleep(seconds)
+    refused = ", ".join(f"{n} x {code}" for code, n in sorted(answers.items()) if code != 200)
+    served = f"its first event after {waited:.2f} s" if first else "no event"
+    return (
+        f"feeds-per-client: 127.0.0.1 asked for {feeds} feeds: {answers[200]} opened, refused"
+        f" {refused or 'none'}; 127.0.0.2 meanwhile: {feed.status_code}, {served}"
+    )
+
+
+class StationWatch:
+    """The recording station's counts, and what the warehouse holds of its session."""
+
+    def __init__(self, api: str, session_id: str, counts: Any) -> None:
+        self.api, self.session_id, self.counts = api, session_id, counts
+
+    def now(self) -> tuple[int, int, int]:
+        """Measurements sent, events acknowledged (both so far) and measurements stored."""
+        stored = _stored(self.api, self.session_id)  # first: what is stored was acknowledged
+        sent, acked = self.counts[:]
+        return sent, acked, stored
+
+
+def deleted_streams(nats_url: str, station: StationWatch, seconds: float) -> str:
+    """Delete ``BT_EVENTS``, ``BT_DEAD`` and ``bt_locks`` under the recording station."""
+
+    async def delete() -> None:
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        for stream in (EVENTS_STREAM, DEAD_STREAM):
+            await js.delete_stream(stream)
+        await js.delete_key_value(LOCKS_BUCKET)
+        await nc.close()
+
+    before = station.now()
+    asyncio.run(delete())
+    time.sleep(seconds)
+    after = station.now()
+    sent, acked, stored = (f"{b} -> {a}" for b, a in zip(before, after, strict=True))
+    return (
+        f"deleted-streams: measurements sent {sent}, events acknowledged {acked} (with the"
+        f" session's and run's starts), measurements stored {stored} (just before the deletion"
+        f" -> {seconds:g} s after). Up to {max(before[1] - 2 - before[2], 0)} measurements"
+        " acknowledged and not yet stored at the deletion are lost by design; what was sent"
+        " while the stream was missing is resent by the station's outbox once it is back."
+    )
+
+
 # -- main -----------------------------------------------------------------------------------
 
 
@@ -264,39 +343,53 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=20)
     parser.add_argument("--read-format", default="json", choices=["json", "arrow", "csv"])
     parser.add_argument("--bad-frames", type=int, default=2)
+    parser.add_argument("--feeds", type=int, default=12, help="feeds one client asks for")
+    parser.add_argument("--phases", default=",".join(PHASES), help="which, comma-separated")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="bt-abuse-") as tmp:
-        hub, api, nats_url = start_hub(Path(tmp) / "data")
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bt-abuse-"))
+        hub = stack.enter_context(hub_process(Path(tmp) / "data", stop_timeout=120))
+        api, nats_url = hub.api_url, hub.nats_url
         (nats_pid,) = children(hub.pid)
-        stop, out = mp.Event(), mp.Queue()
-        station = mp.Process(target=_station, args=(nats_url, args.rate, stop, out))
+        stop, out, counts = mp.Event(), mp.Queue(), mp.Array("q", 2)
+        station = mp.Process(target=_station, args=(nats_url, args.rate, stop, out, counts))
         station.start()
+        session_id = out.get(timeout=60)
+        watch = StationWatch(api, session_id, counts)
         time.sleep(2.0)
-        phases: list[tuple[str, Callable[[], str | None]]] = [
-            ("baseline", lambda: time.sleep(args.seconds)),
-            ("slow-live", lambda: slow_live(api, args.live_clients, args.seconds)),
-            ("big-reads", lambda: big_reads(api, args.readers, args.seconds, args.read_format)),
-            ("bad-frames", lambda: bad_frames(nats_url, args.bad_frames, args.seconds)),
-        ]
+        loads: dict[str, Callable[[], str | None]] = {
+            "baseline": lambda: time.sleep(args.seconds),
+            "slow-live": lambda: slow_live(api, args.live_clients, args.seconds),
+            "big-reads": lambda: big_reads(api, args.readers, args.seconds, args.read_format),
+            "bad-frames": lambda: bad_frames(nats_url, args.bad_frames, args.seconds),
+            "feeds-per-client": lambda: feeds_per_client(api, args.feeds, args.seconds),
+            "deleted-streams": lambda: deleted_streams(nats_url, watch, args.seconds),
+        }
         print(f"hub pid {hub.pid} at {api}; station at {args.rate:g} events/s")
-        print("phase        health ms p50/p99  lag p99 s  hub MiB  nats MiB  failures")
-        try:
-            notes: list[str] = []
-            for name, load in phases:
-                with Samples(api, hub.pid, nats_pid) as samples:
-                    note = load()
-                print(samples.line(name), flush=True)
-                notes += [note] if note else []
-            print("\n" + "\n".join(notes) if notes else "", end="")
-            stop.set()
-            session_id, sent, acked = out.get(timeout=180)
-            station.join(60)
-            lost = _lost(api, session_id, sent)
-            print(f"\nstation: {sent} measurements sent, {acked} events acknowledged; {lost}")
-        finally:
-            hub.send_signal(signal.SIGINT)
-            hub.wait(120)
+        print("phase            health ms p50/p99  lag p99 s  hub MiB  nats MiB  failures")
+        notes: list[str] = []
+        for name in args.phases.split(","):
+            with Samples(api, hub.pid, nats_pid) as samples:
+                notes.append(loads[name]() or "")
+            print(samples.line(name), flush=True)
+        stop.set()
+        sent, acked = out.get(timeout=180)
+        station.join(60)
+        lost = _lost(api, session_id, sent)
+        print("", *(note for note in notes if note), sep="\n")
+        if "deleted-streams" in args.phases:
+            lost += " (by design: see deleted-streams)"
+        print(f"\nstation: {sent} measurements sent, {acked} events acknowledged; {lost}")
+
+
+def _stored(api: str, session_id: str) -> int:
+    """Measurements of the session the warehouse holds (-1: unknown)."""
+    try:
+        body = httpx.get(f"{api}/api/sessions/{session_id}", timeout=30).json()
+        return int(body["counts"]["measurement_count"])
+    except (httpx.HTTPError, KeyError, ValueError):
+        return -1
 
 
 def _lost(api: str, session_id: str, sent: int) -> str:
@@ -304,11 +397,7 @@ def _lost(api: str, session_id: str, sent: int) -> str:
     deadline = time.monotonic() + 60
     stored = -1
     while time.monotonic() < deadline:
-        try:
-            body = httpx.get(f"{api}/api/sessions/{session_id}", timeout=30).json()
-            stored = int(body["counts"]["measurement_count"])
-        except (httpx.HTTPError, KeyError, ValueError):
-            stored = -1
+        stored = _stored(api, session_id)
         if stored >= sent:
             break
         time.sleep(1.0)

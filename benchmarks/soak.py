@@ -20,26 +20,17 @@ then stops it with SIGINT and prints:
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
 
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/hubprocess.py
+from tests.hubprocess import hub_process
 
 
 def rss_mib(pid: int) -> float:
@@ -54,40 +45,6 @@ def child_pids(pid: int) -> list[int]:
     """The direct children of a process (nats-server is the hub's)."""
     tasks = Path(f"/proc/{pid}/task").glob("*/children")  # any thread may have started it
     return sorted({int(child) for task in tasks for child in task.read_text().split()})
-
-
-def start_hub(data_dir: Path, stations: int) -> tuple[subprocess.Popen[str], str, list[str]]:
-    """``benchtrail up --demo`` in its own process; returns it, its API URL and its log."""
-    command = [
-        sys.executable,
-        "-m",
-        "benchtrail.api",
-        "up",
-        "--demo",
-        "--demo-stations",
-        str(stations),
-        "--data-dir",
-        str(data_dir),
-        "--http-port",
-        str(free_port()),
-        "--nats-port",
-        "0",
-    ]
-    env = {**os.environ, "COLUMNS": "200", "BENCHTRAIL_OUTBOX_DIR": str(data_dir / "outbox")}
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
-    assert process.stderr is not None
-    seen: list[str] = []
-    for line in process.stderr:
-        seen.append(line)
-        if "Ctrl-C stops everything" in line:
-            break
-    match = re.search(r"API\s+(http://127\.0\.0\.1:\d+)", "".join(seen))
-    if match is None:
-        process.kill()
-        raise SystemExit("benchtrail up did not start:\n" + "".join(seen))
-    log = seen[:]
-    threading.Thread(target=lambda: log.extend(process.stderr or ()), daemon=True).start()
-    return process, match.group(1), log
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -136,24 +93,27 @@ def main() -> None:
     parser.add_argument("--stations", type=int, default=3, help="demo stations (default 3)")
     args = parser.parse_args()
 
+    demo_options = ("--demo", "--demo-stations", str(args.stations))
     with tempfile.TemporaryDirectory(prefix="bt-soak-") as tmp:
-        process, api, log = start_hub(Path(tmp) / "data", args.stations)
-        print(
-            f"benchtrail up --demo (pid {process.pid}) at {api}; {args.minutes:g} min", flush=True
-        )
-        time.sleep(1.0)  # the stations open their first sessions
-        nats_pids = child_pids(process.pid)
-        rss_start = rss_mib(process.pid)
-        nats_start = sum(rss_mib(p) for p in nats_pids)
-        try:
+        data_dir = Path(tmp) / "data"
+        outbox = {"BENCHTRAIL_OUTBOX_DIR": str(data_dir / "outbox")}
+        with hub_process(
+            data_dir, *demo_options, env=outbox, stop_signal=signal.SIGINT, stop_timeout=120
+        ) as hub:
+            api = hub.api_url
+            print(
+                f"benchtrail up --demo (pid {hub.pid}) at {api}; {args.minutes:g} min", flush=True
+            )
+            time.sleep(1.0)  # the stations open their first sessions
+            nats_pids = child_pids(hub.pid)
+            rss_start = rss_mib(hub.pid)
+            nats_start = sum(rss_mib(p) for p in nats_pids)
             latencies, demo, failures = sample(api, args.minutes)
-            rss_end = rss_mib(process.pid)
+            rss_end = rss_mib(hub.pid)
             nats_end = sum(rss_mib(p) for p in nats_pids if Path(f"/proc/{p}").exists())
             demo = httpx.get(f"{api}/api/health", timeout=10).json().get("demo") or demo
             stored = warehouse_runs(api)
-        finally:
-            process.send_signal(signal.SIGINT)
-            code = process.wait(120)
+        code, log = hub.returncode, hub.lines
 
     deaths = [s for s in demo if s["state"] == "stopped"]
     print()

@@ -7,6 +7,7 @@ line and headers are bounded, and requests past the concurrency limit get 503 at
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -121,6 +122,37 @@ def test_a_head_far_over_the_limit_is_refused(serve: Serve) -> None:
         assert httpx.get(f"http://{host}:{port}/api/health", timeout=5).status_code == 200
 
 
+def _answer_to(host: str, port: int, request: bytes) -> tuple[bytes, bytes]:
+    """Send raw bytes; the status line and the body of the answer (the server closes)."""
+    with socket.create_connection((host, port)) as sender:
+        sender.sendall(request)
+        sender.settimeout(5)
+        answer = b""
+        while chunk := sender.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0], body
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"HELLO THERE\r\n\r\n",
+        b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nbroken header\r\n\r\n",
+        b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"x" * (2 * MAX_HEAD_BYTES),
+    ],
+    ids=["not-http", "bad-header", "head-too-long"],
+)
+def test_a_request_the_parser_refuses_gets_a_json_400(serve: Serve, request_bytes: bytes) -> None:
+    with serve() as (host, port):
+        status, body = _answer_to(host, port, request_bytes)
+        assert status.startswith(b"HTTP/1.1 400"), status
+        error = json.loads(body)
+        assert error["error"] == "bad_request" and error["status_code"] == 400
+        assert "not a valid HTTP/1.1 request" in error["detail"]
+        assert httpx.get(f"http://{host}:{port}/api/health", timeout=5).status_code == 200
+
+
 def test_requests_past_the_concurrency_limit_get_503_at_once(serve: Serve) -> None:
     with serve(max_concurrency=3) as (host, port):
         idle = [socket.create_connection((host, port)) for _ in range(3)]
@@ -130,6 +162,12 @@ def test_requests_past_the_concurrency_limit_get_503_at_once(serve: Serve) -> No
             response = httpx.get(f"http://{host}:{port}/api/health", timeout=5)
             assert response.status_code == 503
             assert time.monotonic() - started < 1
+            assert response.headers["content-type"] == "application/json"
+            assert response.headers["retry-after"] == "1"
+            body = response.json()
+            assert body["error"] == "limit_reached" and body["status_code"] == 503
+            assert body["limit"] == "http_max_concurrency"
+            assert "at most 3 connections" in body["detail"]
         finally:
             for sock in idle:
                 sock.close()

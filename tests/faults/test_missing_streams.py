@@ -106,3 +106,47 @@ def test_health_is_degraded_while_ingestion_lags_past_its_bound(start_hub: Start
         )
         reasons = " ".join(_health(client, hub, None)["reasons"])  # type: ignore[arg-type]
         assert "has waited" in reasons and "for the warehouse" in reasons
+
+
+async def _delete_events_stream(hub: Hub) -> None:
+    nc = await nats.connect(hub.local_nats_url, **hub.access.hub.connect_options())
+    try:
+        await nc.jetstream().delete_stream(EVENTS_STREAM)
+    finally:
+        await nc.close()
+
+
+def test_after_the_events_stream_is_recreated_ingestion_is_counted_from_its_start(
+    start_hub: StartHub,
+) -> None:
+    with start_hub(upkeep_interval_s=0.5) as hub, httpx.Client(timeout=10) as client:
+        for number in range(8):
+            with connect("cell-1", hub=hub.nats.url) as station:
+                station.log(f"before the deletion, session {number}")
+        hub.wait_ingested(60)
+        ingest_url = f"{hub.api_url}/api/health/ingest"
+        before = client.get(ingest_url).json()
+        assert before["ingested_through"] == before["stream"]["last_seq"] >= 8
+
+        asyncio.run(_delete_events_stream(hub))
+        wait_until(
+            lambda: EVENTS_STREAM in str(_health(client, hub, None)["hub"]["recreated"]),  # type: ignore[index]
+            20,
+            "the hub recreates the events stream",
+        )
+        with connect("cell-1", hub=hub.nats.url) as station:
+            station.log("after the recreation")
+        session_url = f"{hub.api_url}/api/sessions/{station.session_id}"
+        wait_until(
+            lambda: client.get(session_url).status_code == 200, 20, "the new session is stored"
+        )
+
+        def caught_up() -> bool:
+            body = client.get(ingest_url).json()
+            stream = body["stream"]
+            return stream is not None and body["ingested_through"] == stream["last_seq"]
+
+        wait_until(caught_up, 20, "ingested_through counts the new stream's sequence")
+        after = client.get(ingest_url).json()
+        assert after["stream"]["last_seq"] < before["stream"]["last_seq"], "a new stream"
+        assert after["status"] == "ok", after["problems"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import nats
 
 from benchtrail.api.hub.natsserver import NatsServer
 
+from ..hubprocess import hub_process
 from .killrig import (
     Corpus,
     consumer_position,
@@ -28,7 +28,6 @@ from .killrig import (
     publish,
     wait_position,
 )
-from .natscluster import free_port
 
 CORPUS = Corpus(sessions=300, batch_points=4, seed=5)
 """43,200 events in 900 frames."""
@@ -72,35 +71,20 @@ def test_sigterm_mid_ingestion_exits_promptly_with_everything_acked_written(
 
 def test_benchtrail_up_sigterm_mid_ingestion_leaves_ack_floor_equal_to_written(tmp_path: Path):
     data_dir = tmp_path / "hub"
-    nats_port = free_port()
-    command = [
-        sys.executable, "-m", "benchtrail.api", "up", "--data-dir", str(data_dir),
-        "--http-port", "0", "--nats-port", str(nats_port),
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    url = f"nats://127.0.0.1:{nats_port}"
-    assert process.stderr is not None
-    for line in process.stderr:
-        if "Ctrl-C stops everything" in line:
-            break
+    with hub_process(data_dir) as hub:
+        url = hub.nats_url
 
-    async def ingest_then_stop() -> tuple[int, str]:
-        last_seq = await publish(url, CORPUS)
-        nc = await nats.connect(url)
-        await wait_position(nc.jetstream(), process, floor=last_seq // 3)  # type: ignore[arg-type]
-        await nc.close()
-        process.send_signal(signal.SIGTERM)
-        _, rest = await asyncio.to_thread(process.communicate, timeout=60)
-        return last_seq, rest
+        async def ingest_then_stop() -> int:
+            last_seq = await publish(url, CORPUS)
+            nc = await nats.connect(url)
+            await wait_position(nc.jetstream(), hub.process, floor=last_seq // 3)  # type: ignore[arg-type]
+            await nc.close()
+            await asyncio.to_thread(hub.stop, signal.SIGTERM)
+            return last_seq
 
-    try:
-        last_seq, log = asyncio.run(ingest_then_stop())
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == 0, log
-    assert "stopped cleanly" in log
+        last_seq = asyncio.run(ingest_then_stop())
+    assert hub.returncode == 0, hub.output
+    assert "stopped cleanly" in hub.after_banner
 
     async def position_after_restart() -> tuple[int, int, int]:
         with NatsServer(data_dir / "jetstream") as server:

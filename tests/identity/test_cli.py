@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -21,6 +20,8 @@ from benchtrail.agents.errors import CredentialsRefused
 from benchtrail.api.hub.access import token_store
 from benchtrail.api.hub.embedded import Hub
 from benchtrail.cli import main
+
+from ..hubprocess import hub_process
 
 
 def station(*arguments: str) -> list[str]:
@@ -99,30 +100,12 @@ def test_up_refuses_a_network_address_without_auth_and_says_how(option: str, tmp
     assert not (tmp_path / "jetstream").exists(), "nothing was started"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_up_with_auth_and_demo_records(tmp_path: Path):
-    command = [sys.executable, "-m", "benchtrail.api", "up", "--auth", "--demo"]
-    command += ["--data-dir", str(tmp_path / "hub"), "--nats-port", "0"]
-    command += ["--http-port", str(_free_port()), "--demo-stations", "2"]
     env = {**os.environ, "COLUMNS": "200"}
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
-    assert process.stderr is not None
-    seen = []
-    for line in process.stderr:
-        seen.append(line)
-        if "Ctrl-C stops everything" in line:
-            break
-    text = "".join(seen)
-    try:
-        match = re.search(r"API\s+(http://127\.0\.0\.1:\d+)", text)
-        assert match, text
-        assert "Auth is on" in text
-        api = match.group(1)
+    demo = ("--demo", "--demo-stations", "2")
+    with hub_process(tmp_path / "hub", *demo, auth=True, stop_signal=signal.SIGINT) as hub:
+        assert "Auth is on" in hub.banner
+        api = hub.api_url
         assert httpx.get(f"{api}/api/runs").status_code == 401, "no token, no data"
         create = [sys.executable, "-m", "benchtrail.api", "token", "create", "--role", "viewer"]
         create += ["--name", "wall", "--data-dir", str(tmp_path / "hub")]
@@ -134,10 +117,6 @@ def test_up_with_auth_and_demo_records(tmp_path: Path):
             items = httpx.get(f"{api}/api/runs", headers=headers).json()["items"]
             runs = [r for r in items if r["outcome"] is not None]
             time.sleep(0.2)  # the demo stations record on their own clock
-        assert {r["station_id"] for r in runs} <= {"demo-1", "demo-2"} and runs, text
-    finally:
-        process.send_signal(signal.SIGINT)
-        rest = process.stderr.read()
-        process.stderr.close()
-        assert process.wait(60) == 0, text + rest
-    assert "stopped:" not in rest, rest
+        assert {r["station_id"] for r in runs} <= {"demo-1", "demo-2"} and runs, hub.banner
+    assert hub.returncode == 0, hub.output
+    assert "stopped:" not in hub.after_banner, hub.after_banner

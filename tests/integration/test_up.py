@@ -2,62 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from ..hubprocess import hub_process, up_command
+
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start(data_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], str, list[str]]:
-    command = [
-        sys.executable,
-        "-m",
-        "benchtrail.api",
-        "up",
-        "--data-dir",
-        str(data_dir),
-        "--http-port",
-        str(_free_port()),
-        "--nats-port",
-        "0",
-        *extra,
-    ]
-    env = {**os.environ, "COLUMNS": "200"}
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
-    assert process.stderr is not None
-    seen: list[str] = []
-    for line in process.stderr:
-        seen.append(line)
-        if "Ctrl-C stops everything" in line:
-            break
-    text = "".join(seen)
-    match = re.search(r"API\s+(http://127\.0\.0\.1:\d+)", text)
-    assert match, f"benchtrail up did not announce its API:\n{text}"
-    return process, match.group(1), seen
-
-
-def _stop(process: subprocess.Popen[str], signum: int, seen: list[str]) -> str:
-    process.send_signal(signum)
-    assert process.stderr is not None
-    rest = process.stderr.read()
-    process.stderr.close()
-    assert process.wait(60) == 0, "".join(seen) + rest
-    return rest
 
 
 def _wait_for_runs(api: str, minimum: int, seconds: float = 90) -> list[dict[str, object]]:
@@ -75,9 +31,10 @@ def test_up_demo_records_stops_cleanly_and_keeps_data_across_restarts(
     tmp_path: Path, outbox_dir: Path
 ):
     data_dir = tmp_path / "bt"
-    process, api, seen = _start(data_dir, "--demo", "--demo-stations", "2")
-    try:
-        assert seen[0].startswith("╭"), f"the banner comes first:\n{''.join(seen)}"
+    demo = ("--demo", "--demo-stations", "2")
+    with hub_process(data_dir, *demo, stop_signal=signal.SIGINT) as hub:
+        api = hub.api_url
+        assert hub.banner.startswith("╭"), f"the banner comes first:\n{hub.banner}"
         assert (data_dir / "outbox" / "demo-1").is_dir(), "the demo's outbox is in its data dir"
         assert not (outbox_dir / "demo-1").exists(), "not where every other clone's stations spool"
         runs = _wait_for_runs(api, minimum=4)
@@ -86,23 +43,20 @@ def test_up_demo_records_stops_cleanly_and_keeps_data_across_restarts(
         assert all(r["dut_part_number"] == "REG-5V" for r in runs)
         stations = httpx.get(f"{api}/api/stations").json()
         assert {s["station_id"] for s in stations} == {"demo-1", "demo-2"}
-    finally:
-        if process.poll() is None:
-            tail = _stop(process, signal.SIGINT, seen)
-    assert "stopped cleanly" in tail
+    assert hub.returncode == 0, hub.output
+    assert "stopped cleanly" in hub.after_banner
     assert (data_dir / "jetstream").is_dir() and (data_dir / "warehouse").is_dir()
 
-    process, api, seen = _start(data_dir)
-    try:
+    with hub_process(data_dir) as hub:
+        api = hub.api_url
         again = httpx.get(f"{api}/api/runs", params={"limit": 1000}).json()["items"]
         assert {r["run_id"] for r in runs} <= {r["run_id"] for r in again}
         sessions = httpx.get(f"{api}/api/sessions").json()["items"]
         assert sessions and all(s["status"] == "ended" for s in sessions), (
             "the demo stations ended their sessions on shutdown, and that was recorded"
         )
-    finally:
-        tail = _stop(process, signal.SIGTERM, seen)
-    assert "stopped cleanly" in tail
+    assert hub.returncode == 0, hub.output
+    assert "stopped cleanly" in hub.after_banner
 
 
 @pytest.mark.parametrize(
@@ -115,11 +69,9 @@ def test_a_busy_port_fails_at_once_with_the_reason_and_how_to_choose_another(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
-        ports = {"--nats-port": "0", "--http-port": "0", option: port}
-        command = [sys.executable, "-m", "benchtrail.api", "up", "--data-dir", str(tmp_path)]
         started = time.monotonic()
         done = subprocess.run(
-            [*command, *(part for item in ports.items() for part in item)],
+            up_command(tmp_path, option, port),
             capture_output=True,
             text=True,
             timeout=60,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
@@ -12,12 +13,14 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
+import nats
 import numpy as np
 import pytest
 
 from benchtrail.agents import connect
 from benchtrail.api.hub.embedded import Hub
 from benchtrail.api.hub.live_limits import FELL_BEHIND, LiveLimits
+from benchtrail.schemas import EVENTS_STREAM, PROJECTOR_DURABLE
 
 from .sse import events, take, take_until
 
@@ -172,3 +175,52 @@ def test_a_client_that_never_reads_is_cut_off_while_the_hub_keeps_answering(
     assert p99 < 200
     assert rss_after - rss_before < 150
     assert nats_after - nats_before < 150
+
+
+def _feed_consumers(hub: Hub) -> int:
+    """Consumers on the events stream other than the projector's (the feeds' own)."""
+
+    async def count() -> int:
+        nc = await nats.connect(hub.local_nats_url, **hub.access.hub.connect_options())
+        try:
+            consumers = await nc.jetstream().consumers_info(EVENTS_STREAM)
+        finally:
+            await nc.close()
+        return sum(1 for c in consumers if c.name != PROJECTOR_DURABLE)
+
+    return asyncio.run(count())
+
+
+def test_a_feed_whose_client_never_reads_ends_within_its_bound_and_frees_everything(
+    start_hub: StartHub,
+) -> None:
+    limits = LiveLimits(max_feeds=4, send_timeout_s=1.0, pending_msgs=8)
+    with start_hub(live=limits) as hub:
+        _record_history(hub, batches=30)  # far more than the socket buffers hold
+        feeds = hub.upkeep.hub_link.live_feeds  # type: ignore[union-attr]
+        opened = time.monotonic()
+        stalled = _never_reading_client(hub, "/api/live?since=0")
+        with contextlib.closing(stalled):
+            deadline = opened + 10
+            while feeds.open_feeds == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert feeds.open_feeds == 1, "the feed was admitted"
+            bound = limits.send_timeout_s + 1.0 + 3.0  # its send timeout, the farewell, slack
+            while feeds.open_feeds and time.monotonic() < opened + bound:
+                time.sleep(0.05)
+            ended_after = time.monotonic() - opened
+            assert feeds.open_feeds == 0, f"the stalled feed still counts after {ended_after:.1f} s"
+            assert _feed_consumers(hub) == 0, "its consumer on the hub is deleted"
+            connections = hub.api.server_state.connections  # type: ignore[union-attr]
+            while connections and time.monotonic() < opened + bound:
+                time.sleep(0.05)
+            assert not connections, (
+                "the hub still holds the connection of a client that never reads"
+            )
+            stalled.settimeout(10)
+            received = b""
+            with contextlib.suppress(ConnectionResetError):  # dropped, not flushed
+                while chunk := stalled.recv(1 << 20):
+                    received += chunk
+        assert received.startswith(b"HTTP/1.1 200"), received[:200]
+        assert b"event: closed" not in received, "no byte more reaches a client that never reads"

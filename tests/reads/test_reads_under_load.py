@@ -7,11 +7,6 @@ default 1), so the readers slow each other down, not the projector or ``/api/hea
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +19,8 @@ import pytest
 from benchtrail.agents import connect
 from benchtrail.api.hub.options import MEMORY_CEILING_MIB
 
+from ..hubprocess import HubProcess, hub_process
+
 pytestmark = pytest.mark.slow
 
 
@@ -35,33 +32,15 @@ def _rss_mib(pid: int) -> float:
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, str]]:
-    command = [sys.executable, "-m", "benchtrail.api", "up", "--data-dir", str(tmp_path / "bt")]
-    command += ["--http-port", "0", "--nats-port", "0"]
-    env = {**os.environ, "COLUMNS": "200", "HOME": str(tmp_path / "home")}
-    process = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True, env=env)
-    assert process.stderr is not None
-    seen: list[str] = []
-    for line in process.stderr:
-        seen.append(line)
-        if "Ctrl-C stops everything" in line:
-            break
-    text = "".join(seen)
-    api, nats_url = re.search(r"API\s+(http://[^/\s]+)", text), re.search(r"(nats://\S+)", text)
-    assert api and nats_url, text
-    threading.Thread(target=lambda: [None for _ in process.stderr or []], daemon=True).start()
-    try:
-        yield process, api.group(1), nats_url.group(1)
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(60) == 0
-        process.stderr.close()
+def hub(tmp_path: Path) -> Iterator[HubProcess]:
+    with hub_process(tmp_path / "bt", env={"HOME": str(tmp_path / "home")}) as running:
+        yield running
 
 
 def test_readers_of_big_pages_do_not_stall_ingestion_or_health(
-    hub: tuple[subprocess.Popen[str], str, str],
+    hub: HubProcess,
 ) -> None:
-    process, api, nats_url = hub
+    api, nats_url = hub.api_url, hub.nats_url
     stop, health_ms, lags, answers, peak = threading.Event(), [], [], [], [0.0]
     with connect("cell-read", hub=nats_url, flush_timeout=60) as station:
         with station.run(dut_serial="SN-READ") as run:
@@ -81,7 +60,7 @@ def test_readers_of_big_pages_do_not_stall_ingestion_or_health(
                         body = client.get("/api/health").raise_for_status().json()
                         health_ms.append((time.perf_counter() - started) * 1000)
                         lags.append(body["hub"]["ingest_lag_s"])
-                        peak[0] = max(peak[0], _rss_mib(process.pid))
+                        peak[0] = max(peak[0], _rss_mib(hub.pid))
 
             threads = [threading.Thread(target=read) for _ in range(6)]
             threads.append(threading.Thread(target=watch))

@@ -206,7 +206,7 @@ class Projector:
         stream = await js.stream_info(EVENTS_STREAM)
         floor = consumer.ack_floor.stream_seq if consumer.ack_floor else 0
         first = stream.state.first_seq if stream.state else 1
-        await self._progress.advance_to(max(floor, first - 1))
+        await self._progress.bound(stream.created, max(floor, first - 1))
         if self._sub is not None:
             with contextlib.suppress(*HUB_ERRORS):
                 await self._sub.unsubscribe()

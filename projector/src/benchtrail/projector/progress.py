@@ -4,18 +4,24 @@
 message up to it has been written to the warehouse (or kept as a dead
 letter). It advances as this projector's batches are acked, and jumps to the
 consumer's ack floor on the hub (which also counts the work of other
-projector processes sharing the durable).
+projector processes sharing the durable). When ``BT_EVENTS`` is deleted and
+recreated (its creation time changes), its sequence starts at 1 again, and so
+does the watermark: it is set to where the new stream's consumer stands.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 
 import msgspec
 
 from benchtrail.projector.errors import IngestTimeout
+
+log = logging.getLogger(__name__)
 
 
 class ProjectorStats(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,6 +68,7 @@ class IngestProgress:
         self._stats = ProjectorStats()
         self._done: set[int] = set()
         self._changed = asyncio.Condition()
+        self._stream_created: datetime | None = None
 
     @property
     def stats(self) -> ProjectorStats:
@@ -120,6 +127,27 @@ class IngestProgress:
         """Take in the consumer's counts and ack floor from the hub."""
         self._update(pending=pending, ack_pending=ack_pending)
         await self.advance_to(ack_floor)
+
+    async def bound(self, stream_created: datetime | None, handled_through: int) -> None:
+        """The consumer is bound to the stream created at ``stream_created``.
+
+        Everything up to ``handled_through`` (its ack floor) is handled. A stream created
+        at another time than the one bound before is a new stream: the watermark and the
+        last sequence start again from ``handled_through``.
+        """
+        before, self._stream_created = self._stream_created, stream_created
+        if before is None or stream_created is None or stream_created == before:
+            await self.advance_to(handled_through)
+            return
+        log.warning(
+            "the events stream was recreated (at %s): ingested through %d becomes %d",
+            stream_created.isoformat(),
+            self._stats.ingested_through,
+            handled_through,
+        )
+        self._done.clear()
+        self._update(ingested_through=handled_through, last_stream_seq=handled_through)
+        await self._notify()
 
     async def advance_to(self, stream_seq: int) -> None:
         """Everything up to ``stream_seq`` is known to be handled (e.g. the hub's ack floor)."""

@@ -8,6 +8,14 @@ taken; past that it tries (briefly) to send a final ``closed`` event, ends the
 response, lets the server close the connection and runs the callbacks the handler
 left under :data:`ON_STALL` in the scope's state (a live feed's ``close``: its
 consumer is deleted and its place freed at once, not when the generator is collected).
+
+A client that never reads does not get that ``closed`` event: the socket buffers
+between the hub and it are full, so no byte more reaches it. It sees the end of
+the connection instead, after the last complete or partial event it had buffered,
+and resumes with ``Last-Event-ID`` like any other. The guard also marks the scope's
+state with :data:`ABORT_CONNECTION`: the server then drops the connection at once
+(:class:`benchtrail.api.hub.http_server.BoundedH11Protocol`) instead of waiting,
+for ever, to flush what the client does not read.
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ STALLED = "this client did not take the feed's messages in time; reconnect with 
 """``data`` of the final ``closed`` event of a feed whose client stopped reading."""
 ON_STALL = "benchtrail.on_stall"
 """Key in ``scope["state"]`` of a list of coroutine functions to run when the stream stalls."""
+ABORT_CONNECTION = "benchtrail.abort_connection"
+"""Key in ``scope["state"]``, true when the connection is to be dropped, not flushed."""
 _FAREWELL_S = 1.0
 _EVENT_STREAM = b"text/event-stream"
 
@@ -72,7 +82,9 @@ class StalledStreamGuard:
                 raise
             client = scope.get("client")
             log.info("ended the event stream %s of %s: it stalled", scope.get("path"), client)
-            for callback in scope.get("state", {}).get(ON_STALL, []):
+            state = scope.get("state", {})
+            state[ABORT_CONNECTION] = True
+            for callback in state.get(ON_STALL, []):
                 await callback()
 
 

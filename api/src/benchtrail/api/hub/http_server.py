@@ -2,9 +2,12 @@
 
 The limits and why each default is what it is:
 
-* :data:`MAX_CONCURRENCY` (200, ``HubOptions.http_max_concurrency``): uvicorn counts
-  open connections (idle keep-alive ones and live feeds too) and running requests;
-  beyond the limit it answers ``503 Service Unavailable`` at once instead of queueing.
+* :data:`MAX_CONCURRENCY` (200, ``HubOptions.http_max_concurrency``): open
+  connections (idle keep-alive ones and live feeds too) and running requests are
+  counted as uvicorn counts them; at the limit a request is answered ``503`` with an
+  ``ErrorBody`` (``limit_reached``, ``limit`` ``http_max_concurrency``) at once
+  instead of queueing. :class:`BoundedH11Protocol` makes that answer itself (uvicorn's
+  own is plain text), so uvicorn's check is turned off on its connections.
   Two cores and one warehouse serve far fewer requests than that at a time, browsers
   open at most six connections per host, and live feeds have a lower cap of their own.
 * :data:`KEEP_ALIVE_TIMEOUT_S` (5 s, uvicorn's default, set explicitly): an idle
@@ -21,6 +24,16 @@ The limits and why each default is what it is:
   reads at most 256 KiB). The protocol is h11 by construction: the limit holds
   whether or not httptools is installed.
 
+A request h11 cannot parse (or a head over the limit) is answered ``400`` with an
+``ErrorBody`` (``bad_request``) and the connection is closed, where uvicorn would
+answer "Invalid HTTP request received." in plain text.
+
+An event stream whose client stopped reading is ended by
+:class:`benchtrail.api.http.stream_guard.StalledStreamGuard`; its connection is then
+aborted here (:data:`~benchtrail.api.http.stream_guard.ABORT_CONNECTION`), not closed:
+a close would wait for ever to flush bytes the client never reads, holding the
+socket, its buffers and a place in the concurrency count.
+
 The body size (1 MiB) is bounded by the application itself
 (:data:`benchtrail.api.http.bounded_request.MAX_BODY_BYTES`, 413).
 """
@@ -28,11 +41,19 @@ The body size (1 MiB) is bounded by the application itself
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import h11
+import msgspec
 import uvicorn
-from litestar.types import ASGIApp
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
+from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.server import ServerState
+
+from benchtrail.api.http.stream_guard import ABORT_CONNECTION
+from benchtrail.api.models.entities import ErrorBody
 
 MAX_CONCURRENCY = 200
 """Default of ``HubOptions.http_max_concurrency``: connections and requests at a time."""
@@ -42,6 +63,8 @@ REQUEST_READ_TIMEOUT_S = 10.0
 """How long a client may take to send one request, headers and body."""
 MAX_HEAD_BYTES = 16 * 1024
 """Largest request line plus headers."""
+RETRY_AFTER_S = 1
+"""``Retry-After`` of a request refused at the concurrency limit."""
 
 
 class BoundedH11Protocol(H11Protocol):
@@ -54,6 +77,50 @@ class BoundedH11Protocol(H11Protocol):
 
     read_timeout_s: float = REQUEST_READ_TIMEOUT_S
     _read_deadline: asyncio.TimerHandle | None = None
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.max_concurrency = config.limit_concurrency
+        self.limit_concurrency = None  # counted by _within_limit, answered with an ErrorBody
+        self.app = self._within_limit
+
+    async def _within_limit(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The application, or a JSON 503 while the hub serves its most at once.
+
+        The same count as uvicorn's, made inside the request's task (so it counts too).
+        """
+        limit = self.max_concurrency
+        if limit is not None and scope["type"] == ScopeType.HTTP and self._at_limit(limit):
+            self.logger.warning("Exceeded concurrency limit.")
+            await _send_refusal(send, limit)
+            return
+        await self.config.loaded_app(scope, receive, send)
+        if scope.get("state", {}).get(ABORT_CONNECTION):
+            self.transport.abort()  # its client stopped reading: drop what it never took
+
+    def _at_limit(self, limit: int) -> bool:
+        return len(self.connections) >= limit or len(self.tasks) > limit
+
+    def send_400_response(self, msg: str) -> None:
+        """A request h11 could not parse: a 400 ``ErrorBody``, then the connection closes."""
+        del msg  # uvicorn's fixed plain-text message
+        body = msgspec.json.encode(BAD_REQUEST)
+        headers = [*_JSON_CLOSE, (b"content-length", str(len(body)).encode())]
+        for event in (
+            h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+            h11.Data(data=body),
+            h11.EndOfMessage(),
+        ):
+            output = self.conn.send(event)
+            if output:
+                self.transport.write(output)
+        self.transport.close()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start the clock: a fresh connection must send its request in time."""
@@ -92,6 +159,38 @@ class BoundedH11Protocol(H11Protocol):
             timeout = self.read_timeout_s
             self.logger.warning("Closed a connection whose request took over %ss.", timeout)
             self.transport.close()
+
+
+_JSON_CLOSE = [(b"content-type", b"application/json"), (b"connection", b"close")]
+BAD_REQUEST = ErrorBody(
+    status_code=400,
+    error="bad_request",
+    detail="this is not a valid HTTP/1.1 request, or its request line and headers are"
+    f" longer than {MAX_HEAD_BYTES} bytes",
+)
+"""The answer to a request h11 cannot parse."""
+
+
+def concurrency_refusal(limit: int) -> ErrorBody:
+    """The answer to a request beyond the concurrency limit ``limit``."""
+    return ErrorBody(
+        status_code=503,
+        error="limit_reached",
+        detail=f"the hub serves at most {limit} connections and requests at once"
+        f" (http_max_concurrency={limit}); retry in {RETRY_AFTER_S} s",
+        limit="http_max_concurrency",
+    )
+
+
+async def _send_refusal(send: Send, limit: int) -> None:
+    body = msgspec.json.encode(concurrency_refusal(limit))
+    headers = [
+        *_JSON_CLOSE,
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(RETRY_AFTER_S).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def api_server_config(

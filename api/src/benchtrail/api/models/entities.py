@@ -318,7 +318,8 @@ class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     ``unauthorized`` (no or an unknown token) or ``forbidden`` (with ``role``, the
     role needed, when a stronger token would do), ``bad_host``,
     ``unsupported_media_type``, ``conflict``, ``limit_reached`` (with ``limit``, the
-    setting that refused the request) or ``too_large`` (a request body over the limit);
+    setting that refused the request), ``too_large`` (a request body over the limit) or
+    ``bad_request`` (not a valid HTTP request: the server's parser refused it);
     ``detail`` is the message. Quoted values are clipped to 200 characters (with the
     value's length), so an error body stays under 4 KiB.
     """
@@ -335,6 +336,7 @@ class ErrorBody(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         "conflict",
         "limit_reached",
         "too_large",
+        "bad_request",
     ]
     detail: str
     kind: str | None = None
