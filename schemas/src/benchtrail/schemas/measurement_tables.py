@@ -55,9 +55,7 @@ class MeasurementTable(Event, frozen=True, kw_only=True, tag="measurement.table"
 
     run_id: str = ""
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
-    table_id: Annotated[
-        str, msgspec.Meta(description="The same in every part of one measurement.")
-    ]
+    table_id: Annotated[str, msgspec.Meta(description="The same in every part of one measurement.")]
     axes: list[Axis]
     dimensions: Annotated[
         int, msgspec.Meta(ge=0, description="How many leading axes are coordinates.")
