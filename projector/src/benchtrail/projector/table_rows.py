@@ -85,7 +85,9 @@ def _values(events: list[MeasurementTable]) -> ArrowArray:
     lengths = np.fromiter((len(axis.values) for axis in axes), np.int32, len(axes))
     inner_offsets = np.concatenate(([0], np.cumsum(lengths, dtype=np.int32)))
     flat = np.concatenate([np.asarray(axis.values, dtype=np.float64) for axis in axes])
-    inner = pa.ListArray.from_arrays(pa.array(inner_offsets), pa.array(flat))
+    inner = pa.ListArray.from_arrays(
+        pa.array(inner_offsets, pa.int32()), pa.array(flat, pa.float64())
+    )
     axis_counts = np.fromiter((len(e.axes) for e in events), np.int32, len(events))
     outer_offsets = np.concatenate(([0], np.cumsum(axis_counts, dtype=np.int32)))
-    return pa.ListArray.from_arrays(pa.array(outer_offsets), inner)
+    return pa.ListArray.from_arrays(pa.array(outer_offsets, pa.int32()), inner)
