@@ -113,7 +113,7 @@ def _axis(name: str, axis_name: object, column: AxisColumn) -> CheckedAxis:
     if not finite.all():
         bad = int(np.flatnonzero(~finite)[0])
         raise InvalidMeasurement(
-            name, f"axis {axis_name!r}: values must be finite; value {bad} is {array[bad]!r}"
+            name, f"axis {axis_name!r}: values must be finite; value {bad} is {float(array[bad])!r}"
         )
     return CheckedAxis(axis_name, unit, array)
 
