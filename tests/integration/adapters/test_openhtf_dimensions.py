@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import openhtf as htf
+import pytest
 from openhtf.util import configuration, data
 
 from benchtrail.agents import connect
@@ -48,9 +49,12 @@ def _expected_columns(own: dict[str, Any]) -> list[tuple[str, str, list[float]]]
     ]
 
 
-def test_openhtf_dimensioned_examples_arrive_with_axes_units_and_exact_values(running_hub: Hub):
+def test_openhtf_dimensioned_examples_arrive_with_axes_units_and_exact_values(
+    running_hub: Hub, request: pytest.FixtureRequest
+):
     run_id, own = _run_examples(running_hub)
     store = EventStore(running_hub.api_url)
+    request.addfinalizer(store.close)
 
     listed = {t.name: t for t in store.measurement_tables(run_id).items}
     assert set(listed) == {"power_time_series", "dimensions", "lots_of_dims"}
