@@ -66,6 +66,7 @@ def measurement_table_rows(events: list[MeasurementTable], seqs: list[int]) -> l
             "table_id": [e.table_id for e in events],
             "first_point": [e.first_point for e in events],
             "point_count": [e.point_count or e.first_point + len(e.axes[0].values) for e in events],
+            "part_points": [len(e.axes[0].values) for e in events],
             "dimensions": [e.dimensions for e in events],
             "axis_names": [[axis.name for axis in e.axes] for e in events],
             "axis_units": [[axis.unit for axis in e.axes] for e in events],

@@ -223,6 +223,7 @@ _DECLARED = (
             Column("table_id", "String"),
             Column("first_point", "UInt32"),
             Column("point_count", "UInt32"),
+            Column("part_points", "UInt32"),
             Column("dimensions", "UInt16"),
             Column("axis_names", "Array(String)"),
             Column("axis_units", "Array(String)"),

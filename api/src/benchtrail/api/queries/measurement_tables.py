@@ -33,7 +33,7 @@ _SUMMARY = """
     SELECT run_id, name, table_id, any(step) AS step, any(outcome) AS outcome,
            any(dimensions) AS dimensions, any(axis_names) AS axis_names,
            any(axis_units) AS axis_units, max(point_count) AS point_count,
-           sum(length(axis_values[1])) AS points_received,
+           toUInt64(sum(part_points)) AS points_received,
            toUnixTimestamp64Nano(min(at)) AS recorded_at_ns
     FROM {db}.measurement_tables FINAL
     WHERE {where}
