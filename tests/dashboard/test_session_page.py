@@ -118,3 +118,24 @@ def test_a_run_without_dimensioned_measurements_hides_their_panel(
     page.goto(f"/dashboard/session.html?id={station.session_id}")
     expect(page.locator("#chart")).to_have_attribute("data-points", "1")
     expect(page.locator("#tables-panel")).to_be_hidden()
+
+
+def test_a_dimensioned_measurement_recorded_live_appears_on_the_open_page(
+    running_hub: Hub, page: Page
+) -> None:
+    with connect("cell-3", hub=running_hub.nats.url) as station:
+        run = station.run(dut_serial="SN-LIVE")
+        run.measure("vout", 5.0, unit="V")
+        station.flush()
+        running_hub.wait_ingested()
+        page.goto(f"/dashboard/session.html?id={station.session_id}")
+        expect(page.locator("#chart")).to_have_attribute("data-points", "1")
+        expect(page.locator("#tables-panel")).to_be_hidden()
+
+        t_us = [float(i) for i in range(40_000)]  # two parts: the page waits for both
+        run.measure_table("capture", {"t": (t_us, "µs"), "CH1": ([v % 7 for v in t_us], "V")})
+        station.flush()
+        chart = page.locator("#table-chart")
+        expect(chart).to_have_attribute("data-points", "40000")
+        expect(chart).to_have_attribute("data-columns", "t [µs] | CH1 [V]")
+        run.end()

@@ -6,7 +6,7 @@ import { formatClock, formatDuration, formatNumber, formatTime, shortId, withUni
 import { follow } from "./live.js";
 import { line, makeChart, reference } from "./charts.js";
 import { RunPoints } from "./points.js";
-import { initTables, showRunTables } from "./tables.js";
+import { initTables, showRunTables, tableEventArrived } from "./tables.js";
 
 const REPLAY_S = 10; // the feed starts this far back: covers what the warehouse had not yet
 const MAX_EVENTS = 40;
@@ -99,6 +99,9 @@ function apply({ type, event }) {
       }
       break;
     }
+    case "measurement.table":
+      tableEventArrived(event, state.selectedRun);
+      break;
     default:
       break;
   }
@@ -245,6 +248,7 @@ function renderEvents() {
 }
 
 function render() {
+  showRunTables(state.selectedRun).catch((error) => setMessage(byId("message"), explain(error, "The run's tables"), "error"));
   renderHeader();
   renderMetadata();
   renderRuns();

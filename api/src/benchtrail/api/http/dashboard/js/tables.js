@@ -17,8 +17,8 @@ function label(axis) {
 }
 
 /** The run's dimensioned measurements: hides the panel when there are none. */
-export async function showRunTables(runId) {
-  if (!runId || runId === state.runId) return;
+export async function showRunTables(runId, { reload = false } = {}) {
+  if (!runId || (runId === state.runId && !reload)) return;
   state.runId = runId;
   const ticket = ++state.loading;
   const listing = await getJson(`/api/runs/${encodeURIComponent(runId)}/tables`);
@@ -31,6 +31,25 @@ export async function showRunTables(runId) {
     ...state.tables.map((t, i) => h("option", { value: String(i) }, `${t.name} · ${t.point_count} points`)),
   );
   if (state.tables.length) await drawTable(state.tables[state.tables.length - 1]);
+}
+
+/**
+ * A live `measurement.table` event: once the last part of a table of the shown run has
+ * arrived, read the list again (retrying while the warehouse has not written every part).
+ */
+export function tableEventArrived(event, selectedRunId) {
+  const points = event.axes.length ? event.axes[0].values.length : 0;
+  if (event.run_id !== selectedRunId || event.first_point + points < event.point_count) return;
+  const runId = event.run_id;
+  const attempt = async (left) => {
+    if (left < 20 && runId !== state.runId) return; // another run was chosen meanwhile
+    await showRunTables(runId, { reload: true });
+    const found = state.tables.find((t) => t.table_id === event.table_id);
+    if ((!found || found.points_received < found.point_count) && left > 0) {
+      setTimeout(() => attempt(left - 1), 500);
+    }
+  };
+  setTimeout(() => attempt(20), 200);
 }
 
 async function drawTable(summary) {
