@@ -76,3 +76,66 @@ def test_a_run_chosen_in_the_table_is_charted_from_the_warehouse(
 def test_an_unknown_session_says_so(running_hub: Hub, page: Page) -> None:
     page.goto("/dashboard/session.html?id=no-such-session")
     expect(page.locator("#message")).to_contain_text("session 'no-such-session' not found")
+
+
+def test_the_run_page_plots_a_dimensioned_measurement_with_its_axes(
+    running_hub: Hub, page: Page, snapshot: Callable[[str], None]
+) -> None:
+    with (
+        connect("cell-3", hub=running_hub.nats.url) as station,
+        station.run(dut_serial="SN-IV") as run,
+    ):
+        run.measure("vout", 5.0, unit="V")
+        volts = [0.5 * i for i in range(41)]
+        run.measure_table(
+            "iv_curve",
+            {
+                "V": (volts, "V"),
+                "I": ([v * v / 100 for v in volts], "A"),
+                "P": ([v**3 / 100 for v in volts], "W"),
+            },
+        )
+    running_hub.wait_ingested()
+
+    page.goto(f"/dashboard/session.html?id={station.session_id}")
+    chart = page.locator("#table-chart")
+    expect(page.locator("#tables-panel")).to_be_visible()
+    expect(chart).to_have_attribute("data-points", "41")
+    expect(chart).to_have_attribute("data-columns", "V [V] | I [A] | P [W]")
+    expect(chart.locator("canvas")).to_have_count(1)  # uPlot drew it
+    expect(page.locator("#table-caption")).to_contain_text("iv_curve: 41 points, x = V [V]")
+    expect(page.locator("#table-select option")).to_have_text(["iv_curve · 41 points"])
+    snapshot("dimensioned")
+
+
+def test_a_run_without_dimensioned_measurements_hides_their_panel(
+    running_hub: Hub, page: Page
+) -> None:
+    with connect("cell-3", hub=running_hub.nats.url) as station, station.run() as run:
+        run.measure("vout", 5.0, unit="V")
+    running_hub.wait_ingested()
+
+    page.goto(f"/dashboard/session.html?id={station.session_id}")
+    expect(page.locator("#chart")).to_have_attribute("data-points", "1")
+    expect(page.locator("#tables-panel")).to_be_hidden()
+
+
+def test_a_dimensioned_measurement_recorded_live_appears_on_the_open_page(
+    running_hub: Hub, page: Page
+) -> None:
+    with connect("cell-3", hub=running_hub.nats.url) as station:
+        run = station.run(dut_serial="SN-LIVE")
+        run.measure("vout", 5.0, unit="V")
+        station.flush()
+        running_hub.wait_ingested()
+        page.goto(f"/dashboard/session.html?id={station.session_id}")
+        expect(page.locator("#chart")).to_have_attribute("data-points", "1")
+        expect(page.locator("#tables-panel")).to_be_hidden()
+
+        t_us = [float(i) for i in range(40_000)]  # two parts: the page waits for both
+        run.measure_table("capture", {"t": (t_us, "µs"), "CH1": ([v % 7 for v in t_us], "V")})
+        station.flush()
+        chart = page.locator("#table-chart")
+        expect(chart).to_have_attribute("data-points", "40000")
+        expect(chart).to_have_attribute("data-columns", "t [µs] | CH1 [V]")
+        run.end()

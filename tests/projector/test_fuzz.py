@@ -93,7 +93,32 @@ def _valid(event: msgspec.Struct, session_id: str, seq: int) -> dict[str, object
             "names": [],
             "timestamps_ns": [T0 + i for i in range(len(values))],
         }
+    if fields["type"] == "measurement.table":
+        fields |= _valid_table(fields)
     return fields
+
+
+def _valid_table(fields: dict) -> dict[str, object]:
+    """A generated dimensioned measurement with aligned, distinct axes of at least one point."""
+    axes = fields["axes"][:32] or [{"name": "x", "unit": "", "values": [0.0]}]
+    points = max(1, min(len(axis["values"]) for axis in axes))
+    aligned = [
+        {
+            "name": f"a{i}",
+            "unit": axis["unit"],
+            "values": (axis["values"] or [0.0] * points)[:points],
+        }
+        for i, axis in enumerate(axes)
+    ]
+    for axis in aligned:
+        axis["values"] += [0.0] * (points - len(axis["values"]))
+    return {
+        "name": f"t-{fields['name']}",
+        "axes": aligned,
+        "dimensions": min(fields["dimensions"], len(aligned)),
+        "first_point": 0,
+        "point_count": 0,
+    }
 
 
 EVENTS = st.one_of([struct_strategy(t) for t in EVENT_TYPES])

@@ -28,6 +28,7 @@ FULL_RUN_COUNTS = {
     "instrument_calls": 0,
     "locks": 0,
     "measurements": 5,
+    "measurement_tables": 0,
     "files": 0,
     "windows": 0,
     "window_devices": 0,

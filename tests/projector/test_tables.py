@@ -70,6 +70,7 @@ def assert_session_landed(warehouse: Warehouse, session, seqs: list[int]) -> Non
         "instrument_calls": 0,
         "locks": 0,
         "measurements": 5,
+        "measurement_tables": 0,
         "files": 0,
         "windows": 0,
         "window_devices": 0,

@@ -56,8 +56,8 @@ def publish_garbage(hub: Hub) -> None:
 
 
 def record_history(hub: Hub) -> None:
-    """Sessions with runs, steps, single and batched measurements, instrument calls, a log of
-    locks, and one undecodable message; everything ingested on return."""
+    """Sessions with runs, steps, single, batched and dimensioned measurements, instrument calls,
+    a log of locks, and one undecodable message; everything ingested on return."""
     config = StationConfig(
         id="cell-7",
         instrument_calls="all",
@@ -78,6 +78,11 @@ def record_history(hub: Hub) -> None:
                     np.arange(3000, dtype=np.int64) * 1000 + start,
                     unit="mV",
                     high=0.9,
+                )
+                t_ms = np.arange(25_000, dtype=np.float64) / 10
+                run.measure_table(  # two parts of at most 60,000 numbers
+                    "iv_sweep",
+                    {"t": (t_ms, "ms"), "V": (np.sin(t_ms) + offset, "V"), "I": (t_ms / 7, "A")},
                 )
     with (
         connect("cell-8", hub=hub.nats.url, session_type="sweep") as station,

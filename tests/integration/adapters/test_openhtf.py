@@ -144,7 +144,7 @@ def test_a_failing_test_becomes_a_failed_run_with_steps_and_measurements(running
         run_id,
     )
     m = {row["name"]: row for row in rows}
-    assert set(m) == {"vout", "firmware", "rail_count", "ripple", "power_good", "iv_curve"}
+    assert set(m) == {"vout", "firmware", "rail_count", "ripple", "power_good"}
     assert m["vout"] == {
         "name": "vout",
         "value": 5.01,
@@ -169,9 +169,15 @@ def test_a_failing_test_becomes_a_failed_run_with_steps_and_measurements(running
     )
     assert (m["power_good"]["value"], m["power_good"]["value_kind"]) == (1.0, "bool")
     assert m["power_good"]["outcome"] == "passed"
-    # A dimensioned measurement travels as the JSON text of its rows.
-    assert json.loads(m["iv_curve"]["value_str"]) == [[1, 0.1], [2, 0.2]]
-    assert (m["iv_curve"]["unit"], m["iv_curve"]["outcome"]) == ("A", "passed")
+    # A dimensioned measurement is a table: a column per axis, with its name and unit.
+    [iv] = _rows(
+        running_hub,
+        "SELECT axis_names, axis_units, axis_values, outcome FROM {db}.measurement_tables FINAL"
+        " WHERE run_id = {{r:String}}",
+        run_id,
+    )
+    assert (iv["axis_names"], iv["axis_units"]) == (["volt", "ampere"], ["V", "A"])
+    assert (iv["axis_values"], iv["outcome"]) == ([[1.0, 2.0], [0.1, 0.2]], "passed")
 
     [log] = _adapter_logs(running_hub, session_id)
     assert "'readback' of phase 'check_ripple' not recorded" in log["message"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from benchtrail.agents.errors import InvalidMeasurement, RunNotActive
+from benchtrail.agents.measurement_tables import AxisColumn, check_table, record_table
 from benchtrail.agents.sink import EventSink
 from benchtrail.agents.validation import (
     check_limits,
@@ -184,6 +185,44 @@ class Run:
             high=high,
             step=step,
         )
+
+    def measure_table(
+        self,
+        name: str,
+        columns: Mapping[str, AxisColumn],
+        *,
+        dimensions: int = 1,
+        outcome: MeasurementOutcome = "unset",
+        step: str = "",
+    ) -> int:
+        """Record a dimensioned measurement (points on named axes); return its point count.
+
+        ``run.measure_table("iv", {"t": (t_ms, "ms"), "V": (volts, "V"), "I": (amps, "A")})``
+        records one measurement whose points have a time, a voltage and a current.
+        It counts as one measurement of the run (``failed`` if ``outcome`` says so);
+        the API returns it as a table with these column names and units.
+
+        Args:
+            name: the measurement's name.
+            columns: axis name → its values (one per point, aligned), or ``(values, unit)``.
+            dimensions: how many of the first axes are coordinates (time, frequency,
+                motor positions); the others were measured at them.
+            outcome: the measurement's verdict, if the caller judged it.
+            step: the step the measurement belongs to.
+
+        Raises:
+            InvalidMeasurement: see :func:`~benchtrail.agents.measurement_tables.check_table`.
+                Nothing is recorded.
+        """
+        self._check_active()
+        axes = check_table(name, columns, dimensions, outcome)
+        points = record_table(
+            self.station, self.run_id, name, axes, dimensions=dimensions, outcome=outcome, step=step
+        )
+        self.measurement_count += 1
+        if outcome == "failed":
+            self.failed_measurement_count += 1
+        return points
 
     @contextmanager
     def step(self, name: str) -> Iterator[str]:

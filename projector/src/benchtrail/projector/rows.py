@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from benchtrail.projector import lifecycle_rows, window_rows
 from benchtrail.projector.table_model import DICT, STR, TS, ArrowArray, Columns
+from benchtrail.projector.table_rows import measurement_table_rows
 from benchtrail.projector.tables import SCHEMAS, WRITE_ORDER
 from benchtrail.schemas import (
     EVENT_TYPES,
@@ -29,6 +30,7 @@ from benchtrail.schemas import (
     LockReleased,
     Measurement,
     MeasurementBatch,
+    MeasurementTable,
     RunEnded,
     RunStarted,
     SessionEnded,
@@ -252,6 +254,7 @@ _HANDLERS: dict[type[Event], Handler] = {
     DeviceDetached: window_rows.device_changes,  # type: ignore[dict-item]
     FileAdded: window_rows.file_contributions,  # type: ignore[dict-item]
     FileRemoved: window_rows.file_contributions,  # type: ignore[dict-item]
+    MeasurementTable: measurement_table_rows,  # type: ignore[dict-item]
 }
 EVENT_TABLES: dict[type[Event], str] = {
     Measurement: "measurements",
@@ -273,5 +276,6 @@ EVENT_TABLES: dict[type[Event], str] = {
     DeviceDetached: "window_devices",
     FileAdded: "window_files",
     FileRemoved: "window_files",
+    MeasurementTable: "measurement_tables",
 }
 """Event type → the table its rows go to (every event also gives a row of ``events``)."""

@@ -211,6 +211,31 @@ _DECLARED = (
         order_by=("station_id", "name", "ts", "event_id", "point_index"),
         day_column="ts",
     ),
+    # Dimensioned measurements (docs/measurement-tables.md): one row per measurement.table
+    # event (a part of at most 60,000 numbers), one array of values per axis.
+    Table(
+        "measurement_tables",
+        (
+            Column("station_id", _LOW),
+            Column("session_id", "String", dictionary=True),
+            Column("run_id", "String", dictionary=True),
+            Column("name", "String", dictionary=True),
+            Column("table_id", "String"),
+            Column("first_point", "UInt32"),
+            Column("point_count", "UInt32"),
+            Column("part_points", "UInt32"),
+            Column("dimensions", "UInt16"),
+            Column("axis_names", "Array(String)"),
+            Column("axis_units", "Array(String)"),
+            Column("axis_values", "Array(Array(Float64))", codec="ZSTD(1)"),
+            Column("outcome", _LOW),
+            Column("step", "String", dictionary=True),
+            Column("at", _TIME),
+            *_EVENT_KEY,
+        ),
+        order_by=("run_id", "name", "table_id", "first_point", "event_id"),
+        day_column="at",
+    ),
     # Observation windows (docs/windows.md): rows keyed by event, state read by argMax(seq).
     Table(
         "files",
@@ -298,6 +323,7 @@ WRITE_ORDER: list[str] = [
     "window_devices",
     "window_files",
     "measurements",
+    "measurement_tables",
     "run_ends",
     "session_ends",
 ]

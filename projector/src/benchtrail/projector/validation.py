@@ -22,6 +22,7 @@ from typing import Final
 
 import msgspec
 
+from benchtrail.projector.table_rows import table_problem
 from benchtrail.schemas import (
     DAY_NS,
     DEFAULT_TIME_WINDOW,
@@ -34,6 +35,7 @@ from benchtrail.schemas import (
     LockReleased,
     Measurement,
     MeasurementBatch,
+    MeasurementTable,
     RunEnded,
     RunStarted,
     SessionEnded,
@@ -161,6 +163,8 @@ class EventRules:
             return _batch_problem(event) or self._points_problem(event)
         if type(event) in _RANGES:
             return _range_problem(event) or self._times_problem(event)
+        if type(event) is MeasurementTable:
+            return table_problem(event)
         return None
 
     def _envelope_problem(self, event: EventUnion) -> Problem:

@@ -12,6 +12,7 @@ import msgspec
 
 from benchtrail.schemas.base import Event, Finite, TimestampNs
 from benchtrail.schemas.limits import MAX_NAME
+from benchtrail.schemas.measurement_tables import MeasurementTable
 from benchtrail.schemas.metadata import (
     CustomValue,
     DutInfo,
@@ -317,6 +318,7 @@ EventUnion = (
     | FileAdded
     | FileRemoved
     | Log
+    | MeasurementTable
 )
 """Any benchtrail event; decoding dispatches on the ``type`` tag."""
 
@@ -342,6 +344,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     FileAdded,
     FileRemoved,
     Log,
+    MeasurementTable,
 )
 
 

@@ -24,6 +24,7 @@ from typing import cast
 
 import numpy as np
 
+from benchtrail.agents.adapters.bluesky_tables import MotorGrids
 from benchtrail.agents.adapters.run_metadata import custom_metadata, run_fields
 from benchtrail.agents.run import BATCH_CHUNK_POINTS, Run
 from benchtrail.agents.station import Station
@@ -120,6 +121,7 @@ class BenchtrailCallback:
         self.runs: dict[str, Run] = {}
         self._open: dict[str, _OpenRun] = {}
         self._streams: dict[str, _Stream] = {}
+        self._grids = MotorGrids(LOGGER)  # multi-motor scans as tables: bluesky_tables.py
 
     def __call__(self, name: str, doc: Mapping[str, object]) -> None:
         """Take one document (``start``, ``descriptor``, ``event``, ``event_page``, ``stop``).
@@ -159,6 +161,7 @@ class BenchtrailCallback:
         )
         self.runs[doc["uid"]] = run
         self._open[doc["uid"]] = _OpenRun(run)
+        self._grids.start(doc, run)
 
     def _descriptor(self, doc: EventDescriptor) -> None:
         open_run = self._open.get(doc["run_start"])
@@ -174,6 +177,7 @@ class BenchtrailCallback:
             unit = data_key.get("units") or ""
             columns[key] = _Column(name=key, step=stream, unit=unit, kind=kind)
         open_run.descriptors.append(doc["uid"])
+        self._grids.descriptor(doc)
         self._streams[doc["uid"]] = _Stream(open_run, stream, columns)
 
     def _event(self, doc: Event) -> None:
@@ -184,6 +188,7 @@ class BenchtrailCallback:
             if key in doc["data"]:
                 stamp = doc["timestamps"].get(key, doc["time"])
                 self._add(stream, column, [doc["data"][key]], [stamp])
+        self._grids.event(doc)
         self._flush_if_due(stream.open_run)
 
     def _event_page(self, doc: EventPage) -> None:
@@ -194,6 +199,7 @@ class BenchtrailCallback:
             if key in doc["data"]:
                 stamps = doc["timestamps"].get(key, doc["time"])
                 self._add(stream, column, doc["data"][key], stamps)
+        self._grids.event_page(doc)
         self._flush_if_due(stream.open_run)
 
     def _stop(self, doc: RunStop) -> None:
@@ -202,6 +208,7 @@ class BenchtrailCallback:
             return
         if open_run.run.active:  # else the station stopped mid-run and ended it (aborted)
             self._flush_run(open_run)
+            self._grids.stop(doc)
             open_run.run.end(*_verdict(doc))
         for uid in open_run.descriptors:
             del self._streams[uid]

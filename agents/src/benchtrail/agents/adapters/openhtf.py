@@ -53,6 +53,8 @@ except ImportError as e:
         "benchtrail.agents.adapters.openhtf needs OpenHTF: pip install 'benchtrail-agents[openhtf]'"
     ) from e
 
+from benchtrail.agents.adapters.openhtf_dimensions import record_dimensioned
+
 __all__ = ["LOGGER", "BenchtrailOutput"]
 
 LOGGER = "benchtrail.adapters.openhtf"
@@ -141,6 +143,9 @@ class BenchtrailOutput:
         if not measured.is_value_set:
             return  # declared but never set: OpenHTF's verdict is on the phase
         name = _short(str(measurement.name))
+        dimensioned_outcome = _MEASUREMENT_OUTCOMES.get(measurement.outcome, "unset")
+        if record_dimensioned(run, measurement, name, step, dimensioned_outcome):
+            return  # axes with their names and units: see openhtf_dimensions.py
         value = _value(measured.value, measured.basetype_value())
         if value is None:
             self.station.emit(

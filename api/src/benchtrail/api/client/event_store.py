@@ -26,6 +26,7 @@ from benchtrail.api.client.filters import TimeBound
 from benchtrail.api.client.health import HealthMethods
 from benchtrail.api.client.history import HistoryMethods
 from benchtrail.api.client.lists import ListMethods
+from benchtrail.api.client.measurement_tables import MeasurementTableMethods
 from benchtrail.api.client.tables import PAGE_SIZE
 from benchtrail.api.errors import NotFound
 from benchtrail.api.models.entities import (
@@ -51,6 +52,7 @@ class EventStore(
     DataMethods,
     HealthMethods,
     DeadLetterMethods,
+    MeasurementTableMethods,
     ClientBase,
 ):
     """Read stations, sessions, events, runs, measurements and DUTs from a benchtrail API.

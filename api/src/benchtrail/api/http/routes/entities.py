@@ -33,6 +33,7 @@ from benchtrail.api.http.list_filters import (
 from benchtrail.api.http.pages import RUN_LIST, SESSION_LIST, answer, tabular
 from benchtrail.api.http.responses import OutputFormat, TabularOperation, page_headers
 from benchtrail.api.http.routes.export import EXPORT_ROUTES
+from benchtrail.api.http.routes.measurement_tables import MEASUREMENT_TABLE_ROUTES
 from benchtrail.api.http.routes.measurements import MEASUREMENT_ROUTES
 from benchtrail.api.models.access import Identity
 from benchtrail.api.models.entities import (
@@ -270,5 +271,6 @@ ROUTES = [
     get_run,
     *MEASUREMENT_ROUTES,
     *EXPORT_ROUTES,
+    *MEASUREMENT_TABLE_ROUTES,
 ]
 """Every route handler of the read API."""

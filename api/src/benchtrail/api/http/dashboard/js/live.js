@@ -19,6 +19,7 @@ export const EVENT_TYPES = [
   "device.attached",
   "device.detached",
   "log",
+  "measurement.table",
 ];
 
 const STATUS_TEXT = {

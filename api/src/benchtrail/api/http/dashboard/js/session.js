@@ -6,6 +6,7 @@ import { formatClock, formatDuration, formatNumber, formatTime, shortId, withUni
 import { follow } from "./live.js";
 import { line, makeChart, reference } from "./charts.js";
 import { RunPoints } from "./points.js";
+import { initTables, showRunTables, tableEventArrived } from "./tables.js";
 
 const REPLAY_S = 10; // the feed starts this far back: covers what the warehouse had not yet
 const MAX_EVENTS = 40;
@@ -98,6 +99,9 @@ function apply({ type, event }) {
       }
       break;
     }
+    case "measurement.table":
+      tableEventArrived(event, state.selectedRun);
+      break;
     default:
       break;
   }
@@ -220,6 +224,8 @@ function describe({ type, event }) {
       return `${event.name} = ${withUnit(event.value, event.unit)} ${event.outcome !== "unset" ? event.outcome : ""}`;
     case "measurement.batch":
       return `${event.name || event.names[0]}: ${event.timestamps_ns.length} points`;
+    case "measurement.table":
+      return `${event.name}: ${event.axes.map((a) => a.name).join(", ")}`;
     case "run.started":
       return `DUT ${event.dut?.serial || "?"}`;
     case "run.ended":
@@ -242,6 +248,7 @@ function renderEvents() {
 }
 
 function render() {
+  showRunTables(state.selectedRun).catch((error) => setMessage(byId("message"), explain(error, "The run's tables"), "error"));
   renderHeader();
   renderMetadata();
   renderRuns();
@@ -260,6 +267,7 @@ async function selectRun(runId, following) {
   render();
   try {
     await loadRunPoints(runId);
+    await showRunTables(runId);
   } catch (error) {
     setMessage(byId("message"), explain(error, "The run's measurements"), "error");
   }
@@ -297,9 +305,11 @@ async function main() {
     const newest = sortedRuns()[0];
     if (state.follow && newest) selectRun(newest.run_id, true);
   });
+  initTables();
   try {
     await loadSession();
     await loadRunPoints(state.selectedRun);
+    await showRunTables(state.selectedRun);
   } catch (error) {
     setMessage(byId("message"), explain(error, `Session ${sessionId}`), "error");
   }
