@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import time
 
 import httpx
+import nats
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -13,7 +16,9 @@ import pytest
 
 from benchtrail.agents import InvalidMeasurement, connect
 from benchtrail.api import EventStore, NotFound
+from benchtrail.api.http.routes import measurement_tables as table_routes
 from benchtrail.api.hub.embedded import Hub
+from benchtrail.schemas import Axis, MeasurementTable, encode_frame, event_subject, new_id
 
 POINTS = 50_000  # three axes: 20,000 points per part, so three parts
 
@@ -127,3 +132,63 @@ def test_a_table_arrow_stream_reads_without_the_client(running_hub: Hub):
     table = pa.ipc.open_stream(response.content).read_all()
     assert table.to_pydict() == {"f": [1e3, 1e4], "gain": [0.5, 0.25]}
     assert table.schema.field("gain").metadata == {b"unit": b"dB"}
+
+
+def _forged_parts(run_id: str) -> list[MeasurementTable]:
+    """A two-part, 4-point table, plus parts a station made up: overlapping, short an axis."""
+    session_id, table_id, now = new_id(), new_id(), time.time_ns()
+
+    def part(seq: int, first: int, volts: list[float], axes: int = 2) -> MeasurementTable:
+        columns = [Axis(name="V", unit="V", values=volts)]
+        columns += [Axis(name="I", unit="A", values=[v / 10 for v in volts])][: axes - 1]
+        return MeasurementTable(
+            event_id=new_id(),
+            session_id=session_id,
+            station_id="cell-forge",
+            seq=seq,
+            occurred_at=now,
+            run_id=run_id,
+            name="iv",
+            table_id=table_id,
+            axes=columns,
+            first_point=first,
+            point_count=4,
+        )
+
+    return [
+        part(1, 0, [1.0, 2.0]),
+        part(2, 2, [3.0, 4.0]),
+        part(3, 1, [9.0, 9.0, 9.0]),  # overlaps both
+        part(4, 0, [8.0, 8.0, 8.0, 8.0], axes=1),  # an axis short
+    ]
+
+
+def test_parts_a_station_made_up_cannot_grow_a_read_and_json_has_a_cap(
+    running_hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id = new_id()
+    parts = _forged_parts(run_id)
+
+    async def publish() -> None:
+        nc = await nats.connect(running_hub.nats.url)
+        await nc.jetstream().publish(
+            event_subject("cell-forge", parts[0].session_id), encode_frame(parts)
+        )
+        await nc.close()
+
+    asyncio.run(publish())
+    running_hub.wait_ingested(30)
+    url = f"{running_hub.api_url}/api/runs/{run_id}/tables/iv"
+    body = httpx.get(url, timeout=30).json()
+    assert [column["values"] for column in body["columns"]] == [
+        [1.0, 2.0, 3.0, 4.0],
+        [0.1, 0.2, 0.3, 0.4],
+    ]
+
+    monkeypatch.setattr(table_routes, "MAX_JSON_CELLS", 6)
+    refused = httpx.get(url, timeout=30)
+    assert refused.status_code == 400
+    assert refused.json()["parameter"] == "format"
+    assert "4 points on 2 axes" in refused.json()["detail"]
+    arrow = httpx.get(url, params={"format": "arrow"}, timeout=30)
+    assert pa.ipc.open_stream(arrow.content).read_all().num_rows == 4

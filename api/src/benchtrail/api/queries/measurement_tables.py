@@ -52,14 +52,10 @@ def list_tables(warehouse: Warehouse, run_id: str) -> MeasurementTableList:
     return MeasurementTableList(run_id=run_id, items=[_summary(row) for row in rows])
 
 
-def read_table(
+def find_table(
     warehouse: Warehouse, run_id: str, name: str, table_id: str | None = None
-) -> tuple[MeasurementTableSummary, pa.Table]:
-    """One dimensioned measurement as an Arrow table: a column per axis, a row per point.
-
-    A run may record the same name more than once; without ``table_id`` the last
-    one recorded is read. Each column's unit is in its field metadata (``unit``);
-    the schema metadata holds ``dimensions``.
+) -> MeasurementTableSummary:
+    """The summary of one dimensioned measurement (the last of that name without ``table_id``).
 
     Raises:
         NotFound: the run has no dimensioned measurement of that name (and id).
@@ -73,17 +69,68 @@ def read_table(
     rows = warehouse.rows(sql, parameters)
     if not rows:
         raise NotFound("dimensioned measurement", f"{run_id}/{name}")
-    summary = _summary(rows[-1])
+    return _summary(rows[-1])
+
+
+def read_table(
+    warehouse: Warehouse, run_id: str, name: str, table_id: str | None = None
+) -> tuple[MeasurementTableSummary, pa.Table]:
+    """One dimensioned measurement as an Arrow table: a column per axis, a row per point.
+
+    A run may record the same name more than once; without ``table_id`` the last
+    one recorded is read. Only parts that follow each other without a gap or an
+    overlap from point 0, within the recorded ``point_count`` and with every axis,
+    are read: while parts are on their way the table is the points received so far,
+    and parts a station made up cannot make a read bigger than the measurement.
+    Each column's unit is in its field metadata (``unit``); the schema metadata
+    holds ``dimensions``.
+
+    Raises:
+        NotFound: the run has no dimensioned measurement of that name (and id).
+    """
+    summary = find_table(warehouse, run_id, name, table_id)
+    where = "run_id = {run:String} AND name = {name:String} AND table_id = {table:String}"
+    parameters: dict[str, object] = {
+        "run": run_id,
+        "name": name,
+        "table": summary.table_id,
+        "axes": len(summary.axes),
+        "points": summary.point_count,
+    }
+    candidates = warehouse.rows(
+        f"""
+        SELECT first_point, part_points, event_id
+        FROM {warehouse.database}.measurement_tables FINAL
+        WHERE {where} AND length(axis_values) = {{axes:UInt32}}
+          AND first_point < {{points:UInt64}}
+        ORDER BY first_point, event_id
+        LIMIT 1 BY first_point
+        {FINAL_SETTINGS}
+        """,
+        parameters,
+    )
     parts = warehouse.arrow(
         f"""
         SELECT axis_values FROM {warehouse.database}.measurement_tables FINAL
-        WHERE run_id = {{run:String}} AND name = {{name:String}} AND table_id = {{table:String}}
+        WHERE {where} AND event_id IN {{parts:Array(String)}}
         ORDER BY first_point
         {FINAL_SETTINGS}
         """,
-        {"run": run_id, "name": name, "table": summary.table_id},
+        {**parameters, "parts": _chained(candidates)},
     )
     return summary, _columns(summary, parts.column("axis_values"))
+
+
+def _chained(candidates: list[dict[str, Any]]) -> list[str]:
+    """The parts that follow each other from point 0 without a gap or an overlap."""
+    chosen, expected = [], 0
+    for part in candidates:
+        if part["first_point"] == expected:
+            chosen.append(str(part["event_id"]))
+            expected += int(part["part_points"])
+        elif part["first_point"] > expected:
+            break
+    return chosen
 
 
 def _columns(summary: MeasurementTableSummary, values: pa.ChunkedArray) -> pa.Table:  # type: ignore[type-arg]

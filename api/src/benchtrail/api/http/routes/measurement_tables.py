@@ -16,8 +16,9 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
+from benchtrail.api.errors import BadParameter
 from benchtrail.api.http.list_filters import BAD_PARAMETER, NOT_FOUND, OUTPUT
-from benchtrail.api.http.pages import tabular
+from benchtrail.api.http.pages import json_response, tabular
 from benchtrail.api.http.responses import OutputFormat, TabularOperation
 from benchtrail.api.models.measurement_tables import (
     MeasurementTableData,
@@ -27,6 +28,9 @@ from benchtrail.api.models.measurement_tables import (
 from benchtrail.api.queries import measurement_tables as table_queries
 from benchtrail.projector import Warehouse
 
+MAX_JSON_CELLS = 2_000_000
+"""Most numbers (points × axes) a JSON answer holds (~40 MB); larger ones in Arrow, Parquet
+or CSV, which the hub builds without a Python object per number."""
 UNITS_HEADER = "X-Axis-Units"
 """Response header: the columns' units, a JSON list in column order."""
 
@@ -78,6 +82,15 @@ def get_measurement_table(
     Without ``table_id``, the last one of that name the run recorded. 404 when
     the run has none of that name.
     """
+    if output == "json":
+        found = table_queries.find_table(warehouse, run_id, name, table_id or None)
+        if found.point_count * len(found.axes) > MAX_JSON_CELLS:
+            raise BadParameter(
+                "format",
+                "json",
+                f"arrow, parquet or csv for a measurement of more than {MAX_JSON_CELLS:,}"
+                f" numbers (this one has {found.point_count:,} points on {len(found.axes)} axes)",
+            )
     summary, table = table_queries.read_table(warehouse, run_id, name, table_id or None)
     headers = {UNITS_HEADER: table_queries.units_header(summary)}
     if output != "json":
@@ -86,7 +99,7 @@ def get_measurement_table(
         TableColumn(name=axis.name, unit=axis.unit, values=column.to_numpy().tolist())
         for axis, column in zip(summary.axes, table.columns, strict=True)
     ]
-    return Response(MeasurementTableData(summary=summary, columns=columns), headers=headers)
+    return json_response(MeasurementTableData(summary=summary, columns=columns), headers=headers)
 
 
 MEASUREMENT_TABLE_ROUTES = [list_measurement_tables, get_measurement_table]
