@@ -70,6 +70,7 @@ def test_tags_are_explicit_and_stable():
         "file.registered",
         "file.added",
         "file.removed",
+        "attachment.added",
     } == EVENT_TAGS
     event = Measurement(
         event_id=new_id(),

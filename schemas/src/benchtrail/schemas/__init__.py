@@ -18,6 +18,7 @@ from benchtrail.schemas.errors import (
 from benchtrail.schemas.events import (
     EVENT_TAGS,
     EVENT_TYPES,
+    AttachmentAdded,
     DeviceAttached,
     DeviceDetached,
     EventUnion,
@@ -61,9 +62,11 @@ from benchtrail.schemas.experiment import (
 from benchtrail.schemas.experiment_result import Experiment
 from benchtrail.schemas.limits import (
     DAY_NS,
+    DEFAULT_MAX_ATTACHMENT_BYTES,
     DEFAULT_TIME_WINDOW,
     EARLIEST_NS,
     FUTURE_SLACK_NS,
+    MAX_ATTACHMENT_NAME,
     MAX_FRAME_DAYS,
     MAX_NAME,
     MAX_TEXT_VALUE,
@@ -88,6 +91,7 @@ from benchtrail.schemas.metadata import (
     StationInfo,
 )
 from benchtrail.schemas.subjects import (
+    ATTACHMENTS_BUCKET,
     DEAD_EVENT_INDEX_HEADER,
     DEAD_REASON_HEADER,
     DEAD_SEQUENCE_HEADER,
@@ -119,6 +123,7 @@ from benchtrail.schemas.wire import (
 )
 
 __all__ = [
+    "ATTACHMENTS_BUCKET",
     "DAY_NS",
     "DEAD_EVENT_INDEX_HEADER",
     "DEAD_REASON_HEADER",
@@ -126,6 +131,7 @@ __all__ = [
     "DEAD_STREAM",
     "DEAD_SUBJECTS",
     "DEAD_SUBJECT_HEADER",
+    "DEFAULT_MAX_ATTACHMENT_BYTES",
     "DEFAULT_TIME_WINDOW",
     "EARLIEST_NS",
     "EVENTS_STREAM",
@@ -138,6 +144,7 @@ __all__ = [
     "INBOX_PREFIX",
     "LIVE_IDENTITY",
     "LOCKS_BUCKET",
+    "MAX_ATTACHMENT_NAME",
     "MAX_FRAME_DAYS",
     "MAX_NAME",
     "MAX_TEXT_VALUE",
@@ -147,6 +154,7 @@ __all__ = [
     "RETRY_OF_HEADER",
     "SCHEMA_VERSION",
     "TIMESTAMP_COLUMN",
+    "AttachmentAdded",
     "BenchtrailError",
     "ClientInfo",
     "CustomValue",

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from benchtrail.schemas.base import Event, Finite, TimestampNs
-from benchtrail.schemas.limits import MAX_NAME
+from benchtrail.schemas.limits import MAX_ATTACHMENT_NAME, MAX_NAME
 from benchtrail.schemas.metadata import (
     CustomValue,
     DutInfo,
@@ -295,6 +295,33 @@ class Log(Event, frozen=True, kw_only=True, tag="log"):
     run_id: str = ""
 
 
+AttachmentName = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=MAX_ATTACHMENT_NAME,
+        pattern=r"^[^/\\\x00]+$",
+        description="The attachment's name in its run: no path separators.",
+    ),
+]
+Sha256 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+
+
+class AttachmentAdded(Event, frozen=True, kw_only=True, tag="attachment.added"):
+    """Bytes were attached to a run and stored in the hub's ``bt_attachments`` object store.
+
+    The object's name there is its ``sha256`` (content-addressed): the station publishes
+    this event only once the object is stored.
+    """
+
+    run_id: str
+    name: AttachmentName
+    size_bytes: Annotated[int, msgspec.Meta(ge=0)]
+    sha256: Sha256
+    mimetype: str = "application/octet-stream"
+    step: str = ""
+
+
 EventUnion = (
     SessionStarted
     | SessionEnded
@@ -317,6 +344,7 @@ EventUnion = (
     | FileAdded
     | FileRemoved
     | Log
+    | AttachmentAdded
 )
 """Any benchtrail event; decoding dispatches on the ``type`` tag."""
 
@@ -342,6 +370,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     FileAdded,
     FileRemoved,
     Log,
+    AttachmentAdded,
 )
 
 
