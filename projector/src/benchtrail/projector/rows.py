@@ -22,6 +22,7 @@ from benchtrail.projector.table_model import DICT, STR, TS, ArrowArray, Columns
 from benchtrail.projector.tables import SCHEMAS, WRITE_ORDER
 from benchtrail.schemas import (
     EVENT_TYPES,
+    AttachmentAdded,
     Event,
     EventUnion,
     InstrumentCall,
@@ -252,6 +253,7 @@ _HANDLERS: dict[type[Event], Handler] = {
     DeviceDetached: window_rows.device_changes,  # type: ignore[dict-item]
     FileAdded: window_rows.file_contributions,  # type: ignore[dict-item]
     FileRemoved: window_rows.file_contributions,  # type: ignore[dict-item]
+    AttachmentAdded: lifecycle_rows.attachments,  # type: ignore[dict-item]
 }
 EVENT_TABLES: dict[type[Event], str] = {
     Measurement: "measurements",
@@ -273,5 +275,6 @@ EVENT_TABLES: dict[type[Event], str] = {
     DeviceDetached: "window_devices",
     FileAdded: "window_files",
     FileRemoved: "window_files",
+    AttachmentAdded: "attachments",
 }
 """Event type → the table its rows go to (every event also gives a row of ``events``)."""
