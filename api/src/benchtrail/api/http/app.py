@@ -41,6 +41,7 @@ from benchtrail.api.http.bounded_request import MAX_BODY_BYTES, BoundedRequest
 from benchtrail.api.http.error_bodies import bounded_handlers
 from benchtrail.api.http.mcp_mount import McpMount
 from benchtrail.api.http.routes.analytics import ANALYTICS_ROUTES
+from benchtrail.api.http.routes.attachments import ATTACHMENT_ROUTES
 from benchtrail.api.http.routes.dashboard import DASHBOARD_PATH, DASHBOARD_ROUTES
 from benchtrail.api.http.routes.data import DATA_ROUTES
 from benchtrail.api.http.routes.deadletters import DEAD_LETTER_ROUTES
@@ -128,6 +129,7 @@ def create_app(
             *LIVE_ROUTES,
             *DATA_ROUTES,
             *LOCK_ROUTES,
+            *ATTACHMENT_ROUTES,
             *DASHBOARD_ROUTES,
             *DEAD_LETTER_ROUTES,
             *AUTH_ROUTES,

@@ -1,13 +1,13 @@
-"""The hub watches what it depends on and repairs what it can: streams, lock bucket, ingestion.
+"""The hub watches what it depends on and repairs what it can: streams, buckets, ingestion.
 
-Every ``interval_s`` :class:`HubUpkeep` checks that ``BT_EVENTS``, ``BT_DEAD`` and
-the ``bt_locks`` bucket exist, whether the projector's writes keep failing, and how
-long the oldest stream message not yet in the warehouse has waited. What is wrong
-becomes a sentence in :attr:`HubUpkeep.problems` (``/api/health`` is then
-``degraded`` with those reasons). A stream or the bucket found missing on two checks
-in a row is recreated (one check's grace leaves an operator's own repair alone),
-logged, and listed in :attr:`HubUpkeep.recreated`; so is one found with another
-creation time than before (the projector recreates its streams itself when its
+Every ``interval_s`` :class:`HubUpkeep` checks that ``BT_EVENTS``, ``BT_DEAD``, the
+``bt_locks`` bucket and the ``bt_attachments`` object store exist, whether the
+projector's writes keep failing, and how long the oldest stream message not yet in the
+warehouse has waited. What is wrong becomes a sentence in :attr:`HubUpkeep.problems`
+(``/api/health`` is then ``degraded`` with those reasons). A stream or a bucket found
+missing on two checks in a row is recreated (one check's grace leaves an operator's own
+repair alone), logged, and listed in :attr:`HubUpkeep.recreated`; so is one found with
+another creation time than before (the projector recreates its streams itself when its
 fetches fail).
 """
 
@@ -25,13 +25,14 @@ from nats.js import JetStreamContext
 from nats.js.client import KV_STREAM_TEMPLATE
 from nats.js.errors import NotFoundError
 
+from benchtrail.api.hub.attachment_store import ATTACHMENTS_STREAM, ensure_attachments_bucket
 from benchtrail.api.hub.hublink import HubLink
 from benchtrail.api.hub.ingest_status import read_hub
 from benchtrail.api.hub.lockboard import LockBoard
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Projector
 from benchtrail.projector.streams import ensure_streams
-from benchtrail.schemas import DEAD_STREAM, EVENTS_STREAM, LOCKS_BUCKET
+from benchtrail.schemas import ATTACHMENTS_BUCKET, DEAD_STREAM, EVENTS_STREAM, LOCKS_BUCKET
 
 log = logging.getLogger("benchtrail.hub")
 
@@ -41,11 +42,17 @@ DEFAULT_MAX_INGEST_LAG_S = 10.0
 """Health is ``degraded`` once a stored frame has waited this long for the warehouse."""
 _KEPT_RECREATIONS = 20
 _HUB_ERRORS = (nats.errors.Error, TimeoutError)
-_WHAT = {EVENTS_STREAM: "stream", DEAD_STREAM: "stream", LOCKS_BUCKET: "lock bucket"}
+_WHAT = {
+    EVENTS_STREAM: "stream",
+    DEAD_STREAM: "stream",
+    LOCKS_BUCKET: "lock bucket",
+    ATTACHMENTS_BUCKET: "attachment store",
+}
 _STREAM_OF = {
     EVENTS_STREAM: EVENTS_STREAM,
     DEAD_STREAM: DEAD_STREAM,
     LOCKS_BUCKET: KV_STREAM_TEMPLATE.format(bucket=LOCKS_BUCKET),
+    ATTACHMENTS_BUCKET: ATTACHMENTS_STREAM,
 }
 
 
@@ -136,6 +143,8 @@ class HubUpkeep:
         try:
             if name == LOCKS_BUCKET:
                 await self.lock_board.locks.open()  # creates it with the lease it had
+            elif name == ATTACHMENTS_BUCKET:
+                await ensure_attachments_bucket(js)
             else:
                 projector = self.hub_link.projector
                 settings = projector.settings.streams if projector is not None else None
