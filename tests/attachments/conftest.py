@@ -36,7 +36,8 @@ async def _bucket(url: str) -> Bucket:
         js = nc.jetstream()
         store = await js.object_store(ATTACHMENTS_BUCKET)
         infos = await store.list() if (await store.status()).size else []
-        objects = {info.name: (await store.get(info.name)).data or b"" for info in infos}
+        live = [info for info in infos if not info.deleted]
+        objects = {info.name: (await store.get(info.name)).data or b"" for info in live}
         messages = (await js.stream_info(ATTACHMENTS_STREAM)).state.messages
         return Bucket(objects, messages)
     finally:

@@ -104,6 +104,9 @@ async def _chunks(js: JetStreamContext, nuid: str, digest: str, size: int) -> As
 
 async def delete_objects(js: JetStreamContext, digests: Iterable[str]) -> int:
     """Delete these objects from the bucket; return how many were there."""
+    digests = list(digests)
+    if not digests:
+        return 0
     store = await js.object_store(ATTACHMENTS_BUCKET)
     deleted = 0
     for digest in digests:
