@@ -1,13 +1,14 @@
 """Attachments waiting for the hub: bytes spooled beside the outbox until the object store has them.
 
 :meth:`AttachmentSpool.add` copies an attachment's bytes to
-``<station outbox dir>/attachments/<sha256>.blob`` (a temporary name, fsynced, then
-renamed) *before* the ``attachment.added`` event naming it is recorded. The sender
-stores every spooled attachment in the hub's ``bt_attachments`` object store before
-it publishes any frame (:func:`store_spooled`), so the event never reaches the hub
-before its bytes, and a hub outage loses nothing: the spooled file is removed only
-once the object store holds that digest. Files left by a process that died are
-stored by the station's next publisher. Without an outbox the bytes wait in memory.
+``<station outbox dir>/attachments/<sha256>.blob`` (a temporary name, then renamed;
+fsynced first with the outbox's ``sync: full``) *before* the ``attachment.added`` event
+naming it is recorded. The sender stores every spooled attachment in the hub's
+``bt_attachments`` object store before it publishes any frame (:func:`store_spooled`),
+so the event never reaches the hub before its bytes, and a hub outage loses nothing: the
+spooled file is removed only once the object store holds that digest. Files left by a
+process that died are stored by the station's next publisher. Without an outbox the
+bytes wait in memory.
 
 Objects are named by their sha256 (hex), so an attachment recorded twice is stored
 once. They are written chunk by chunk as nats-py's ``ObjectStore.put`` writes them
@@ -62,10 +63,14 @@ class AttachmentSpool:
 
     Args:
         directory: where the bytes wait (``None``: in memory, lost if the process dies).
+        fsync: flush each spooled file to the disk before the call returns (the outbox's
+            ``sync: full``, surviving a power loss); without it a spooled file survives a
+            kill of the process, as the outbox's frames do with ``sync: normal``.
     """
 
-    def __init__(self, directory: Path | None) -> None:
+    def __init__(self, directory: Path | None, *, fsync: bool = False) -> None:
         self.directory = directory
+        self.fsync = fsync
         self._lock = threading.Lock()
         self._memory: dict[str, bytes] = {}
         self._pending: set[str] = set()
@@ -76,7 +81,8 @@ class AttachmentSpool:
     def of_outbox(cls, outboxes: OutboxSet) -> AttachmentSpool:
         """The spool of a station's outbox: ``attachments/`` in its directory (or memory)."""
         enabled = outboxes.config.enabled and outboxes.station_id
-        return cls(outboxes.directory / "attachments" if enabled else None)
+        directory = outboxes.directory / "attachments" if enabled else None
+        return cls(directory, fsync=outboxes.config.sync == "full")
 
     @property
     def pending(self) -> bool:
@@ -120,7 +126,8 @@ class AttachmentSpool:
                     out.write(block)
                     size += len(block)
                 out.flush()
-                os.fsync(out.fileno())
+                if self.fsync:
+                    os.fsync(out.fileno())
             digest = check.hexdigest()
             with self._lock:
                 temporary.replace(self.directory / f"{digest}{_SUFFIX}")
@@ -141,7 +148,8 @@ class AttachmentSpool:
                 for block in blocks:
                     out.write(block)
                 out.flush()
-                os.fsync(out.fileno())
+                if self.fsync:
+                    os.fsync(out.fileno())
             temporary.replace(final)
         finally:
             temporary.unlink(missing_ok=True)
