@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
+import nats
 import pytest
 
-from benchtrail.agents import AttachmentTooLarge, InvalidAttachment, OutboxConfig, connect
+from benchtrail.agents import (
+    AttachmentTooLarge,
+    InvalidAttachment,
+    OutboxConfig,
+    Unacknowledged,
+    connect,
+)
+from benchtrail.api.hub.attachment_store import ensure_attachments_bucket
 from benchtrail.api.hub.natsserver import NatsServer
+from benchtrail.projector.streams import ensure_streams
 from benchtrail.schemas import AttachmentAdded
 
 from .conftest import read_bucket, read_events, sha
@@ -117,3 +127,30 @@ def test_bad_names_types_and_sources_are_refused_at_the_call(
             run.attach(name, data, mimetype)  # type: ignore[arg-type]
         assert e.value.problem
     assert attachments(hub) == []
+
+
+def test_the_event_waits_for_its_bytes_while_the_hub_cannot_store_them(hub_url: str):
+    # a hub with the streams but no attachment store yet: the bytes cannot be stored
+    asyncio.run(_streams_only(hub_url))
+    with connect("cell-7", hub=hub_url) as station, station.run() as run:
+        run.attach("trace.bin", b"\x01" * 1000)
+        with pytest.raises(Unacknowledged):
+            station.flush(1.0)
+        assert attachments(hub_url) == [], "no event names bytes the hub does not have"
+        assert "storing attachments failed" in station.publisher.stats.last_error
+        asyncio.run(_bucket_only(hub_url))
+        station.flush(30)
+        assert [e.name for e in attachments(hub_url)] == ["trace.bin"]
+    assert read_bucket(hub_url).objects == {sha(b"\x01" * 1000): b"\x01" * 1000}
+
+
+async def _streams_only(url: str) -> None:
+    nc = await nats.connect(url)
+    await ensure_streams(nc.jetstream())
+    await nc.close()
+
+
+async def _bucket_only(url: str) -> None:
+    nc = await nats.connect(url)
+    await ensure_attachments_bucket(nc.jetstream())
+    await nc.close()
