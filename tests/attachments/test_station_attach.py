@@ -117,6 +117,7 @@ def test_too_large_an_attachment_is_refused_at_the_call_naming_size_and_limit(
         ("ok.bin", b"x", "not a type", "'type/subtype'"),
         ("ok.bin", "/no/such/file", None, "is not a readable file"),
         ("ok.bin", 42, None, "bytes or a path, got int"),
+        ("ok.bin", b"x", "text/plain\r\nX-Evil: 1", "'type/subtype'"),
     ],
 )
 def test_bad_names_types_and_sources_are_refused_at_the_call(

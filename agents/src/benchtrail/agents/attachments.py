@@ -65,6 +65,8 @@ def attach(
         AttachmentTooLarge: more than ``max_bytes`` bytes.
     """
     check_attachment_name(name)
+    if len(step) > MAX_NAME:
+        raise InvalidAttachment(name, f"step is {len(step)} characters; at most {MAX_NAME}")
     kind = _mimetype(name, mimetype)
     source = _source(name, data)
     size = len(source) if isinstance(source, bytes) else source.stat().st_size

@@ -18,6 +18,7 @@ from benchtrail.schemas.errors import (
 from benchtrail.schemas.events import (
     EVENT_TAGS,
     EVENT_TYPES,
+    MIMETYPE_PATTERN,
     AttachmentAdded,
     DeviceAttached,
     DeviceDetached,
@@ -149,6 +150,7 @@ __all__ = [
     "MAX_NAME",
     "MAX_TEXT_VALUE",
     "METADATA_KEY",
+    "MIMETYPE_PATTERN",
     "MSG_ID_HEADER",
     "PROJECTOR_DURABLE",
     "RETRY_OF_HEADER",

@@ -305,6 +305,10 @@ AttachmentName = Annotated[
     ),
 ]
 Sha256 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+_MEDIA_TOKEN = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]"
+MIMETYPE_PATTERN = rf"^{_MEDIA_TOKEN}{{0,63}}/{_MEDIA_TOKEN}{{0,127}}$"
+"""What a media type may be: ``type/subtype`` (RFC 6838 names, no parameters)."""
+Mimetype = Annotated[str, msgspec.Meta(pattern=MIMETYPE_PATTERN)]
 
 
 class AttachmentAdded(Event, frozen=True, kw_only=True, tag="attachment.added"):
@@ -318,8 +322,8 @@ class AttachmentAdded(Event, frozen=True, kw_only=True, tag="attachment.added"):
     name: AttachmentName
     size_bytes: Annotated[int, msgspec.Meta(ge=0)]
     sha256: Sha256
-    mimetype: str = "application/octet-stream"
-    step: str = ""
+    mimetype: Mimetype = "application/octet-stream"
+    step: Annotated[str, msgspec.Meta(max_length=MAX_NAME)] = ""
 
 
 EventUnion = (
