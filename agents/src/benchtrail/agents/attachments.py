@@ -15,7 +15,7 @@ from pathlib import Path
 
 from benchtrail.agents.errors import AttachmentTooLarge, InvalidAttachment
 from benchtrail.agents.sink import EventSink
-from benchtrail.schemas import MAX_ATTACHMENT_NAME, AttachmentAdded
+from benchtrail.schemas import MAX_ATTACHMENT_NAME, MAX_NAME, MIMETYPE_PATTERN, AttachmentAdded
 
 __all__ = ["AttachmentSource", "attach", "check_attachment_name"]
 
@@ -23,9 +23,7 @@ AttachmentSource = bytes | bytearray | memoryview | str | os.PathLike[str]
 """The bytes themselves, or the path of a file holding them."""
 
 DEFAULT_MIMETYPE = "application/octet-stream"
-_MIMETYPE = re.compile(
-    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,127}$"
-)
+_MIMETYPE = re.compile(MIMETYPE_PATTERN)
 _FORBIDDEN = ("/", "\\", "\x00")
 
 
