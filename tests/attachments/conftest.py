@@ -8,6 +8,7 @@ import hashlib
 import msgspec
 import nats
 import pytest
+from nats.js.errors import NotFoundError
 
 from benchtrail.api.hub.attachment_store import ATTACHMENTS_STREAM, ensure_attachments_bucket
 from benchtrail.projector.streams import ensure_streams
@@ -35,7 +36,10 @@ async def _bucket(url: str) -> Bucket:
     try:
         js = nc.jetstream()
         store = await js.object_store(ATTACHMENTS_BUCKET)
-        infos = await store.list() if (await store.status()).size else []
+        try:
+            infos = await store.list()
+        except NotFoundError:  # no object at all
+            infos = []
         live = [info for info in infos if not info.deleted]
         objects = {info.name: (await store.get(info.name)).data or b"" for info in live}
         messages = (await js.stream_info(ATTACHMENTS_STREAM)).state.messages

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from pathlib import Path
 
@@ -155,3 +156,24 @@ async def _bucket_only(url: str) -> None:
     nc = await nats.connect(url)
     await ensure_attachments_bucket(nc.jetstream())
     await nc.close()
+
+
+def test_a_spool_file_altered_before_upload_is_given_up_and_never_holds_events_back(
+    nats_server: NatsServer, hub: str, caplog: pytest.LogCaptureFixture
+):
+    station = connect("cell-7", hub=hub).start()
+    station.flush()
+    nats_server.stop()
+    with station.run() as run:
+        run.attach("a.bin", b"original bytes")
+        station.log("after the attachment")
+    spool = station.publisher.attachments.directory
+    assert spool is not None
+    (spool / f"{sha(b'original bytes')}.blob").write_bytes(b"tampered")
+    nats_server.restart()
+    with caplog.at_level(logging.ERROR, logger="benchtrail.agents.publishing"):
+        station.flush(30)
+    station.stop()
+    assert "cannot be stored and is given up" in caplog.text
+    assert read_bucket(hub).objects == {}
+    assert [e.name for e in attachments(hub)] == ["a.bin"]  # the events were not held back

@@ -337,3 +337,12 @@ class AttachmentTooLarge(AgentError, ValueError):
             f"attachment {name[:80]!r} is {size} bytes; at most {limit} bytes are allowed"
             " (outbox.max_attachment_bytes)"
         )
+
+
+class SpoolAltered(AgentError, ValueError):
+    """A spooled attachment's bytes no longer have the sha256 its file is named by."""
+
+    def __init__(self, digest: str, actual: str) -> None:
+        self.digest = digest
+        self.actual = actual
+        super().__init__(f"the spooled bytes of attachment {digest!r} have sha256 {actual!r}")

@@ -24,6 +24,7 @@ import base64
 import contextlib
 import io
 import json
+import logging
 import os
 import threading
 import uuid
@@ -36,10 +37,18 @@ from nats.js.api import ObjectInfo, ObjectMetaOptions, PubAck
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
+from benchtrail.agents.errors import SpoolAltered
 from benchtrail.agents.publishing.outboxes import OutboxSet
 from benchtrail.schemas import ATTACHMENTS_BUCKET
 
-__all__ = ["CHUNK_BYTES", "AttachmentSpool", "object_meta_subject", "store_spooled"]
+__all__ = [
+    "CHUNK_BYTES",
+    "AttachmentSpool",
+    "object_meta_subject",
+    "store_spooled",
+]
+
+log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 128 * 1024
 """Bytes per object-store chunk (nats-py's default)."""
@@ -177,15 +186,23 @@ async def store_spooled(js: JetStreamContext, spool: AttachmentSpool, timeout: f
 
     ``timeout`` bounds the wait for the acknowledgements of one attachment's chunks.
 
+    A spooled file that vanished, or whose bytes no longer have its digest, cannot ever
+    be stored: it is logged as an error and given up, so that it never holds back the
+    station's events.
+
     Raises:
         nats.errors.Error, OSError, TimeoutError: the hub did not take one (it stays spooled).
     """
     sent = 0
     for digest in spool.waiting():
         if not await is_stored(js, digest):
-            with spool.open(digest) as blob:
-                await put_object(js, digest, blob, timeout=timeout)
-            sent += 1
+            try:
+                with spool.open(digest) as blob:
+                    await put_object(js, digest, blob, timeout=timeout)
+            except (FileNotFoundError, SpoolAltered) as e:
+                log.error("attachment %s cannot be stored and is given up: %s", digest, e)
+            else:
+                sent += 1
         spool.done(digest)
     return sent
 
@@ -210,7 +227,7 @@ async def put_object(
     """Write ``blob`` as the object ``digest``: its chunks (pipelined), then its meta.
 
     Raises:
-        ValueError: the bytes do not have the sha256 ``digest`` (a spool file was altered).
+        SpoolAltered: the bytes do not have the sha256 ``digest`` (a spool file was altered).
     """
     nuid = uuid.uuid4().hex
     chunk_subject = f"$O.{bucket}.C.{nuid}"
@@ -224,7 +241,7 @@ async def put_object(
         chunks += 1
     await asyncio.wait_for(asyncio.gather(*acks), timeout)
     if check.hexdigest() != digest:
-        raise ValueError(f"the spooled bytes of {digest!r} have sha256 {check.hexdigest()!r}")
+        raise SpoolAltered(digest, check.hexdigest())
     info = ObjectInfo(
         name=digest,
         bucket=bucket,

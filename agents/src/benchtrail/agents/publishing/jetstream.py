@@ -207,7 +207,7 @@ class Sender:
         """Store the spooled attachments before any frame: no event precedes its bytes."""
         try:
             sent = await store_spooled(js, self.attachments, self.settings.ack_timeout)
-        except (NatsError, OSError, TimeoutError, ValueError) as e:
+        except (NatsError, OSError, TimeoutError) as e:
             self.denials.note(e)
             self._note_error(f"storing attachments failed: {e!r}")
             await asyncio.sleep(self.settings.retry_backoff)
