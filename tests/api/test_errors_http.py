@@ -106,7 +106,7 @@ def test_bad_parameter_is_a_400_naming_it(
 
 
 # An id of slashes only would be another route: the server routes on the decoded path.
-@settings(max_examples=40)
+@settings(max_examples=40, deadline=None)  # six requests: over 200 ms on a loaded machine
 @given(text=st.text(min_size=1, max_size=60).filter(lambda text: text.strip("/")))
 def test_any_filter_text_or_id_is_answered_never_a_500(
     client: TestClient[object], text: str

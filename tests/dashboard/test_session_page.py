@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 import time
 from collections.abc import Callable
 
@@ -139,3 +141,30 @@ def test_a_dimensioned_measurement_recorded_live_appears_on_the_open_page(
         expect(chart).to_have_attribute("data-points", "40000")
         expect(chart).to_have_attribute("data-columns", "t [µs] | CH1 [V]")
         run.end()
+
+
+def test_the_run_links_its_attachments_and_previews_images(
+    running_hub: Hub, page: Page, snapshot: Callable[[str], None]
+) -> None:
+    png = base64.b64decode(  # a red 16x16 square
+        "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAF0lEQVR4nGP4z8BAEiJN9aiGUQ1DSgMAkPn/"
+        "Afnh+ngAAAAASUVORK5CYII="
+    )
+    with (
+        connect("cell-3", hub=running_hub.nats.url) as station,
+        station.run(dut_serial="SN-ATT") as run,
+    ):
+        run.attach("eye.png", png)
+        run.attach("console.log", b"all good\n", "text/plain")
+    running_hub.wait_ingested()
+
+    page.goto(f"/dashboard/session.html?id={station.session_id}&run={run.run_id}")
+    items = page.locator("#attachments li.attachment")
+    expect(items).to_have_count(2)
+    link = page.locator("#attachments li[data-name='console.log'] a")
+    expect(link).to_have_attribute("download", "console.log")
+    preview = page.locator("#attachments li[data-name='eye.png'] img.preview")
+    expect(preview).to_have_attribute("src", re.compile(r"/attachments/eye\.png$"))
+    page.wait_for_function("document.querySelector('img.preview').naturalWidth === 16")
+    assert page.request.get(link.get_attribute("href") or "").body() == b"all good\n"
+    snapshot("attachments")

@@ -20,7 +20,7 @@ from benchtrail.agents import connect
 from benchtrail.api.hub.access import token_store
 from benchtrail.api.hub.embedded import Hub
 from benchtrail.api.hub.identity import StationRegistry, credentials_path
-from benchtrail.schemas import DEAD_STREAM, EVENTS_STREAM, LOCKS_BUCKET
+from benchtrail.schemas import ATTACHMENTS_BUCKET, DEAD_STREAM, EVENTS_STREAM, LOCKS_BUCKET
 
 from .conftest import wait_until
 
@@ -34,6 +34,7 @@ async def _delete_everything(hub: Hub) -> None:
         await js.delete_stream(EVENTS_STREAM)
         await js.delete_stream(DEAD_STREAM)
         await js.delete_key_value(LOCKS_BUCKET)
+        await js.delete_object_store(ATTACHMENTS_BUCKET)
     finally:
         await nc.close()
 
@@ -76,15 +77,19 @@ def test_deleted_streams_and_bucket_degrade_health_then_come_back(start_hub: Sta
         degraded = next(s for s in seen if s["status"] == "degraded")
         reasons = " ".join(str(r) for r in degraded["reasons"])  # type: ignore[union-attr]
         assert EVENTS_STREAM in reasons and DEAD_STREAM in reasons and LOCKS_BUCKET in reasons
+        assert ATTACHMENTS_BUCKET in reasons
         assert seen[-1]["status"] == "ok", seen[-1]
         assert lock_codes <= {200, 503}, lock_codes
         assert _health(client, hub, None) == {"status": "ok"}  # anonymous: the status only
         recreated = " ".join(str(r) for r in seen[-1]["hub"]["recreated"])  # type: ignore[index]
         assert EVENTS_STREAM in recreated and LOCKS_BUCKET in recreated
+        assert ATTACHMENTS_BUCKET in recreated
 
         assert client.get(f"{hub.api_url}/api/locks", headers=auth).status_code == 200
         with connect("cell-1", hub=hub.nats.url, credentials=_station(hub)) as station:
             station.log("after the recreation")
+            with station.run() as run:
+                run.attach("after.txt", b"stored again")
         session_url = f"{hub.api_url}/api/sessions/{station.session_id}"
         wait_until(
             lambda: client.get(session_url, headers=auth).status_code == 200,
@@ -93,6 +98,9 @@ def test_deleted_streams_and_bucket_degrade_health_then_come_back(start_hub: Sta
         )
         events = client.get(f"{session_url}/events", headers=auth).json()
         assert "after the recreation" in str(events)
+        hub.wait_ingested()
+        attachment = f"{hub.api_url}/api/runs/{run.run_id}/attachments/after.txt"
+        assert client.get(attachment, headers=auth).content == b"stored again"
 
 
 def test_health_is_degraded_while_ingestion_lags_past_its_bound(start_hub: StartHub) -> None:

@@ -39,6 +39,8 @@ EXPECTED: dict[tuple[str, str], Role | None] = {
     ("GET", "/api/runs/{run_id:str}/experiment"): "viewer",
     ("GET", "/api/runs/{run_id:str}/tables"): "viewer",
     ("GET", "/api/runs/{run_id:str}/tables/{name:str}"): "viewer",
+    ("GET", "/api/runs/{run_id:str}/attachments"): "viewer",
+    ("GET", "/api/runs/{run_id:str}/attachments/{name:str}"): "viewer",
     ("GET", "/api/measurements"): "viewer",
     ("GET", "/api/measurements/series"): "viewer",
     ("GET", "/api/duts/{serial:str}"): "viewer",

@@ -33,6 +33,7 @@ FULL_RUN_COUNTS = {
     "windows": 0,
     "window_devices": 0,
     "window_files": 0,
+    "attachments": 0,
 }
 
 

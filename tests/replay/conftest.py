@@ -89,6 +89,7 @@ def record_history(hub: Hub) -> None:
         station.run(dut_serial="SN3") as run,
     ):
         run.measure("iq", 0.012, "A")
+        run.attach("bias.csv", b"v,i\n0.1,0.012\n")
     publish_garbage(hub)
     hub.wait_ingested()
 

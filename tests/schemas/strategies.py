@@ -16,8 +16,10 @@ _TOKEN_ALPHABET = string.ascii_letters + string.digits + "-_"
 
 
 def _text(t: msgspec.inspect.StrType) -> st.SearchStrategy[str]:
+    if t.pattern is not None and t.pattern != _TOKEN_PATTERN:
+        size = t.max_length or 1 << 20
+        return st.from_regex(t.pattern, fullmatch=True).filter(lambda s: len(s) <= size)
     if t.pattern is not None:
-        assert t.pattern == _TOKEN_PATTERN, f"add a strategy for pattern {t.pattern!r}"
         return st.text(_TOKEN_ALPHABET, min_size=1, max_size=min(t.max_length or 20, 20))
     return st.text(_ALPHABET, min_size=t.min_length or 0, max_size=min(t.max_length or 20, 20))
 

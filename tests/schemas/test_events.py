@@ -71,6 +71,7 @@ def test_tags_are_explicit_and_stable():
         "file.added",
         "file.removed",
         "measurement.table",
+        "attachment.added",
     } == EVENT_TAGS
     event = Measurement(
         event_id=new_id(),

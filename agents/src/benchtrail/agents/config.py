@@ -2,8 +2,8 @@
 
 A station is described in ``~/.config/benchtrail/config.yaml`` (the user file) and in
 ``benchtrail.yaml`` (the project file, found by searching upward from the working
-directory). Each file holds an optional ``defaults:`` block and a ``stations:`` mapping
-keyed by station id, or a single ``station:`` block::
+directory). Each file holds an optional ``defaults:`` block and a ``stations:`` mapping keyed
+by station id, or a single ``station:`` block::
 
     defaults:
       hub: nats://hub.lab:4222
@@ -13,16 +13,14 @@ keyed by station id, or a single ``station:`` block::
         instruments:
           dmm: {resource: "TCPIP::10.0.0.5::INSTR", driver: dmm}
 
-Values are applied in this order, each overriding the one before it key by key:
-the user file's ``defaults``, its station block, the project file's ``defaults``, its
-station block, then ``BENCHTRAIL_*`` environment variables (:data:`ENV_KEYS`).
-Instruments are merged per alias: an alias defined in the project file replaces the
-user file's definition of that alias as a whole.
+Values are applied in this order, each overriding the one before it key by key: the user
+file's ``defaults``, its station block, the project file's ``defaults``, its station block,
+then ``BENCHTRAIL_*`` environment variables (:data:`ENV_KEYS`). Instruments are merged per
+alias: an alias defined in the project file replaces the user file's definition as a whole.
 
-A ``hub:`` block holds the settings of the hub (``benchtrail up``), merged the same way
-(the project file's values win): ``hub: {retention: {days: 90}}`` makes the hub drop
-recorded data older than 90 days (:func:`load_hub_config`). Without it the hub keeps
-everything.
+A ``hub:`` block holds the settings of the hub (``benchtrail up``), merged the same way (the
+project file's values win): ``hub: {retention: {days: 90}}`` makes the hub drop recorded data
+older than 90 days (:func:`load_hub_config`). Without it the hub keeps everything.
 ``time_window: {earliest: 2010-01-01, future_slack: 3600}`` sets the times a station
 may record (:class:`~benchtrail.schemas.TimeWindow`; a point outside is refused at the call).
 """
@@ -46,7 +44,7 @@ from benchtrail.agents.config_files import (
     validate,
 )
 from benchtrail.agents.errors import ConfigError
-from benchtrail.schemas import MAX_FRAME_DAYS, TimeWindow
+from benchtrail.schemas import DEFAULT_MAX_ATTACHMENT_BYTES, MAX_FRAME_DAYS, TimeWindow
 
 __all__ = [
     "DEFAULT_HUB",
@@ -123,6 +121,7 @@ class OutboxConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             commit and survives a power loss too (slower).
         keep_acked: seconds acknowledged frames are kept and resent after a reconnect,
             covering a hub that acknowledged them and then crashed before writing them.
+        max_attachment_bytes: bytes of one attachment (``run.attach``), at most.
     """
 
     enabled: bool = True
@@ -131,6 +130,7 @@ class OutboxConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     on_full: OutboxFullPolicy = "block"
     sync: OutboxSync = "normal"
     keep_acked: Annotated[float, msgspec.Meta(ge=0)] = 10.0
+    max_attachment_bytes: Annotated[int, msgspec.Meta(ge=0)] = DEFAULT_MAX_ATTACHMENT_BYTES
 
 
 class StationConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

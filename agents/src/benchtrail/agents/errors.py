@@ -315,3 +315,34 @@ class CredentialsRefused(AgentError, PermissionError):
             f"{station_id}') and set 'credentials:' or BENCHTRAIL_CREDENTIALS; recorded events "
             "stay in the outbox"
         )
+
+
+class InvalidAttachment(AgentError, ValueError):
+    """An attachment was refused at the call (its name, source or type); nothing was recorded."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.name = name
+        self.problem = problem
+        super().__init__(f"attachment {name[:80]!r}: {problem}")
+
+
+class AttachmentTooLarge(AgentError, ValueError):
+    """An attachment is larger than the station allows (``outbox.max_attachment_bytes``)."""
+
+    def __init__(self, name: str, size: int, limit: int) -> None:
+        self.name = name
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"attachment {name[:80]!r} is {size} bytes; at most {limit} bytes are allowed"
+            " (outbox.max_attachment_bytes)"
+        )
+
+
+class SpoolAltered(AgentError, ValueError):
+    """A spooled attachment's bytes no longer have the sha256 its file is named by."""
+
+    def __init__(self, digest: str, actual: str) -> None:
+        self.digest = digest
+        self.actual = actual
+        super().__init__(f"the spooled bytes of attachment {digest!r} have sha256 {actual!r}")

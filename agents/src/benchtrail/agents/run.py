@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from benchtrail.agents.attachments import AttachmentSource, attach
 from benchtrail.agents.errors import InvalidMeasurement, RunNotActive
 from benchtrail.agents.measurement_tables import AxisColumn, check_table, record_table
 from benchtrail.agents.sink import EventSink
@@ -24,6 +25,7 @@ from benchtrail.agents.validation import (
 from benchtrail.schemas import (
     DAY_NS,
     MAX_FRAME_DAYS,
+    AttachmentAdded,
     Measurement,
     MeasurementBatch,
     MeasurementOutcome,
@@ -223,6 +225,24 @@ class Run:
         if outcome == "failed":
             self.failed_measurement_count += 1
         return points
+
+    def attach(
+        self, name: str, data: AttachmentSource, mimetype: str | None = None, *, step: str = ""
+    ) -> AttachmentAdded:
+        """Attach bytes, or a file given by its path, to the run; return the event recorded.
+
+        The bytes are stored on the hub named by their sha256 (the same bytes twice are
+        stored once) and kept in the station's outbox until the hub has them. The
+        mimetype is guessed from ``name`` when not given.
+
+        Raises:
+            InvalidAttachment: the name has a path separator or is too long, the mimetype
+                is not ``type/subtype``, or the path is not a readable file.
+            AttachmentTooLarge: larger than the outbox's ``max_attachment_bytes``.
+        """
+        self._check_active()
+        limit = self.station.publisher.outbox_config.max_attachment_bytes
+        return attach(self.station, self.run_id, name, data, mimetype, step=step, max_bytes=limit)
 
     @contextmanager
     def step(self, name: str) -> Iterator[str]:

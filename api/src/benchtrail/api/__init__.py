@@ -23,6 +23,7 @@ from benchtrail.api.errors import (
     UnexpectedResponse,
 )
 from benchtrail.api.models.access import Identity, IssuedToken, Role, TokenView
+from benchtrail.api.models.attachments import AttachmentView
 from benchtrail.api.models.entities import (
     DutHistory,
     DutRun,
@@ -60,6 +61,7 @@ __all__ = [
     "ApiError",
     "ApiUnavailable",
     "ArgumentTypeError",
+    "AttachmentView",
     "BadParameter",
     "DutHistory",
     "DutRun",

@@ -275,3 +275,10 @@ class InvalidStationId(ApiError, ValueError):
         self.station_id = station_id
         self.problem = problem
         super().__init__(f"station id {station_id!r}: {problem}")
+
+
+class AttachmentMissing(NotFound):
+    """The hub's object store does not hold an attachment's bytes (HTTP 404)."""
+
+    def __init__(self, sha256: str) -> None:
+        super().__init__("attachment object", sha256)

@@ -12,6 +12,7 @@ import msgspec
 
 from benchtrail.projector.table_model import Columns
 from benchtrail.schemas import (
+    AttachmentAdded,
     InstrumentCall,
     LockAcquired,
     LockReleased,
@@ -182,6 +183,24 @@ def lock_events(events: Sequence[LockAcquired | LockReleased], seqs: list[int]) 
             "broken_by": [r.broken_by if r else "" for r in released],
             "occurred_at": [e.occurred_at for e in events],
             "event_id": [e.event_id for e in events],
+            "stream_seq": seqs,
+        }
+    ]
+
+
+def attachments(events: list[AttachmentAdded], seqs: list[int]) -> list[Columns]:
+    return [
+        {
+            "run_id": [a.run_id for a in events],
+            "name": [a.name for a in events],
+            "session_id": [a.session_id for a in events],
+            "station_id": [a.station_id for a in events],
+            "sha256": [a.sha256 for a in events],
+            "size_bytes": [a.size_bytes for a in events],
+            "mimetype": [a.mimetype for a in events],
+            "step": [a.step for a in events],
+            "attached_at": [a.occurred_at for a in events],
+            "event_id": [a.event_id for a in events],
             "stream_seq": seqs,
         }
     ]

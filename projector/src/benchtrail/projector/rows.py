@@ -23,6 +23,7 @@ from benchtrail.projector.table_rows import measurement_table_rows
 from benchtrail.projector.tables import SCHEMAS, WRITE_ORDER
 from benchtrail.schemas import (
     EVENT_TYPES,
+    AttachmentAdded,
     Event,
     EventUnion,
     InstrumentCall,
@@ -255,6 +256,7 @@ _HANDLERS: dict[type[Event], Handler] = {
     FileAdded: window_rows.file_contributions,  # type: ignore[dict-item]
     FileRemoved: window_rows.file_contributions,  # type: ignore[dict-item]
     MeasurementTable: measurement_table_rows,  # type: ignore[dict-item]
+    AttachmentAdded: lifecycle_rows.attachments,  # type: ignore[dict-item]
 }
 EVENT_TABLES: dict[type[Event], str] = {
     Measurement: "measurements",
@@ -277,5 +279,6 @@ EVENT_TABLES: dict[type[Event], str] = {
     FileAdded: "window_files",
     FileRemoved: "window_files",
     MeasurementTable: "measurement_tables",
+    AttachmentAdded: "attachments",
 }
 """Event type → the table its rows go to (every event also gives a row of ``events``)."""

@@ -304,6 +304,24 @@ _DECLARED = (
         ),
         order_by=("window_id", "file_id", "seq", "event_id"),
     ),
+    # Run attachments: the bytes are in the hub's bt_attachments object store, named sha256.
+    Table(
+        "attachments",
+        (
+            Column("run_id", "String"),
+            Column("name", "String"),
+            Column("session_id", "String", dictionary=True),
+            Column("station_id", _LOW),
+            Column("sha256", "String"),
+            Column("size_bytes", "UInt64"),
+            Column("mimetype", _LOW),
+            Column("step", "String", dictionary=True),
+            Column("attached_at", _TIME),
+            *_EVENT_KEY,
+        ),
+        order_by=("run_id", "name", "event_id"),
+        day_column="attached_at",
+    ),
 )
 TABLES: dict[str, Table] = {table.name: table for table in _DECLARED}
 """Table name → its declaration, in creation order."""
@@ -322,6 +340,7 @@ WRITE_ORDER: list[str] = [
     "windows",
     "window_devices",
     "window_files",
+    "attachments",
     "measurements",
     "measurement_tables",
     "run_ends",

@@ -27,6 +27,7 @@ from benchtrail.schemas import (
     DAY_NS,
     DEFAULT_TIME_WINDOW,
     MAX_TEXT_VALUE,
+    AttachmentAdded,
     EventUnion,
     FileAttached,
     FileRegistered,
@@ -297,6 +298,7 @@ _RANGES: dict[type, tuple[tuple[str, int], ...]] = {
     FileAttached: (("size_bytes", U64), ("start_ns", I64), ("end_ns", I64)),
     FileRegistered: (("size_bytes", U64), ("start_ns", I64), ("end_ns", I64)),
     FileAdded: (("range_min_timestamp_ns", I64), ("range_max_timestamp_ns", I64)),
+    AttachmentAdded: (("size_bytes", U64),),
 }
 """Whole-number fields and the largest value their warehouse column holds (all start at 0)."""
 

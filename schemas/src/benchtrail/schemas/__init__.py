@@ -18,6 +18,8 @@ from benchtrail.schemas.errors import (
 from benchtrail.schemas.events import (
     EVENT_TAGS,
     EVENT_TYPES,
+    MIMETYPE_PATTERN,
+    AttachmentAdded,
     DeviceAttached,
     DeviceDetached,
     EventUnion,
@@ -61,9 +63,11 @@ from benchtrail.schemas.experiment import (
 from benchtrail.schemas.experiment_result import Experiment
 from benchtrail.schemas.limits import (
     DAY_NS,
+    DEFAULT_MAX_ATTACHMENT_BYTES,
     DEFAULT_TIME_WINDOW,
     EARLIEST_NS,
     FUTURE_SLACK_NS,
+    MAX_ATTACHMENT_NAME,
     MAX_FRAME_DAYS,
     MAX_NAME,
     MAX_TEXT_VALUE,
@@ -97,6 +101,7 @@ from benchtrail.schemas.metadata import (
     StationInfo,
 )
 from benchtrail.schemas.subjects import (
+    ATTACHMENTS_BUCKET,
     DEAD_EVENT_INDEX_HEADER,
     DEAD_REASON_HEADER,
     DEAD_SEQUENCE_HEADER,
@@ -128,6 +133,7 @@ from benchtrail.schemas.wire import (
 )
 
 __all__ = [
+    "ATTACHMENTS_BUCKET",
     "DAY_NS",
     "DEAD_EVENT_INDEX_HEADER",
     "DEAD_REASON_HEADER",
@@ -135,6 +141,7 @@ __all__ = [
     "DEAD_STREAM",
     "DEAD_SUBJECTS",
     "DEAD_SUBJECT_HEADER",
+    "DEFAULT_MAX_ATTACHMENT_BYTES",
     "DEFAULT_TIME_WINDOW",
     "EARLIEST_NS",
     "EVENTS_STREAM",
@@ -147,6 +154,7 @@ __all__ = [
     "INBOX_PREFIX",
     "LIVE_IDENTITY",
     "LOCKS_BUCKET",
+    "MAX_ATTACHMENT_NAME",
     "MAX_AXES",
     "MAX_AXIS_NAME",
     "MAX_AXIS_UNIT",
@@ -155,12 +163,14 @@ __all__ = [
     "MAX_TABLE_POINTS",
     "MAX_TEXT_VALUE",
     "METADATA_KEY",
+    "MIMETYPE_PATTERN",
     "MSG_ID_HEADER",
     "PROJECTOR_DURABLE",
     "RETRY_OF_HEADER",
     "SCHEMA_VERSION",
     "TABLE_PART_CELLS",
     "TIMESTAMP_COLUMN",
+    "AttachmentAdded",
     "Axis",
     "BenchtrailError",
     "ClientInfo",

@@ -17,6 +17,10 @@ import msgspec
 
 MAX_NAME: Final = 256
 """Longest name of a measurement, step or run (characters)."""
+MAX_ATTACHMENT_NAME: Final = 255
+"""Characters of an attachment's name, at most (a file name on most file systems)."""
+DEFAULT_MAX_ATTACHMENT_BYTES: Final = 64 * 1024 * 1024
+"""Bytes of one attachment, at most, unless the station's ``outbox`` says otherwise."""
 MAX_TEXT_VALUE: Final = 64 * 1024
 """Longest text value of a measurement (characters)."""
 EARLIEST_NS: Final = 946_684_800_000_000_000

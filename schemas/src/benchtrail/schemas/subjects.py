@@ -17,6 +17,8 @@ DEAD_STREAM = "BT_DEAD"
 DEAD_SUBJECTS = f"{_DEAD_PREFIX}>"
 LOCKS_BUCKET = "bt_locks"
 """JetStream KV bucket of resource locks."""
+ATTACHMENTS_BUCKET = "bt_attachments"
+"""JetStream object store of run attachments, each named by its sha256 (hex)."""
 PROJECTOR_DURABLE = "bt-projector"
 """Durable consumer name shared by every projector process."""
 

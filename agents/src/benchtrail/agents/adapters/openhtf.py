@@ -15,6 +15,7 @@ with its unit, the limits of its range validators and OpenHTF's verdict. See
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import numbers
@@ -23,6 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from benchtrail.agents.adapters.run_metadata import custom_metadata, run_fields
+from benchtrail.agents.errors import AttachmentTooLarge, InvalidAttachment
 from benchtrail.agents.run import Run
 from benchtrail.agents.station import Station
 from benchtrail.schemas import (
@@ -55,7 +57,7 @@ except ImportError as e:
 
 from benchtrail.agents.adapters.openhtf_dimensions import record_dimensioned
 
-__all__ = ["LOGGER", "BenchtrailOutput"]
+__all__ = ["LOGGER", "BenchtrailOutput", "record_attachments"]
 
 LOGGER = "benchtrail.adapters.openhtf"
 """The ``logger`` of the log events this adapter records (values it could not record)."""
@@ -108,6 +110,7 @@ class BenchtrailOutput:
         try:
             for phase in record.phases:
                 self._record_phase(run, phase)
+            record_attachments(run, record)
         except BaseException as e:
             run.end("error", f"recording the OpenHTF test record failed: {e!r}")
             raise
@@ -300,3 +303,40 @@ def _short(name: str) -> str:
 def _excerpt(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def record_attachments(run: Run, record: test_record.TestRecord) -> None:
+    """Attach every phase's OpenHTF attachments to the run, each under its phase's step.
+
+    A name used by two phases becomes ``<phase>.<name>`` in both; path separators become
+    ``_``. An attachment that cannot be recorded (too large, bytes not matching OpenHTF's
+    sha1) is left out with a warning log event naming it.
+    """
+    phases = [(_step_name(phase), phase.attachments or {}) for phase in record.phases]
+    counts: dict[str, int] = {}
+    for _, attachments in phases:
+        for name in attachments:
+            counts[str(name)] = counts.get(str(name), 0) + 1
+    for step, attachments in phases:
+        for name, attachment in attachments.items():
+            target = str(name).replace("/", "_").replace("\\", "_")
+            target = f"{step}.{target}" if counts[str(name)] > 1 else target
+            _attach_one(run, step, str(name), target, attachment)
+
+
+def _attach_one(
+    run: Run, step: str, name: str, target: str, attachment: test_record.Attachment
+) -> None:
+    data: bytes = attachment.data
+    try:
+        if hashlib.sha1(data, usedforsecurity=False).hexdigest() != attachment.sha1:
+            raise InvalidAttachment(name, "its bytes do not match the sha1 OpenHTF recorded")
+        run.attach(target[:255], data, attachment.mimetype or None, step=step)
+    except (InvalidAttachment, AttachmentTooLarge) as e:
+        run.station.emit(
+            Log,
+            level="warning",
+            message=f"OpenHTF attachment {name!r} of phase {step!r} not recorded: {e}",
+            logger=LOGGER,
+            run_id=run.run_id,
+        )

@@ -24,6 +24,7 @@ from nats.aio.client import Client as NatsClient
 from nats.errors import Error as NatsError
 from nats.js.client import JetStreamContext
 
+from benchtrail.agents.publishing.attachments import AttachmentSpool, store_spooled
 from benchtrail.agents.publishing.denials import Denials
 from benchtrail.agents.publishing.frames import Frame
 from benchtrail.agents.publishing.outbox import StoredFrame
@@ -57,8 +58,10 @@ class Sender:
         stats: PublisherStats,
         on_ack: Callable[[StoredFrame], None],
         denials: Denials,
+        attachments: AttachmentSpool,
     ) -> None:
         self.settings = settings
+        self.attachments = attachments
         self.denials = denials
         self.stats = stats
         self._on_ack = on_ack
@@ -189,6 +192,8 @@ class Sender:
             await self._wakeup.wait()
             self._wakeup.clear()
             while self._ready and self._js is not None and self._online:
+                if self.attachments.pending and not await self._store_attachments(self._js):
+                    break
                 _, stored = heapq.heappop(self._ready)
                 stored.queued = False
                 if stored.acked and not stored.replay:
@@ -197,6 +202,19 @@ class Sender:
                 frame = self._frame_of(stored)
                 if frame is not None:
                     await self._publish(self._js, stored, frame)
+
+    async def _store_attachments(self, js: JetStreamContext) -> bool:
+        """Store the spooled attachments before any frame: no event precedes its bytes."""
+        try:
+            sent = await store_spooled(js, self.attachments, self.settings.ack_timeout)
+        except (NatsError, OSError, TimeoutError) as e:
+            self.denials.note(e)
+            self._note_error(f"storing attachments failed: {e!r}")
+            await asyncio.sleep(self.settings.retry_backoff)
+            self._wake()
+            return False
+        self.stats.attachments_stored += sent
+        return True
 
     async def _publish(self, js: JetStreamContext, stored: StoredFrame, frame: Frame) -> None:
         stored.replay = False

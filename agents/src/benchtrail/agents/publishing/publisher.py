@@ -1,12 +1,12 @@
 """Publishing frames to JetStream through the station outbox.
 
-The caller's thread only appends events to a per-session buffer (and, every
-``max_events`` events, encodes a frame): recording never waits on the network
-or the disk. A writer thread commits every frame cut since its last commit to
-the outbox in one transaction (group commit); only then does the publisher's
-event loop publish it. A frame leaves the outbox after JetStream acknowledged
-it; resends are the stored bytes with the same ``Nats-Msg-Id``, so JetStream's
-duplicate window drops them. See docs/outbox.md.
+The caller's thread only appends events to a per-session buffer (and, every ``max_events``
+events, encodes a frame): recording never waits on the network or the disk. A writer thread
+commits every frame cut since its last commit to the outbox in one transaction (group
+commit); only then does the publisher's event loop publish it. A frame leaves the outbox
+after JetStream acknowledged it; resends are the stored bytes with the same ``Nats-Msg-Id``,
+so JetStream's duplicate window drops them. Attachments wait in :attr:`Publisher.attachments`
+and are stored in the hub's object store before any frame is published. See docs/outbox.md.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from nats.js.client import JetStreamContext
 
 from benchtrail.agents.config import OutboxConfig
 from benchtrail.agents.errors import Unacknowledged
+from benchtrail.agents.publishing.attachments import AttachmentSpool
 from benchtrail.agents.publishing.denials import Denials
 from benchtrail.agents.publishing.frames import Frame, FrameBuffer
 from benchtrail.agents.publishing.jetstream import Sender, SenderSettings
@@ -117,6 +118,8 @@ class Publisher:
             take=self._take_work,
             committed=self._committed,
         )
+        self.attachments = AttachmentSpool.of_outbox(self._writer.outboxes)
+        """Attachments waiting for the hub's object store (stored before any frame)."""
         self._sender: Sender | None = None
         self._started = False
         self._closed = False
@@ -170,7 +173,7 @@ class Publisher:
                 len(buffer.events) >= self.settings.max_frame_events
                 or buffer.size >= self.settings.max_frame_bytes
             ):
-                self._cut_buffer(buffer)
+                self._queue(buffer.cut())
                 self._work.notify()
                 if self._unacked_bytes >= self.outbox_config.max_bytes:
                     self._wait_for_space()
@@ -304,9 +307,6 @@ class Publisher:
 
     # -- cutting (any thread, with the lock held) --------------------------
 
-    def _cut_buffer(self, buffer: FrameBuffer) -> None:
-        self._queue(buffer.cut())
-
     def _queue(self, frame: Frame) -> None:
         self._cut.append(frame)  # in cut order: per session, in seq order
         self._cut_total += 1
@@ -317,7 +317,7 @@ class Publisher:
         now = time.monotonic()
         for buffer in self._buffers.values():
             if buffer.events and now - buffer.opened_at >= min_age:
-                self._cut_buffer(buffer)
+                self._queue(buffer.cut())
 
     def _wait_for_space(self) -> None:
         """Block the recording call while the outbox is full, warning every few seconds."""
@@ -369,7 +369,8 @@ class Publisher:
             keep_acked=self.outbox_config.keep_acked if self.outbox_config.enabled else 0.0,
             access=self.access,
         )
-        self._sender = Sender(settings, self.stats, self._acknowledged, self._denials)
+        spool, acknowledged = self.attachments, self._acknowledged
+        self._sender = Sender(settings, self.stats, acknowledged, self._denials, spool)
         self._sender.start()
         self._sender.stored(recovered)
 

@@ -13,6 +13,7 @@ class PublisherStats(msgspec.Struct, kw_only=True):
         store_seconds: time the writer thread spent committing to the outbox.
         frames_recovered: frames taken over from outboxes of processes that died.
         frames_replayed: acknowledged frames published again after a reconnect.
+        attachments_stored: attachments written to the hub's object store (not those it had).
     """
 
     events_submitted: int = 0
@@ -26,4 +27,5 @@ class PublisherStats(msgspec.Struct, kw_only=True):
     frames_recovered: int = 0
     frames_replayed: int = 0
     duplicates_dropped_by_hub: int = 0
+    attachments_stored: int = 0
     last_error: str = ""

@@ -251,12 +251,23 @@ def runs(*, limit: int, api_url: str, as_json: bool, **filters: str | None) -> N
     type=click.IntRange(0, 100_000),
     help="Most measurements to show.",
 )
+@click.option(
+    "--attachments",
+    "attachments_dir",
+    type=click.Path(file_okay=False, writable=True),
+    help="Save the run's attachments into this folder (created), named as attached.",
+)
 @api_options
-def run(run_id: str, measurement_limit: int, api_url: str, as_json: bool) -> None:
-    """Show one run: metadata, verdict, steps and measurements."""
+def run(
+    run_id: str, measurement_limit: int, attachments_dir: str | None, api_url: str, as_json: bool
+) -> None:
+    """Show one run: metadata, verdict, steps and measurements; save its attachments."""
     with _store(api_url) as store:
         found = store.run(run_id, measurement_limit=measurement_limit)
+        saved = store.save_attachments(run_id, attachments_dir) if attachments_dir else None
     _show(as_json, found, lambda: render.run_view(found))
+    if saved is not None:
+        click.echo(f"saved {len(saved)} attachment(s) to {attachments_dir}", err=as_json)
 
 
 @click.command("dut")

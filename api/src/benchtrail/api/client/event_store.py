@@ -19,6 +19,7 @@ import time
 import msgspec
 
 from benchtrail.api.client.analytics import AnalyticsMethods
+from benchtrail.api.client.attachments import AttachmentMethods
 from benchtrail.api.client.base import ClientBase, path_segment
 from benchtrail.api.client.data import DataMethods
 from benchtrail.api.client.deadletters import DeadLetterMethods
@@ -53,6 +54,7 @@ class EventStore(
     HealthMethods,
     DeadLetterMethods,
     MeasurementTableMethods,
+    AttachmentMethods,
     ClientBase,
 ):
     """Read stations, sessions, events, runs, measurements and DUTs from a benchtrail API.

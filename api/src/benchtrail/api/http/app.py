@@ -42,6 +42,7 @@ from benchtrail.api.http.error_bodies import bounded_handlers
 from benchtrail.api.http.mcp_mount import McpMount
 from benchtrail.api.http.read_gate import READ_GATE_STATE, ReadGate, ReadLimits
 from benchtrail.api.http.routes.analytics import ANALYTICS_ROUTES
+from benchtrail.api.http.routes.attachments import ATTACHMENT_ROUTES
 from benchtrail.api.http.routes.dashboard import DASHBOARD_PATH, DASHBOARD_ROUTES
 from benchtrail.api.http.routes.data import DATA_ROUTES
 from benchtrail.api.http.routes.deadletters import DEAD_LETTER_ROUTES
@@ -133,6 +134,7 @@ def create_app(
             *LIVE_ROUTES,
             *DATA_ROUTES,
             *LOCK_ROUTES,
+            *ATTACHMENT_ROUTES,
             *DASHBOARD_ROUTES,
             *DEAD_LETTER_ROUTES,
             *AUTH_ROUTES,

@@ -33,6 +33,7 @@ from benchtrail.api.http.read_gate import READ_GATE_STATE, ReadGate
 from benchtrail.api.http.security import SecurityConfig
 from benchtrail.api.http.stream_guard import StalledStreamGuard
 from benchtrail.api.hub.access import token_store
+from benchtrail.api.hub.attachment_store import ensure_attachments_bucket
 from benchtrail.api.hub.http_server import api_server_config
 from benchtrail.api.hub.hublink import HubLink
 from benchtrail.api.hub.identity import JETSTREAM_DIR, StationDesk, prepare_hub_access
@@ -221,6 +222,7 @@ class Hub:
             hub_station, credentials=access.hub.credentials, tls_ca=access.hub.tls_ca
         )
         locks = await Locks(self._nc.jetstream()).open()
+        await ensure_attachments_bucket(self._nc.jetstream())
         self.lock_board = LockBoard(locks, url, station_factory=station)
         hub_link = HubLink(
             self._nc,

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
 
+from benchtrail.api.hub.attachment_store import delete_objects
 from benchtrail.api.hub.retention_stream import trim_stream
 from benchtrail.api.hub.retention_tables import prune_tables
 from benchtrail.api.models.prune import (
@@ -27,6 +28,7 @@ from benchtrail.api.models.prune import (
     day_boundary,
     parse_age,
 )
+from benchtrail.api.queries.attachments import unreferenced_digests
 from benchtrail.api.timestamps import datetime_to_ns
 from benchtrail.projector import Projector, Warehouse
 from benchtrail.schemas import PROJECTOR_DURABLE
@@ -87,6 +89,10 @@ class Pruner:
         moment = (now or datetime.now(UTC)).astimezone(UTC)
         before = day_boundary(moment, age)
         async with self.lock:
+            # attachments whose every row goes with these days: their objects go after them
+            digests = await asyncio.to_thread(
+                unreferenced_digests, self.warehouse, datetime_to_ns(before)
+            )
             tables = await asyncio.to_thread(prune_tables, self.warehouse, before, dry_run=dry_run)
             stream = await trim_stream(
                 self.js,
@@ -96,6 +102,7 @@ class Pruner:
                 dry_run=dry_run,
                 written_through=self.projector.stats.ingested_through if self.projector else 0,
             )
+            objects = len(digests) if dry_run else await delete_objects(self.js, digests)
         rows = sum(table.rows for table in tables)
         return PruneReport(
             dry_run=dry_run,
@@ -107,7 +114,8 @@ class Pruner:
             tables=tables,
             stream=stream,
             rows=rows,
-            message=summary(before, tables, stream, dry_run=dry_run),
+            attachments=objects,
+            message=summary(before, tables, stream, dry_run=dry_run, attachments=objects),
         )
 
 
@@ -117,9 +125,14 @@ def keep_everything(dry_run: bool) -> PruneReport:
 
 
 def summary(
-    before: datetime, tables: list[TablePrune], stream: StreamTrim, *, dry_run: bool
+    before: datetime,
+    tables: list[TablePrune],
+    stream: StreamTrim,
+    *,
+    dry_run: bool,
+    attachments: int = 0,
 ) -> str:
-    """One line: how many rows of how many days, and how many frames, went (or would)."""
+    """One line: how many rows of how many days, frames and attachments went (or would)."""
     day = before.date().isoformat()
     rows = sum(table.rows for table in tables)
     if rows == 0 and stream.messages == 0:
@@ -129,6 +142,7 @@ def summary(
     return (
         f"{verb} {rows:,} rows of {days} day{'s' * (days != 1)} before {day}"
         f" and {stream.messages:,} frame{'s' * (stream.messages != 1)} of {stream.stream}"
+        + (f" and {attachments:,} attachment object(s)" if attachments else "")
     )
 
 

@@ -1,15 +1,15 @@
-"""The hub watches what it depends on and repairs what it can: streams, lock bucket, ingestion.
+"""The hub watches what it depends on and repairs what it can: streams, buckets, ingestion.
 
-Every ``interval_s`` :class:`HubUpkeep` checks that ``BT_EVENTS``, ``BT_DEAD`` and
-the ``bt_locks`` bucket exist, whether the projector's writes keep failing, and how
-long the oldest stream message not yet in the warehouse has waited, and whether
-the warehouse answers a trivial query within :data:`WAREHOUSE_PROBE_S` (kept in
-:attr:`HubUpkeep.warehouse`, so ``/api/health`` answers from memory). What is wrong
-becomes a sentence in :attr:`HubUpkeep.problems` (``/api/health`` is then
-``degraded`` with those reasons). A stream or the bucket found missing on two checks
-in a row is recreated (one check's grace leaves an operator's own repair alone),
-logged, and listed in :attr:`HubUpkeep.recreated`; so is one found with another
-creation time than before (the projector recreates its streams itself when its
+Every ``interval_s`` :class:`HubUpkeep` checks that ``BT_EVENTS``, ``BT_DEAD``, the
+``bt_locks`` bucket and the ``bt_attachments`` object store exist, whether the
+projector's writes keep failing, how long the oldest stream message not yet in the
+warehouse has waited, and whether the warehouse answers a trivial query within
+:data:`WAREHOUSE_PROBE_S` (kept in :attr:`HubUpkeep.warehouse`, so ``/api/health``
+answers from memory). What is wrong becomes a sentence in :attr:`HubUpkeep.problems`
+(``/api/health`` is then ``degraded`` with those reasons). A stream or a bucket found
+missing on two checks in a row is recreated (one check's grace leaves an operator's own
+repair alone), logged, and listed in :attr:`HubUpkeep.recreated`; so is one found with
+another creation time than before (the projector recreates its streams itself when its
 fetches fail).
 """
 
@@ -27,6 +27,7 @@ from nats.js import JetStreamContext
 from nats.js.client import KV_STREAM_TEMPLATE
 from nats.js.errors import NotFoundError
 
+from benchtrail.api.hub.attachment_store import ATTACHMENTS_STREAM, ensure_attachments_bucket
 from benchtrail.api.hub.hublink import HubLink
 from benchtrail.api.hub.ingest_status import read_hub
 from benchtrail.api.hub.lockboard import LockBoard
@@ -35,7 +36,7 @@ from benchtrail.api.queries.stations import warehouse_health
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Projector, Warehouse
 from benchtrail.projector.streams import ensure_streams
-from benchtrail.schemas import DEAD_STREAM, EVENTS_STREAM, LOCKS_BUCKET
+from benchtrail.schemas import ATTACHMENTS_BUCKET, DEAD_STREAM, EVENTS_STREAM, LOCKS_BUCKET
 
 log = logging.getLogger("benchtrail.hub")
 
@@ -47,11 +48,17 @@ WAREHOUSE_PROBE_S = 5.0
 """The warehouse does not answer when ``SELECT 1`` takes longer than this."""
 _KEPT_RECREATIONS = 20
 _HUB_ERRORS = (nats.errors.Error, TimeoutError)
-_WHAT = {EVENTS_STREAM: "stream", DEAD_STREAM: "stream", LOCKS_BUCKET: "lock bucket"}
+_WHAT = {
+    EVENTS_STREAM: "stream",
+    DEAD_STREAM: "stream",
+    LOCKS_BUCKET: "lock bucket",
+    ATTACHMENTS_BUCKET: "attachment store",
+}
 _STREAM_OF = {
     EVENTS_STREAM: EVENTS_STREAM,
     DEAD_STREAM: DEAD_STREAM,
     LOCKS_BUCKET: KV_STREAM_TEMPLATE.format(bucket=LOCKS_BUCKET),
+    ATTACHMENTS_BUCKET: ATTACHMENTS_STREAM,
 }
 
 
@@ -161,6 +168,8 @@ class HubUpkeep:
         try:
             if name == LOCKS_BUCKET:
                 await self.lock_board.locks.open()  # creates it with the lease it had
+            elif name == ATTACHMENTS_BUCKET:
+                await ensure_attachments_bucket(js)
             else:
                 projector = self.hub_link.projector
                 settings = projector.settings.streams if projector is not None else None

@@ -113,6 +113,7 @@ class PruneReport(msgspec.Struct, frozen=True, kw_only=True):
         stream: the stream's trim; ``None`` when nothing was pruned.
         rows: rows removed from all tables together.
         message: one line saying what happened.
+        attachments: objects removed from the attachment store (every row naming them went).
     """
 
     dry_run: bool
@@ -125,3 +126,4 @@ class PruneReport(msgspec.Struct, frozen=True, kw_only=True):
     stream: StreamTrim | None = None
     rows: int = 0
     message: str = ""
+    attachments: int = 0

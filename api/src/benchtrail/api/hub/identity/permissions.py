@@ -16,7 +16,10 @@ The subjects below are what nats-py 2.16 sends for what each identity does
   direct get) to read a holder, and an ordered consumer (``$JS.API.CONSUMER.CREATE…``,
   flow-control replies on ``$JS.FC.KV_bt_locks.>``) to wait for a busy key;
 - the live feed: ordered consumers on ``BT_EVENTS`` and a stream message get to find
-  where to start.
+  where to start;
+- attachments: ``PUB $O.bt_attachments.C.<nuid>`` (chunks) and ``PUB $O.bt_attachments.M.<name>``
+  (the object's meta), and a direct get of a meta subject to see whether the hub already
+  has a digest (``$JS.API.DIRECT.GET.OBJ_bt_attachments.$O.bt_attachments.M.>``).
 
 A message get names the key in its body, not its subject, and nats-py creates an
 ordered consumer on ``$JS.API.CONSUMER.CREATE.<stream>`` (the filter in the body, not
@@ -32,6 +35,7 @@ from typing import Literal
 import msgspec
 
 from benchtrail.schemas import (
+    ATTACHMENTS_BUCKET,
     EVENTS_STREAM,
     HUB_IDENTITY,
     LIVE_IDENTITY,
@@ -48,6 +52,7 @@ SERVICE_IDENTITIES: tuple[str, ...] = (HUB_IDENTITY, LIVE_IDENTITY)
 
 _JS = "$JS.API"
 _LOCKS_STREAM = f"KV_{LOCKS_BUCKET}"
+_OBJECTS = f"$O.{ATTACHMENTS_BUCKET}"
 
 
 class Permissions(msgspec.Struct, frozen=True):
@@ -77,6 +82,9 @@ def _station_publish(station_id: str) -> list[str]:
         *own_keys,
         *(f"{_JS}.DIRECT.GET.{_LOCKS_STREAM}.{key}" for key in own_keys),
         *_consumer_subjects(_LOCKS_STREAM, own_keys),
+        f"{_OBJECTS}.C.>",
+        f"{_OBJECTS}.M.>",
+        f"{_JS}.DIRECT.GET.OBJ_{ATTACHMENTS_BUCKET}.{_OBJECTS}.M.>",
     ]
 
 

@@ -1,6 +1,7 @@
 // Session view: metadata, runs and a measurement chart that grows as the station records.
 
 import { explain, getJson } from "./api.js";
+import { showAttachments } from "./attachments.js";
 import { byId, fillTable, h, outcomeBadge, pageLink, pageParam, setMessage } from "./dom.js";
 import { formatClock, formatDuration, formatNumber, formatTime, shortId, withUnit } from "./format.js";
 import { follow } from "./live.js";
@@ -272,6 +273,16 @@ async function selectRun(runId, following) {
     setMessage(byId("message"), explain(error, "The run's measurements"), "error");
   }
   render();
+  await refreshAttachments(runId, false);
+}
+
+async function refreshAttachments(runId, refresh) {
+  try {
+    await showAttachments(runId, refresh);
+  } catch (error) {
+    if (error.notFound) return; // the run is not in the warehouse yet
+    setMessage(byId("message"), explain(error, "The run's attachments"), "error");
+  }
 }
 
 // ---- start --------------------------------------------------------------------------------
@@ -293,6 +304,8 @@ async function main() {
       }
       batch.forEach(apply);
       render();
+      const attached = batch.some((e) => e.type === "attachment.added" && e.run_id === state.selectedRun);
+      if (attached) refreshAttachments(state.selectedRun, true);
     },
   });
   byId("run-select").addEventListener("change", (e) => selectRun(e.target.value, false));
@@ -317,6 +330,7 @@ async function main() {
   pending.forEach(apply);
   pending = [];
   render();
+  await refreshAttachments(state.selectedRun, false);
   document.body.dataset.loaded = "true";
 }
 
