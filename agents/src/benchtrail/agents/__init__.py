@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         InstrumentError,
         InvalidMeasurement,
         InvalidMetadata,
+        InvalidTime,
         LeaseLost,
         LockNotReleased,
         OutboxFull,
@@ -51,6 +52,9 @@ if TYPE_CHECKING:
         Station,
         connect,
     )
+    from benchtrail.agents.times import (
+        When,
+    )
     from benchtrail.agents.workflows import (
         Bench,
         Experiment,
@@ -72,6 +76,8 @@ _MODULES: dict[str, str] = {
     "InstrumentError": "benchtrail.agents.errors",
     "InvalidMeasurement": "benchtrail.agents.errors",
     "InvalidMetadata": "benchtrail.agents.errors",
+    "InvalidTime": "benchtrail.agents.errors",
+    "When": "benchtrail.agents.times",
     "LeaseLost": "benchtrail.agents.errors",
     "LockNotReleased": "benchtrail.agents.errors",
     "MeasurementSession": "benchtrail.agents.workflows",
@@ -119,6 +125,7 @@ __all__ = [
     "InstrumentError",
     "InvalidMeasurement",
     "InvalidMetadata",
+    "InvalidTime",
     "LeaseLost",
     "LockNotReleased",
     "MeasurementSession",
@@ -137,6 +144,7 @@ __all__ = [
     "Station",
     "TaskFailed",
     "Unacknowledged",
+    "When",
     "aconnect",
     "connect",
 ]

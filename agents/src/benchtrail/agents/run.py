@@ -13,6 +13,8 @@ import numpy.typing as npt
 
 from benchtrail.agents.errors import InvalidMeasurement, RunNotActive
 from benchtrail.agents.sink import EventSink
+from benchtrail.agents.step import Step, span_end
+from benchtrail.agents.times import When, check_time
 from benchtrail.agents.validation import (
     check_limits,
     check_name,
@@ -28,10 +30,7 @@ from benchtrail.schemas import (
     MeasurementOutcome,
     RunEnded,
     RunOutcome,
-    StepEnded,
     StepOutcome,
-    StepStarted,
-    new_id,
     now_ns,
 )
 
@@ -53,13 +52,16 @@ class Run:
     failed its limits, ``passed`` otherwise.
     """
 
-    def __init__(self, station: EventSink, run_id: str) -> None:
+    def __init__(self, station: EventSink, run_id: str, started_at_ns: int | None = None) -> None:
         self.station = station
         self.run_id = run_id
         self.measurement_count = 0
         self.failed_measurement_count = 0
         self.step_count = 0
         self.outcome: RunOutcome | None = None
+        self.started_at_ns = now_ns() if started_at_ns is None else started_at_ns
+        """When the run started, ns since the epoch (its ``run.started`` time)."""
+        self._explicit_start = started_at_ns is not None
         self._started_ns = time.monotonic_ns()
 
     @property
@@ -80,20 +82,26 @@ class Run:
         low: float | None = None,
         high: float | None = None,
         step: str = "",
+        at: When | None = None,
     ) -> MeasurementOutcome:
         """Record one value with its unit and limits; return its verdict.
+
+        ``at`` is when it was measured (``int`` ns or aware ``datetime``), default now.
 
         Raises:
             InvalidMeasurement: empty name, non-finite limits, ``low > high`` or a
                 value that is not a number, flag or text. Nothing is recorded.
+            InvalidTime: ``at`` is not a time or is outside the time window.
         """
         self._check_active()
         check_name(name)
         lo, hi = check_limits(name, low, high)
         checked = check_value(name, value)
         outcome = outcome_of(checked, lo, hi)
+        stamp = check_time(f"measurement {name!r} at", at, self.station.time_window)
         self.station.emit(
             Measurement,
+            at=stamp,
             run_id=self.run_id,
             name=name,
             value=checked,
@@ -185,50 +193,71 @@ class Run:
             step=step,
         )
 
-    @contextmanager
-    def step(self, name: str) -> Iterator[str]:
-        """Record a named step around a block; yields the step id."""
+    def start_step(self, name: str, *, started_at: When | None = None) -> Step:
+        """Record ``step.started`` and return the :class:`Step`; end it with ``step.end()``.
+
+        For steps whose times the caller knows (an imported test record):
+        ``started_at`` here and ``ended_at`` in :meth:`Step.end`.
+
+        Raises:
+            InvalidTime: ``started_at`` is not a time or is outside the time window.
+        """
         self._check_active()
         check_name(name)
-        step_id = new_id()
-        self.station.emit(StepStarted, run_id=self.run_id, step_id=step_id, name=name)
-        started = time.monotonic_ns()
-        outcome: StepOutcome = "passed"
+        start = check_time(f"step {name!r} started_at", started_at, self.station.time_window)
+        return Step(self, name, now_ns() if start is None else start, start is not None).start()
+
+    @contextmanager
+    def step(self, name: str, *, started_at: When | None = None) -> Iterator[str]:
+        """Record a named step around a block; yields the step id.
+
+        The step ends when the block does: ``error`` when an exception escaped,
+        ``aborted`` on Ctrl-C, ``failed`` when a measurement failed in it.
+        """
+        step = self.start_step(name, started_at=started_at)
+        outcome: StepOutcome | None = None
         error = ""
-        failed_before = self.failed_measurement_count
         try:
-            yield step_id
+            yield step.step_id
         except BaseException as e:
             outcome, error = ("aborted" if isinstance(e, KeyboardInterrupt) else "error"), repr(e)
             raise
         finally:
-            if outcome == "passed" and self.failed_measurement_count > failed_before:
-                outcome = "failed"
-            self.step_count += 1
-            self.station.emit(
-                StepEnded,
-                run_id=self.run_id,
-                step_id=step_id,
-                name=name,
-                outcome=outcome,
-                duration_ns=time.monotonic_ns() - started,
-                error=error,
-            )
+            if self.active:
+                step.end(outcome, error)
 
     def end(
-        self, outcome: RunOutcome | None = None, error: str = "", duration_ns: int | None = None
+        self,
+        outcome: RunOutcome | None = None,
+        error: str = "",
+        duration_ns: int | None = None,
+        *,
+        ended_at: When | None = None,
     ) -> RunOutcome:
         """End the run (done for you by the ``with`` block); return its outcome.
 
-        ``duration_ns`` replaces the time since the run started, for a run recorded
-        after the fact (an imported test record knows its own duration).
+        For a run recorded after the fact (an imported test record knows its own
+        times) give ``ended_at`` (``int`` ns or aware ``datetime``) or ``duration_ns``;
+        either way the run's end minus its start is its duration.
+
+        Raises:
+            InvalidTime: ``ended_at`` is not a time, is outside the time window, is
+                before the run started, or disagrees with ``duration_ns``.
         """
         self._check_active()
         final: RunOutcome = outcome or ("failed" if self.failed_measurement_count else "passed")
-        if duration_ns is None:
-            duration_ns = time.monotonic_ns() - self._started_ns
+        end, duration_ns = span_end(
+            "run ended_at",
+            started_at_ns=self.started_at_ns,
+            explicit_start=self._explicit_start,
+            started_monotonic=self._started_ns,
+            ended_at=ended_at,
+            run=self,
+            duration_ns=duration_ns,
+        )
         self.station.emit(
             RunEnded,
+            at=end,
             run_id=self.run_id,
             outcome=final,
             measurement_count=self.measurement_count,
