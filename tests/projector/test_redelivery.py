@@ -32,6 +32,7 @@ FULL_RUN_COUNTS = {
     "windows": 0,
     "window_devices": 0,
     "window_files": 0,
+    "logs": 0,
 }
 
 

@@ -74,6 +74,7 @@ def assert_session_landed(warehouse: Warehouse, session, seqs: list[int]) -> Non
         "windows": 0,
         "window_devices": 0,
         "window_files": 0,
+        "logs": 0,
     }
 
     events = session_rows(warehouse, "events", session, "seq")

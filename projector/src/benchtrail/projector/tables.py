@@ -207,6 +207,10 @@ _DECLARED = (
             Column("event_id", "String", dictionary=True),
             Column("point_index", "UInt32"),
             Column(STREAM_SEQ, "UInt64"),
+            Column("description", _LOW, added=True),
+            Column("marginal_low", "Nullable(Float64)", added=True),
+            Column("marginal_high", "Nullable(Float64)", added=True),
+            Column("marginal", "Bool", added=True),
         ),
         order_by=("station_id", "name", "ts", "event_id", "point_index"),
         day_column="ts",
@@ -279,6 +283,24 @@ _DECLARED = (
         ),
         order_by=("window_id", "file_id", "seq", "event_id"),
     ),
+    # Log lines of stations and of the tests they ran (``log`` events), read per run.
+    Table(
+        "logs",
+        (
+            Column("station_id", _LOW),
+            Column("session_id", "String", dictionary=True),
+            Column("run_id", "String", dictionary=True),
+            Column("at", _TIME, codec="Delta, ZSTD"),
+            Column("seq", "UInt64"),
+            Column("level", _LOW),
+            Column("logger", _LOW),
+            Column("message", "String", codec="ZSTD"),
+            Column("source", "String", dictionary=True),
+            *_EVENT_KEY,
+        ),
+        order_by=("session_id", "run_id", "at", "event_id"),
+        day_column="at",
+    ),
 )
 TABLES: dict[str, Table] = {table.name: table for table in _DECLARED}
 """Table name → its declaration, in creation order."""
@@ -297,6 +319,7 @@ WRITE_ORDER: list[str] = [
     "windows",
     "window_devices",
     "window_files",
+    "logs",
     "measurements",
     "run_ends",
     "session_ends",

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from benchtrail.schemas.base import Event, Finite, TimestampNs
-from benchtrail.schemas.limits import MAX_NAME
+from benchtrail.schemas.limits import MAX_DESCRIPTION, MAX_NAME
 from benchtrail.schemas.metadata import (
     CustomValue,
     DutInfo,
@@ -127,6 +127,24 @@ class Measurement(Event, frozen=True, kw_only=True, tag="measurement"):
     high: Limit | None = None
     outcome: MeasurementOutcome = "unset"
     step: str = ""
+    description: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=MAX_DESCRIPTION,
+            description="What is measured, as the test declares it (OpenHTF's docstring).",
+        ),
+    ] = ""
+    marginal_low: Annotated[
+        Limit | None,
+        msgspec.Meta(description="Marginal low limit: passing values below it are marginal."),
+    ] = None
+    marginal_high: Annotated[
+        Limit | None,
+        msgspec.Meta(description="Marginal high limit: passing values above it are marginal."),
+    ] = None
+    marginal: Annotated[
+        bool, msgspec.Meta(description="Passed, but outside its marginal limits.")
+    ] = False
 
 
 class MeasurementBatch(Event, frozen=True, kw_only=True, tag="measurement.batch"):
@@ -287,12 +305,18 @@ class FileRemoved(Event, frozen=True, kw_only=True, tag="file.removed"):
 
 
 class Log(Event, frozen=True, kw_only=True, tag="log"):
-    """A log line from the station."""
+    """A log line from the station, or a log record of the test it ran."""
 
     level: LogLevel = "info"
     message: str
     logger: str = ""
     run_id: str = ""
+    source: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=MAX_NAME, description="Where it was logged: 'file.py:42', if known."
+        ),
+    ] = ""
 
 
 EventUnion = (

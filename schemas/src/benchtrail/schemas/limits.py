@@ -19,6 +19,10 @@ MAX_NAME: Final = 256
 """Longest name of a measurement, step or run (characters)."""
 MAX_TEXT_VALUE: Final = 64 * 1024
 """Longest text value of a measurement (characters)."""
+MAX_DESCRIPTION: Final = 4096
+"""Longest description of a measurement (characters): OpenHTF docstrings and the like."""
+MAX_LOG_MESSAGE: Final = 64 * 1024
+"""Longest message of a ``log`` event (characters); longer ones are clipped by the agent."""
 EARLIEST_NS: Final = 946_684_800_000_000_000
 """2000-01-01T00:00:00Z: no event is older."""
 FUTURE_SLACK_NS: Final = 86_400_000_000_000
