@@ -265,7 +265,7 @@ def _steps(warehouse: Warehouse, run_id: str) -> list[StepSummary]:
 def _measurements(warehouse: Warehouse, run: RunSummary, limit: int) -> list[MeasurementPoint]:
     sql = f"""
         SELECT name, toUnixTimestamp64Nano(ts) AS ts_ns, value, value_str, value_kind, unit,
-               low, high, outcome, step
+               low, high, outcome, step, description, marginal_low, marginal_high, marginal
         FROM {warehouse.database}.measurements FINAL
         WHERE station_id = {{station_id:String}} AND run_id = {{run_id:String}}
         ORDER BY ts, event_id, point_index LIMIT {{limit:UInt32}}
@@ -287,4 +287,8 @@ def _point(row: Row) -> MeasurementPoint:
         high=row["high"],
         outcome=row["outcome"],
         step=row["step"],
+        description=row["description"],
+        marginal_low=row["marginal_low"],
+        marginal_high=row["marginal_high"],
+        marginal=bool(row["marginal"]),
     )
