@@ -26,7 +26,7 @@ from benchtrail.agents.rack import Rack
 from benchtrail.agents.run import Run
 from benchtrail.agents.sigterm import SIGTERM_EXIT, Handler, install_sigterm_exit, restore_sigterm
 from benchtrail.agents.times import When, check_time
-from benchtrail.agents.validation import check_custom_metadata
+from benchtrail.agents.validation import check_custom_metadata, check_structured_metadata
 from benchtrail.schemas import (
     DEFAULT_TIME_WINDOW,
     DutInfo,
@@ -274,17 +274,20 @@ class Station:
         channel_refs: Sequence[str] = (),
         parameters: Sequence[ParameterInfo] = (),
         started_at: When | None = None,
+        structured_metadata: Mapping[str, object] | None = None,
     ) -> Run:
         """Start a run of one DUT; use the result as a context manager.
 
         ``parameters`` describes what an experiment run sweeps (see
         :class:`benchtrail.agents.MeasurementSession`). ``started_at`` is when the
         run started (``int`` ns or aware ``datetime``), default now.
+        ``structured_metadata`` holds any JSON values (lists, mappings, ``None``).
 
         Raises:
-            InvalidTime: ``started_at`` is not a time or is outside the time window.
+            InvalidTime, InvalidMetadata: a bad ``started_at`` or metadata value (named).
         """
         metadata = check_custom_metadata(custom_metadata)
+        structured = check_structured_metadata(structured_metadata)
         start = check_time("run started_at", started_at, self.time_window)
         run = Run(self, new_id(), start)
         self.emit(
@@ -307,6 +310,7 @@ class Station:
             custom_metadata=metadata,
             channel_refs=list(channel_refs),
             parameters=list(parameters),
+            structured_metadata=structured,
         )
         self._runs[run.run_id] = run
         self._run_count += 1
@@ -338,8 +342,7 @@ class Station:
     ) -> E:
         """Stamp an event with the envelope (id, session, seq, time) and queue it.
 
-        ``at`` is when it happened (``int`` ns or aware ``datetime``), default now;
-        ``seq`` is the order of the calls whatever the times.
+        ``at``: when it happened (ns or aware ``datetime``), default now; ``seq`` keeps call order.
 
         Raises:
             InvalidTime: ``at`` is not a time or is outside the time window.

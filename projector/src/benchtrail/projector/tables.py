@@ -111,6 +111,7 @@ _DECLARED = (
             Column("custom_metadata", "String"),
             Column("channel_refs", "Array(String)"),
             Column("parameters", "String", added=True),
+            Column("structured_metadata", "String", codec="ZSTD", added=True),
             *_EVENT_KEY,
         ),
         order_by=("run_id", "event_id"),

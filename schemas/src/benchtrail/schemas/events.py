@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from benchtrail.schemas.base import Event, Finite, TimestampNs
-from benchtrail.schemas.limits import MAX_DESCRIPTION, MAX_NAME
+from benchtrail.schemas.limits import MAX_DESCRIPTION, MAX_NAME, MAX_STRUCTURED_METADATA
 from benchtrail.schemas.metadata import (
     CustomValue,
     DutInfo,
@@ -83,6 +83,16 @@ class RunStarted(Event, frozen=True, kw_only=True, tag="run.started"):
         list[ParameterInfo],
         msgspec.Meta(description="The swept parameters of an experiment run, in sweep order."),
     ] = msgspec.field(default_factory=list)
+    structured_metadata: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=MAX_STRUCTURED_METADATA,
+            description=(
+                "Metadata that custom_metadata's scalars cannot hold (lists, lists of lists or "
+                "of mappings, nulls), as the JSON text of one object; '' when there is none."
+            ),
+        ),
+    ] = ""
 
 
 class RunEnded(Event, frozen=True, kw_only=True, tag="run.ended"):

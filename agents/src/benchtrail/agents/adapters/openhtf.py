@@ -27,7 +27,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from benchtrail.agents.adapters.run_metadata import custom_metadata, run_fields
+from benchtrail.agents.adapters.run_metadata import (
+    SplitMetadata,
+    fit_structured,
+    metadata_warnings,
+    run_fields,
+    split_metadata,
+)
 from benchtrail.agents.log_capture import DEFAULT_LOG_LEVEL, clip_message, level_name, log_level
 from benchtrail.agents.run import Run
 from benchtrail.agents.station import Station
@@ -35,7 +41,6 @@ from benchtrail.schemas import (
     MAX_DESCRIPTION,
     MAX_NAME,
     MAX_TEXT_VALUE,
-    CustomValue,
     Log,
     Measurement,
     MeasurementOutcome,
@@ -111,13 +116,17 @@ class BenchtrailOutput:
         metadata: Mapping[str, object] = record.metadata
         fields = run_fields(metadata)
         fields["dut_serial"] = str(record.dut_id or "")
+        split = _run_metadata(record)
         run = self.station.run(
             **fields,
-            custom_metadata=_run_metadata(record),
+            custom_metadata=split.custom,
+            structured_metadata=split.structured,
             started_at=_ns(record.start_time_millis),
         )
         self.last_run = run
         try:
+            for warning in metadata_warnings(split, "OpenHTF"):
+                self._warn(run, warning, run.started_at_ns)
             for phase in record.phases:
                 self._record_phase(run, phase, record.end_time_millis)
             self._record_logs(run, record)
@@ -156,15 +165,12 @@ class BenchtrailOutput:
         set_millis = getattr(measurement, "set_time_millis", None) or phase_end_millis
         value = _value(measured.value, measured.basetype_value())
         if value is None:
-            self.station.emit(
-                Log,
-                level="warning",
-                message=f"OpenHTF measurement {name!r} of phase {step!r} not recorded: "
+            message = (
+                f"OpenHTF measurement {name!r} of phase {step!r} not recorded: "
                 f"its value {_excerpt(measured.value)} is not a number, flag or text "
-                f"of at most {MAX_TEXT_VALUE} characters",
-                logger=LOGGER,
-                run_id=run.run_id,
+                f"of at most {MAX_TEXT_VALUE} characters"
             )
+            self._warn(run, message, _ns(set_millis))
             return
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
         low, high = _limits(measurement, "minimum", "maximum") if numeric else (None, None)
@@ -194,6 +200,10 @@ class BenchtrailOutput:
         if outcome == "failed":
             run.failed_measurement_count += 1
 
+    def _warn(self, run: Run, message: str, at: int | None) -> None:
+        """A warning of this adapter (something it could not record) in the run."""
+        self.station.log(message, "warning", LOGGER, run_id=run.run_id, at=at)
+
     def _record_logs(self, run: Run, record: test_record.TestRecord) -> None:
         """The record's log records at or above ``log_level``, each at its own time."""
         for line in record.log_records:
@@ -210,7 +220,7 @@ class BenchtrailOutput:
             )
 
 
-def _run_metadata(record: test_record.TestRecord) -> dict[str, CustomValue]:
+def _run_metadata(record: test_record.TestRecord) -> SplitMetadata:
     """The test's metadata (but its config) as they are, and OpenHTF's own as ``openhtf.*``."""
     code = record.code_info
     own: dict[str, object] = {
@@ -222,10 +232,13 @@ def _run_metadata(record: test_record.TestRecord) -> dict[str, CustomValue]:
         "marginal": record.marginal,
         "code_info": {"name": code.name, "docstring": code.docstring} if code.name else {},
     }
-    return {
-        **custom_metadata(record.metadata, skip=frozenset({"config"})),
-        **custom_metadata(own, prefix="openhtf."),
-    }
+    split = split_metadata(record.metadata, skip=frozenset({"config"}))
+    ours = split_metadata(own, prefix="openhtf.")
+    split.custom.update(ours.custom)
+    split.structured.update(ours.structured)
+    split.problems += ours.problems
+    fit_structured(split)
+    return split
 
 
 def _run_error(record: test_record.TestRecord) -> str:

@@ -144,6 +144,8 @@ class RunSummary(msgspec.Struct, frozen=True, kw_only=True):
     measurement_count: int
     failed_measurement_count: int
     step_count: int
+    structured_metadata: dict[str, object] = msgspec.field(default_factory=dict)
+    """Metadata beyond ``custom_metadata``'s scalars: lists, mappings, nulls, as JSON values."""
 
 
 class SessionDetail(SessionSummary, frozen=True, kw_only=True):

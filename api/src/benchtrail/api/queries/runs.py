@@ -90,10 +90,12 @@ RUN_COLUMNS: tuple[Column, ...] = (
     Column("measurement_count", "toInt64(ifNull(m.point_count, 0))"),
     Column("failed_measurement_count", "toInt64(ifNull(m.failed_count, 0))"),
     Column("step_count", "toInt64(ifNull(s.step_count, 0))"),
+    Column("structured_metadata", "r.structured_metadata"),
 )
 """The columns of a run summary, in the order of :class:`RunSummary`'s fields."""
 
 _custom_metadata = msgspec.json.Decoder(dict[str, CustomValue])
+_structured_metadata = msgspec.json.Decoder(dict[str, object])
 
 
 class RunIds(msgspec.Struct, frozen=True):
@@ -210,6 +212,8 @@ def summary_fields(row: Row) -> Row:
     """A summary row with its times as UTC datetimes and its custom metadata decoded."""
     fields = with_times(row, "started_at", "ended_at")
     fields["custom_metadata"] = _custom_metadata.decode(row["custom_metadata"] or "{}")
+    structured = row.get("structured_metadata")
+    fields["structured_metadata"] = _structured_metadata.decode(structured or "{}")
     return fields
 
 
