@@ -29,6 +29,9 @@ DEFAULT_LOG_LEVEL = logging.WARNING
 """Log records below this level are not recorded unless asked for."""
 
 _CLIP = "… [clipped]"
+_NOT_RECORDED = ("benchtrail", "nats")
+"""Loggers whose records are never recorded: the station's own and its NATS client's
+(recording them could feed back into the publisher that logged them)."""
 
 
 def log_level(level: int | str) -> int:
@@ -79,7 +82,8 @@ def record_ns(created: float) -> int | None:
 class RunLogHandler(logging.Handler):
     """A ``logging`` handler recording each record as a ``log`` event of one run.
 
-    Records of benchtrail's own loggers are left out (recording them could loop).
+    Records of benchtrail's own loggers and of the NATS client are left out
+    (recording them could loop).
 
     Args:
         station: the running station session.
@@ -94,7 +98,7 @@ class RunLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         """Record one log record (never raises: a log line must not fail the test)."""
-        if record.name.startswith("benchtrail"):
+        if record.name.startswith(_NOT_RECORDED):
             return
         try:
             self.station.emit(
