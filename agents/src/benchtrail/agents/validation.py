@@ -139,14 +139,16 @@ def json_problem(value: object, depth: int = 1) -> tuple[str, object] | None:
     """
     if depth > MAX_METADATA_DEPTH:
         return f"at most {MAX_METADATA_DEPTH} levels of nesting", value
+    if isinstance(value, str):
+        return None if _is_utf8(value) else ("text that UTF-8 can hold (no lone surrogates)", value)
     if isinstance(value, _JSON_SCALARS):
         return None
     if isinstance(value, float):
         return None if math.isfinite(value) else ("a finite number (JSON has no inf or NaN)", value)
     if isinstance(value, Mapping):
         for key, item in value.items():
-            if not isinstance(key, str):
-                return "text keys", key
+            if not isinstance(key, str) or not _is_utf8(key):
+                return "UTF-8 text keys", key
             problem = json_problem(item, depth + 1)
             if problem is not None:
                 return problem
@@ -160,6 +162,14 @@ def json_problem(value: object, depth: int = 1) -> tuple[str, object] | None:
     return "text, a number, a flag, null, a list or a mapping", value
 
 
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_structured_metadata(metadata: Mapping[str, object] | None) -> str:
     """Structured run metadata as the JSON text of one object ('' when there is none).
 
@@ -170,8 +180,8 @@ def check_structured_metadata(metadata: Mapping[str, object] | None) -> str:
     if not metadata:
         return ""
     for key, value in metadata.items():
-        if not isinstance(key, str) or not key:
-            raise InvalidMetadata("structured_metadata key", key, "non-empty text")
+        if not isinstance(key, str) or not key or not _is_utf8(key):
+            raise InvalidMetadata("structured_metadata key", key, "non-empty UTF-8 text")
         problem = json_problem(value)
         if problem is not None:
             expected, found = problem

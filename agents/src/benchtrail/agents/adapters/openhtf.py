@@ -20,7 +20,6 @@ See ``docs/adapters.md`` for the whole mapping.
 from __future__ import annotations
 
 import json
-import logging
 import math
 import numbers
 from collections.abc import Mapping
@@ -34,7 +33,8 @@ from benchtrail.agents.adapters.run_metadata import (
     run_fields,
     split_metadata,
 )
-from benchtrail.agents.log_capture import DEFAULT_LOG_LEVEL, clip_message, level_name, log_level
+from benchtrail.agents.log_capture import DEFAULT_LOG_LEVEL, clip_message, level_name
+from benchtrail.agents.log_capture import log_level as log_level_number
 from benchtrail.agents.run import Run
 from benchtrail.agents.station import Station
 from benchtrail.schemas import (
@@ -108,7 +108,7 @@ class BenchtrailOutput:
 
     def __init__(self, station: Station, *, log_level: int | str = DEFAULT_LOG_LEVEL) -> None:
         self.station = station
-        self.log_level = _level(log_level)
+        self.log_level = log_level_number(log_level)
         self.last_run: Run | None = None
 
     def __call__(self, record: test_record.TestRecord) -> None:
@@ -284,10 +284,6 @@ def _end_millis(start_millis: int | None, end_millis: int | None) -> int | None:
     if not end_millis:
         return None
     return max(end_millis, start_millis or 0)
-
-
-def _level(level: int | str) -> int:
-    return log_level(level) if not isinstance(level, int) else max(level, logging.NOTSET)
 
 
 def _value(value: object, basetype_value: object) -> MeasurementValue | None:

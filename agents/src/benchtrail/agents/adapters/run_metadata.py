@@ -96,6 +96,10 @@ def split_metadata(
     for key, value in metadata.items():
         if not isinstance(key, str) or not key or key in skip or _field_text(key, value):
             continue
+        problem = json_problem({key: None})
+        if problem is not None:
+            split.problems.append((_excerpt(key), f"its key is not {problem[0]}"))
+            continue
         _add(split, prefix + key, value)
     return split
 
@@ -122,8 +126,10 @@ def _add(split: SplitMetadata, key: str, value: object) -> None:
 
 def custom_value(value: object) -> CustomValue | None:
     """``value`` as a ``custom_metadata`` value, or ``None`` when it is not a finite scalar."""
-    if isinstance(value, str | bool):
+    if isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return value if json_problem(value) is None else None  # lone surrogates: not UTF-8
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, numbers.Integral):  # int, numpy integers
