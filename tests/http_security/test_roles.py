@@ -37,6 +37,7 @@ EXPECTED: dict[tuple[str, str], Role | None] = {
     ("GET", "/api/runs"): "viewer",
     ("GET", "/api/runs/{run_id:str}"): "viewer",
     ("GET", "/api/runs/{run_id:str}/experiment"): "viewer",
+    ("GET", "/api/runs/{run_id:str}/logs"): "viewer",
     ("GET", "/api/measurements"): "viewer",
     ("GET", "/api/measurements/series"): "viewer",
     ("GET", "/api/duts/{serial:str}"): "viewer",
