@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from benchtrail.api import EventStore
 from benchtrail.api.cli.export import export
+from benchtrail.api.cli.logs import logs
 from benchtrail.api.cli.read import dut, events, runs, sessions, stations
 from benchtrail.api.client.filters import EXPORT_FILTERS, QUERY_TYPES, TimeBound
 from benchtrail.api.models.filters import FILTER_SETS, Filter, FilterSet
@@ -30,6 +31,7 @@ ENDPOINTS = {
     "measurements": ["/api/measurements", "/api/export/measurements"],
     "events": ["/api/sessions/{session_id}/events"],
     "duts": ["/api/duts/{serial}"],
+    "logs": ["/api/runs/{run_id}/logs"],
 }
 """The endpoints answering each list."""
 
@@ -42,6 +44,7 @@ COMMANDS: dict[str, click.Command] = {
     "runs": runs,
     "events": events,
     "duts": dut,
+    "logs": logs,
 }
 """The read command of each list (measurements have only ``export``)."""
 
@@ -90,6 +93,8 @@ def test_declared_filters_are_the_parameters_keywords_and_options(
         options = {n: o for n, o in options.items() if n in declared.names}
     if command is events:
         del options["session_id"]  # which session: not a filter
+    if command is logs:
+        del options["run_id"]  # which run: not a filter
     problems += differences(declared, f"`{command.name}`", set(options) - NOT_FILTER_OPTIONS)
     problems += [
         f"{list_name}: {f.name} is {options[f.name].opts} on the command line, not {f.option}"

@@ -41,6 +41,7 @@ EXPECTED: dict[tuple[str, str], Role | None] = {
     ("GET", "/api/runs/{run_id:str}/tables/{name:str}"): "viewer",
     ("GET", "/api/runs/{run_id:str}/attachments"): "viewer",
     ("GET", "/api/runs/{run_id:str}/attachments/{name:str}"): "viewer",
+    ("GET", "/api/runs/{run_id:str}/logs"): "viewer",
     ("GET", "/api/measurements"): "viewer",
     ("GET", "/api/measurements/series"): "viewer",
     ("GET", "/api/duts/{serial:str}"): "viewer",

@@ -15,7 +15,7 @@ from .roles import commands_in_help
 
 EVERY_COMMAND = (
     *("outbox", "config"),
-    *("stations", "sessions", "session", "events", "runs", "run", "dut", "locks"),
+    *("stations", "sessions", "session", "events", "runs", "run", "logs", "dut", "locks"),
     *("data", "dead-letters", "export", "health", "mcp", "replay", "token", "up", "station"),
 )
 

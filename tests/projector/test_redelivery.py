@@ -34,6 +34,7 @@ FULL_RUN_COUNTS = {
     "window_devices": 0,
     "window_files": 0,
     "attachments": 0,
+    "logs": 0,
 }
 
 

@@ -76,6 +76,7 @@ def assert_session_landed(warehouse: Warehouse, session, seqs: list[int]) -> Non
         "window_devices": 0,
         "window_files": 0,
         "attachments": 0,
+        "logs": 0,
     }
 
     events = session_rows(warehouse, "events", session, "seq")

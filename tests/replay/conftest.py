@@ -57,7 +57,8 @@ def publish_garbage(hub: Hub) -> None:
 
 def record_history(hub: Hub) -> None:
     """Sessions with runs, steps, single, batched and dimensioned measurements, instrument calls,
-    a log of locks, and one undecodable message; everything ingested on return."""
+    attachments, a log of locks, a log line, explicit times, structured metadata, and one
+    undecodable message; everything ingested on return."""
     config = StationConfig(
         id="cell-7",
         instrument_calls="all",
@@ -86,9 +87,10 @@ def record_history(hub: Hub) -> None:
                 )
     with (
         connect("cell-8", hub=hub.nats.url, session_type="sweep") as station,
-        station.run(dut_serial="SN3") as run,
+        station.run(dut_serial="SN3", structured_metadata={"shape": [3, 5]}) as run,
     ):
-        run.measure("iq", 0.012, "A")
+        run.measure("iq", 0.012, "A", at=start)
+        station.log("rail glitch", "warning", "dut", run_id=run.run_id, at=start + 1)
         run.attach("bias.csv", b"v,i\n0.1,0.012\n")
     publish_garbage(hub)
     hub.wait_ingested()

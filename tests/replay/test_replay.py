@@ -54,7 +54,9 @@ def test_replay_rebuilds_every_table_and_verifies_it(recorded_hub: Hub, tmp_path
     assert rebuilt == {name: (t.rows, t.checksum) for name, t in live.items()}
     assert live["measurements"].rows == 2 * (2 + 3000) + 1
     assert live["measurement_tables"].rows == 2 * 2  # a 25,000-point table in 2 parts, per run
-    assert all(live[name].rows for name in ("sessions", "runs", "steps", "instrument_calls"))
+    assert all(
+        live[name].rows for name in ("sessions", "runs", "steps", "instrument_calls", "logs")
+    )
     assert report["verify"]["verdict"] == "match"
     assert [t["match"] for t in report["verify"]["tables"]] == [True] * len(live)
     assert report["replay"]["dead_letters"] == 1  # counted, not stored in BT_DEAD again

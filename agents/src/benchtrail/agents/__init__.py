@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         InvalidAttachment,
         InvalidMeasurement,
         InvalidMetadata,
+        InvalidTime,
         LeaseLost,
         LockNotReleased,
         OutboxFull,
@@ -53,6 +54,9 @@ if TYPE_CHECKING:
         Station,
         connect,
     )
+    from benchtrail.agents.times import (
+        When,
+    )
     from benchtrail.agents.workflows import (
         Bench,
         Experiment,
@@ -76,6 +80,8 @@ _MODULES: dict[str, str] = {
     "InvalidAttachment": "benchtrail.agents.errors",
     "InvalidMeasurement": "benchtrail.agents.errors",
     "InvalidMetadata": "benchtrail.agents.errors",
+    "InvalidTime": "benchtrail.agents.errors",
+    "When": "benchtrail.agents.times",
     "LeaseLost": "benchtrail.agents.errors",
     "LockNotReleased": "benchtrail.agents.errors",
     "MeasurementSession": "benchtrail.agents.workflows",
@@ -125,6 +131,7 @@ __all__ = [
     "InvalidAttachment",
     "InvalidMeasurement",
     "InvalidMetadata",
+    "InvalidTime",
     "LeaseLost",
     "LockNotReleased",
     "MeasurementSession",
@@ -143,6 +150,7 @@ __all__ = [
     "Station",
     "TaskFailed",
     "Unacknowledged",
+    "When",
     "aconnect",
     "connect",
 ]

@@ -18,6 +18,19 @@ class InvalidMeasurement(AgentError, ValueError):
         super().__init__(f"measurement {name!r}: {problem}")
 
 
+class InvalidTime(AgentError, ValueError):
+    """An explicit occurrence time (``at=``, ``started_at=``, ``ended_at=``) was refused.
+
+    Nothing was recorded for the call.
+    """
+
+    def __init__(self, what: str, value: object, problem: str) -> None:
+        self.what = what
+        self.value = value
+        self.problem = problem
+        super().__init__(f"{what}: {problem}")
+
+
 class InvalidMetadata(AgentError, ValueError):
     """Session or run metadata has a value that cannot be recorded."""
 

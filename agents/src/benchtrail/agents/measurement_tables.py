@@ -133,14 +133,19 @@ def record_table(
     dimensions: int,
     outcome: MeasurementOutcome,
     step: str,
+    at: int | None = None,
 ) -> int:
-    """Record checked axes as ``measurement.table`` events; return the points recorded."""
+    """Record checked axes as ``measurement.table`` events; return the points recorded.
+
+    ``at``: when it was measured (ns, checked), default now; every part carries it.
+    """
     points = len(axes[0].values)
     table_id = new_id()
     for start, end in part_ranges(points, len(axes)):
         sink.emit(
             MeasurementTable,
             size_hint=400 + len(axes) * (80 + 9 * (end - start)),
+            at=at,
             run_id=run_id,
             name=name,
             table_id=table_id,

@@ -9,12 +9,21 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
 from benchtrail.agents.attachments import AttachmentSource, attach
-from benchtrail.agents.errors import InvalidMeasurement, RunNotActive
+from benchtrail.agents.batch_points import (
+    Numbers,
+    Timestamps,
+    batch_chunks,
+    batch_names,
+    batch_timestamps,
+    batch_values,
+)
+from benchtrail.agents.errors import RunNotActive
 from benchtrail.agents.measurement_tables import AxisColumn, check_table, record_table
 from benchtrail.agents.sink import EventSink
+from benchtrail.agents.step import Step, span_end
+from benchtrail.agents.times import When, check_time
 from benchtrail.agents.validation import (
     check_limits,
     check_name,
@@ -23,29 +32,18 @@ from benchtrail.agents.validation import (
     outcome_of,
 )
 from benchtrail.schemas import (
-    DAY_NS,
-    MAX_FRAME_DAYS,
     AttachmentAdded,
     Measurement,
     MeasurementBatch,
     MeasurementOutcome,
     RunEnded,
     RunOutcome,
-    StepEnded,
     StepOutcome,
-    StepStarted,
-    new_id,
     now_ns,
 )
 
 if TYPE_CHECKING:
     from benchtrail.agents.instruments import Waveform
-
-BATCH_CHUNK_POINTS = 20_000
-"""Points per ``measurement.batch`` event; larger batches are split (a frame stays < 1 MB)."""
-
-Numbers = Sequence[float] | npt.NDArray[np.floating] | npt.NDArray[np.integer]
-Timestamps = Sequence[int] | npt.NDArray[np.integer]
 
 
 class Run:
@@ -56,13 +54,16 @@ class Run:
     failed its limits, ``passed`` otherwise.
     """
 
-    def __init__(self, station: EventSink, run_id: str) -> None:
+    def __init__(self, station: EventSink, run_id: str, started_at_ns: int | None = None) -> None:
         self.station = station
         self.run_id = run_id
         self.measurement_count = 0
         self.failed_measurement_count = 0
         self.step_count = 0
         self.outcome: RunOutcome | None = None
+        self.started_at_ns = now_ns() if started_at_ns is None else started_at_ns
+        """When the run started, ns since the epoch (its ``run.started`` time)."""
+        self._explicit_start = started_at_ns is not None
         self._started_ns = time.monotonic_ns()
 
     @property
@@ -83,20 +84,26 @@ class Run:
         low: float | None = None,
         high: float | None = None,
         step: str = "",
+        at: When | None = None,
     ) -> MeasurementOutcome:
         """Record one value with its unit and limits; return its verdict.
+
+        ``at`` is when it was measured (``int`` ns or aware ``datetime``), default now.
 
         Raises:
             InvalidMeasurement: empty name, non-finite limits, ``low > high`` or a
                 value that is not a number, flag or text. Nothing is recorded.
+            InvalidTime: ``at`` is not a time or is outside the time window.
         """
         self._check_active()
         check_name(name)
         lo, hi = check_limits(name, low, high)
         checked = check_value(name, value)
         outcome = outcome_of(checked, lo, hi)
+        stamp = check_time(f"measurement {name!r} at", at, self.station.time_window)
         self.station.emit(
             Measurement,
+            at=stamp,
             run_id=self.run_id,
             name=name,
             value=checked,
@@ -138,12 +145,12 @@ class Run:
         """
         self._check_active()
         label = name if isinstance(name, str) else "<per-point names>"
-        points = _as_floats(label, values)
-        stamps = _timestamps(label, len(points), timestamps_ns, interval_ns)
-        names = _names(name, len(points))
+        points = batch_values(label, values)
+        stamps = batch_timestamps(label, len(points), timestamps_ns, interval_ns)
+        names = batch_names(name, len(points))
         lo, hi = check_limits(label, low, high)
         check_timestamps(label, stamps, self.station.time_window)
-        for start, end in _chunks(stamps):
+        for start, end in batch_chunks(stamps):
             self.station.emit(
                 MeasurementBatch,
                 size_hint=300 + 20 * (end - start),
@@ -196,6 +203,7 @@ class Run:
         dimensions: int = 1,
         outcome: MeasurementOutcome = "unset",
         step: str = "",
+        at: When | None = None,
     ) -> int:
         """Record a dimensioned measurement (points on named axes); return its point count.
 
@@ -211,15 +219,25 @@ class Run:
                 motor positions); the others were measured at them.
             outcome: the measurement's verdict, if the caller judged it.
             step: the step the measurement belongs to.
+            at: when it was measured (``int`` ns or aware ``datetime``), default now.
 
         Raises:
             InvalidMeasurement: see :func:`~benchtrail.agents.measurement_tables.check_table`.
                 Nothing is recorded.
+            InvalidTime: ``at`` is not a time or is outside the time window.
         """
         self._check_active()
         axes = check_table(name, columns, dimensions, outcome)
+        stamp = check_time(f"measurement {name!r} at", at, self.station.time_window)
         points = record_table(
-            self.station, self.run_id, name, axes, dimensions=dimensions, outcome=outcome, step=step
+            self.station,
+            self.run_id,
+            name,
+            axes,
+            dimensions=dimensions,
+            outcome=outcome,
+            step=step,
+            at=stamp,
         )
         self.measurement_count += 1
         if outcome == "failed":
@@ -244,50 +262,71 @@ class Run:
         limit = self.station.publisher.outbox_config.max_attachment_bytes
         return attach(self.station, self.run_id, name, data, mimetype, step=step, max_bytes=limit)
 
-    @contextmanager
-    def step(self, name: str) -> Iterator[str]:
-        """Record a named step around a block; yields the step id."""
+    def start_step(self, name: str, *, started_at: When | None = None) -> Step:
+        """Record ``step.started`` and return the :class:`Step`; end it with ``step.end()``.
+
+        For steps whose times the caller knows (an imported test record):
+        ``started_at`` here and ``ended_at`` in :meth:`Step.end`.
+
+        Raises:
+            InvalidTime: ``started_at`` is not a time or is outside the time window.
+        """
         self._check_active()
         check_name(name)
-        step_id = new_id()
-        self.station.emit(StepStarted, run_id=self.run_id, step_id=step_id, name=name)
-        started = time.monotonic_ns()
-        outcome: StepOutcome = "passed"
+        start = check_time(f"step {name!r} started_at", started_at, self.station.time_window)
+        return Step(self, name, now_ns() if start is None else start, start is not None).start()
+
+    @contextmanager
+    def step(self, name: str, *, started_at: When | None = None) -> Iterator[str]:
+        """Record a named step around a block; yields the step id.
+
+        The step ends when the block does: ``error`` when an exception escaped,
+        ``aborted`` on Ctrl-C, ``failed`` when a measurement failed in it.
+        """
+        step = self.start_step(name, started_at=started_at)
+        outcome: StepOutcome | None = None
         error = ""
-        failed_before = self.failed_measurement_count
         try:
-            yield step_id
+            yield step.step_id
         except BaseException as e:
             outcome, error = ("aborted" if isinstance(e, KeyboardInterrupt) else "error"), repr(e)
             raise
         finally:
-            if outcome == "passed" and self.failed_measurement_count > failed_before:
-                outcome = "failed"
-            self.step_count += 1
-            self.station.emit(
-                StepEnded,
-                run_id=self.run_id,
-                step_id=step_id,
-                name=name,
-                outcome=outcome,
-                duration_ns=time.monotonic_ns() - started,
-                error=error,
-            )
+            if self.active:
+                step.end(outcome, error)
 
     def end(
-        self, outcome: RunOutcome | None = None, error: str = "", duration_ns: int | None = None
+        self,
+        outcome: RunOutcome | None = None,
+        error: str = "",
+        duration_ns: int | None = None,
+        *,
+        ended_at: When | None = None,
     ) -> RunOutcome:
         """End the run (done for you by the ``with`` block); return its outcome.
 
-        ``duration_ns`` replaces the time since the run started, for a run recorded
-        after the fact (an imported test record knows its own duration).
+        For a run recorded after the fact (an imported test record knows its own
+        times) give ``ended_at`` (``int`` ns or aware ``datetime``) or ``duration_ns``;
+        either way the run's end minus its start is its duration.
+
+        Raises:
+            InvalidTime: ``ended_at`` is not a time, is outside the time window, is
+                before the run started, or disagrees with ``duration_ns``.
         """
         self._check_active()
         final: RunOutcome = outcome or ("failed" if self.failed_measurement_count else "passed")
-        if duration_ns is None:
-            duration_ns = time.monotonic_ns() - self._started_ns
+        end, duration_ns = span_end(
+            "run ended_at",
+            started_at_ns=self.started_at_ns,
+            explicit_start=self._explicit_start,
+            started_monotonic=self._started_ns,
+            ended_at=ended_at,
+            run=self,
+            duration_ns=duration_ns,
+        )
         self.station.emit(
             RunEnded,
+            at=end,
             run_id=self.run_id,
             outcome=final,
             measurement_count=self.measurement_count,
@@ -328,85 +367,3 @@ class Run:
         tb: TracebackType | None,
     ) -> None:
         self.__exit__(exc_type, exc, tb)
-
-
-def _as_floats(label: str, values: Numbers) -> list[float]:
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as e:
-        raise InvalidMeasurement(label, f"batch values must be numbers: {e}") from None
-    if array.ndim != 1:
-        raise InvalidMeasurement(label, f"batch values must be 1-dimensional, got {array.shape}")
-    if len(array) == 0:
-        raise InvalidMeasurement(label, "batch has no values")
-    if not np.isfinite(array).all():
-        bad = int(np.flatnonzero(~np.isfinite(array))[0])
-        raise InvalidMeasurement(
-            label, f"batch values must be finite; value {bad} is {float(array[bad])!r}"
-        )
-    values_list: list[float] = array.tolist()
-    return values_list
-
-
-def _timestamps(
-    label: str, count: int, timestamps_ns: Timestamps | None, interval_ns: int | None
-) -> list[int]:
-    if timestamps_ns is None:
-        if interval_ns is None or interval_ns <= 0:
-            raise InvalidMeasurement(
-                label, "give timestamps_ns (one per value) or a positive interval_ns"
-            )
-        start = now_ns()
-        stamps_list: list[int] = list(range(start, start + count * interval_ns, interval_ns))
-        return stamps_list
-    try:
-        stamps = np.asarray(timestamps_ns, dtype=np.int64)
-    except (TypeError, ValueError, OverflowError) as e:
-        raise InvalidMeasurement(label, f"timestamps_ns must be integers: {e}") from None
-    if stamps.shape != (count,):
-        raise InvalidMeasurement(
-            label, f"{count} values but {stamps.size} timestamps: they must be aligned"
-        )
-    if stamps.min() < 0:
-        raise InvalidMeasurement(label, "timestamps_ns must be ns since the epoch (>= 0)")
-    result: list[int] = stamps.tolist()
-    return result
-
-
-def _chunks(stamps: list[int]) -> list[tuple[int, int]]:
-    """Index ranges of the events a batch is recorded as.
-
-    At most :data:`BATCH_CHUNK_POINTS` points each (a frame stays < 1 MB), and
-    points of at most ``MAX_FRAME_DAYS - 1`` UTC days (the event's own
-    ``occurred_at`` may add one), so that a backfill spanning months still
-    travels in frames the hub accepts.
-    """
-    count = len(stamps)
-    days = np.asarray(stamps, dtype=np.int64) // DAY_NS
-    if np.unique(days).size < MAX_FRAME_DAYS:
-        return [
-            (start, min(start + BATCH_CHUNK_POINTS, count))
-            for start in range(0, count, BATCH_CHUNK_POINTS)
-        ]
-    chunks: list[tuple[int, int]] = []
-    start, seen = 0, set[int]()
-    for index, day in enumerate(days.tolist()):
-        full = index - start == BATCH_CHUNK_POINTS
-        if full or (day not in seen and len(seen) == MAX_FRAME_DAYS - 1):
-            chunks.append((start, index))
-            start, seen = index, set()
-        seen.add(day)
-    chunks.append((start, count))
-    return chunks
-
-
-def _names(name: str | Sequence[str], count: int) -> list[str]:
-    if isinstance(name, str):
-        check_name(name)
-        return []
-    names = list(name)
-    if len(names) != count:
-        raise InvalidMeasurement("<per-point names>", f"{count} values but {len(names)} names")
-    for each in set(names):
-        check_name(each)
-    return names

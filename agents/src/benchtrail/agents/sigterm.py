@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+
+Handler = signal.Handlers | Callable[..., object] | int | None
+"""A signal handler as ``signal.signal`` returns it."""
 
 
 class SigtermExit:
@@ -42,3 +46,20 @@ class SigtermExit:
 
 SIGTERM_EXIT = SigtermExit()
 """The handler a recording station installs for SIGTERM in the main thread."""
+
+
+def install_sigterm_exit() -> Handler:
+    """In the main thread, turn SIGTERM into SystemExit; return the handler replaced, if any."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        return signal.signal(signal.SIGTERM, SIGTERM_EXIT)
+    return None
+
+
+def restore_sigterm(previous: Handler) -> Handler:
+    """Put ``previous`` back (possible from the main thread only); return what is left."""
+    if previous is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, previous)
+        return None
+    return previous

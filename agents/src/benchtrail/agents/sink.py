@@ -7,6 +7,7 @@ station imports them. :class:`~benchtrail.agents.Station` is the implementation.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Protocol, TypeVar
 
 from benchtrail.agents.publishing import Publisher
@@ -43,8 +44,15 @@ class EventSink(Protocol):
         """The session's publisher (its event loop also runs lock requests)."""
         ...
 
-    def emit(self, event_type: type[E], size_hint: int = 320, **fields: object) -> E:
-        """Stamp an event with the envelope (id, session, seq, time) and queue it."""
+    def emit(
+        self,
+        event_type: type[E],
+        size_hint: int = 320,
+        *,
+        at: int | dt.datetime | None = None,
+        **fields: object,
+    ) -> E:
+        """Stamp an event with the envelope (id, session, seq, time ``at`` or now), queue it."""
         ...
 
     def run_ended(self, run_id: str) -> None:

@@ -6,7 +6,7 @@ import os
 import re
 import signal
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Literal, TypeVar
 
@@ -24,8 +24,9 @@ from benchtrail.agents.publishing import Publisher, PublisherSettings
 from benchtrail.agents.publishing.frames import SessionSequence
 from benchtrail.agents.rack import Rack
 from benchtrail.agents.run import Run
-from benchtrail.agents.sigterm import SIGTERM_EXIT
-from benchtrail.agents.validation import check_custom_metadata
+from benchtrail.agents.sigterm import SIGTERM_EXIT, Handler, install_sigterm_exit, restore_sigterm
+from benchtrail.agents.times import When, check_time
+from benchtrail.agents.validation import check_custom_metadata, check_structured_metadata
 from benchtrail.schemas import (
     DEFAULT_TIME_WINDOW,
     DutInfo,
@@ -43,6 +44,7 @@ from benchtrail.schemas import (
     SlotInfo,
     StationInfo,
     TimeWindow,
+    event_tag,
     new_id,
 )
 
@@ -123,7 +125,7 @@ class Station:
         self._run_count = 0
         self.config = config
         self._rack = Rack(self, config, mock)
-        self._previous_sigterm: signal.Handlers | Callable[..., object] | int | None = None
+        self._previous_sigterm: Handler = None
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -140,7 +142,7 @@ class Station:
             raise SessionNotActive(self.station_id, self.state)
         self._publisher.start()
         self.state = "running"
-        self._stop_on_sigterm()
+        self._previous_sigterm = install_sigterm_exit()
         self._record(
             SessionStarted,
             session_type=self._session_type,
@@ -175,7 +177,7 @@ class Station:
         try:
             self._rack.close()
         finally:  # an instrument or lock that failed to close still ends the session
-            self._restore_sigterm()
+            self._previous_sigterm = restore_sigterm(self._previous_sigterm)
             self._record(
                 SessionEnded,
                 run_count=self._run_count,
@@ -219,20 +221,6 @@ class Station:
         return self._rack.instrument(
             alias, resource, driver, sim=sim, wait=wait, shared=shared, safety=safety
         )
-
-    def _stop_on_sigterm(self) -> None:
-        """In the main thread, turn SIGTERM into SystemExit so ``with`` blocks unwind."""
-        if threading.current_thread() is not threading.main_thread():
-            return
-        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            self._previous_sigterm = signal.signal(signal.SIGTERM, SIGTERM_EXIT)
-
-    def _restore_sigterm(self) -> None:
-        """Put back the SIGTERM handler (only possible from the main thread; elsewhere it stays)."""
-        on_main = threading.current_thread() is threading.main_thread()
-        if self._previous_sigterm is not None and on_main:
-            signal.signal(signal.SIGTERM, self._previous_sigterm)
-            self._previous_sigterm = None
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until the hub acknowledged every event recorded so far."""
@@ -285,16 +273,26 @@ class Station:
         custom_metadata: Mapping[str, object] | None = None,
         channel_refs: Sequence[str] = (),
         parameters: Sequence[ParameterInfo] = (),
+        started_at: When | None = None,
+        structured_metadata: Mapping[str, object] | None = None,
     ) -> Run:
         """Start a run of one DUT; use the result as a context manager.
 
         ``parameters`` describes what an experiment run sweeps (see
-        :class:`benchtrail.agents.MeasurementSession`).
+        :class:`benchtrail.agents.MeasurementSession`). ``started_at`` is when the
+        run started (``int`` ns or aware ``datetime``), default now.
+        ``structured_metadata`` holds any JSON values (lists, mappings, ``None``).
+
+        Raises:
+            InvalidTime, InvalidMetadata: a bad ``started_at`` or metadata value (named).
         """
         metadata = check_custom_metadata(custom_metadata)
-        run = Run(self, new_id())
+        structured = check_structured_metadata(structured_metadata)
+        start = check_time("run started_at", started_at, self.time_window)
+        run = Run(self, new_id(), start)
         self.emit(
             RunStarted,
+            at=run.started_at_ns,
             run_id=run.run_id,
             dut=DutInfo(
                 serial=dut_serial,
@@ -312,6 +310,7 @@ class Station:
             custom_metadata=metadata,
             channel_refs=list(channel_refs),
             parameters=list(parameters),
+            structured_metadata=structured,
         )
         self._runs[run.run_id] = run
         self._run_count += 1
@@ -321,25 +320,46 @@ class Station:
         """Forget a run that has ended (called by :meth:`Run.end`)."""
         self._runs.pop(run_id, None)
 
-    def log(self, message: str, level: LogLevel = "info", logger: str = "") -> None:
-        """Record a log line in the session."""
-        self.emit(Log, message=message, level=level, logger=logger)
+    def log(
+        self,
+        message: str,
+        level: LogLevel = "info",
+        logger: str = "",
+        *,
+        run_id: str = "",
+        at: When | None = None,
+    ) -> None:
+        """Record a log line in the session (of one of its runs with ``run_id``)."""
+        self.emit(Log, at=at, message=message, level=level, logger=logger, run_id=run_id)
 
-    def emit(self, event_type: type[E], size_hint: int = 320, **fields: object) -> E:
+    def emit(
+        self,
+        event_type: type[E],
+        size_hint: int = 320,
+        *,
+        at: When | None = None,
+        **fields: object,
+    ) -> E:
         """Stamp an event with the envelope (id, session, seq, time) and queue it.
 
+        ``at``: when it happened (ns or aware ``datetime``), default now; ``seq`` keeps call order.
+
         Raises:
+            InvalidTime: ``at`` is not a time or is outside the time window.
             PermissionDenied: the hub refused something of this station since the last call.
             CredentialsRefused: the hub refused the station's credentials.
         """
         if self.state != "running":
             raise SessionNotActive(self.station_id, self.state)
+        stamp = check_time(f"{event_tag(event_type)} at", at, self.time_window)
         self._publisher.check()  # what the hub refused is said here, before a seq is used
-        return self._record(event_type, size_hint, **fields)
+        return self._record(event_type, size_hint, stamp, **fields)
 
-    def _record(self, event_type: type[E], size_hint: int = 320, **fields: object) -> E:
+    def _record(
+        self, event_type: type[E], size_hint: int = 320, at: int | None = None, **fields: object
+    ) -> E:
         with SIGTERM_EXIT.deferred(), self._lock:  # a seq once taken is always submitted
-            event = self._sequence.stamp(event_type, fields)
+            event = self._sequence.stamp(event_type, fields, at)
             self._publisher.submit(self.station_id, event, size_hint)
         return event
 

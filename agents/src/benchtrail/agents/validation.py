@@ -5,9 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import msgspec
+
 from benchtrail.agents.errors import InvalidMeasurement, InvalidMetadata
 from benchtrail.schemas import (
+    MAX_METADATA_DEPTH,
     MAX_NAME,
+    MAX_STRUCTURED_METADATA,
     MAX_TEXT_VALUE,
     CustomValue,
     MeasurementOutcome,
@@ -122,3 +126,71 @@ def check_custom_metadata(metadata: Mapping[str, object] | None) -> dict[str, Cu
             raise InvalidMetadata(f"custom_metadata[{key!r}]", value, "a finite number")
         checked[key] = value
     return checked
+
+
+_JSON_SCALARS = (str, bool, int, type(None))
+
+
+def json_problem(value: object, depth: int = 1) -> tuple[str, object] | None:
+    """Why ``value`` cannot be kept as JSON, with the part at fault; ``None`` if it can.
+
+    JSON holds text, whole and finite numbers, flags, null, lists and mappings with
+    text keys, nested at most :data:`MAX_METADATA_DEPTH` deep.
+    """
+    if depth > MAX_METADATA_DEPTH:
+        return f"at most {MAX_METADATA_DEPTH} levels of nesting", value
+    if isinstance(value, str):
+        return None if _is_utf8(value) else ("text that UTF-8 can hold (no lone surrogates)", value)
+    if isinstance(value, _JSON_SCALARS):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else ("a finite number (JSON has no inf or NaN)", value)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str) or not _is_utf8(key):
+                return "UTF-8 text keys", key
+            problem = json_problem(item, depth + 1)
+            if problem is not None:
+                return problem
+        return None
+    if isinstance(value, list | tuple):
+        for item in value:
+            problem = json_problem(item, depth + 1)
+            if problem is not None:
+                return problem
+        return None
+    return "text, a number, a flag, null, a list or a mapping", value
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_structured_metadata(metadata: Mapping[str, object] | None) -> str:
+    """Structured run metadata as the JSON text of one object ('' when there is none).
+
+    Raises:
+        InvalidMetadata: a key is not text, a value (or part of one) cannot be kept
+            as JSON, or the whole is longer than :data:`MAX_STRUCTURED_METADATA`.
+    """
+    if not metadata:
+        return ""
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not key or not _is_utf8(key):
+            raise InvalidMetadata("structured_metadata key", key, "non-empty UTF-8 text")
+        problem = json_problem(value)
+        if problem is not None:
+            expected, found = problem
+            raise InvalidMetadata(f"structured_metadata[{key!r}]", found, expected)
+    text = msgspec.json.encode(dict(metadata)).decode()
+    if len(text) > MAX_STRUCTURED_METADATA:
+        raise InvalidMetadata(
+            "structured_metadata",
+            f"{len(text)} characters of JSON",
+            f"at most {MAX_STRUCTURED_METADATA} characters",
+        )
+    return text

@@ -104,6 +104,7 @@ def runs_started(events: list[RunStarted], seqs: list[int]) -> list[Columns]:
             "parameters": [_json.encode(r.parameters).decode() for r in events],
             "event_id": [r.event_id for r in events],
             "stream_seq": seqs,
+            "structured_metadata": [r.structured_metadata for r in events],
         }
     ]
 

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from benchtrail.projector import lifecycle_rows, window_rows
+from benchtrail.projector import lifecycle_rows, log_rows, window_rows
 from benchtrail.projector.table_model import DICT, STR, TS, ArrowArray, Columns
 from benchtrail.projector.table_rows import measurement_table_rows
 from benchtrail.projector.tables import SCHEMAS, WRITE_ORDER
@@ -29,6 +29,7 @@ from benchtrail.schemas import (
     InstrumentCall,
     LockAcquired,
     LockReleased,
+    Log,
     Measurement,
     MeasurementBatch,
     MeasurementTable,
@@ -177,6 +178,10 @@ def _measurements(events: list[Measurement], seqs: list[int]) -> list[Columns]:
             "event_id": [m.event_id for m in events],
             "point_index": pa.array(np.zeros(len(events), dtype=np.uint32)),
             "stream_seq": seqs,
+            "description": [m.description for m in events],
+            "marginal_low": [m.marginal_low for m in events],
+            "marginal_high": [m.marginal_high for m in events],
+            "marginal": [m.marginal for m in events],
         }
     ]
 
@@ -215,6 +220,10 @@ def _batch_points(b: MeasurementBatch, stream_seq: int) -> Columns:
         "event_id": _repeat(b.event_id, n),
         "point_index": pa.array(np.arange(n, dtype=np.uint32)),
         "stream_seq": pa.array(np.full(n, stream_seq, dtype=np.uint64)),
+        "description": _repeat("", n),
+        "marginal_low": pa.nulls(n, pa.float64()),
+        "marginal_high": pa.nulls(n, pa.float64()),
+        "marginal": pa.array(np.zeros(n, dtype=bool)),
     }
 
 
@@ -257,6 +266,7 @@ _HANDLERS: dict[type[Event], Handler] = {
     FileRemoved: window_rows.file_contributions,  # type: ignore[dict-item]
     MeasurementTable: measurement_table_rows,  # type: ignore[dict-item]
     AttachmentAdded: lifecycle_rows.attachments,  # type: ignore[dict-item]
+    Log: log_rows.logs,  # type: ignore[dict-item]
 }
 EVENT_TABLES: dict[type[Event], str] = {
     Measurement: "measurements",
@@ -280,5 +290,6 @@ EVENT_TABLES: dict[type[Event], str] = {
     FileRemoved: "window_files",
     MeasurementTable: "measurement_tables",
     AttachmentAdded: "attachments",
+    Log: "logs",
 }
 """Event type → the table its rows go to (every event also gives a row of ``events``)."""

@@ -111,6 +111,7 @@ _DECLARED = (
             Column("custom_metadata", "String"),
             Column("channel_refs", "Array(String)"),
             Column("parameters", "String", added=True),
+            Column("structured_metadata", "String", codec="ZSTD", added=True),
             *_EVENT_KEY,
         ),
         order_by=("run_id", "event_id"),
@@ -207,6 +208,10 @@ _DECLARED = (
             Column("event_id", "String", dictionary=True),
             Column("point_index", "UInt32"),
             Column(STREAM_SEQ, "UInt64"),
+            Column("description", _LOW, added=True),
+            Column("marginal_low", "Nullable(Float64)", added=True),
+            Column("marginal_high", "Nullable(Float64)", added=True),
+            Column("marginal", "Bool", added=True),
         ),
         order_by=("station_id", "name", "ts", "event_id", "point_index"),
         day_column="ts",
@@ -322,6 +327,24 @@ _DECLARED = (
         order_by=("run_id", "name", "event_id"),
         day_column="attached_at",
     ),
+    # Log lines of stations and of the tests they ran (``log`` events), read per run.
+    Table(
+        "logs",
+        (
+            Column("station_id", _LOW),
+            Column("session_id", "String", dictionary=True),
+            Column("run_id", "String", dictionary=True),
+            Column("at", _TIME, codec="Delta, ZSTD"),
+            Column("seq", "UInt64"),
+            Column("level", _LOW),
+            Column("logger", _LOW),
+            Column("message", "String", codec="ZSTD"),
+            Column("source", "String", dictionary=True),
+            *_EVENT_KEY,
+        ),
+        order_by=("session_id", "run_id", "at", "event_id"),
+        day_column="at",
+    ),
 )
 TABLES: dict[str, Table] = {table.name: table for table in _DECLARED}
 """Table name → its declaration, in creation order."""
@@ -341,6 +364,7 @@ WRITE_ORDER: list[str] = [
     "window_devices",
     "window_files",
     "attachments",
+    "logs",
     "measurements",
     "measurement_tables",
     "run_ends",

@@ -11,7 +11,12 @@ from typing import Annotated, Literal
 import msgspec
 
 from benchtrail.schemas.base import Event, Finite, TimestampNs
-from benchtrail.schemas.limits import MAX_ATTACHMENT_NAME, MAX_NAME
+from benchtrail.schemas.limits import (
+    MAX_ATTACHMENT_NAME,
+    MAX_DESCRIPTION,
+    MAX_NAME,
+    MAX_STRUCTURED_METADATA,
+)
 from benchtrail.schemas.measurement_tables import MeasurementTable
 from benchtrail.schemas.metadata import (
     CustomValue,
@@ -84,6 +89,16 @@ class RunStarted(Event, frozen=True, kw_only=True, tag="run.started"):
         list[ParameterInfo],
         msgspec.Meta(description="The swept parameters of an experiment run, in sweep order."),
     ] = msgspec.field(default_factory=list)
+    structured_metadata: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=MAX_STRUCTURED_METADATA,
+            description=(
+                "Metadata that custom_metadata's scalars cannot hold (lists, lists of lists or "
+                "of mappings, nulls), as the JSON text of one object; '' when there is none."
+            ),
+        ),
+    ] = ""
 
 
 class RunEnded(Event, frozen=True, kw_only=True, tag="run.ended"):
@@ -128,6 +143,24 @@ class Measurement(Event, frozen=True, kw_only=True, tag="measurement"):
     high: Limit | None = None
     outcome: MeasurementOutcome = "unset"
     step: str = ""
+    description: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=MAX_DESCRIPTION,
+            description="What is measured, as the test declares it (OpenHTF's docstring).",
+        ),
+    ] = ""
+    marginal_low: Annotated[
+        Limit | None,
+        msgspec.Meta(description="Marginal low limit: passing values below it are marginal."),
+    ] = None
+    marginal_high: Annotated[
+        Limit | None,
+        msgspec.Meta(description="Marginal high limit: passing values above it are marginal."),
+    ] = None
+    marginal: Annotated[
+        bool, msgspec.Meta(description="Passed, but outside its marginal limits.")
+    ] = False
 
 
 class MeasurementBatch(Event, frozen=True, kw_only=True, tag="measurement.batch"):
@@ -288,12 +321,18 @@ class FileRemoved(Event, frozen=True, kw_only=True, tag="file.removed"):
 
 
 class Log(Event, frozen=True, kw_only=True, tag="log"):
-    """A log line from the station."""
+    """A log line from the station, or a log record of the test it ran."""
 
     level: LogLevel = "info"
     message: str
     logger: str = ""
     run_id: str = ""
+    source: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=MAX_NAME, description="Where it was logged: 'file.py:42', if known."
+        ),
+    ] = ""
 
 
 AttachmentName = Annotated[

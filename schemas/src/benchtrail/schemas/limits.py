@@ -23,6 +23,14 @@ DEFAULT_MAX_ATTACHMENT_BYTES: Final = 64 * 1024 * 1024
 """Bytes of one attachment, at most, unless the station's ``outbox`` says otherwise."""
 MAX_TEXT_VALUE: Final = 64 * 1024
 """Longest text value of a measurement (characters)."""
+MAX_DESCRIPTION: Final = 4096
+"""Longest description of a measurement (characters): OpenHTF docstrings and the like."""
+MAX_LOG_MESSAGE: Final = 64 * 1024
+"""Longest message of a ``log`` event (characters); longer ones are clipped by the agent."""
+MAX_STRUCTURED_METADATA: Final = 256 * 1024
+"""Longest ``structured_metadata`` of a run (characters of its JSON text)."""
+MAX_METADATA_DEPTH: Final = 32
+"""Deepest nesting of a run's ``structured_metadata`` (the HTTP API's JSON bound too)."""
 EARLIEST_NS: Final = 946_684_800_000_000_000
 """2000-01-01T00:00:00Z: no event is older."""
 FUTURE_SLACK_NS: Final = 86_400_000_000_000

@@ -10,7 +10,11 @@ Usage::
 A ``start`` document opens a run, each ``descriptor`` names a stream's data keys,
 ``event`` and ``event_page`` points are buffered per stream and data key and
 recorded as ``measurement.batch`` events, and ``stop`` ends the run with its exit
-status. See ``docs/adapters.md`` for the whole mapping.
+status. Every event carries its document's ``time`` (each point its own
+timestamp), so a replayed run keeps the times it was taken at. The start
+document's scalars become ``custom_metadata``, its lists and nulls
+``structured_metadata``; what neither can hold is named in a warning ``log``
+event. See ``docs/adapters.md`` for the whole mapping.
 """
 
 from __future__ import annotations
@@ -25,10 +29,17 @@ from typing import cast
 import numpy as np
 
 from benchtrail.agents.adapters.bluesky_tables import MotorGrids
-from benchtrail.agents.adapters.run_metadata import custom_metadata, run_fields
-from benchtrail.agents.run import BATCH_CHUNK_POINTS, Run
+from benchtrail.agents.adapters.run_metadata import (
+    fit_structured,
+    id_text,
+    metadata_warnings,
+    run_fields,
+    split_metadata,
+)
+from benchtrail.agents.batch_points import BATCH_CHUNK_POINTS
+from benchtrail.agents.run import Run
 from benchtrail.agents.station import Station
-from benchtrail.schemas import Log, MeasurementBatch, RunOutcome, ValueKind
+from benchtrail.schemas import MeasurementBatch, RunOutcome, ValueKind
 
 try:
     from event_model.documents import (
@@ -81,6 +92,8 @@ class _OpenRun:
     descriptors: list[str] = field(default_factory=list)
     logged: set[tuple[str, str]] = field(default_factory=set)
     buffered_since: float | None = None
+    last_time_ns: int | None = None
+    """The ``time`` of the run's latest document (its batches are stamped with it)."""
 
 
 @dataclass
@@ -153,20 +166,30 @@ class BenchtrailCallback:
         fields = run_fields(metadata)
         if "dut_serial" not in fields:
             fields["dut_serial"] = _sample_serial(doc.get("sample"))
-        project = doc.get("project")
-        if "project_name" not in fields and isinstance(project, str) and project:
+        project = id_text(doc.get("project"))
+        if "project_name" not in fields and project:
             fields["project_name"] = project
+        split = split_metadata(metadata, skip=_NOT_METADATA)
+        fit_structured(split)
+        started = _doc_ns(doc)
         run = self.station.run(
-            **fields, custom_metadata=custom_metadata(metadata, skip=_NOT_METADATA)
+            **fields,
+            custom_metadata=split.custom,
+            structured_metadata=split.structured,
+            started_at=started,
         )
         self.runs[doc["uid"]] = run
-        self._open[doc["uid"]] = _OpenRun(run)
+        open_run = _OpenRun(run, last_time_ns=started)
+        self._open[doc["uid"]] = open_run
+        for warning in metadata_warnings(split, "Bluesky start document"):
+            self._warn(open_run, warning)
         self._grids.start(doc, run)
 
     def _descriptor(self, doc: EventDescriptor) -> None:
         open_run = self._open.get(doc["run_start"])
         if open_run is None:
             return  # its run started before this callback was subscribed
+        open_run.last_time_ns = _doc_ns(doc) or open_run.last_time_ns
         stream = doc.get("name", "")
         columns: dict[str, _Column] = {}
         for key, data_key in doc["data_keys"].items():
@@ -184,6 +207,7 @@ class BenchtrailCallback:
         stream = self._streams.get(doc["descriptor"])
         if stream is None:
             return
+        stream.open_run.last_time_ns = _doc_ns(doc) or stream.open_run.last_time_ns
         for key, column in stream.columns.items():
             if key in doc["data"]:
                 stamp = doc["timestamps"].get(key, doc["time"])
@@ -195,6 +219,8 @@ class BenchtrailCallback:
         stream = self._streams.get(doc["descriptor"])
         if stream is None:
             return
+        times = [_ns(t) for t in doc["time"]]
+        stream.open_run.last_time_ns = max(times, default=None) or stream.open_run.last_time_ns
         for key, column in stream.columns.items():
             if key in doc["data"]:
                 stamps = doc["timestamps"].get(key, doc["time"])
@@ -209,7 +235,9 @@ class BenchtrailCallback:
         if open_run.run.active:  # else the station stopped mid-run and ended it (aborted)
             self._flush_run(open_run)
             self._grids.stop(doc)
-            open_run.run.end(*_verdict(doc))
+            stopped = _doc_ns(doc)
+            ended = None if stopped is None else max(stopped, open_run.run.started_at_ns)
+            open_run.run.end(*_verdict(doc), ended_at=ended)
         for uid in open_run.descriptors:
             del self._streams[uid]
 
@@ -220,6 +248,8 @@ class BenchtrailCallback:
     ) -> None:
         open_run = stream.open_run
         for value, stamp in zip(values, stamps, strict=False):
+            if column.kind == "int" and not _is_whole(value):
+                self._widen(open_run, stream, column, value)
             point = _point(column.kind, value)
             if point is None:
                 self._log_once(
@@ -239,6 +269,19 @@ class BenchtrailCallback:
             if len(column.timestamps_ns) >= self.flush_points:
                 self._record(open_run, column)
 
+    def _widen(self, open_run: _OpenRun, stream: _Stream, column: _Column, value: object) -> None:
+        """An ``integer`` data key got a fraction: record its points so far, the rest as floats."""
+        self._record(open_run, column)
+        column.kind = "float"
+        self._log_once(
+            open_run,
+            stream.name,
+            column.name,
+            f"its descriptor says integer but a value is {value!r}; its points from there on "
+            "are recorded as float",
+            recorded=True,
+        )
+
     def _flush_if_due(self, open_run: _OpenRun) -> None:
         since = open_run.buffered_since
         if since is not None and time.monotonic() - since >= self.flush_seconds:
@@ -256,6 +299,7 @@ class BenchtrailCallback:
             return
         self.station.emit(
             MeasurementBatch,
+            at=open_run.last_time_ns,
             size_hint=300 + 20 * count,
             run_id=open_run.run.run_id,
             name=column.name,
@@ -270,17 +314,19 @@ class BenchtrailCallback:
         # The event holds the lists it was given: start new ones.
         column.values, column.texts, column.timestamps_ns = [], [], []
 
-    def _log_once(self, open_run: _OpenRun, stream: str, key: str, problem: str) -> None:
+    def _log_once(
+        self, open_run: _OpenRun, stream: str, key: str, problem: str, *, recorded: bool = False
+    ) -> None:
         if (stream, key) in open_run.logged:
             return
         open_run.logged.add((stream, key))
-        self.station.emit(
-            Log,
-            level="warning",
-            message=f"Bluesky data key {key!r} of stream {stream!r} not recorded: {problem}",
-            logger=LOGGER,
-            run_id=open_run.run.run_id,
-        )
+        how = "recorded with a change" if recorded else "not recorded"
+        self._warn(open_run, f"Bluesky data key {key!r} of stream {stream!r} {how}: {problem}")
+
+    def _warn(self, open_run: _OpenRun, message: str) -> None:
+        """A warning of this adapter in the run, at the time of the run's latest document."""
+        run = open_run.run
+        self.station.log(message, "warning", LOGGER, run_id=run.run_id, at=open_run.last_time_ns)
 
 
 def _verdict(doc: RunStop) -> tuple[RunOutcome, str]:
@@ -316,6 +362,21 @@ def _point(kind: ValueKind, value: object) -> float | str | None:
     return number if math.isfinite(number) else None
 
 
+def _is_whole(value: object) -> bool:
+    """Whether a point of an ``integer`` data key is whole (``3``, ``3.0``; not ``1.5``)."""
+    if isinstance(value, numbers.Integral):
+        return True
+    return isinstance(value, numbers.Real) and float(value).is_integer()
+
+
+def _doc_ns(doc: Mapping[str, object]) -> int | None:
+    """A document's ``time`` in ns, ``None`` (stamp at the call) when it has none."""
+    stamp = doc.get("time")
+    if isinstance(stamp, numbers.Real) and math.isfinite(float(stamp)) and float(stamp) > 0:
+        return round(float(stamp) * 1_000_000_000)
+    return None
+
+
 def _ns(stamp: object) -> int:
     """A Bluesky timestamp (seconds since the epoch) in ns; now when there is none."""
     if isinstance(stamp, numbers.Real) and math.isfinite(float(stamp)):
@@ -324,12 +385,12 @@ def _ns(stamp: object) -> int:
 
 
 def _sample_serial(sample: object) -> str:
-    """The DUT serial in a start document's ``sample``: text, or its serial, id or name."""
-    if isinstance(sample, str):
-        return sample
+    """The DUT serial in a start document's ``sample``: text or a number, or its serial, id or
+    name (text or a whole number: ``{"id": 42}`` gives ``"42"``)."""
     if isinstance(sample, Mapping):
         for key in ("serial", "id", "name"):
-            value = sample.get(key)
-            if isinstance(value, str) and value:
-                return value
-    return ""
+            text = id_text(sample.get(key))
+            if text:
+                return text
+        return ""
+    return id_text(sample)

@@ -8,9 +8,13 @@ Usage::
         test.execute(test_start=lambda: "SN-1")
 
 The record becomes one run (DUT id → ``dut_serial``), one step per phase with the
-phase's outcome and its own duration, and one measurement per set measurement,
-with its unit, the limits of its range validators and OpenHTF's verdict. See
-``docs/adapters.md`` for the whole mapping.
+phase's outcome, and one measurement per set measurement, with its unit, the
+limits (and marginal limits) of its range validators, its docstring, OpenHTF's
+verdict and marginal flag; the record's log records at or above ``log_level``
+(default WARNING) become ``log`` events. Every event carries OpenHTF's own time:
+the run its ``start_time_millis``/``end_time_millis``, each step its phase's, each
+measurement the time it was set (else its phase's end), each log line its own.
+See ``docs/adapters.md`` for the whole mapping.
 """
 
 from __future__ import annotations
@@ -23,23 +27,28 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from benchtrail.agents.adapters.run_metadata import custom_metadata, run_fields
+from benchtrail.agents.adapters.run_metadata import (
+    SplitMetadata,
+    fit_structured,
+    metadata_warnings,
+    run_fields,
+    split_metadata,
+)
 from benchtrail.agents.errors import AttachmentTooLarge, InvalidAttachment
+from benchtrail.agents.log_capture import DEFAULT_LOG_LEVEL, clip_message, level_name
+from benchtrail.agents.log_capture import log_level as log_level_number
 from benchtrail.agents.run import Run
 from benchtrail.agents.station import Station
 from benchtrail.schemas import (
+    MAX_DESCRIPTION,
     MAX_NAME,
     MAX_TEXT_VALUE,
-    CustomValue,
     Log,
     Measurement,
     MeasurementOutcome,
     MeasurementValue,
     RunOutcome,
-    StepEnded,
     StepOutcome,
-    StepStarted,
-    new_id,
 )
 
 try:
@@ -87,30 +96,45 @@ class BenchtrailOutput:
 
     Add it with ``test.add_output_callbacks(BenchtrailOutput(station))``; the
     station's session must be running when the test ends. OpenHTF calls output
-    callbacks once the test has finished, so every event is stamped at that
-    moment; the phases' own durations travel in their ``step.ended`` events, the
-    test's in ``run.ended``, and its start and end times in ``custom_metadata``.
+    callbacks once the test has finished; every event is stamped with the time
+    the record gives for it, so the run, its steps and measurements sit where the
+    test put them, not at the moment of the callback.
+
+    Args:
+        station: the station session the runs are recorded in.
+        log_level: the lowest level of the record's log records kept as ``log``
+            events (``logging.WARNING`` by default; ``"INFO"``, ``20`` also work).
 
     Attributes:
         station: the station session the runs are recorded in.
         last_run: the run recorded for the latest test record, if any.
     """
 
-    def __init__(self, station: Station) -> None:
+    def __init__(self, station: Station, *, log_level: int | str = DEFAULT_LOG_LEVEL) -> None:
         self.station = station
+        self.log_level = log_level_number(log_level)
         self.last_run: Run | None = None
 
     def __call__(self, record: test_record.TestRecord) -> None:
-        """Record a finished test as one run: its phases, measurements and verdict."""
+        """Record a finished test as one run: its phases, measurements, logs and verdict."""
         metadata: Mapping[str, object] = record.metadata
         fields = run_fields(metadata)
         fields["dut_serial"] = str(record.dut_id or "")
-        run = self.station.run(**fields, custom_metadata=_run_metadata(record))
+        split = _run_metadata(record)
+        run = self.station.run(
+            **fields,
+            custom_metadata=split.custom,
+            structured_metadata=split.structured,
+            started_at=_ns(record.start_time_millis),
+        )
         self.last_run = run
         try:
+            for warning in metadata_warnings(split, "OpenHTF"):
+                self._warn(run, warning, run.started_at_ns)
             for phase in record.phases:
-                self._record_phase(run, phase)
+                self._record_phase(run, phase, record.end_time_millis)
             record_attachments(run, record)
+            self._record_logs(run, record)
         except BaseException as e:
             run.end("error", f"recording the OpenHTF test record failed: {e!r}")
             raise
@@ -118,54 +142,57 @@ class BenchtrailOutput:
         run.end(
             outcome,
             _run_error(record) if outcome != "passed" else "",
-            _duration_ns(record.start_time_millis, record.end_time_millis),
+            ended_at=_ns(_end_millis(record.start_time_millis, record.end_time_millis)),
         )
 
-    def _record_phase(self, run: Run, phase: test_record.PhaseRecord) -> None:
-        step = _step_name(phase)
-        step_id = new_id()
-        self.station.emit(StepStarted, run_id=run.run_id, step_id=step_id, name=step)
+    def _record_phase(
+        self, run: Run, phase: test_record.PhaseRecord, test_end_millis: int | None
+    ) -> None:
+        started = phase.start_time_millis or None
+        ended = _end_millis(started, phase.end_time_millis or test_end_millis)
+        step = run.start_step(_step_name(phase), started_at=_ns(started))
         for measurement in (phase.measurements or {}).values():
-            self._record_measurement(run, measurement, step)
+            self._record_measurement(run, measurement, step.name, ended)
         outcome, error = _step_outcome(phase)
-        run.step_count += 1
-        self.station.emit(
-            StepEnded,
-            run_id=run.run_id,
-            step_id=step_id,
-            name=step,
-            outcome=outcome,
-            duration_ns=_duration_ns(phase.start_time_millis, phase.end_time_millis),
-            error=error,
-        )
+        step.end(outcome, error, ended_at=_ns(ended))
 
     def _record_measurement(
-        self, run: Run, measurement: measurements.Measurement, step: str
+        self,
+        run: Run,
+        measurement: measurements.Measurement,
+        step: str,
+        phase_end_millis: int | None,
     ) -> None:
         measured = measurement.measured_value
         if not measured.is_value_set:
             return  # declared but never set: OpenHTF's verdict is on the phase
         name = _short(str(measurement.name))
+        set_millis = getattr(measurement, "set_time_millis", None) or phase_end_millis
         dimensioned_outcome = _MEASUREMENT_OUTCOMES.get(measurement.outcome, "unset")
-        if record_dimensioned(run, measurement, name, step, dimensioned_outcome):
+        if record_dimensioned(
+            run, measurement, name, step, dimensioned_outcome, at=_ns(set_millis)
+        ):
             return  # axes with their names and units: see openhtf_dimensions.py
         value = _value(measured.value, measured.basetype_value())
         if value is None:
-            self.station.emit(
-                Log,
-                level="warning",
-                message=f"OpenHTF measurement {name!r} of phase {step!r} not recorded: "
+            message = (
+                f"OpenHTF measurement {name!r} of phase {step!r} not recorded: "
                 f"its value {_excerpt(measured.value)} is not a number, flag or text "
-                f"of at most {MAX_TEXT_VALUE} characters",
-                logger=LOGGER,
-                run_id=run.run_id,
+                f"of at most {MAX_TEXT_VALUE} characters"
             )
+            self._warn(run, message, _ns(set_millis))
             return
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
-        low, high = _limits(measurement) if numeric else (None, None)
+        low, high = _limits(measurement, "minimum", "maximum") if numeric else (None, None)
+        marginal = (
+            _limits(measurement, "marginal_minimum", "marginal_maximum")
+            if numeric
+            else (None, None)
+        )
         outcome = _MEASUREMENT_OUTCOMES.get(measurement.outcome, "unset")
         self.station.emit(
             Measurement,
+            at=_ns(set_millis),
             run_id=run.run_id,
             name=name,
             value=value,
@@ -174,13 +201,36 @@ class BenchtrailOutput:
             high=high,
             outcome=outcome,
             step=step,
+            description=str(measurement.docstring or "")[:MAX_DESCRIPTION],
+            marginal_low=marginal[0],
+            marginal_high=marginal[1],
+            marginal=bool(measurement.marginal),
         )
         run.measurement_count += 1
         if outcome == "failed":
             run.failed_measurement_count += 1
 
+    def _warn(self, run: Run, message: str, at: int | None) -> None:
+        """A warning of this adapter (something it could not record) in the run."""
+        self.station.log(message, "warning", LOGGER, run_id=run.run_id, at=at)
 
-def _run_metadata(record: test_record.TestRecord) -> dict[str, CustomValue]:
+    def _record_logs(self, run: Run, record: test_record.TestRecord) -> None:
+        """The record's log records at or above ``log_level``, each at its own time."""
+        for line in record.log_records:
+            if line.level < self.log_level:
+                continue
+            self.station.emit(
+                Log,
+                at=_ns(line.timestamp_millis),
+                level=level_name(line.level),
+                message=clip_message(str(line.message)),
+                logger=_short(str(line.logger_name)),
+                run_id=run.run_id,
+                source=f"{line.source}:{line.lineno}"[:MAX_NAME],
+            )
+
+
+def _run_metadata(record: test_record.TestRecord) -> SplitMetadata:
     """The test's metadata (but its config) as they are, and OpenHTF's own as ``openhtf.*``."""
     code = record.code_info
     own: dict[str, object] = {
@@ -192,10 +242,13 @@ def _run_metadata(record: test_record.TestRecord) -> dict[str, CustomValue]:
         "marginal": record.marginal,
         "code_info": {"name": code.name, "docstring": code.docstring} if code.name else {},
     }
-    return {
-        **custom_metadata(record.metadata, skip=frozenset({"config"})),
-        **custom_metadata(own, prefix="openhtf."),
-    }
+    split = split_metadata(record.metadata, skip=frozenset({"config"}))
+    ours = split_metadata(own, prefix="openhtf.")
+    split.custom.update(ours.custom)
+    split.structured.update(ours.structured)
+    split.problems += ours.problems
+    fit_structured(split)
+    return split
 
 
 def _run_error(record: test_record.TestRecord) -> str:
@@ -231,10 +284,16 @@ def _result_error(result: phase_executor.PhaseExecutionOutcome | None) -> str:
     return f"the phase returned {getattr(info, 'name', info)}"
 
 
-def _duration_ns(start_millis: int | None, end_millis: int | None) -> int:
-    if not start_millis or not end_millis or end_millis < start_millis:
-        return 0
-    return (end_millis - start_millis) * 1_000_000
+def _ns(millis: int | None) -> int | None:
+    """OpenHTF's ms since the epoch in ns; ``None`` (stamp at the call) when it has none."""
+    return millis * 1_000_000 if millis else None
+
+
+def _end_millis(start_millis: int | None, end_millis: int | None) -> int | None:
+    """An end time that is not before its start (OpenHTF's clock is ms, not monotonic)."""
+    if not end_millis:
+        return None
+    return max(end_millis, start_millis or 0)
 
 
 def _value(value: object, basetype_value: object) -> MeasurementValue | None:
@@ -257,17 +316,21 @@ def _value(value: object, basetype_value: object) -> MeasurementValue | None:
     return text if len(text) <= MAX_TEXT_VALUE else None
 
 
-def _limits(measurement: measurements.Measurement) -> tuple[float | None, float | None]:
+def _limits(
+    measurement: measurements.Measurement, lower: str, upper: str
+) -> tuple[float | None, float | None]:
     """The tightest range of the measurement's range validators (``in_range``, ``within_percent``).
 
-    Other validators (``equals`` on text, regexes, functions) give no limits.
+    ``lower``/``upper`` name the validator's bounds: ``minimum``/``maximum`` for the
+    limits, ``marginal_minimum``/``marginal_maximum`` for the marginal ones. Other
+    validators (``equals`` on text, regexes, functions) give no limits.
     """
     low: float | None = None
     high: float | None = None
     for validator in measurement.validators:
         if not isinstance(validator, validators.RangeValidatorBase):
             continue
-        minimum, maximum = _bound(validator, "minimum"), _bound(validator, "maximum")
+        minimum, maximum = _bound(validator, lower), _bound(validator, upper)
         if minimum is not None:
             low = minimum if low is None else max(low, minimum)
         if maximum is not None:
@@ -279,7 +342,7 @@ def _limits(measurement: measurements.Measurement) -> tuple[float | None, float 
 
 def _bound(validator: validators.RangeValidatorBase, which: str) -> float | None:
     try:
-        bound = getattr(validator, which)
+        bound = getattr(validator, which, None)
     except (TypeError, ValueError):  # a typed validator converting a missing bound
         return None
     if isinstance(bound, bool) or not isinstance(bound, numbers.Real):

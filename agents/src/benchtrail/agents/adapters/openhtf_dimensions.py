@@ -29,6 +29,8 @@ def record_dimensioned(
     name: str,
     step: str,
     outcome: MeasurementOutcome,
+    *,
+    at: int | None = None,
 ) -> bool:
     """Record a dimensioned OpenHTF measurement as a table; whether it was recorded.
 
@@ -43,7 +45,9 @@ def record_dimensioned(
     if columns is None:
         return False
     try:
-        run.measure_table(name, columns, dimensions=len(dimensions), outcome=outcome, step=step)
+        run.measure_table(
+            name, columns, dimensions=len(dimensions), outcome=outcome, step=step, at=at
+        )
     except InvalidMeasurement:
         return False
     return True

@@ -7,6 +7,7 @@ inactive plugin must cost nothing.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import re
 from typing import NamedTuple, NoReturn
@@ -64,6 +65,18 @@ CONNECT_TIMEOUT = Option(
     f"before giving up on delivering at the end (default: {DEFAULT_CONNECT_TIMEOUT:g}).",
 )
 
+DEFAULT_LOG_LEVEL = logging.WARNING
+"""Log records below this level are not recorded unless ``--bt-log-level`` says so."""
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "OFF")
+LOG_LEVEL = Option(
+    "--bt-log-level",
+    "benchtrail_log_level",
+    "log_level",
+    "LEVEL",
+    "Record the tests' log records at or above this level as log events of the run: "
+    f"{', '.join(LOG_LEVELS)} (default: WARNING; OFF records none).",
+)
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings:
@@ -81,6 +94,8 @@ class Settings:
         connect_timeout: seconds from the start of the session after which, if the hub
             has never answered, the session ends without waiting for it: the events stay
             in the outbox and pytest exits with status 3.
+        log_level: the lowest level of the tests' log records recorded as ``log``
+            events of the run; ``None`` records none.
     """
 
     station: str
@@ -92,6 +107,7 @@ class Settings:
     operator: str = ""
     mock: bool = False
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    log_level: int | None = DEFAULT_LOG_LEVEL
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -104,11 +120,11 @@ def add_options(parser: pytest.Parser) -> None:
         parser.addini(option.ini, f"{option.help} (as {option.flag})", type="string", default="")
     group.addoption(MOCK.flag, dest=_dest(MOCK), action="store_true", default=None, help=MOCK.help)
     parser.addini(MOCK.ini, f"{MOCK.help} (as {MOCK.flag})", type="bool", default=False)
-    timeout = CONNECT_TIMEOUT
-    group.addoption(
-        timeout.flag, dest=_dest(timeout), metavar=timeout.metavar, default=None, help=timeout.help
-    )
-    parser.addini(timeout.ini, f"{timeout.help} (as {timeout.flag})", type="string", default="")
+    for option in (CONNECT_TIMEOUT, LOG_LEVEL):
+        group.addoption(
+            option.flag, dest=_dest(option), metavar=option.metavar, default=None, help=option.help
+        )
+        parser.addini(option.ini, f"{option.help} (as {option.flag})", type="string", default="")
 
 
 def read_settings(config: pytest.Config) -> Settings | None:
@@ -131,7 +147,12 @@ def read_settings(config: pytest.Config) -> Settings | None:
     for value, source in values.values():
         _check_text(source, value)
     texts = {field: value for field, (value, _) in values.items()}
-    return Settings(**texts, mock=_mock(config), connect_timeout=_connect_timeout(config))
+    return Settings(
+        **texts,
+        mock=_mock(config),
+        connect_timeout=_connect_timeout(config),
+        log_level=_log_level(config),
+    )
 
 
 def _dest(option: Option) -> str:
@@ -173,6 +194,16 @@ def _connect_timeout(config: pytest.Config) -> float:
     return seconds
 
 
+def _log_level(config: pytest.Config) -> int | None:
+    text, source = _text(config, LOG_LEVEL)
+    if not text:
+        return DEFAULT_LOG_LEVEL
+    level = text.upper()
+    if level not in LOG_LEVELS:
+        _refuse(source, f"one of {', '.join(LOG_LEVELS)}", text)
+    return None if level == "OFF" else int(logging.getLevelName(level))
+
+
 def _check_hub(source: str, hub: str) -> None:
     expected = "a NATS URL such as 'nats://127.0.0.1:4222'"
     try:
@@ -191,7 +222,7 @@ def _check_text(source: str, value: str) -> None:
 
 def _refuse_stray_flags(config: pytest.Config) -> None:
     """A run-describing flag without a station would record nothing: say so."""
-    for option in (*OPTIONS, MOCK, CONNECT_TIMEOUT):
+    for option in (*OPTIONS, MOCK, CONNECT_TIMEOUT, LOG_LEVEL):
         if config.getoption(_dest(option)) is not None:
             raise pytest.UsageError(
                 f"{option.flag} was given but benchtrail is not enabled: {ENABLE_HINT}"

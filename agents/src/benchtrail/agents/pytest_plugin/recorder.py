@@ -9,10 +9,12 @@ instrument calls into the controller's run; it never ends that run.
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 
 import pytest
 
 from benchtrail.agents.errors import ConfigError, Unacknowledged
+from benchtrail.agents.log_capture import capture_logs
 from benchtrail.agents.pytest_plugin.delivery import Undelivered
 from benchtrail.agents.pytest_plugin.options import Settings
 from benchtrail.agents.pytest_plugin.signals import SigtermInterrupts
@@ -42,6 +44,9 @@ class Recorder:
         self.run = run
         self._sigterm = sigterm
         self._opened_at = time.monotonic()
+        self._logs = ExitStack()
+        if settings.log_level is not None:  # the tests' log records, as log events of the run
+            self._logs.enter_context(capture_logs(station, run.run_id, settings.log_level))
 
     @classmethod
     def for_session(cls, settings: Settings, pytest_args: str) -> Recorder:
@@ -71,13 +76,21 @@ class Recorder:
     def start_step(self, nodeid: str) -> StepRecord:
         """Record ``step.started`` for a test."""
         step = StepRecord(nodeid=nodeid, step_id=new_id())
-        self.station.emit(StepStarted, run_id=self.run.run_id, step_id=step.step_id, name=step.name)
+        started = self.station.emit(
+            StepStarted, run_id=self.run.run_id, step_id=step.step_id, name=step.name
+        )
+        step.started_at_ns = started.occurred_at
         return step
 
     def end_step(self, step: StepRecord) -> None:
-        """Record ``step.ended`` for a test with its outcome, duration and error text."""
+        """Record ``step.ended`` for a test with its outcome, duration and error text.
+
+        It is stamped at its start plus its duration (setup + call + teardown), so that
+        the step's end minus its start is its duration.
+        """
         self.station.emit(
             StepEnded,
+            at=step.started_at_ns + step.duration_ns if step.started_at_ns else None,
             run_id=self.run.run_id,
             step_id=step.step_id,
             name=step.name,
@@ -104,6 +117,7 @@ class Recorder:
         outbox.
         """
         station = self.station
+        self._logs.close()
         if station.state != "running":
             return None
         budget = self._opened_at + self.settings.connect_timeout - time.monotonic()

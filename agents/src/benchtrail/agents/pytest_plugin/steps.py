@@ -42,6 +42,7 @@ class StepRecord:
         outcome: the outcome so far (``None``: every phase so far passed).
         error: why it did not pass (the failure message, the skip reason).
         duration_ns: time spent in the phases reported so far.
+        started_at_ns: the time of its ``step.started`` (0 before it is recorded).
     """
 
     nodeid: str
@@ -49,6 +50,7 @@ class StepRecord:
     outcome: StepOutcome | None = None
     error: str = ""
     duration_ns: int = 0
+    started_at_ns: int = 0
 
     @property
     def name(self) -> str:

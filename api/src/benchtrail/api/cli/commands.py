@@ -19,6 +19,7 @@ sessions = LazyCommand(f"{_READ}:sessions", "List sessions, newest first.")
 session = LazyCommand(f"{_READ}:session", "Show one session: metadata, totals and runs.")
 events = LazyCommand(f"{_READ}:events", "List a session's events in seq order.")
 runs = LazyCommand(f"{_READ}:runs", "List runs, newest first.")
+logs = LazyCommand("benchtrail.api.cli.logs:logs", "List a run's log lines in time order.")
 run = LazyCommand(f"{_READ}:run", "Show one run: metadata, verdict, steps and measurements.")
 dut = LazyCommand(
     f"{_READ}:dut",

@@ -15,6 +15,7 @@ stopped; ``as_polars=True`` returns a polars DataFrame read from Arrow instead.
 from __future__ import annotations
 
 import time
+from typing import Unpack
 
 import msgspec
 
@@ -23,7 +24,7 @@ from benchtrail.api.client.attachments import AttachmentMethods
 from benchtrail.api.client.base import ClientBase, path_segment
 from benchtrail.api.client.data import DataMethods
 from benchtrail.api.client.deadletters import DeadLetterMethods
-from benchtrail.api.client.filters import TimeBound
+from benchtrail.api.client.filters import LogQuery, TimeBound, query_of
 from benchtrail.api.client.health import HealthMethods
 from benchtrail.api.client.history import HistoryMethods
 from benchtrail.api.client.lists import ListMethods
@@ -36,6 +37,8 @@ from benchtrail.api.models.entities import (
     RunDetail,
     SessionDetail,
 )
+from benchtrail.api.models.filters import LOGS
+from benchtrail.api.models.logs import LogLine
 from benchtrail.api.models.records import Records
 from benchtrail.schemas import METADATA_KEY, Experiment, ExperimentMetadata
 
@@ -43,6 +46,7 @@ __all__ = ["PAGE_SIZE", "EventStore", "TimeBound"]
 
 _session_detail = msgspec.json.Decoder(SessionDetail)
 _run_detail = msgspec.json.Decoder(RunDetail)
+_log_lines = msgspec.json.Decoder(list[LogLine])
 _health_decoder = msgspec.json.Decoder(dict[str, object])
 
 
@@ -93,6 +97,15 @@ class EventStore(
         path = f"/api/runs/{path_segment('run_id', run_id)}"
         body = self._get(path, {"measurement_limit": measurement_limit}, missing=("run", run_id))
         return _run_detail.decode(body)
+
+    def logs(self, run_id: str, *, limit: int = 1000, **filters: Unpack[LogQuery]) -> list[LogLine]:
+        """A run's first ``limit`` log lines (at most 10,000) in time order.
+
+        Filters (:class:`LogQuery`): ``level``, ``logger``, ``since``/``until``.
+        """
+        path = f"/api/runs/{path_segment('run_id', run_id)}/logs"
+        query = {**query_of(filters, LOGS), "limit": limit}
+        return _log_lines.decode(self._get(path, query, missing=("run", run_id)))
 
     def wait_for_run(self, run_id: str, timeout: float = 30.0) -> RunDetail:
         """Wait until the warehouse holds the run's end (and so everything recorded in it).

@@ -104,6 +104,15 @@ class DutQuery(TypedDict, total=False):
     until: TimeBound | None
 
 
+class LogQuery(TypedDict, total=False):
+    """Filters of :meth:`EventStore.logs`: one level (``warning``…), one logger, a time range."""
+
+    level: str | None
+    logger: str | None
+    since: TimeBound | None
+    until: TimeBound | None
+
+
 QUERY_TYPES: Mapping[str, type[Mapping[str, object]]] = {
     "stations": StationQuery,
     "sessions": SessionQuery,
@@ -111,6 +120,7 @@ QUERY_TYPES: Mapping[str, type[Mapping[str, object]]] = {
     "measurements": MeasurementQuery,
     "events": EventQuery,
     "duts": DutQuery,
+    "logs": LogQuery,
 }
 """The TypedDict that types the keywords of each list (by :attr:`FilterSet.list_name`)."""
 

@@ -144,6 +144,8 @@ class RunSummary(msgspec.Struct, frozen=True, kw_only=True):
     measurement_count: int
     failed_measurement_count: int
     step_count: int
+    structured_metadata: dict[str, object] = msgspec.field(default_factory=dict)
+    """Metadata beyond ``custom_metadata``'s scalars: lists, mappings, nulls, as JSON values."""
 
 
 class SessionDetail(SessionSummary, frozen=True, kw_only=True):
@@ -154,7 +156,11 @@ class SessionDetail(SessionSummary, frozen=True, kw_only=True):
 
 
 class MeasurementPoint(msgspec.Struct, frozen=True, kw_only=True):
-    """One measured point of a run; ``value`` is null for text values (see ``value_str``)."""
+    """One measured point of a run; ``value`` is null for text values (see ``value_str``).
+
+    ``description`` says what is measured and ``marginal`` whether a passing value
+    lies outside ``marginal_low``/``marginal_high`` (as the test tool declared them).
+    """
 
     name: str
     ts: datetime
@@ -167,6 +173,10 @@ class MeasurementPoint(msgspec.Struct, frozen=True, kw_only=True):
     high: float | None
     outcome: str
     step: str
+    description: str = ""
+    marginal_low: float | None = None
+    marginal_high: float | None = None
+    marginal: bool = False
 
 
 class StepSummary(msgspec.Struct, frozen=True, kw_only=True):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
 from benchtrail.api.models.entities import RUN_STATUSES
-from benchtrail.schemas import EVENT_TAGS, SessionType
+from benchtrail.schemas import EVENT_TAGS, LogLevel, SessionType
 
 Match = Literal["equals", "prefix", "since", "until", "outcome"]
 """How a filter compares its column with the value given.
@@ -292,8 +292,19 @@ DUTS = FilterSet(
 )
 """Filters of a DUT's history (its attempts are counted over every run regardless)."""
 
+LOGS = FilterSet(
+    "logs",
+    (
+        Filter("level", "Only log lines of this level.", "level", choices=get_args(LogLevel)),
+        Filter("logger", "Only this logger's lines.", "logger"),
+        Filter("since", "Logged at or after", "at", "since"),
+        Filter("until", "Logged before", "at", "until"),
+    ),
+)
+"""Filters of a run's log lines (``/api/runs/{id}/logs``)."""
+
 FILTER_SETS: Mapping[str, FilterSet] = {
     declared.list_name: declared
-    for declared in (STATIONS, SESSIONS, RUNS, MEASUREMENTS, EVENTS, DUTS)
+    for declared in (STATIONS, SESSIONS, RUNS, MEASUREMENTS, EVENTS, DUTS, LOGS)
 }
 """Every list's filters, by list name."""

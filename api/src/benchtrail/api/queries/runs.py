@@ -90,10 +90,12 @@ RUN_COLUMNS: tuple[Column, ...] = (
     Column("measurement_count", "toInt64(ifNull(m.point_count, 0))"),
     Column("failed_measurement_count", "toInt64(ifNull(m.failed_count, 0))"),
     Column("step_count", "toInt64(ifNull(s.step_count, 0))"),
+    Column("structured_metadata", "r.structured_metadata"),
 )
 """The columns of a run summary, in the order of :class:`RunSummary`'s fields."""
 
 _custom_metadata = msgspec.json.Decoder(dict[str, CustomValue])
+_structured_metadata = msgspec.json.Decoder(dict[str, object])
 
 
 class RunIds(msgspec.Struct, frozen=True):
@@ -210,6 +212,8 @@ def summary_fields(row: Row) -> Row:
     """A summary row with its times as UTC datetimes and its custom metadata decoded."""
     fields = with_times(row, "started_at", "ended_at")
     fields["custom_metadata"] = _custom_metadata.decode(row["custom_metadata"] or "{}")
+    structured = row.get("structured_metadata")
+    fields["structured_metadata"] = _structured_metadata.decode(structured or "{}")
     return fields
 
 
@@ -265,7 +269,7 @@ def _steps(warehouse: Warehouse, run_id: str) -> list[StepSummary]:
 def _measurements(warehouse: Warehouse, run: RunSummary, limit: int) -> list[MeasurementPoint]:
     sql = f"""
         SELECT name, toUnixTimestamp64Nano(ts) AS ts_ns, value, value_str, value_kind, unit,
-               low, high, outcome, step
+               low, high, outcome, step, description, marginal_low, marginal_high, marginal
         FROM {warehouse.database}.measurements FINAL
         WHERE station_id = {{station_id:String}} AND run_id = {{run_id:String}}
         ORDER BY ts, event_id, point_index LIMIT {{limit:UInt32}}
@@ -287,4 +291,8 @@ def _point(row: Row) -> MeasurementPoint:
         high=row["high"],
         outcome=row["outcome"],
         step=row["step"],
+        description=row["description"],
+        marginal_low=row["marginal_low"],
+        marginal_high=row["marginal_high"],
+        marginal=bool(row["marginal"]),
     )

@@ -33,6 +33,7 @@ from benchtrail.api.http.list_filters import (
 from benchtrail.api.http.pages import RUN_LIST, SESSION_LIST, answer, tabular
 from benchtrail.api.http.responses import OutputFormat, TabularOperation, page_headers
 from benchtrail.api.http.routes.export import EXPORT_ROUTES
+from benchtrail.api.http.routes.logs import LOG_ROUTES
 from benchtrail.api.http.routes.measurement_tables import MEASUREMENT_TABLE_ROUTES
 from benchtrail.api.http.routes.measurements import MEASUREMENT_ROUTES
 from benchtrail.api.models.access import Identity
@@ -272,5 +273,6 @@ ROUTES = [
     *MEASUREMENT_ROUTES,
     *EXPORT_ROUTES,
     *MEASUREMENT_TABLE_ROUTES,
+    *LOG_ROUTES,
 ]
 """Every route handler of the read API."""
