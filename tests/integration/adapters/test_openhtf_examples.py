@@ -83,7 +83,16 @@ def test_an_example_is_stored_as_openhtf_wrote_it_times_included(
         assert step.ended_at_ns == phase["end_time_millis"] * MS, phase["name"]
         assert step.duration_ns == step.ended_at_ns - step.started_at_ns
 
-    expected = _expected_measurements(written, record)
+    everything = _expected_measurements(written, record)
+    expected = {key: m for key, m in everything.items() if not isinstance(m["value"], list)}
+    dimensioned = {key: m for key, m in everything.items() if isinstance(m["value"], list)}
+    with EventStore(running_hub.api_url) as store:  # with their axes: see test_openhtf_dimensions
+        tables = {(t.step, t.name): t for t in store.measurement_tables(run.run_id).items}
+    assert set(tables) == set(dimensioned)
+    for key, want in dimensioned.items():
+        assert tables[key].recorded_at_ns == want["ts_ns"], key
+        assert tables[key].outcome == want["outcome"], key
+        assert tables[key].point_count == len(want["value"]), key
     stored = {(m.step, m.name): m for m in run.measurements}
     assert set(stored) == set(expected)
     for key, want in expected.items():
@@ -96,8 +105,6 @@ def test_an_example_is_stored_as_openhtf_wrote_it_times_included(
         assert got.marginal == want["marginal"], key
         if isinstance(want["value"], str):
             assert (got.value_str, got.value_kind) == (want["value"], "str"), key
-        elif isinstance(want["value"], list):  # dimensioned: its rows as JSON text for now
-            assert json.loads(got.value_str) == want["value"], key
         else:
             assert got.value == pytest.approx(want["value"], abs=0), key
 
