@@ -48,13 +48,20 @@ class _Sink:
         self.session_id = new_id()
         self.events: list[EventUnion] = []
 
-    def emit(self, event_type: type[Event], size_hint: int = 320, **fields: object) -> Event:
+    def emit(
+        self,
+        event_type: type[Event],
+        size_hint: int = 320,
+        *,
+        at: int | None = None,
+        **fields: object,
+    ) -> Event:
         event = event_type(
             event_id=new_id(),
             session_id=self.session_id,
             station_id="scope-1",
             seq=len(self.events) + 1,
-            occurred_at=now_ns(),
+            occurred_at=now_ns() if at is None else at,
             **fields,
         )
         self.events.append(event)  # type: ignore[arg-type]
