@@ -180,11 +180,11 @@ async def store_stream(
             chunks += 1
         await asyncio.wait_for(asyncio.gather(*acks), timeout)
     except BaseException:
-        await _purge(js, subject)
+        await _purge(js, subject, acks, timeout)
         raise
     digest = check.hexdigest()
     if await is_stored(js, digest):
-        await _purge(js, subject)  # the same bytes are stored once
+        await _purge(js, subject, acks, timeout)  # the same bytes are stored once
         return digest, size
     info = ObjectInfo(
         name=digest,
@@ -203,8 +203,15 @@ async def store_stream(
     return digest, size
 
 
-async def _purge(js: JetStreamContext, subject: str) -> None:
+async def _purge(
+    js: JetStreamContext,
+    subject: str,
+    acks: list[asyncio.Future[PubAck]],
+    timeout: float,  # noqa: ASYNC109
+) -> None:
+    """Remove the chunks published on ``subject``, once those in flight have landed."""
     try:
+        await asyncio.wait_for(asyncio.gather(*acks, return_exceptions=True), timeout)
         await js.purge_stream(ATTACHMENTS_STREAM, subject=subject)
     except Exception:  # the chunks stay unreferenced; nothing reads them
         log.exception("could not purge the chunks on %s", subject)
