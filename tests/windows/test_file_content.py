@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,14 +13,27 @@ import httpx
 import nats
 import pytest
 
-from benchtrail.api import NotFound, Window, WindowClient
+from benchtrail.agents.publishing.attachments import put_object
+from benchtrail.api import EventStore, NotFound, Window, WindowClient
 from benchtrail.api.hub.access import token_store
 from benchtrail.api.hub.attachment_store import ATTACHMENTS_STREAM
 from benchtrail.api.hub.embedded import Hub
 from benchtrail.api.hub.windows.content import MAX_FILE_BYTES
-from benchtrail.schemas import ATTACHMENTS_BUCKET
+from benchtrail.api.queries import windows as window_queries
+from benchtrail.projector import Warehouse
+from benchtrail.schemas import (
+    ATTACHMENTS_BUCKET,
+    MSG_ID_HEADER,
+    AttachmentAdded,
+    encode_frame,
+    event_subject,
+    frame_msg_id,
+    new_id,
+    now_ns,
+)
 
 from .conftest import T0, Captures, at
+from .test_windows_replay import replay
 
 MIB = 1024 * 1024
 
@@ -159,3 +173,82 @@ def test_a_viewer_cannot_upload(running_hub: Hub, captures: Captures) -> None:
         assert http.put(path, content=b"x", headers=octet).status_code == 401
         as_viewer = {**octet, "Authorization": f"Bearer {viewer}"}
         assert http.put(path, content=b"x", headers=as_viewer).status_code == 403
+
+
+DAY_NS = 86_400 * 10**9
+OLD = b"a capture uploaded long ago"
+SHARED = b"the calibration table of every bench"
+
+
+def publish_old_uploads(hub: Hub, uploads: dict[str, bytes], at_ns: int) -> None:
+    """Objects, and the events of their uploads ``at_ns`` (as the hub records them)."""
+    session = new_id()
+    events = [
+        AttachmentAdded(
+            event_id=new_id(),
+            session_id=session,
+            station_id="api",
+            seq=seq,
+            occurred_at=at_ns,
+            run_id="",
+            name=file_id,
+            size_bytes=len(data),
+            sha256=sha(data),
+        )
+        for seq, (file_id, data) in enumerate(uploads.items(), start=1)
+    ]
+
+    async def send() -> None:
+        nc = await nats.connect(hub.nats.url, **hub.access.hub.connect_options())  # type: ignore[arg-type]
+        try:
+            js = nc.jetstream()
+            for data in set(uploads.values()):
+                await put_object(js, sha(data), io.BytesIO(data))
+            await js.publish(
+                event_subject("api", session),
+                encode_frame(events),
+                headers={MSG_ID_HEADER: frame_msg_id(session, 1)},
+            )
+        finally:
+            await nc.close()
+
+    asyncio.run(send())
+
+
+def test_retention_prunes_contents_uploaded_before_the_cut_and_keeps_shared_bytes(
+    running_hub: Hub, client: WindowClient, captures: Captures
+) -> None:
+    old = {captures.scope.file_id: OLD, captures.early.file_id: SHARED}
+    publish_old_uploads(running_hub, old, now_ns() - 200 * DAY_NS)
+    client.upload_file(captures.log.file_id, SHARED)
+    running_hub.wait_ingested()
+    assert client.file_content(captures.scope.file_id) == OLD
+    assert bucket(running_hub)[0] == {sha(OLD), sha(SHARED)}
+    admin = token_store(running_hub.data_dir).create("root", "admin").token
+
+    with EventStore(running_hub.api_url, token=admin) as store:
+        report = store.prune("90d")
+
+    assert report.attachments == 1
+    assert bucket(running_hub)[0] == {sha(SHARED)}
+    assert client.file(captures.scope.file_id).content is None
+    assert client.file(captures.early.file_id).content is None
+    assert client.file_content(captures.log.file_id) == SHARED
+
+
+def test_replay_rebuilds_the_contents_and_the_bytes_stay(
+    running_hub: Hub, client: WindowClient, captures: Captures, warehouse: Warehouse
+) -> None:
+    data = os.urandom(300_000)
+    client.upload_file(captures.scope.file_id, data, mimetype="image/png")
+    running_hub.wait_ingested()
+    live = running_hub.warehouse
+    assert live is not None
+
+    replay(running_hub, warehouse)
+
+    file_id = captures.scope.file_id
+    assert window_queries.get_file(warehouse, file_id) == window_queries.get_file(live, file_id)
+    content = window_queries.get_file(warehouse, file_id).content
+    assert content is not None and (content.sha256, content.mimetype) == (sha(data), "image/png")
+    assert client.file_content(file_id) == data
