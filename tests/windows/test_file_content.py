@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import io
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from benchtrail.api import EventStore, NotFound, Window, WindowClient
 from benchtrail.api.hub.access import token_store
 from benchtrail.api.hub.attachment_store import ATTACHMENTS_STREAM
 from benchtrail.api.hub.embedded import Hub
+from benchtrail.api.hub.http_server import BoundedH11Protocol
 from benchtrail.api.hub.windows.content import MAX_FILE_BYTES
 from benchtrail.api.queries import windows as window_queries
 from benchtrail.projector import Warehouse
@@ -252,3 +254,24 @@ def test_replay_rebuilds_the_contents_and_the_bytes_stay(
     content = window_queries.get_file(warehouse, file_id).content
     assert content is not None and (content.sha256, content.mimetype) == (sha(data), "image/png")
     assert client.file_content(file_id) == data
+
+
+def test_an_upload_slower_than_the_read_timeout_but_over_1_mb_per_s_goes_through(
+    captures: Captures, raw: httpx.Client, client: WindowClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(BoundedH11Protocol, "read_timeout_s", 0.5)
+    blocks = [os.urandom(100_000) for _ in range(15)]
+
+    def slowly() -> Iterator[bytes]:  # 1.5 MB in 1.5 s: three read timeouts long
+        for block in blocks:
+            time.sleep(0.1)
+            yield block
+
+    answer = raw.put(
+        f"/api/files/{captures.scope.file_id}/content",
+        content=slowly(),
+        headers={"Content-Type": "application/octet-stream"},
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert client.file_content(captures.scope.file_id) == b"".join(blocks)
