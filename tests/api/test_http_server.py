@@ -23,7 +23,9 @@ from benchtrail.api.hub.http_server import (
     MAX_HEAD_BYTES,
     BoundedH11Protocol,
     api_server_config,
+    upload_budget_s,
 )
+from benchtrail.api.hub.windows.content import MAX_FILE_BYTES
 
 from .seed import Seed
 
@@ -173,3 +175,14 @@ def test_requests_past_the_concurrency_limit_get_503_at_once(serve: Serve) -> No
                 sock.close()
         time.sleep(0.2)
         assert httpx.get(f"http://{host}:{port}/api/health", timeout=5).status_code == 200
+
+
+def test_only_a_file_upload_gets_time_for_its_body_at_1_mb_per_s() -> None:
+    upload = {"method": "PUT", "path": "/api/files/f1/content"}
+    assert upload_budget_s({**upload, "headers": [(b"content-length", b"2000000")]}) == 2.0
+    assert upload_budget_s({**upload, "headers": []}) == MAX_FILE_BYTES / 1_000_000
+    huge = [(b"content-length", str(10 * MAX_FILE_BYTES).encode())]
+    assert upload_budget_s({**upload, "headers": huge}) == MAX_FILE_BYTES / 1_000_000
+    length = [(b"content-length", b"2000000")]
+    assert upload_budget_s({"method": "POST", "path": "/api/files", "headers": length}) == 0
+    assert upload_budget_s({"method": "GET", "path": upload["path"], "headers": length}) == 0

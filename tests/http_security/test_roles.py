@@ -57,6 +57,7 @@ EXPECTED: dict[tuple[str, str], Role | None] = {
     ("GET", "/api/analytics/histogram"): "viewer",
     ("GET", "/api/analytics/control-chart"): "viewer",
     ("GET", "/api/files/{file_id:str}"): "viewer",
+    ("GET", "/api/files/{file_id:str}/content"): "viewer",
     ("GET", "/api/windows"): "viewer",
     ("GET", "/api/windows/{window_id:str}"): "viewer",
     ("GET", "/api/windows/{window_id:str}/devices"): "viewer",
@@ -73,6 +74,7 @@ EXPECTED: dict[tuple[str, str], Role | None] = {
     ("POST", "/mcp"): "viewer",
     ("DELETE", "/mcp"): "viewer",
     ("POST", "/api/files"): "operator",
+    ("PUT", "/api/files/{file_id:str}/content"): "operator",
     ("POST", "/api/windows"): "operator",
     ("PATCH", "/api/windows/{window_id:str}"): "operator",
     ("DELETE", "/api/windows/{window_id:str}"): "operator",
@@ -95,6 +97,8 @@ EXPECTED: dict[tuple[str, str], Role | None] = {
 MOUNT_METHODS = ("GET", "POST", "DELETE")
 """Methods tried on a mounted ASGI app (``/mcp``), which declares none."""
 _PARAM = re.compile(r"\{(\w+):(\w+)\}")
+RAW_BODY = ("PUT", "/api/files/{file_id:str}/content")
+"""The one route whose body is raw bytes (``application/octet-stream``), not JSON."""
 
 
 def served_routes(app: Litestar) -> set[tuple[str, str]]:
@@ -112,6 +116,9 @@ def concrete(path: str) -> str:
 
 
 def call(client: TestClient[Litestar], method: str, path: str, headers: dict[str, str]) -> int:
+    if (method, path) == RAW_BODY:
+        raw = {**headers, "Content-Type": "application/octet-stream"}
+        return client.request(method, concrete(path), content=b"bytes", headers=raw).status_code
     body = {} if method in ("POST", "PATCH", "PUT") else None
     response = client.request(method, concrete(path), json=body, headers=headers)
     return response.status_code

@@ -190,6 +190,8 @@ def test_the_openapi_document_lists_every_window_endpoint(warehouse: Warehouse):
     assert methods == {
         ("/api/files", "post"),
         ("/api/files/{file_id}", "get"),
+        ("/api/files/{file_id}/content", "put"),
+        ("/api/files/{file_id}/content", "get"),
         ("/api/windows", "get"),
         ("/api/windows", "post"),
         ("/api/windows/{window_id}", "get"),

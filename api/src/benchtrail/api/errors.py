@@ -282,3 +282,15 @@ class AttachmentMissing(NotFound):
 
     def __init__(self, sha256: str) -> None:
         super().__init__("attachment object", sha256)
+
+
+class FileTooLarge(ApiError, ValueError):
+    """A file's bytes are larger than the hub stores for one file (HTTP 413)."""
+
+    def __init__(self, size: int, max_bytes: int) -> None:
+        self.size = size
+        self.max_bytes = max_bytes
+        super().__init__(
+            f"the file's content is larger than {max_bytes} bytes (at least {size} bytes"
+            f" arrived); the hub stores at most max_file_bytes={max_bytes} bytes per file"
+        )

@@ -24,6 +24,7 @@ from benchtrail.api.client.attachments import AttachmentMethods
 from benchtrail.api.client.base import ClientBase, path_segment
 from benchtrail.api.client.data import DataMethods
 from benchtrail.api.client.deadletters import DeadLetterMethods
+from benchtrail.api.client.file_contents import FileContentMethods
 from benchtrail.api.client.filters import LogQuery, TimeBound, query_of
 from benchtrail.api.client.health import HealthMethods
 from benchtrail.api.client.history import HistoryMethods
@@ -59,6 +60,7 @@ class EventStore(
     DeadLetterMethods,
     MeasurementTableMethods,
     AttachmentMethods,
+    FileContentMethods,
     ClientBase,
 ):
     """Read stations, sessions, events, runs, measurements and DUTs from a benchtrail API.

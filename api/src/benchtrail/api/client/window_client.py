@@ -6,12 +6,14 @@ directly for lists and DataFrames (``client.windows(dataset_id=...).to_polars()`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 
 import httpx
 import msgspec
 
-from benchtrail.api.client.base import ClientBase, _error, is_unrouted, path_segment
+from benchtrail.api.client.base import _error, is_unrouted, path_segment
+from benchtrail.api.client.file_contents import FileContentMethods
 from benchtrail.api.errors import ApiUnavailable, BadParameter, NotFound
 from benchtrail.api.models.records import Records
 from benchtrail.api.models.windows import (
@@ -43,7 +45,7 @@ _topics = msgspec.json.Decoder(list[WindowTopic])
 Params = list[tuple[str, str | int | float | bool | None]]
 
 
-class WindowClient(ClientBase):
+class WindowClient(FileContentMethods):
     """Observation windows and files of a benchtrail API.
 
     Args:
@@ -72,9 +74,11 @@ class WindowClient(ClientBase):
         topics: Iterable[TopicSpec | str] = (),
         media_type: str = "",
         size_bytes: int = 0,
+        content: bytes | str | os.PathLike[str] | None = None,
     ) -> FileView:
         """Register a file of a dataset with its time extent and topics (a name alone: the
-        topic spans the whole file)."""
+        topic spans the whole file); with ``content`` (bytes, or a file to read), upload
+        its bytes too (:meth:`upload_file`)."""
         body = FileRegistration(
             dataset_id=dataset_id,
             path=path,
@@ -84,7 +88,10 @@ class WindowClient(ClientBase):
             size_bytes=size_bytes,
             topics=[TopicSpec(name=t) if isinstance(t, str) else t for t in topics],
         )
-        return _file.decode(self._send("POST", "/api/files", body=body).content)
+        view = _file.decode(self._send("POST", "/api/files", body=body).content)
+        if content is None:
+            return view
+        return self.upload_file(view.file_id, content, mimetype=media_type or None)
 
     def file(self, file_id: str) -> FileView:
         """One registered file."""

@@ -28,6 +28,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from benchtrail.api.errors import (
     AuthOff,
     BadParameter,
+    FileTooLarge,
     HubUnavailable,
     InvalidStationId,
     LimitReached,
@@ -48,6 +49,7 @@ from benchtrail.api.http.routes.data import DATA_ROUTES
 from benchtrail.api.http.routes.deadletters import DEAD_LETTER_ROUTES
 from benchtrail.api.http.routes.entities import ROUTES, StatusProvider
 from benchtrail.api.http.routes.experiments import EXPERIMENT_ROUTES
+from benchtrail.api.http.routes.file_content import FILE_CONTENT_ROUTES
 from benchtrail.api.http.routes.health import HEALTH_ROUTES
 from benchtrail.api.http.routes.live import LIVE_ROUTES
 from benchtrail.api.http.routes.locks import LOCK_ROUTES
@@ -135,6 +137,7 @@ def create_app(
             *DATA_ROUTES,
             *LOCK_ROUTES,
             *ATTACHMENT_ROUTES,
+            *FILE_CONTENT_ROUTES,
             *DASHBOARD_ROUTES,
             *DEAD_LETTER_ROUTES,
             *AUTH_ROUTES,
@@ -166,6 +169,7 @@ def create_app(
                 ClientException: _client_error,
                 HubUnavailable: _unavailable,
                 LimitReached: _limit_reached,
+                FileTooLarge: _file_too_large,
                 NotAuthorizedException: refusals.unauthorized,
                 PermissionDeniedException: refusals.forbidden,
                 AuthOff: refusals.auth_off,
@@ -289,3 +293,8 @@ def _limit_reached(request: Request[Any, Any, Any], error: LimitReached) -> Resp
     code = error.status_code
     body = ErrorBody(status_code=code, error="limit_reached", detail=str(error), limit=error.limit)
     return Response(body, status_code=code, headers={"Retry-After": str(error.retry_after_s)})
+
+
+def _file_too_large(request: Request[Any, Any, Any], error: FileTooLarge) -> Response[ErrorBody]:
+    body = ErrorBody(status_code=413, error="too_large", detail=str(error), limit="max_file_bytes")
+    return Response(body, status_code=413)

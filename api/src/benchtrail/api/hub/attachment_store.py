@@ -9,17 +9,34 @@ deletes the objects retention no longer keeps a reference to.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from datetime import UTC, datetime
 from hashlib import sha256
 
 from nats.js import JetStreamContext
-from nats.js.api import DiscardPolicy, StorageType, StreamConfig, StreamInfo
+from nats.js.api import (
+    DiscardPolicy,
+    ObjectInfo,
+    ObjectMetaOptions,
+    PubAck,
+    StorageType,
+    StreamConfig,
+    StreamInfo,
+)
 from nats.js.errors import NotFoundError, ObjectNotFoundError
 
-from benchtrail.api.errors import AttachmentMissing
+from benchtrail.agents.publishing.attachments import (
+    CHUNK_BYTES,
+    is_stored,
+    nats_digest,
+    object_meta_subject,
+)
+from benchtrail.api.errors import AttachmentMissing, FileTooLarge
 from benchtrail.projector.streams import ensure_stream
 from benchtrail.schemas import ATTACHMENTS_BUCKET
 
@@ -29,6 +46,7 @@ __all__ = [
     "delete_objects",
     "ensure_attachments_bucket",
     "object_chunks",
+    "store_stream",
 ]
 
 log = logging.getLogger(__name__)
@@ -36,6 +54,7 @@ log = logging.getLogger(__name__)
 ATTACHMENTS_STREAM = f"OBJ_{ATTACHMENTS_BUCKET}"
 """The JetStream stream behind the bucket."""
 _CHUNK_WAIT_S = 10.0
+_ACKS_IN_FLIGHT = 32
 
 
 def attachments_stream_config(replicas: int = 1) -> StreamConfig:
@@ -116,3 +135,83 @@ async def delete_objects(js: JetStreamContext, digests: Iterable[str]) -> int:
             continue
         deleted += 1
     return deleted
+
+
+async def store_stream(
+    js: JetStreamContext,
+    blocks: AsyncIterable[bytes],
+    max_bytes: int,
+    timeout: float = 30.0,  # noqa: ASYNC109
+) -> tuple[str, int]:
+    """Store bytes arriving in ``blocks`` as one object named by their sha256.
+
+    The bytes go to the bucket chunk by chunk as they arrive (at most
+    ``_ACKS_IN_FLIGHT`` chunks unacknowledged), hashed on the way; the meta that
+    names the object is written last, so a half-stored object is never visible.
+    Bytes the bucket already holds are not kept twice: their new chunks are purged.
+
+    Returns:
+        The sha256 (hex) and the size of the bytes.
+
+    Raises:
+        FileTooLarge: more than ``max_bytes`` bytes arrived (nothing is kept).
+    """
+    subject = f"$O.{ATTACHMENTS_BUCKET}.C.{uuid.uuid4().hex}"
+    check = sha256()
+    acks: list[asyncio.Future[PubAck]] = []
+    pending = bytearray()
+    size = chunks = 0
+    try:
+        async for block in blocks:
+            size += len(block)
+            if size > max_bytes:
+                raise FileTooLarge(size, max_bytes)
+            check.update(block)
+            pending += block
+            while len(pending) >= CHUNK_BYTES:
+                acks.append(await js.publish_async(subject, bytes(pending[:CHUNK_BYTES])))
+                del pending[:CHUNK_BYTES]
+                chunks += 1
+                if len(acks) >= _ACKS_IN_FLIGHT:
+                    await asyncio.wait_for(asyncio.gather(*acks), timeout)
+                    acks.clear()
+        if pending:
+            acks.append(await js.publish_async(subject, bytes(pending)))
+            chunks += 1
+        await asyncio.wait_for(asyncio.gather(*acks), timeout)
+    except BaseException:
+        await _purge(js, subject, acks, timeout)
+        raise
+    digest = check.hexdigest()
+    if await is_stored(js, digest):
+        await _purge(js, subject, acks, timeout)  # the same bytes are stored once
+        return digest, size
+    info = ObjectInfo(
+        name=digest,
+        bucket=ATTACHMENTS_BUCKET,
+        nuid=subject.rsplit(".", 1)[1],
+        size=size,
+        chunks=chunks,
+        digest=nats_digest(digest),
+        mtime=datetime.now(UTC).isoformat(),
+        options=ObjectMetaOptions(max_chunk_size=CHUNK_BYTES),
+    )
+    meta = json.dumps(info.as_dict()).encode()
+    await js.publish(
+        object_meta_subject(digest), meta, timeout=timeout, headers={"Nats-Rollup": "sub"}
+    )
+    return digest, size
+
+
+async def _purge(
+    js: JetStreamContext,
+    subject: str,
+    acks: list[asyncio.Future[PubAck]],
+    timeout: float,  # noqa: ASYNC109
+) -> None:
+    """Remove the chunks published on ``subject``, once those in flight have landed."""
+    try:
+        await asyncio.wait_for(asyncio.gather(*acks, return_exceptions=True), timeout)
+        await js.purge_stream(ATTACHMENTS_STREAM, subject=subject)
+    except Exception:  # the chunks stay unreferenced; nothing reads them
+        log.exception("could not purge the chunks on %s", subject)

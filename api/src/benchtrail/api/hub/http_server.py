@@ -17,6 +17,9 @@ The limits and why each default is what it is:
   without it a client sending one header byte a second (or never sending anything
   on a fresh connection) holds a place for ever. 1 MiB (the body limit) in 10 s
   needs 100 KB/s, far below any lab network.
+  A file upload (``PUT /api/files/{file_id}/content``, up to 64 MiB) gets one more
+  second per :data:`MIN_UPLOAD_BYTES_PER_S` (1 MB/s) of its body once its head has
+  arrived.
 * :data:`MAX_HEAD_BYTES` (16 KiB, h11's default, set explicitly): a request line
   and headers still unfinished after this many bytes are refused with 400, so a
   megabyte URL never reaches the application. h11 checks what it holds between
@@ -35,12 +38,14 @@ a close would wait for ever to flush bytes the client never reads, holding the
 socket, its buffers and a place in the concurrency count.
 
 The body size (1 MiB) is bounded by the application itself
-(:data:`benchtrail.api.http.bounded_request.MAX_BODY_BYTES`, 413).
+(:data:`benchtrail.api.http.bounded_request.MAX_BODY_BYTES`, 413; 64 MiB for a
+file upload).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 import h11
@@ -52,7 +57,9 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
+from benchtrail.api.http.security.middleware import OCTET_ROUTE
 from benchtrail.api.http.stream_guard import ABORT_CONNECTION
+from benchtrail.api.hub.windows.content import MAX_FILE_BYTES
 from benchtrail.api.models.entities import ErrorBody
 
 MAX_CONCURRENCY = 200
@@ -64,6 +71,8 @@ REQUEST_READ_TIMEOUT_S = 10.0
 MAX_HEAD_BYTES = 16 * 1024
 """Largest request line plus headers."""
 RETRY_AFTER_S = 1
+MIN_UPLOAD_BYTES_PER_S = 1_000_000
+"""Slowest a file upload's body may arrive (1 MB/s: 64 MiB in about 67 s more)."""
 """``Retry-After`` of a request refused at the concurrency limit."""
 
 
@@ -77,6 +86,7 @@ class BoundedH11Protocol(H11Protocol):
 
     read_timeout_s: float = REQUEST_READ_TIMEOUT_S
     _read_deadline: asyncio.TimerHandle | None = None
+    _body_budgeted = False
 
     def __init__(
         self,
@@ -128,12 +138,22 @@ class BoundedH11Protocol(H11Protocol):
         self._start_clock()
 
     def data_received(self, data: bytes) -> None:
-        """Feed h11; stop the clock once the request is complete, start it on a new one."""
+        """Feed h11; stop the clock once the request is complete, start it on a new one.
+
+        A file upload's clock is given time for its body once its head has arrived
+        (see :func:`upload_budget_s`).
+        """
         super().data_received(data)
         if self.conn.their_state in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED, h11.ERROR):
             self._stop_clock()
         elif self._read_deadline is None:
             self._start_clock()
+        elif self.conn.their_state == h11.SEND_BODY and not self._body_budgeted:
+            self._body_budgeted = True
+            budget = upload_budget_s(self.scope)
+            if budget:
+                self._stop_clock()
+                self._start_clock(self.read_timeout_s + budget)
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Stop the clock with the connection."""
@@ -145,10 +165,12 @@ class BoundedH11Protocol(H11Protocol):
         self._stop_clock()
         super().on_response_complete()
 
-    def _start_clock(self) -> None:
-        self._read_deadline = self.loop.call_later(self.read_timeout_s, self._too_slow)
+    def _start_clock(self, seconds: float | None = None) -> None:
+        timeout = self.read_timeout_s if seconds is None else seconds
+        self._read_deadline = self.loop.call_later(timeout, self._too_slow)
 
     def _stop_clock(self) -> None:
+        self._body_budgeted = False
         if self._read_deadline is not None:
             self._read_deadline.cancel()
             self._read_deadline = None
@@ -169,6 +191,23 @@ BAD_REQUEST = ErrorBody(
     f" longer than {MAX_HEAD_BYTES} bytes",
 )
 """The answer to a request h11 cannot parse."""
+
+
+def upload_budget_s(scope: Mapping[str, Any]) -> float:
+    """Extra seconds to send the body of a file upload (0 for any other request).
+
+    ``PUT /api/files/{file_id}/content`` may carry up to 64 MiB, which no lab link
+    sends in :data:`REQUEST_READ_TIMEOUT_S`: it gets one more second per
+    :data:`MIN_UPLOAD_BYTES_PER_S` of its ``Content-Length`` (of the largest upload
+    when it announces none), so a client slower than that is still cut off.
+    """
+    if scope.get("method") != "PUT" or not OCTET_ROUTE.match(scope.get("path", "")):
+        return 0.0
+    length = MAX_FILE_BYTES
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"content-length" and value.isdigit():
+            length = min(int(value), MAX_FILE_BYTES)
+    return length / MIN_UPLOAD_BYTES_PER_S
 
 
 def concurrency_refusal(limit: int) -> ErrorBody:

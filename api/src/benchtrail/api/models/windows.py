@@ -53,6 +53,16 @@ class WindowDevice(msgspec.Struct, frozen=True, kw_only=True):
     attached_by: str
 
 
+class FileContent(msgspec.Struct, frozen=True, kw_only=True):
+    """The bytes uploaded for a file (``PUT /api/files/{file_id}/content``), as last uploaded."""
+
+    size_bytes: int
+    sha256: str
+    mimetype: str
+    uploaded: datetime
+    uploaded_ns: int
+
+
 class TopicView(msgspec.Struct, frozen=True, kw_only=True):
     """A topic (channel) of a file, with the time extent of its data."""
 
@@ -78,6 +88,8 @@ class FileView(msgspec.Struct, frozen=True, kw_only=True):
     registered: datetime
     registered_ns: int
     registered_by: str
+    content: FileContent | None = None
+    """Its uploaded bytes (``null`` until uploaded)."""
 
 
 class WindowFile(msgspec.Struct, frozen=True, kw_only=True):
@@ -101,6 +113,8 @@ class WindowFile(msgspec.Struct, frozen=True, kw_only=True):
     added: datetime
     added_ns: int
     added_by: str
+    content: FileContent | None = None
+    """The file's uploaded bytes (``null`` until uploaded)."""
 
 
 class WindowTopic(msgspec.Struct, frozen=True, kw_only=True):

@@ -11,6 +11,7 @@ import msgspec
 
 from benchtrail.api.errors import NotFound
 from benchtrail.api.models.windows import (
+    FileContent,
     FileView,
     TopicView,
     WindowDevice,
@@ -21,6 +22,7 @@ from benchtrail.api.models.windows import (
 )
 from benchtrail.api.queries._sql import Row, Where, with_times
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
+from benchtrail.api.queries.file_contents import file_contents
 from benchtrail.projector import Warehouse
 
 CURSOR_KIND = "w"
@@ -229,7 +231,14 @@ def window_files(warehouse: Warehouse, window_id: str) -> list[WindowFile]:
         ORDER BY min_timestamp_ns, file_id
     """
     rows = warehouse.rows(sql, {"ids": [window_id]})
-    return [msgspec.convert(with_times(row, "added"), WindowFile) for row in rows]
+    contents = file_contents(warehouse, [str(row["file_id"]) for row in rows])
+    return [
+        msgspec.convert(
+            {**with_times(row, "added"), "content": contents.get(str(row["file_id"]))},
+            WindowFile,
+        )
+        for row in rows
+    ]
 
 
 def window_topics(warehouse: Warehouse, window_id: str) -> list[WindowTopic]:
@@ -267,10 +276,11 @@ def file_views(warehouse: Warehouse, ids: list[str]) -> dict[str, FileView]:
         WHERE file_id IN {{ids:Array(String)}} LIMIT 1 BY file_id
     """
     rows = warehouse.rows(sql, {"ids": ids})
-    return {row["file_id"]: _file_view(row) for row in rows}
+    contents = file_contents(warehouse, [str(row["file_id"]) for row in rows])
+    return {row["file_id"]: _file_view(row, contents) for row in rows}
 
 
-def _file_view(row: Row) -> FileView:
+def _file_view(row: Row, contents: dict[str, FileContent]) -> FileView:
     topics = [
         TopicView(topic_id=topic_id, name=name, start_ns=start, end_ns=end)
         for topic_id, name, start, end in zip(
@@ -281,7 +291,8 @@ def _file_view(row: Row) -> FileView:
             strict=True,
         )
     ]
-    fields = with_times({**row, "topics": topics}, "start", "end", "registered")
+    content = contents.get(str(row["file_id"]))
+    fields = with_times({**row, "topics": topics, "content": content}, "start", "end", "registered")
     return msgspec.convert(fields, FileView)
 
 

@@ -25,7 +25,7 @@ from benchtrail.api.models.entities import ErrorBody
 from benchtrail.api.queries.attachments import run_attachment, run_attachments
 from benchtrail.projector import Warehouse
 
-__all__ = ["ATTACHMENT_ROUTES"]
+__all__ = ["ATTACHMENT_ROUTES", "content_headers"]
 
 _UNAVAILABLE = ResponseSpec(ErrorBody, description="This API runs without a hub connection.")
 _INLINE = frozenset(
@@ -62,18 +62,23 @@ async def get_attachment(
     view = await asyncio.to_thread(run_attachment, warehouse, run_id, name)
     link = require(hub_link, "attachments")
     chunks = await object_chunks(link.js, view.sha256, view.size)
-    disposition = "inline" if view.mimetype in _INLINE else "attachment"
-    return Stream(
-        chunks,
-        media_type=view.mimetype,
-        headers={
-            "Content-Length": str(view.size),
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(view.name)}",
-            "Content-Security-Policy": _SANDBOX,
-            "X-Content-Type-Options": "nosniff",
-            "ETag": f'"{view.sha256}"',
-        },
-    )
+    headers = content_headers(view.name, view.mimetype, view.size, view.sha256)
+    return Stream(chunks, media_type=view.mimetype, headers=headers)
+
+
+def content_headers(name: str, mimetype: str, size: int, digest: str) -> dict[str, str]:
+    """The headers of stored bytes served as they are: sandboxed, never sniffed.
+
+    Only images and plain text are ``inline``; anything else is a download named ``name``.
+    """
+    disposition = "inline" if mimetype in _INLINE else "attachment"
+    return {
+        "Content-Length": str(size),
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
+        "Content-Security-Policy": _SANDBOX,
+        "X-Content-Type-Options": "nosniff",
+        "ETag": f'"{digest}"',
+    }
 
 
 ATTACHMENT_ROUTES = [list_attachments, get_attachment]

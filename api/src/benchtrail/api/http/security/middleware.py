@@ -1,7 +1,9 @@
 """The two middlewares every request passes: the request rules, then who is calling.
 
 :class:`RequestRules` holds on every address, open or not: a Host allowlist
-(against DNS rebinding), JSON bodies only as ``application/json``, and no
+(against DNS rebinding), JSON bodies only as ``application/json`` (one exception:
+the raw bytes of ``PUT /api/files/{file_id}/content``, as
+``application/octet-stream`` and nothing else), and no
 state change from a foreign page (``Origin`` of another host, or
 ``Sec-Fetch-Site: cross-site``): a web page in an operator's browser cannot
 post to the hub. :class:`Authentication` sets ``request.user`` to the caller's
@@ -10,6 +12,7 @@ post to the hub. :class:`Authentication` sets ``request.user`` to the caller's
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +38,9 @@ INTERNAL_HEADER = "x-benchtrail-internal"
 """Header of the mounted MCP server's in-process calls (a per-app secret, never on the wire)."""
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _JSON = "application/json"
+_OCTET = "application/octet-stream"
+OCTET_ROUTE = re.compile(r"^/api/files/[^/]+/content$")
+"""The one path whose ``PUT`` takes a raw body, as ``application/octet-stream`` only."""
 _BEARER = "bearer "
 INVALID_TOKEN = {"WWW-Authenticate": 'Bearer realm="benchtrail", error="invalid_token"'}
 """The challenge of a 401 for a token the hub does not know (RFC 6750)."""
@@ -61,7 +67,8 @@ class RequestRules(ASGIMiddleware):
             )
         if scope.get("method", "GET") in STATE_CHANGING:
             _check_same_site(headers)
-            _check_json_body(headers)
+            raw = scope.get("method") == "PUT" and OCTET_ROUTE.match(str(scope.get("path", "")))
+            _check_body_type(headers, _OCTET if raw else _JSON)
         await next_app(scope, receive, send)
 
 
@@ -120,14 +127,14 @@ def _check_same_site(headers: Headers) -> None:
         )
 
 
-def _check_json_body(headers: Headers) -> None:
+def _check_body_type(headers: Headers, expected: str) -> None:
     has_body = headers.get("content-length", "0") not in ("", "0") or (
         "transfer-encoding" in headers
     )
     media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if has_body and media_type != _JSON:
+    if has_body and media_type != expected:
         raise ClientException(
             status_code=415,
-            detail=f"a request body must be {_JSON}, not {media_type or 'untyped'!r}",
+            detail=f"a request body must be {expected}, not {media_type or 'untyped'!r}",
             extra={"refused": "content-type"},
         )

@@ -37,6 +37,7 @@ read the API, and ask to sign in when it answers 401). ``OPTIONS`` is always ope
 
 WRITES: dict[Rule, Role] = {
     ("POST", "/api/files"): "operator",
+    ("PUT", "/api/files/{file_id:str}/content"): "operator",
     ("POST", "/api/windows"): "operator",
     ("PATCH", "/api/windows/{window_id:str}"): "operator",
     ("DELETE", "/api/windows/{window_id:str}"): "operator",
