@@ -7,6 +7,7 @@ from benchtrail.schemas.access import (
     NatsAccess,
     inbox_prefix,
 )
+from benchtrail.schemas.attachment_events import MIMETYPE_PATTERN, AttachmentAdded
 from benchtrail.schemas.base import SCHEMA_VERSION, Event, new_id, now_ns
 from benchtrail.schemas.errors import (
     BenchtrailError,
@@ -18,8 +19,6 @@ from benchtrail.schemas.errors import (
 from benchtrail.schemas.events import (
     EVENT_TAGS,
     EVENT_TYPES,
-    MIMETYPE_PATTERN,
-    AttachmentAdded,
     DeviceAttached,
     DeviceDetached,
     EventUnion,

@@ -19,7 +19,6 @@ See ``docs/adapters.md`` for the whole mapping.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import numbers
@@ -34,7 +33,6 @@ from benchtrail.agents.adapters.run_metadata import (
     run_fields,
     split_metadata,
 )
-from benchtrail.agents.errors import AttachmentTooLarge, InvalidAttachment
 from benchtrail.agents.log_capture import DEFAULT_LOG_LEVEL, clip_message, level_name
 from benchtrail.agents.log_capture import log_level as log_level_number
 from benchtrail.agents.run import Run
@@ -64,6 +62,7 @@ except ImportError as e:
         "benchtrail.agents.adapters.openhtf needs OpenHTF: pip install 'benchtrail-agents[openhtf]'"
     ) from e
 
+from benchtrail.agents.adapters.openhtf_attachments import record_attachments
 from benchtrail.agents.adapters.openhtf_dimensions import record_dimensioned
 
 __all__ = ["LOGGER", "BenchtrailOutput", "record_attachments"]
@@ -133,7 +132,7 @@ class BenchtrailOutput:
                 self._warn(run, warning, run.started_at_ns)
             for phase in record.phases:
                 self._record_phase(run, phase, record.end_time_millis)
-            record_attachments(run, record)
+            record_attachments(run, record, step_name=_step_name, logger=LOGGER)
             self._record_logs(run, record)
         except BaseException as e:
             run.end("error", f"recording the OpenHTF test record failed: {e!r}")
@@ -366,40 +365,3 @@ def _short(name: str) -> str:
 def _excerpt(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def record_attachments(run: Run, record: test_record.TestRecord) -> None:
-    """Attach every phase's OpenHTF attachments to the run, each under its phase's step.
-
-    A name used by two phases becomes ``<phase>.<name>`` in both; path separators become
-    ``_``. An attachment that cannot be recorded (too large, bytes not matching OpenHTF's
-    sha1) is left out with a warning log event naming it.
-    """
-    phases = [(_step_name(phase), phase.attachments or {}) for phase in record.phases]
-    counts: dict[str, int] = {}
-    for _, attachments in phases:
-        for name in attachments:
-            counts[str(name)] = counts.get(str(name), 0) + 1
-    for step, attachments in phases:
-        for name, attachment in attachments.items():
-            target = str(name).replace("/", "_").replace("\\", "_")
-            target = f"{step}.{target}" if counts[str(name)] > 1 else target
-            _attach_one(run, step, str(name), target, attachment)
-
-
-def _attach_one(
-    run: Run, step: str, name: str, target: str, attachment: test_record.Attachment
-) -> None:
-    data: bytes = attachment.data
-    try:
-        if hashlib.sha1(data, usedforsecurity=False).hexdigest() != attachment.sha1:
-            raise InvalidAttachment(name, "its bytes do not match the sha1 OpenHTF recorded")
-        run.attach(target[:255], data, attachment.mimetype or None, step=step)
-    except (InvalidAttachment, AttachmentTooLarge) as e:
-        run.station.emit(
-            Log,
-            level="warning",
-            message=f"OpenHTF attachment {name!r} of phase {step!r} not recorded: {e}",
-            logger=LOGGER,
-            run_id=run.run_id,
-        )
