@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -34,19 +33,6 @@ class DescribedSignal(SynSignal):
         result: dict[str, dict[str, object]] = super().describe()
         result[self.name].update(self._description)
         return result
-
-
-@pytest.fixture
-def RE() -> Iterator[RunEngine]:
-    """A RunEngine on a loop of its own, stopped and closed afterwards (as bluesky's tests do)."""
-    loop = asyncio.new_event_loop()
-    engine = RunEngine({}, loop=loop)
-    try:
-        yield engine
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        engine._th.join()  # the RunEngine's loop thread; bluesky has no public close()
-        loop.close()
 
 
 def _station(hub: Hub) -> Station:

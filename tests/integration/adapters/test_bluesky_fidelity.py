@@ -7,11 +7,9 @@ kind and value, the start document's metadata).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,19 +24,6 @@ from benchtrail.api.hub.embedded import Hub
 from benchtrail.api.models.entities import RunDetail
 
 Document = tuple[str, dict[str, Any]]
-
-
-@pytest.fixture
-def RE() -> Iterator[RunEngine]:
-    """A RunEngine on a loop of its own, stopped and closed afterwards (as bluesky's tests do)."""
-    loop = asyncio.new_event_loop()
-    engine = RunEngine({}, loop=loop)
-    try:
-        yield engine
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        engine._th.join()  # the RunEngine's loop thread; bluesky has no public close()
-        loop.close()
 
 
 def _ns(seconds: float) -> int:

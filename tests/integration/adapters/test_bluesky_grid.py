@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,19 +13,6 @@ from benchtrail.agents import connect
 from benchtrail.agents.adapters.bluesky import BenchtrailCallback
 from benchtrail.api import EventStore
 from benchtrail.api.hub.embedded import Hub
-
-
-@pytest.fixture
-def RE() -> Iterator[RunEngine]:
-    """A RunEngine on a loop of its own, stopped and closed afterwards (as bluesky's tests do)."""
-    loop = asyncio.new_event_loop()
-    engine = RunEngine({}, loop=loop)
-    try:
-        yield engine
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        engine._th.join()  # the RunEngine's loop thread; bluesky has no public close()
-        loop.close()
 
 
 def test_a_grid_scan_is_a_table_with_motors_first_and_the_documents_values(

@@ -1,6 +1,6 @@
 """OpenHTF's own dimensioned examples arrive as tables: axis names, units and exact values.
 
-The phases are OpenHTF's (``openhtf_examples_dims.py``); what is stored is compared
+The phases are OpenHTF's (``openhtf_examples.py``); what is stored is compared
 with OpenHTF's own JSON form of the record (``convert_to_base_types``), field by field.
 """
 
@@ -17,7 +17,7 @@ from benchtrail.agents.adapters.openhtf import BenchtrailOutput
 from benchtrail.api import EventStore
 from benchtrail.api.hub.embedded import Hub
 
-from .openhtf_examples_dims import dimensions, multdim_measurements
+from .openhtf_examples import dimensions, multdim_measurements
 
 
 def _run_examples(hub: Hub) -> tuple[str, dict[str, Any]]:
