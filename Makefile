@@ -26,7 +26,8 @@ demo: sync  ## start the hub with simulated stations: API on :$(HTTP_PORT), NATS
 	$(UV) run benchtrail up --demo --http-port $(HTTP_PORT) --nats-port $(NATS_PORT)
 
 test: sync test-tools  ## the whole test suite (real nats-server, real chDB, real HTTP)
-	$(UV) run pytest
+	$(UV) run pytest -n 2 -m "not serial"
+	$(UV) run pytest -m serial
 
 test-tools:  ## install what the suite needs beyond Python (as root), or say what is missing
 	@missing=""; \

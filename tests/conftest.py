@@ -127,10 +127,23 @@ LEAKED_BY_REFUSALS = ("StreamWriter", "_SelectorTransport", "_SSLProtocolTranspo
 drops the refused socket without closing it, so Python warns when collecting it."""
 
 
+SERIAL = (
+    "faults",
+    "test_reads_under_load.py",
+    "test_feed_limits.py",
+    "test_up_http_limits.py",
+    "test_live_revocation.py",
+)
+"""Fault and load tests with time bounds (kills, SIGSTOP, ingest lag, cut-off clients): marked
+``serial``. ``make test`` runs everything else on two workers, then these alone."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """In the refusal tests, collect what nats-py leaked before the test ends (so the warning is
-    theirs, not a later test's) and ignore exactly those warnings."""
+    """Mark :data:`SERIAL` tests. In the refusal tests, collect what nats-py leaked before the
+    test ends (so the warning is theirs, not a later test's) and ignore exactly those warnings."""
     for item in items:
+        if any(part in item.path.parts for part in SERIAL):
+            item.add_marker(pytest.mark.serial)
         if not any(part in item.path.parts for part in REFUSING):
             continue
         item.add_marker(pytest.mark.usefixtures("collect_refused_sockets"))
