@@ -241,6 +241,7 @@ def run_tables(plan: Plan, rows: slice) -> tuple[pa.Table, pa.Table]:
         "custom_metadata": _constant("{}", n, text),
         "channel_refs": pa.array([[] for _ in range(n)], pa.list_(pa.string())),
         "parameters": _constant("{}", n, text),
+        "structured_metadata": _constant("", n, text),
         "event_id": _uuids(n),
         "stream_seq": _constant(1, n, pa.uint64()),
     }
@@ -365,6 +366,10 @@ def measurement_table(plan: Plan, spec: Spec, rows: slice, seed: int) -> pa.Tabl
             "event_id": pc.binary_join_element_wise(run_id, suffix.take(pa.array(name)), ""),
             "point_index": _constant(0, n * m, pa.uint32()),
             "stream_seq": _constant(1, n * m, pa.uint64()),
+            "description": _constant("", n * m, pa.string()),
+            "marginal_low": pa.nulls(n * m, pa.float64()),
+            "marginal_high": pa.nulls(n * m, pa.float64()),
+            "marginal": _constant(False, n * m, pa.bool_()),
         },
     )
 
