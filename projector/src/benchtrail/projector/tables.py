@@ -21,8 +21,6 @@ STREAM_SEQ = "stream_seq"
 
 _TIME = "DateTime64(9, 'UTC')"
 _LOW = "LowCardinality(String)"
-_BY_ID_GRANULES = "index_granularity = 256"
-"""Runs are read a page of ids at a time: 50 ids in granules of 8192 rows read every row."""
 _EVENT_KEY = (Column("event_id", "String"), Column(STREAM_SEQ, "UInt64"))
 _GIT = (
     Column("git_commit", "String"),
@@ -118,7 +116,6 @@ _DECLARED = (
         ),
         order_by=("run_id", "event_id"),
         day_column="started_at",
-        settings=(_BY_ID_GRANULES,),
     ),
     Table(
         "run_ends",
@@ -137,7 +134,6 @@ _DECLARED = (
         ),
         order_by=("run_id", "event_id"),
         day_column="ended_at",
-        settings=(_BY_ID_GRANULES,),
     ),
     Table(
         "steps",
@@ -156,7 +152,6 @@ _DECLARED = (
         ),
         order_by=("run_id", "step_id", "event_id"),
         day_column="at",
-        settings=("index_granularity = 1024",),
     ),
     Table(
         "instrument_calls",
