@@ -10,11 +10,18 @@ few measurements), most failed DUTs are retested, 1 % of runs end in error and
 
 Then it serves the API (Litestar on uvicorn, in this process, over the same
 warehouse) and times every dashboard and analytics request through HTTP with
-httpx: p50/p95 over ``--reps`` repetitions each (after one warm-up call).
+httpx: p50/p95 over ``--reps`` repetitions each (after one warm-up call). The SQL a
+request runs is recorded during its warm-up call and run again straight on the
+warehouse client (``raw_query``, Native format: no HTTP, no Python rows, no JSON) as
+many times: its p95 is the raw limit the request is compared to, in the same run.
+Each request has a target p95 (``TARGETS_MS``); the table marks misses, and
+``--json FILE`` writes every figure with the machine it was taken on.
 
     uv run python benchmarks/queries.py                       # 100k runs, 10M points
     uv run python benchmarks/queries.py --runs 20000 --reps 10
     uv run python benchmarks/queries.py --data /tmp/bt-q      # keep (or reuse) the data
+    uv run python benchmarks/queries.py --data /tmp/bt-q --skip-merge  # reuse as loaded
+    uv run python benchmarks/queries.py --json /tmp/queries.json
     uv run python benchmarks/queries.py --skip-unmerged \\
         --measurements-settings "index_granularity = 1024, min_compress_block_size = 8192"
 """
@@ -22,16 +29,23 @@ httpx: p50/p95 over ``--reps`` repetitions each (after one warm-up call).
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import math
+import os
+import platform
 import resource
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -142,10 +156,10 @@ def _ts(ns: np.ndarray) -> pa.Array:
 def _table(name: str, columns: dict[str, object]) -> pa.Table:
     schema = SCHEMAS[name]
     arrays = []
-    for field in schema:
-        column = columns[field.name]
+    for declared in schema:
+        column = columns[declared.name]
         array = column if isinstance(column, pa.Array) else pa.array(column)
-        arrays.append(array.cast(field.type) if array.type != field.type else array)
+        arrays.append(array.cast(declared.type) if array.type != declared.type else array)
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -241,6 +255,7 @@ def run_tables(plan: Plan, rows: slice) -> tuple[pa.Table, pa.Table]:
         "custom_metadata": _constant("{}", n, text),
         "channel_refs": pa.array([[] for _ in range(n)], pa.list_(pa.string())),
         "parameters": _constant("{}", n, text),
+        "structured_metadata": _constant("", n, text),
         "event_id": _uuids(n),
         "stream_seq": _constant(1, n, pa.uint64()),
     }
@@ -365,6 +380,10 @@ def measurement_table(plan: Plan, spec: Spec, rows: slice, seed: int) -> pa.Tabl
             "event_id": pc.binary_join_element_wise(run_id, suffix.take(pa.array(name)), ""),
             "point_index": _constant(0, n * m, pa.uint32()),
             "stream_seq": _constant(1, n * m, pa.uint64()),
+            "description": _constant("", n * m, pa.string()),
+            "marginal_low": pa.nulls(n * m, pa.float64()),
+            "marginal_high": pa.nulls(n * m, pa.float64()),
+            "marginal": _constant(False, n * m, pa.bool_()),
         },
     )
 
@@ -403,6 +422,23 @@ class Request:
     label: str
     path: str
     params: dict[str, str | int]
+    target_ms: float = 100.0
+
+
+TARGETS_MS = {"session detail": 50.0, "run detail": 50.0, "DUT history": 50.0}
+"""Target p95 of the requests that have one below the 100 ms every request must meet."""
+
+
+@dataclass
+class Figures:
+    """One request's timings in one state: through HTTP and raw (its SQL on the client)."""
+
+    p50_ms: float
+    p95_ms: float
+    raw_p50_ms: float
+    raw_p95_ms: float
+    statements: int
+    cpu_p50_ms: float
 
 
 def requests(warehouse: Warehouse) -> list[Request]:
@@ -460,28 +496,83 @@ def requests(warehouse: Warehouse) -> list[Request]:
                                                "limit": 500}),
         ("X̄-R vout 100x5", "control-chart", {"name": "vout", "chart": "xbar-r"}),
     ]  # fmt: skip
-    return [Request("dashboard", label, path, params) for label, path, params in dashboard] + [
-        Request("analytics", label, f"/api/analytics/{path}", params)
+    return [
+        Request("dashboard", label, path, params, TARGETS_MS.get(label, 100.0))
+        for label, path, params in dashboard
+    ] + [
+        Request("analytics", label, f"/api/analytics/{path}", params, TARGETS_MS.get(label, 100.0))
         for label, path, params in analytics
     ]
 
 
-def time_requests(url: str, todo: list[Request], reps: int) -> dict[str, tuple[float, float]]:
-    """p50 and p95 (ms) of each request over ``reps`` calls, after one warm-up call."""
-    figures: dict[str, tuple[float, float]] = {}
+Statement = tuple[str, dict[str, Any]]
+
+
+@dataclass
+class SqlLog:
+    """The statements the API runs on the warehouse while :attr:`on` (one request's SQL)."""
+
+    on: bool = False
+    statements: list[Statement] = field(default_factory=list)
+
+    def watch(self, warehouse: Warehouse) -> None:
+        """Record what ``warehouse.rows`` and ``warehouse.arrow`` run (``scalar`` uses rows)."""
+        for name in ("rows", "arrow"):
+            method = getattr(warehouse, name)
+            setattr(warehouse, name, self._recording(method))
+
+    def _recording(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        def recorded(sql: str, parameters: dict[str, Any] | None = None) -> Any:
+            if self.on:
+                self.statements.append((sql, dict(parameters or {})))
+            return method(sql, parameters)
+
+        return recorded
+
+
+def _raw_ms(warehouse: Warehouse, statements: list[Statement]) -> float:
+    """Time (ms) to run ``statements`` straight on the client, results left as bytes."""
+    client = warehouse._client  # the raw limit: no Warehouse, no rows
+    started = time.perf_counter()
+    for sql, parameters in statements:
+        client.raw_query(sql, parameters=parameters, fmt="Native")
+    return (time.perf_counter() - started) * 1000
+
+
+def time_requests(
+    url: str, todo: list[Request], reps: int, warehouse: Warehouse, log: SqlLog
+) -> dict[str, Figures]:
+    """p50 and p95 (ms) of each request over ``reps`` calls, after one warm-up call,
+    beside those of its SQL run ``reps`` times straight on the warehouse client."""
+    figures: dict[str, Figures] = {}
     with httpx.Client(base_url=url, timeout=600) as client:
         for request in todo:
-            answer = client.get(request.path, params=request.params)
+            log.statements, log.on = [], True
+            try:
+                answer = client.get(request.path, params=request.params)
+            finally:
+                log.on = False
             if answer.status_code != 200:
                 print(f"  {request.label}: HTTP {answer.status_code} {answer.text[:200]}")
                 continue
-            times = []
+            statements = list(log.statements)
+            times, raw, cpu = [], [], []
             for _ in range(reps):
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 client.get(request.path, params=request.params).raise_for_status()
                 times.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - cpu_started) * 1000)
+                raw.append(_raw_ms(warehouse, statements))
             times.sort()
-            figures[request.label] = (statistics.median(times), _percentile(times, 0.95))
+            raw.sort()
+            figures[request.label] = Figures(
+                statistics.median(times),
+                _percentile(times, 0.95),
+                statistics.median(raw),
+                _percentile(raw, 0.95),
+                len(statements),
+                statistics.median(cpu),
+            )
     return figures
 
 
@@ -534,8 +625,8 @@ def _disk_mib(path: Path) -> float:
 def _recreate_measurements(warehouse: Warehouse, settings: str) -> None:
     """Create the (empty) measurements table again with other MergeTree settings."""
     warehouse.command(f"DROP TABLE {warehouse.database}.measurements")
-    create = TABLES["measurements"].create_statement(warehouse.database).rstrip()
-    warehouse.command(f"{create} SETTINGS {settings}")
+    table = dataclasses.replace(TABLES["measurements"], settings=(settings,))
+    warehouse.command(table.create_statement(warehouse.database))
     print(f"measurements table created with SETTINGS {settings}")
 
 
@@ -555,20 +646,94 @@ def _parts(warehouse: Warehouse) -> str:
     return f"{rows[0]['parts']} parts of measurements, {rows[0]['fresh']} never merged"
 
 
-def _report(
-    phases: dict[str, dict[str, tuple[float, float]]], todo: list[Request], reps: int
-) -> None:
+def _report(phases: dict[str, dict[str, Figures]], todo: list[Request], reps: int) -> None:
     names = list(phases)
-    header = "".join(f" | {name} p50 | {name} p95" for name in names)
-    print(f"\nlatency in ms over {reps} requests each (HTTP, httpx, keep-alive)")
-    print(f"| group | request{header} |")
-    print("|---|---" + "|---:" * 2 * len(names) + "|")
+    header = "".join(f" | {n} p50 | {n} p95 | raw p95 | ratio | cpu p50" for n in names)
+    print(
+        f"\nlatency in ms over {reps} requests each (HTTP, httpx, keep-alive); raw: the same "
+        "SQL straight on the warehouse client; ratio = p95 / raw p95; MISS: p95 over target; "
+        "cpu: CPU time of this process (client, API, chDB threads) per request, which other "
+        "processes on the machine inflate far less than wall time"
+    )
+    print(f"| group | request | target{header} |")
+    print("|---|---|---:" + "|---:" * 5 * len(names) + "|")
     for request in todo:
         cells = ""
         for name in names:
-            p50, p95 = phases[name].get(request.label, (math.nan, math.nan))
-            cells += f" | {p50:.1f} | {p95:.1f}"
-        print(f"| {request.group} | {request.label}{cells} |")
+            got = phases[name].get(request.label)
+            if got is None:
+                cells += " | - | - | - | - | -"
+                continue
+            miss = " MISS" if got.p95_ms > request.target_ms else ""
+            ratio = got.p95_ms / got.raw_p95_ms if got.raw_p95_ms else math.nan
+            cells += f" | {got.p50_ms:.1f} | {got.p95_ms:.1f}{miss} | {got.raw_p95_ms:.1f}"
+            cells += f" | {ratio:.1f} | {got.cpu_p50_ms:.1f}"
+        print(f"| {request.group} | {request.label} | {request.target_ms:.0f}{cells} |")
+    for name in names:
+        misses = [r.label for r in todo if _missed(phases[name].get(r.label), r)]
+        print(f"{name}: {len(misses)} of {len(todo)} requests over target {misses or ''}")
+
+
+def _missed(got: Figures | None, request: Request) -> bool:
+    return got is None or got.p95_ms > request.target_ms
+
+
+def _machine() -> dict[str, object]:
+    """Where the figures were taken: cores, load, versions, git commit."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain"], capture_output=True, text=True, check=True
+            ).stdout.strip()
+        )
+    except (OSError, subprocess.CalledProcessError):
+        commit, dirty = "", False
+    return {
+        "cores": os.cpu_count(),
+        "load_avg": list(os.getloadavg()),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": {
+            package: version(package)
+            for package in ("chdb", "clickhouse-connect", "litestar", "msgspec", "pyarrow")
+        },
+        "git_commit": commit,
+        "git_dirty": dirty,
+    }
+
+
+_STATE_KEYS = {"as loaded": "loaded", "merged": "merged"}
+
+
+def _write_json(
+    path: str,
+    phases: dict[str, dict[str, Figures]],
+    todo: list[Request],
+    rows: int,
+    machine: dict[str, object],
+) -> None:
+    state = {
+        _STATE_KEYS[name]: {
+            request.label: {
+                "p50_ms": round(got.p50_ms, 2),
+                "p95_ms": round(got.p95_ms, 2),
+                "raw_p50_ms": round(got.raw_p50_ms, 2),
+                "raw_p95_ms": round(got.raw_p95_ms, 2),
+                "target_ms": request.target_ms,
+                "statements": got.statements,
+                "cpu_p50_ms": round(got.cpu_p50_ms, 2),
+            }
+            for request in todo
+            if (got := figures.get(request.label)) is not None
+        }
+        for name, figures in phases.items()
+    }
+    body = {"benchmark": "queries", "machine": machine, "rows": rows, "state": state}
+    Path(path).write_text(json.dumps(body, indent=2) + "\n")
+    print(f"figures written to {path}")
 
 
 def main(args: argparse.Namespace) -> None:
@@ -588,16 +753,23 @@ def main(args: argparse.Namespace) -> None:
             print(f"reusing {root}: {have:,} runs already there")
         print(f"data on disk {_disk_mib(root):,.0f} MiB; peak RSS {_rss_mib():,.0f} MiB")
         todo = requests(warehouse)
-        phases: dict[str, dict[str, tuple[float, float]]] = {}
+        rows = int(warehouse.scalar(f"SELECT count() FROM {warehouse.database}.measurements"))
+        machine = _machine()
+        log = SqlLog()
+        log.watch(warehouse)
+        phases: dict[str, dict[str, Figures]] = {}
         with serving(warehouse) as url:
             if not args.skip_unmerged:
                 print(f"as loaded: {_parts(warehouse)}")
-                phases["as loaded"] = time_requests(url, todo, args.reps)
-            print(
-                f"merging (OPTIMIZE ... FINAL) took {_merge(warehouse):.1f} s: {_parts(warehouse)}"
-            )
-            phases["merged"] = time_requests(url, todo, args.reps)
+                phases["as loaded"] = time_requests(url, todo, args.reps, warehouse, log)
+            if not args.skip_merge:
+                took = _merge(warehouse)
+                print(f"merging (OPTIMIZE ... FINAL) took {took:.1f} s: {_parts(warehouse)}")
+                phases["merged"] = time_requests(url, todo, args.reps, warehouse, log)
+        machine["load_avg_after"] = list(os.getloadavg())
         _report(phases, todo, args.reps)
+        if args.json:
+            _write_json(args.json, phases, todo, rows, machine)
         print(f"\npeak RSS of this process (chDB, API, generator) {_rss_mib():,.0f} MiB")
         warehouse.close()
 
@@ -613,6 +785,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--skip-unmerged", action="store_true", help="time only after merging the parts"
     )
+    parser.add_argument(
+        "--skip-merge",
+        action="store_true",
+        help="time only as loaded and leave the parts unmerged (to reuse --data as loaded)",
+    )
+    parser.add_argument("--json", help="write the figures to this JSON file")
     parser.add_argument(
         "--measurements-settings",
         help="MergeTree SETTINGS of the measurements table, to compare layouts, e.g. "

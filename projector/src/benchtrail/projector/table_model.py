@@ -112,6 +112,9 @@ class Table:
         order_by: the sorting key (ends in the event key, so a replayed event collapses).
         day_column: the time column whose UTC day partitions the table (``None``: one partition).
         engine: the table engine.
+        settings: MergeTree settings fixed at creation (``("index_granularity = 1024",)``);
+            a table created with others is moved onto them by
+            :func:`~benchtrail.projector.migrations.settle_table_settings`.
     """
 
     name: str
@@ -119,14 +122,18 @@ class Table:
     order_by: tuple[str, ...]
     day_column: str | None = None
     engine: str = "ReplacingMergeTree"
+    settings: tuple[str, ...] = ()
 
-    def create_statement(self, database: str) -> str:
-        """The ``CREATE TABLE IF NOT EXISTS`` statement of the table in ``database``."""
+    def create_statement(self, database: str, name: str = "") -> str:
+        """The ``CREATE TABLE IF NOT EXISTS`` statement of the table in ``database``
+        (under ``name`` when given: a table of the same shape beside it)."""
         columns = ",\n".join(f"    {column.definition}" for column in self.columns)
         partition = f"PARTITION BY toYYYYMMDD({self.day_column})\n" if self.day_column else ""
+        settings = f"SETTINGS {', '.join(self.settings)}\n" if self.settings else ""
         return (
-            f"CREATE TABLE IF NOT EXISTS {database}.{self.name} (\n{columns}\n)"
+            f"CREATE TABLE IF NOT EXISTS {database}.{name or self.name} (\n{columns}\n)"
             f" ENGINE = {self.engine}\n{partition}ORDER BY ({', '.join(self.order_by)})\n"
+            f"{settings}"
         )
 
     def added_column_statements(self, database: str) -> list[str]:

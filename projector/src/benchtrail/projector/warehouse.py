@@ -25,6 +25,7 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from benchtrail.projector.errors import WarehouseUnavailable
+from benchtrail.projector.migrations import settle_table_settings
 from benchtrail.projector.rows import RowBatch
 from benchtrail.projector.tables import DATABASE, DAY_COLUMNS, TABLES, create_statements
 from benchtrail.schemas import DAY_NS, MAX_FRAME_DAYS
@@ -109,10 +110,12 @@ class Warehouse:
         self.database = database
 
     def ensure_schema(self) -> None:
-        """Create the database and every table if they do not exist."""
+        """Create the database and every table if they do not exist, add the columns added
+        since, and move tables created with other MergeTree settings onto the declared ones."""
         with self.turns.writing():
             for statement in create_statements(self.database):
                 self._client.command(statement)
+            settle_table_settings(self._client, self.database)
 
     def write(self, batch: RowBatch, max_days: int = MAX_FRAME_DAYS) -> dict[str, int]:
         """Insert every table of a batch; return row counts.

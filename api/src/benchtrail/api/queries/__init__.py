@@ -1,7 +1,9 @@
 """SQL for every question the API answers: one function per question, taking a Warehouse.
 
-Every statement names its tables as ``{warehouse.database}.<table> FINAL`` and
-binds every value as a clickhouse-connect server-side parameter.
+Every statement names its tables as ``{warehouse.database}.<table>``, reads them with
+``FINAL`` or collapses replayed copies itself (run, DUT and session reads: ``LIMIT 1 BY``,
+``uniqExact``, ``min``/``argMin``), and binds every value as a clickhouse-connect
+server-side parameter.
 """
 
 from benchtrail.api.queries.duts import dut_history, dut_table

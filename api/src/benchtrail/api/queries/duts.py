@@ -4,6 +4,8 @@ Read in two steps: the serial's runs (ids, stations, phases, start times; cheap
 columns only), from which each run's attempt number in its test phase is
 counted; then the summaries of the runs kept, joined in ClickHouse with their
 failed points (as JSON text, the first ``failed_limit`` of each run in time order).
+Neither step reads ``FINAL``: runs are kept once each (``LIMIT 1 BY run_id``), failed
+points once per point (``LIMIT 1 BY`` :data:`~benchtrail.api.queries.runs.POINT_KEY`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from benchtrail.api.errors import NotFound
 from benchtrail.api.models.entities import DutHistory, DutRun, FailedMeasurement
 from benchtrail.api.models.filters import DUTS, FilterValues
 from benchtrail.api.queries._sql import Column, Nesting, Row, Where, filter_where
-from benchtrail.api.queries.runs import RunIds, summary_fields, summary_sql
+from benchtrail.api.queries.runs import POINT_KEY, RunIds, summary_fields, summary_sql
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Warehouse
 
@@ -37,11 +39,14 @@ _FAILED_JOIN = """
                  'Tuple(name String, ts_ns Int64, value Nullable(Float64), value_str String,
                         unit String, low Nullable(Float64), high Nullable(Float64),
                         step String)')))) AS failed_json
-        FROM (SELECT run_id, name, toUnixTimestamp64Nano(ts) AS ts_ns,
-                     if(isNaN(value), NULL, value) AS value, value_str, unit, low, high, step
-              FROM {db}.measurements FINAL
-              WHERE station_id IN {{stations:Array(String)}} AND run_id IN {{ids:Array(String)}}
-                AND outcome = 'failed'
+        FROM (SELECT * FROM (
+                  SELECT run_id, name, ts, toUnixTimestamp64Nano(ts) AS ts_ns,
+                         if(isNaN(value), NULL, value) AS value, value_str, unit, low, high,
+                         step, event_id, point_index
+                  FROM {db}.measurements
+                  PREWHERE station_id IN {{stations:Array(String)}}
+                      AND run_id IN {{ids:Array(String)}} AND outcome = 'failed'
+                  LIMIT 1 BY {point_key})
               ORDER BY run_id, ts, event_id, point_index
               LIMIT {{failed_limit:UInt32}} BY run_id)
         GROUP BY run_id
@@ -124,7 +129,7 @@ def dut_runs(warehouse: Warehouse, serial: str, filters: FilterValues, *, limit:
     matches = " AND ".join(kept.conditions) or "true"
     sql = f"""
         SELECT run_id, station_id, test_phase, {matches} AS kept
-        FROM {warehouse.database}.runs FINAL {where.sql()}
+        FROM {warehouse.database}.runs {where.sql()}
         ORDER BY started_at DESC, run_id DESC LIMIT 1 BY run_id
     """
     rows = warehouse.rows(sql, {**where.parameters, **kept.parameters})[::-1]
@@ -158,7 +163,7 @@ def _sql(
         runs.page,
         nesting,
         extra=DUT_COLUMNS,
-        joins=_FAILED_JOIN.format(db=warehouse.database),
+        joins=_FAILED_JOIN.format(db=warehouse.database, point_key=POINT_KEY),
         order="ASC",
     )
     ids = runs.page.ids

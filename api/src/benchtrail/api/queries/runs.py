@@ -4,6 +4,12 @@ A page of runs is read in two steps: the ids of the page (one scan of ``runs``
 with the filters), then every column of those runs, joined in ClickHouse with
 their ends, measurement counts and step counts. The second step is one SQL text
 for every output format: rows for JSON, an Arrow table for the tabular formats.
+
+Run-scoped reads go without ``FINAL``, which would merge every part of a station's
+points (or of every run) before filtering; each keeps a replayed row from counting
+twice in its own way: ``LIMIT 1 BY`` the run (or point) it answers, ``min``/``argMin``
+over ends and steps (a copy changes neither), ``uniqExact`` over a point's sort key
+(:data:`POINT_KEY`) where points are counted.
 """
 
 from __future__ import annotations
@@ -94,6 +100,11 @@ RUN_COLUMNS: tuple[Column, ...] = (
 )
 """The columns of a run summary, in the order of :class:`RunSummary`'s fields."""
 
+POINT_KEY = "name, ts, event_id, point_index"
+"""What tells two points of one station apart: ``measurements``' sort key after the station.
+Copies of a replayed point share it, so counting or keeping one row per key reads each
+point once without ``FINAL``."""
+
 _custom_metadata = msgspec.json.Decoder(dict[str, CustomValue])
 _structured_metadata = msgspec.json.Decoder(dict[str, object])
 
@@ -179,21 +190,21 @@ def summary_sql(
     direction = "ASC" if order == "ASC" else "DESC"
     sql = f"""
         SELECT {select_list((*RUN_COLUMNS, *extra), nesting)}
-        FROM (SELECT * FROM {db}.runs FINAL WHERE run_id IN {{ids:Array(String)}}
-              ORDER BY started_at DESC LIMIT 1 BY run_id) AS r
+        FROM (SELECT * FROM {db}.runs WHERE run_id IN {{ids:Array(String)}}
+              ORDER BY started_at DESC, event_id DESC LIMIT 1 BY run_id) AS r
         LEFT JOIN (SELECT run_id, min(ended_at) AS first_end,
                           argMin(outcome, ended_at) AS end_outcome,
                           argMin(error, ended_at) AS end_error,
                           argMin(duration_ns, ended_at) AS end_duration_ns
-                   FROM {db}.run_ends FINAL WHERE run_id IN {{ids:Array(String)}}
+                   FROM {db}.run_ends WHERE run_id IN {{ids:Array(String)}}
                    GROUP BY run_id) AS e ON e.run_id = r.run_id
-        LEFT JOIN (SELECT run_id, count() AS point_count,
-                          countIf(outcome = 'failed') AS failed_count
-                   FROM {db}.measurements FINAL
+        LEFT JOIN (SELECT run_id, uniqExact({POINT_KEY}) AS point_count,
+                          uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed_count
+                   FROM {db}.measurements
                    WHERE station_id IN {{stations:Array(String)}}
                      AND run_id IN {{ids:Array(String)}}
                    GROUP BY run_id) AS m ON m.run_id = r.run_id
-        LEFT JOIN (SELECT run_id, uniqExact(step_id) AS step_count FROM {db}.steps FINAL
+        LEFT JOIN (SELECT run_id, uniqExact(step_id) AS step_count FROM {db}.steps
                    WHERE run_id IN {{ids:Array(String)}} GROUP BY run_id) AS s
             ON s.run_id = r.run_id
         {joins}
@@ -237,7 +248,7 @@ def _page_ids(warehouse: Warehouse, where: Where, limit: int) -> RunIds:
 def _page_rows(warehouse: Warehouse, where: Where, limit: int) -> list[Row]:
     sql = f"""
         SELECT run_id, station_id, toUnixTimestamp64Nano(started_at) AS started_at_ns
-        FROM {warehouse.database}.runs FINAL {where.sql()}
+        FROM {warehouse.database}.runs {where.sql()}
         ORDER BY started_at DESC, run_id DESC
         LIMIT 1 BY run_id LIMIT {{limit:UInt32}}
     """
@@ -259,7 +270,7 @@ def _steps(warehouse: Warehouse, run_id: str) -> list[StepSummary]:
                anyIfOrNull(outcome, phase = 'ended') AS outcome,
                maxIfOrNull(duration_ns, phase = 'ended') AS duration_ns,
                anyIf(error, phase = 'ended') AS error
-        FROM {warehouse.database}.steps FINAL WHERE run_id = {{run_id:String}}
+        FROM {warehouse.database}.steps WHERE run_id = {{run_id:String}}
         GROUP BY step_id ORDER BY started_at_ns ASC NULLS LAST, step_id
     """
     rows = warehouse.rows(sql, {"run_id": run_id})
@@ -270,9 +281,10 @@ def _measurements(warehouse: Warehouse, run: RunSummary, limit: int) -> list[Mea
     sql = f"""
         SELECT name, toUnixTimestamp64Nano(ts) AS ts_ns, value, value_str, value_kind, unit,
                low, high, outcome, step, description, marginal_low, marginal_high, marginal
-        FROM {warehouse.database}.measurements FINAL
+        FROM {warehouse.database}.measurements
         WHERE station_id = {{station_id:String}} AND run_id = {{run_id:String}}
-        ORDER BY ts, event_id, point_index LIMIT {{limit:UInt32}}
+        ORDER BY ts, event_id, point_index
+        LIMIT 1 BY {POINT_KEY} LIMIT {{limit:UInt32}}
     """
     parameters = {"station_id": run.station_id, "run_id": run.run_id, "limit": limit}
     return [_point(row) for row in warehouse.rows(sql, parameters)]

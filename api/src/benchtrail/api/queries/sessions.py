@@ -1,4 +1,9 @@
-"""Questions about sessions: which ran where, by whom, and what is still running."""
+"""Questions about sessions: which ran where, by whom, and what is still running.
+
+Only ``events`` is read with ``FINAL`` (its count); the other tables are read without
+it, each copy of a replayed row collapsing in the read itself: ``LIMIT 1 BY`` the
+session, ``DISTINCT``/``uniqExact`` over ids and point keys, ``min``/``argMin`` over ends.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ from benchtrail.api.queries._sql import (
     with_times,
 )
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
-from benchtrail.api.queries.runs import list_runs
+from benchtrail.api.queries.runs import POINT_KEY, list_runs
 from benchtrail.projector import Warehouse
 
 CURSOR_KIND = "s"
@@ -143,7 +148,7 @@ def _page(
 def _page_rows(warehouse: Warehouse, where: Where, limit: int) -> list[Row]:
     sql = f"""
         SELECT session_id, toUnixTimestamp64Nano(started_at) AS started_at_ns
-        FROM {warehouse.database}.sessions FINAL {where.sql()}
+        FROM {warehouse.database}.sessions {where.sql()}
         ORDER BY started_at DESC, session_id DESC
         LIMIT 1 BY session_id LIMIT {{limit:UInt32}}
     """
@@ -165,13 +170,13 @@ def _summary_sql(
     db = warehouse.database
     sql = f"""
         SELECT {select_list(SESSION_COLUMNS, nesting)}
-        FROM (SELECT * FROM {db}.sessions FINAL WHERE session_id IN {{ids:Array(String)}}
-              ORDER BY started_at DESC LIMIT 1 BY session_id) AS s
+        FROM (SELECT * FROM {db}.sessions WHERE session_id IN {{ids:Array(String)}}
+              ORDER BY started_at DESC, event_id DESC LIMIT 1 BY session_id) AS s
         LEFT JOIN (SELECT session_id, min(ended_at) AS first_end,
                           argMin(reason, ended_at) AS reason_text
-                   FROM {db}.session_ends FINAL WHERE session_id IN {{ids:Array(String)}}
+                   FROM {db}.session_ends WHERE session_id IN {{ids:Array(String)}}
                    GROUP BY session_id) AS e ON e.session_id = s.session_id
-        LEFT JOIN (SELECT session_id, uniqExact(run_id) AS n FROM {db}.runs FINAL
+        LEFT JOIN (SELECT session_id, uniqExact(run_id) AS n FROM {db}.runs
                    WHERE session_id IN {{ids:Array(String)}} GROUP BY session_id) AS rc
             ON rc.session_id = s.session_id
         LEFT JOIN (SELECT session_id, count() AS n FROM {db}.events FINAL
@@ -189,9 +194,9 @@ def _session_counts(warehouse: Warehouse, session: SessionSummary) -> SessionCou
     outcomes = warehouse.rows(
         f"""
         SELECT ifNull(e.outcome, 'running') AS outcome, count() AS n
-        FROM (SELECT DISTINCT run_id FROM {db}.runs FINAL
+        FROM (SELECT DISTINCT run_id FROM {db}.runs
               WHERE session_id = {{session_id:String}}) AS r
-        LEFT JOIN (SELECT run_id, argMin(outcome, ended_at) AS outcome FROM {db}.run_ends FINAL
+        LEFT JOIN (SELECT run_id, argMin(outcome, ended_at) AS outcome FROM {db}.run_ends
                    WHERE session_id = {{session_id:String}} GROUP BY run_id) AS e
         ON e.run_id = r.run_id
         GROUP BY outcome SETTINGS join_use_nulls = 1
@@ -200,8 +205,9 @@ def _session_counts(warehouse: Warehouse, session: SessionSummary) -> SessionCou
     )
     points = warehouse.rows(
         f"""
-        SELECT count() AS total, countIf(outcome = 'failed') AS failed
-        FROM {db}.measurements FINAL
+        SELECT uniqExact({POINT_KEY}) AS total,
+               uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed
+        FROM {db}.measurements
         WHERE station_id = {{station_id:String}} AND session_id = {{session_id:String}}
         """,
         parameters,

@@ -21,6 +21,7 @@ import msgspec
 from benchtrail.api.models.analytics import CapabilityRow
 from benchtrail.api.queries._sql import Row, finite
 from benchtrail.api.queries.analytics.filters import AnalyticsFilters, numeric_points
+from benchtrail.api.queries.measurements import FINAL_SETTINGS
 from benchtrail.projector import Warehouse
 
 D2 = 1.128
@@ -53,6 +54,7 @@ def capability(
                )))) AS moving_range_sum
         FROM {warehouse.database}.measurements FINAL {where.sql()}
         GROUP BY {station}low, high ORDER BY n DESC, {station}low, high
+        {FINAL_SETTINGS}
     """
     return [_row(name, row) for row in warehouse.rows(sql, where.parameters)]
 

@@ -15,6 +15,7 @@ from benchtrail.api.models.analytics import Histogram, HistogramBin
 from benchtrail.api.queries._sql import Row, finite
 from benchtrail.api.queries.analytics.filters import AnalyticsFilters, numeric_points
 from benchtrail.api.queries.analytics.latest import newest_points
+from benchtrail.api.queries.measurements import FINAL_SETTINGS
 from benchtrail.projector import Warehouse
 
 _LIMITED = "(low IS NOT NULL OR high IS NOT NULL)"
@@ -80,6 +81,7 @@ def _binned(warehouse: Warehouse, name: str, filters: AnalyticsFilters, bins: in
             )
         )
         GROUP BY bin
+        {FINAL_SETTINGS}
     """
     return warehouse.rows(sql, {**where.parameters, "bins": bins, "last": bins - 1})
 

@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from benchtrail.api.queries._sql import Where
 from benchtrail.api.queries.analytics.filters import AnalyticsFilters
+from benchtrail.api.queries.measurements import FINAL_SETTINGS
 from benchtrail.projector import Warehouse
 
 WINDOW_DAYS: tuple[int | None, ...] = (1, 7, 30, None)
@@ -61,5 +62,6 @@ def _read(warehouse: Warehouse, where: Where, columns: str, count: int) -> pa.Ta
     sql = f"""
         SELECT {columns} FROM {warehouse.database}.measurements FINAL {where.sql()}
         ORDER BY ts DESC, event_id DESC, point_index DESC LIMIT {{count:UInt32}}
+        {FINAL_SETTINGS}
     """
     return warehouse.arrow(sql, {**where.parameters, "count": count})

@@ -1,0 +1,79 @@
+"""Moving an existing warehouse's tables onto what :mod:`.tables` declares now.
+
+Added columns are ``ADD COLUMN IF NOT EXISTS`` (:meth:`.Table.added_column_statements`).
+MergeTree settings such as ``index_granularity`` are fixed when a table is created, so
+a table created with others is settled by swapping it for a new one: the new table is
+created beside it with the declared settings, every partition of the old one is
+attached to it (``ATTACH PARTITION ... FROM``: the parts are linked, not copied, and
+keep their old granules until a merge rewrites them), the two are exchanged and the
+old one is dropped. A table whose columns are not the declared ones is left as it is.
+No row is rewritten, so this takes well under a second for any size; run it where
+nothing else writes the table (the hub does, at start, holding the warehouse's write
+turn).
+"""
+
+from __future__ import annotations
+
+from clickhouse_connect.driver.client import Client
+
+from benchtrail.projector.table_model import Table
+from benchtrail.projector.tables import TABLES
+
+SETTLING_SUFFIX = "__settling"
+"""Name suffix of the table a settled table's partitions move into."""
+
+
+def unsettled(client: Client, database: str, table: Table) -> bool:
+    """Whether ``table`` exists in ``database`` without one of its declared settings."""
+    if not table.settings:
+        return False
+    engine = client.query(
+        "SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+        parameters={"db": database, "t": table.name},
+    ).result_rows
+    if not engine:
+        return False
+    declared = str(engine[0][0]).replace(" ", "")
+    return not all(setting.replace(" ", "") in declared for setting in table.settings)
+
+
+def settle_table_settings(client: Client, database: str) -> list[str]:
+    """Move every table created with other settings onto the declared ones; return their names."""
+    settled = []
+    for table in TABLES.values():
+        if unsettled(client, database, table) and _as_declared(client, database, table):
+            _settle(client, database, table)
+            settled.append(table.name)
+    return settled
+
+
+def _as_declared(client: Client, database: str, table: Table) -> bool:
+    """Whether the table's columns are the declared ones (its parts can move to a new table).
+
+    A table whose columns differ (one this version does not know how to migrate) is left
+    as it is: its settings only make reads slower, never wrong.
+    """
+    columns = client.query(
+        "SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String}"
+        " ORDER BY position",
+        parameters={"db": database, "t": table.name},
+    ).result_rows
+    return [tuple(row) for row in columns] == [(c.name, c.type) for c in table.columns]
+
+
+def _settle(client: Client, database: str, table: Table) -> None:
+    old, new = f"{database}.{table.name}", f"{database}.{table.name}{SETTLING_SUFFIX}"
+    client.command(f"DROP TABLE IF EXISTS {new}")
+    client.command(table.create_statement(database, name=table.name + SETTLING_SUFFIX))
+    partitions = client.query(
+        "SELECT DISTINCT partition_id FROM system.parts"
+        " WHERE active AND database = {db:String} AND table = {t:String}",
+        parameters={"db": database, "t": table.name},
+    ).result_rows
+    for (partition,) in partitions:
+        client.command(
+            f"ALTER TABLE {new} ATTACH PARTITION ID {{p:String}} FROM {old}",
+            parameters={"p": partition},
+        )
+    client.command(f"EXCHANGE TABLES {old} AND {new}")
+    client.command(f"DROP TABLE {new}")
