@@ -287,6 +287,7 @@ async def _phase(
         "elapsed_s": queryable_s,
         "us_per_point": max(r["recorded_s"] / max(1, r["points"]) for r in results) * 1e6,
         "nats_cpu_points_per_s": points / nats_cpu,
+        "points": points,
     }
     stored_mb = sum(r["bytes_stored"] for r in results) / 1e6
     stored_frames = sum(r["frames_stored"] for r in results)
@@ -346,7 +347,8 @@ async def _raw_limits(
             100 * figures["queryable_points_per_s"] / insert["rows_per_s"]
         )
         (directory / "measurements.arrow").unlink()
-    publish = await _raw_publish(frames, auth, directory / "publish")
+    points = int(figures["points"])
+    publish = await _raw_publish(frames, auth, directory / "publish", points)
     figures["raw_publish_points_per_s"] = publish["published_points_per_s"]
     figures["published_pct_of_raw_publish"] = (
         100 * figures["published_points_per_s"] / publish["published_points_per_s"]
@@ -367,8 +369,8 @@ async def _raw_limits(
             f"{figures['queryable_pct_of_raw_insert']:.0f} % of raw insert"
         )
     print(
-        f"    plain JetStream publish of {sum(f.event_count for f in frames):,} events in "
-        f"{len(frames):,} frames: {figures['raw_publish_points_per_s']:>12,.0f} points/s  →  "
+        f"    plain JetStream publish of {points:,} points in {len(frames):,} frames, one "
+        f"connection: {figures['raw_publish_points_per_s']:>12,.0f} points/s  →  "
         f"published = {figures['published_pct_of_raw_publish']:.0f} % of raw publish"
     )
     if projector_frames is not None:
@@ -479,8 +481,12 @@ def _raw_batch_frames(points: int, chunk: int) -> list[Frame]:
     return frames
 
 
-async def _raw_publish(frames: list[Frame], auth: str, directory: Path) -> dict[str, float]:
-    """Events/s of a plain JetStream publish of ``frames`` as ``bench-0``, no projector.
+async def _raw_publish(
+    frames: list[Frame], auth: str, directory: Path, points: int = 0
+) -> dict[str, float]:
+    """Points/s of a plain JetStream publish of ``frames`` as ``bench-0``, no projector.
+
+    ``points``: the points the frames carry (default: one per event).
 
     A fresh nats-server; with ``auth`` ``on`` the station is its nkey user (its own
     inbox prefix and permissions) and the hub identity creates the streams.
@@ -502,8 +508,8 @@ async def _raw_publish(frames: list[Frame], auth: str, directory: Path) -> dict[
         await asyncio.gather(*acks)
         elapsed, cpu = time.perf_counter() - t0, _cpu_seconds(server.pid) - cpu0
         await nc.close()
-        events = sum(f.event_count for f in frames)
-        return {"published_points_per_s": events / elapsed, "nats_cpu_points_per_s": events / cpu}
+        points = points or sum(f.event_count for f in frames)
+        return {"published_points_per_s": points / elapsed, "nats_cpu_points_per_s": points / cpu}
     finally:
         server.stop()
 

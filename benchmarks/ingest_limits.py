@@ -38,7 +38,7 @@ class RecordedInserts:
         """Write the kept rows as one Arrow IPC file; forget them; return the row count."""
         rows = self.rows()
         if rows:
-            table = pa.concat_tables(self.tables)
+            table = pa.concat_tables(self.tables).unify_dictionaries().combine_chunks()
             with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
                 out.write_table(table)
         self.tables.clear()
@@ -69,7 +69,7 @@ def _raw_insert_child(arrow_file: str, directory: str, chunk: int, out: mp.Queue
     from benchtrail.projector import open_warehouse
 
     with pa.memory_map(arrow_file) as source:
-        table = pa.ipc.open_file(source).read_all().unify_dictionaries().combine_chunks()
+        table = pa.ipc.open_file(source).read_all()
     warehouse = open_warehouse(Path(directory) / "warehouse")
     try:
         t0 = time.perf_counter()
