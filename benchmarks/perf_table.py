@@ -39,7 +39,9 @@ def _pct(value: float | None) -> str:
 
 
 def _machine_line(report: Report) -> str:
-    machine = report.get("machine", {})
+    machine = report.get("machine")
+    if not machine:
+        return "machine not recorded"
     versions = machine.get("versions", {})
     load = machine.get("load_average") or [float("nan")]
     commit = str(machine.get("git_commit", ""))[:10]

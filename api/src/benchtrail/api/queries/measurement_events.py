@@ -11,7 +11,7 @@ keeps one row per ``seq``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from benchtrail.api.queries._sql import Row
 from benchtrail.projector import Warehouse
-from benchtrail.schemas import Measurement, MeasurementBatch
+from benchtrail.schemas import Event, Measurement, MeasurementBatch
 
 __all__ = ["ENVELOPE_COLUMNS", "event_log", "rebuild_payloads"]
 
@@ -97,8 +97,9 @@ def rebuild_payloads(
     payloads: dict[str, str] = {}
     for envelope in envelopes:
         rows = by_event.get(str(envelope["event_id"]))
-        if rows is not None:
-            payloads[str(envelope["event_id"])] = _rebuild(envelope, rows)
+        payload = None if rows is None else _rebuild(envelope, rows)
+        if payload is not None:
+            payloads[str(envelope["event_id"])] = payload
     return payloads
 
 
@@ -117,8 +118,11 @@ def _group(points: pa.Table) -> dict[str, dict[str, list[Any]]]:
     return grouped
 
 
-def _rebuild(envelope: Row, rows: dict[str, list[Any]]) -> str:
-    """One event's JSON text from its envelope and its points."""
+def _rebuild(envelope: Row, rows: dict[str, list[Any]]) -> str | None:
+    """One event's JSON text from its envelope and its points (``None``: a type not known here)."""
+    build = _REBUILDERS.get(str(envelope["type"]))
+    if build is None:
+        return None
     common = {
         "event_id": str(envelope["event_id"]),
         "session_id": str(envelope["session_id"]),
@@ -132,30 +136,41 @@ def _rebuild(envelope: Row, rows: dict[str, list[Any]]) -> str:
         "high": rows["high"][0],
         "step": rows["step"][0],
     }
+    return _json.encode(build(envelope, rows, common)).decode()
+
+
+def _measurement(envelope: Row, rows: dict[str, list[Any]], common: dict[str, Any]) -> Event:
+    return Measurement(
+        **common,
+        name=rows["name"][0],
+        value=_value(rows["value_kind"][0], rows["value"][0], rows["value_str"][0]),
+        outcome=rows["outcome"][0],
+        description=rows["description"][0],
+        marginal_low=rows["marginal_low"][0],
+        marginal_high=rows["marginal_high"][0],
+        marginal=bool(rows["marginal"][0]),
+    )
+
+
+def _measurement_batch(envelope: Row, rows: dict[str, list[Any]], common: dict[str, Any]) -> Event:
     kind = rows["value_kind"][0]
-    event: Measurement | MeasurementBatch
-    if envelope["type"] == "measurement":
-        event = Measurement(
-            **common,
-            name=rows["name"][0],
-            value=_value(kind, rows["value"][0], rows["value_str"][0]),
-            outcome=rows["outcome"][0],
-            description=rows["description"][0],
-            marginal_low=rows["marginal_low"][0],
-            marginal_high=rows["marginal_high"][0],
-            marginal=bool(rows["marginal"][0]),
-        )
-    else:
-        event = MeasurementBatch(
-            **common,
-            name=str(envelope["name"]),
-            names=list(rows["name"]) if envelope["per_point_names"] else [],
-            values=[] if kind == "str" else list(rows["value"]),
-            timestamps_ns=list(rows["ts_ns"]),
-            kind=kind,
-            texts=list(rows["value_str"]) if kind == "str" else [],
-        )
-    return _json.encode(event).decode()
+    return MeasurementBatch(
+        **common,
+        name=str(envelope["name"]),
+        names=list(rows["name"]) if envelope["per_point_names"] else [],
+        values=[] if kind == "str" else list(rows["value"]),
+        timestamps_ns=list(rows["ts_ns"]),
+        kind=kind,
+        texts=list(rows["value_str"]) if kind == "str" else [],
+    )
+
+
+_REBUILDERS: dict[str, Callable[[Row, dict[str, list[Any]], dict[str, Any]], Event]] = {
+    "measurement": _measurement,
+    "measurement.batch": _measurement_batch,
+}
+"""Event type → how it is rebuilt from its envelope and its ``measurements`` rows (in
+``point_index`` order); one entry per type of the projector's ``MEASUREMENT_TAGS``."""
 
 
 def _value(kind: str, number: float, text: str) -> float | int | bool | str:
