@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from benchtrail.api.queries._sql import Row
 from benchtrail.projector import Warehouse
-from benchtrail.schemas import Event, Measurement, MeasurementBatch
+from benchtrail.schemas import DAY_NS, Event, Measurement, MeasurementBatch
 
 __all__ = ["ENVELOPE_COLUMNS", "event_log", "rebuild_payloads"]
 
@@ -37,6 +37,9 @@ ENVELOPE_COLUMNS = (
 """The columns ``events`` and ``measurement_events`` share: an event's envelope."""
 
 _json = msgspec.json.Encoder()
+_BATCH_SLACK_NS = 101 * DAY_NS
+"""How far a batch's points can be from its ``occurred_at``: a frame touches at most
+``max_frame_days`` (≤ 100) UTC days, the event's own time included."""
 _POINT_COLUMNS = """
     event_id, name, toUnixTimestamp64Nano(ts) AS ts_ns, value, value_str, value_kind, unit,
     low, high, outcome, step, description, marginal_low, marginal_high, marginal
@@ -84,14 +87,25 @@ def rebuild_payloads(
     if not envelopes:
         return {}
     stations = sorted({str(row["station_id"]) for row in envelopes})
+    times = [int(row["occurred_at"]) for row in envelopes]
+    # A single measurement's point is at its occurred_at; a batch's points are within the
+    # days its frame may touch (at most 100), so only those day partitions are read.
+    slack = 0 if all(row["type"] == "measurement" for row in envelopes) else _BATCH_SLACK_NS
     points = warehouse.arrow(
         f"""
         SELECT {_POINT_COLUMNS} FROM {db}.measurements FINAL
         WHERE station_id IN {{stations:Array(String)}} AND session_id = {{session_id:String}}
+          AND ts BETWEEN fromUnixTimestamp64Nano({{first:Int64}}, 'UTC')
+                     AND fromUnixTimestamp64Nano({{last:Int64}}, 'UTC')
           AND event_id IN {{ids:Array(String)}}
         ORDER BY event_id, point_index
         """,
-        {**parameters, "stations": stations},
+        {
+            **parameters,
+            "stations": stations,
+            "first": max(min(times) - slack, 0),
+            "last": max(times) + slack,
+        },
     )
     by_event = _group(points)
     payloads: dict[str, str] = {}
