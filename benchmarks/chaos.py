@@ -486,7 +486,9 @@ def count(warehouse_dir: Path, ledger: Ledger) -> dict[str, int]:
         totals["unexpected"] += sum(int(stored[s]["rows"]) for s in foreign)
         totals["unexpected"] += int(
             warehouse.scalar(
-                f"SELECT count() FROM {db}.events FINAL WHERE station_id = 'chaos-bad'"
+                f"SELECT count() FROM (SELECT station_id FROM {db}.events FINAL UNION ALL"
+                f" SELECT station_id FROM {db}.measurement_events FINAL)"
+                " WHERE station_id = 'chaos-bad'"
             )
         )
         ended = warehouse.scalar(

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import json
 import math
 import multiprocessing as mp
 import os
@@ -43,13 +44,23 @@ from typing import NamedTuple
 
 import nats
 import numpy as np
+import pyarrow as pa
+from ingest_limits import RecordedInserts, machine, raw_insert, raw_projector
 
 from benchtrail.agents import OutboxConfig, PublisherSettings, Station, connect
 from benchtrail.agents.publishing.frames import Frame, FrameBuffer, SessionSequence
 from benchtrail.api.hub.identity import StationRegistry, credentials_path
 from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.projector import Projector, RowBatch, Warehouse, ensure_streams, open_warehouse
-from benchtrail.schemas import EVENTS_STREAM, HUB_IDENTITY, Measurement, NatsAccess, new_id
+from benchtrail.schemas import (
+    EVENTS_STREAM,
+    HUB_IDENTITY,
+    MAX_FRAME_DAYS,
+    Measurement,
+    MeasurementBatch,
+    NatsAccess,
+    new_id,
+)
 
 # -- station processes ---------------------------------------------------------------
 
@@ -188,17 +199,30 @@ def _station_paced(
 
 
 class TimedWarehouse:
-    """Writes batches and records, per event, the time from recording to queryable."""
+    """Writes batches and records, per event, the time from recording to queryable.
+
+    Keeps the ``measurements`` Arrow tables of the phase under way (``recorded``),
+    for the raw insert of the same rows.
+    """
 
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
         self.latencies_ns: list[np.ndarray] = []
         self.write_seconds = 0.0
         self.last_write_done = 0.0
+        self.recorded = RecordedInserts()
+        insert = warehouse.insert_arrow
 
-    def write(self, batch: RowBatch) -> dict[str, int]:
+        def recording_insert(table: str, arrow: pa.Table) -> None:
+            if table == "measurements":
+                self.recorded.tables.append(arrow)
+            insert(table, arrow)
+
+        warehouse.insert_arrow = recording_insert  # type: ignore[method-assign]
+
+    def write(self, batch: RowBatch, max_days: int = MAX_FRAME_DAYS) -> dict[str, int]:
         t0 = time.perf_counter()
-        counts = self.warehouse.write(batch)
+        counts = self.warehouse.write(batch, max_days)
         done = time.time_ns()
         self.last_write_done = time.perf_counter()
         self.write_seconds += self.last_write_done - t0
@@ -209,6 +233,7 @@ class TimedWarehouse:
     def reset(self) -> None:
         self.latencies_ns.clear()
         self.write_seconds = 0.0
+        self.recorded.tables.clear()
 
 
 def _peak_rss_mib(pid: int | None = None) -> float:
@@ -262,6 +287,7 @@ async def _phase(
         "elapsed_s": queryable_s,
         "us_per_point": max(r["recorded_s"] / max(1, r["points"]) for r in results) * 1e6,
         "nats_cpu_points_per_s": points / nats_cpu,
+        "points": points,
     }
     stored_mb = sum(r["bytes_stored"] for r in results) / 1e6
     stored_frames = sum(r["frames_stored"] for r in results)
@@ -299,6 +325,60 @@ async def _phase(
         f"  ({figures['nats_cpu_points_per_s']:,.0f} points per CPU-second)"
     )
     return figures
+
+
+async def _raw_limits(
+    hub: BenchHub,
+    figures: dict[str, float],
+    frames: list[Frame],
+    *,
+    auth: str,
+    projector_frames: list[Frame] | None = None,
+) -> None:
+    """Measure the raw limits of the phase just run, print them and the ratios, add them."""
+    index = len(list(hub.directory.glob("raw-*")))
+    directory = hub.directory / f"raw-{index}"
+    directory.mkdir()
+    rows = hub.timed.recorded.save(directory / "measurements.arrow")
+    if rows:
+        insert = raw_insert(directory / "measurements.arrow", directory / "insert")
+        figures["raw_insert_rows_per_s"] = insert["rows_per_s"]
+        figures["queryable_pct_of_raw_insert"] = (
+            100 * figures["queryable_points_per_s"] / insert["rows_per_s"]
+        )
+        (directory / "measurements.arrow").unlink()
+    points = int(figures["points"])
+    publish = await _raw_publish(frames, auth, directory / "publish", points)
+    figures["raw_publish_points_per_s"] = publish["published_points_per_s"]
+    figures["published_pct_of_raw_publish"] = (
+        100 * figures["published_points_per_s"] / publish["published_points_per_s"]
+    )
+    if projector_frames is not None:
+        payloads = [(f.subject, f.payload) for f in projector_frames]
+        plain = raw_projector(payloads, directory / "projector")
+        figures["raw_projector_events_per_s"] = plain["events_per_s"]
+        figures["queryable_pct_of_raw_projector"] = (
+            100 * figures["queryable_points_per_s"] / plain["events_per_s"]
+        )
+    print("  raw limits in this run (same rows, same frames):")
+    if rows:
+        print(
+            f"    chDB insert_arrow of the phase's {rows:,} measurement rows: "
+            f"{figures['raw_insert_rows_per_s']:>12,.0f} rows/s  →  queryable "
+            f"{figures['queryable_points_per_s']:,.0f} points/s = "
+            f"{figures['queryable_pct_of_raw_insert']:.0f} % of raw insert"
+        )
+    print(
+        f"    plain JetStream publish of {points:,} points in {len(frames):,} frames, one "
+        f"connection: {figures['raw_publish_points_per_s']:>12,.0f} points/s  →  "
+        f"published = {figures['published_pct_of_raw_publish']:.0f} % of raw publish"
+    )
+    if projector_frames is not None:
+        print(
+            "    plain decode→Arrow→chDB of the same frames (no NATS): "
+            f"{figures['raw_projector_events_per_s']:>12,.0f} events/s  →  queryable = "
+            f"{figures['queryable_pct_of_raw_projector']:.0f} %"
+        )
 
 
 async def _stream_last_seq(url: str, access: NatsAccess) -> int:
@@ -384,8 +464,29 @@ def _raw_frames(count: int) -> list[Frame]:
     return frames
 
 
-async def _raw_publish(frames: list[Frame], auth: str, directory: Path) -> dict[str, float]:
-    """Events/s of a plain JetStream publish of ``frames`` as ``bench-0``, no projector.
+def _raw_batch_frames(points: int, chunk: int) -> list[Frame]:
+    """``points`` as station ``bench-0`` frames them for ``measure_batch()``, encoded once."""
+    values = np.random.default_rng(0).normal(0.0, 0.01, chunk).tolist()
+    sequence = SessionSequence(_station_id(0), new_id())
+    buffer, frames = FrameBuffer(sequence.station_id, sequence.session_id), []
+    base, settings = time.time_ns(), PublisherSettings()
+    for n in range(points // chunk):
+        stamps = (base + (n * chunk + np.arange(chunk, dtype=np.int64)) * 1000).tolist()
+        fields = {"name": "ripple", "values": values, "timestamps_ns": stamps, "unit": "V"}
+        buffer.add(sequence.stamp(MeasurementBatch, {**fields, "high": 0.05}), chunk * 18)
+        if buffer.size >= settings.max_frame_bytes:
+            frames.append(buffer.cut())
+    if buffer.events:
+        frames.append(buffer.cut())
+    return frames
+
+
+async def _raw_publish(
+    frames: list[Frame], auth: str, directory: Path, points: int = 0
+) -> dict[str, float]:
+    """Points/s of a plain JetStream publish of ``frames`` as ``bench-0``, no projector.
+
+    ``points``: the points the frames carry (default: one per event).
 
     A fresh nats-server; with ``auth`` ``on`` the station is its nkey user (its own
     inbox prefix and permissions) and the hub identity creates the streams.
@@ -407,8 +508,8 @@ async def _raw_publish(frames: list[Frame], auth: str, directory: Path) -> dict[
         await asyncio.gather(*acks)
         elapsed, cpu = time.perf_counter() - t0, _cpu_seconds(server.pid) - cpu0
         await nc.close()
-        events = sum(f.event_count for f in frames)
-        return {"published_points_per_s": events / elapsed, "nats_cpu_points_per_s": events / cpu}
+        points = points or sum(f.event_count for f in frames)
+        return {"published_points_per_s": points / elapsed, "nats_cpu_points_per_s": points / cpu}
     finally:
         server.stop()
 
@@ -425,23 +526,30 @@ async def _full_run(tmp: Path, args: argparse.Namespace) -> None:
             f"(auth {args.auth}), chDB in {tmp}"
         )
         outbox_dir = str(tmp / "outbox")
-        await _phase(
+        phases: dict[str, dict[str, float]] = {}
+        phases["single"] = figures = await _phase(
             f"single measure() calls: {args.single:,} per station (outbox on)",
             hub,
             _station_single,
             _stations(hub, n, args.single, "on", outbox_dir),
         )
+        single_frames = _raw_frames(args.single * n)
+        await _raw_limits(
+            hub, figures, single_frames, auth=args.auth, projector_frames=single_frames
+        )
         batch_cost = {}
+        batch_frames = _raw_batch_frames(args.batch_points * n, args.chunk)
         for outbox in ("on", "off", "full"):
-            figures = await _phase(
+            phases[f"batch_outbox_{outbox}"] = figures = await _phase(
                 f"measure_batch(): {args.batch_points:,} points per station in "
                 f"batches of {args.chunk:,} (outbox {outbox})",
                 hub,
                 _station_batch,
                 _stations(hub, n, args.batch_points, args.chunk, outbox, outbox_dir),
             )
+            await _raw_limits(hub, figures, batch_frames, auth=args.auth)
             batch_cost[outbox] = figures["us_per_point"]
-        await _phase(
+        phases["paced"] = await _phase(
             f"paced: {args.rate:,.0f} events/s for {args.seconds:g} s (latency, outbox on)",
             hub,
             _station_paced,
@@ -459,6 +567,20 @@ async def _full_run(tmp: Path, args: argparse.Namespace) -> None:
             f"\npeak RSS: projector+API process {_peak_rss_mib():,.0f} MiB; "
             f"nats-server {_peak_rss_mib(hub.server.pid):,.0f} MiB"
         )
+        if args.json:
+            _write_json(args, phases)
+
+
+def _write_json(args: argparse.Namespace, phases: dict[str, dict[str, float]]) -> None:
+    """Every phase's figures and raw limits, the arguments and the machine, as JSON."""
+    report = {
+        "benchmark": "ingest",
+        "args": {k: v for k, v in vars(args).items() if k != "json"},
+        "machine": machine(),
+        "phases": phases,
+    }
+    Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    print(f"figures written to {args.json}")
 
 
 Runs = dict[str, list[dict[str, float]]]
@@ -597,6 +719,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--raw-events", type=int, default=1_000_000, help="events per raw publish round"
+    )
+    parser.add_argument(
+        "--json", metavar="FILE", help="write every phase's figures and raw limits as JSON"
     )
     return parser.parse_args()
 

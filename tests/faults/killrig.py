@@ -405,8 +405,10 @@ def verify(warehouse_dir: Path, corpus: Corpus) -> Verdict:
     expected.write(batch)
     live = {t: [c.rows, c.checksum] for t, c in warehouse_checksums(warehouse).items()}
     want = {t: [c.rows, c.checksum] for t, c in warehouse_checksums(expected).items()}
+    db = warehouse.database
     events = warehouse.rows(
-        f"SELECT count() AS n, uniqExact(event_id) AS u FROM {warehouse.database}.events FINAL"
+        f"SELECT count() AS n, uniqExact(event_id) AS u FROM (SELECT event_id FROM {db}.events"
+        f" FINAL UNION ALL SELECT event_id FROM {db}.measurement_events FINAL)"
     )[0]
     with (
         TestClient(create_app(warehouse), base_url="http://127.0.0.1") as live_api,

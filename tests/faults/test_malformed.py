@@ -143,7 +143,7 @@ def test_ten_thousand_malformed_messages_all_quarantined_none_good_lost(running_
     running_hub.wait_ingested(timeout=120)
 
     stored = running_hub.warehouse.rows(
-        f"SELECT event_id FROM {running_hub.warehouse.database}.events FINAL"
+        f"SELECT event_id FROM {_envelopes(running_hub.warehouse.database)}"
     )
     events, whole = asyncio.run(_dead_letters(running_hub.nats.url))
     stats = running_hub.projector.stats
@@ -184,7 +184,7 @@ def test_retry_after_an_upgrade_lands_the_events_a_relaxed_rule_refused(running_
         after = store.dead_letters(limit=1000)
 
     stored = running_hub.warehouse.rows(
-        f"SELECT event_id FROM {running_hub.warehouse.database}.events FINAL"
+        f"SELECT event_id FROM {_envelopes(running_hub.warehouse.database)}"
         " WHERE session_id = {s:String}",
         {"s": session_id},
     )
@@ -195,3 +195,11 @@ def test_retry_after_an_upgrade_lands_the_events_a_relaxed_rule_refused(running_
     assert _digest([row["event_id"] for row in stored]) == _digest([e.event_id for e in ahead])
     assert [letter.reason_code for letter in after.items] == ["non-finite"]
     assert running_hub.projector.running
+
+
+def _envelopes(db: str) -> str:
+    """Every stored event's envelope: ``events`` and ``measurement_events``."""
+    return (
+        f"(SELECT event_id, session_id FROM {db}.events FINAL"
+        f" UNION ALL SELECT event_id, session_id FROM {db}.measurement_events FINAL)"
+    )

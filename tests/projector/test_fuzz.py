@@ -339,7 +339,9 @@ def test_through_a_real_hub_good_events_land_exactly_and_bad_ones_are_dead_lette
     dead_count, running, letters = asyncio.run(scenario())
     sessions = sorted({m.subject.rsplit(".", 1)[1] for m in sent})
     stored = warehouse.rows(
-        f"SELECT event_id FROM {warehouse.database}.events FINAL"
+        f"SELECT event_id FROM (SELECT event_id, session_id FROM {warehouse.database}.events"
+        f" FINAL UNION ALL SELECT event_id, session_id FROM {warehouse.database}"
+        ".measurement_events FINAL)"
         " WHERE session_id IN {sessions:Array(String)} ORDER BY event_id",
         {"sessions": sessions},
     )

@@ -45,7 +45,8 @@ def test_stats_and_wait_report_what_was_ingested(
     assert not projector.running
     assert (stats.frames, stats.events, stats.dead_letters) == (2, 9, 0)
     assert stats.rows == {
-        "events": 9,
+        "events": 6,
+        "measurement_events": 3,
         "sessions": 1,
         "session_ends": 1,
         "runs": 1,
@@ -86,7 +87,7 @@ def test_stop_writes_the_batch_in_hand_and_a_restart_redoes_nothing(
 
     after_stop, restarted = asyncio.run(scenario())
     assert (after_stop.frames, after_stop.buffered_frames) == (2, 0)
-    assert warehouse.table_counts()["events"] == 9
+    assert warehouse.table_counts()["events"] + warehouse.table_counts()["measurement_events"] == 9
     assert restarted.frames == 0  # everything was acked before the first one stopped
 
 
@@ -163,4 +164,4 @@ def test_projection_continues_after_the_hub_restarts(
 
     seq, stats = asyncio.run(scenario())
     assert (stats.frames, stats.ingested_through) == (2, seq)
-    assert warehouse.table_counts()["events"] == 9
+    assert warehouse.table_counts()["events"] + warehouse.table_counts()["measurement_events"] == 9

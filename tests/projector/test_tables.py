@@ -61,7 +61,8 @@ def picked(row: dict, expected: dict) -> dict:
 
 def assert_session_landed(warehouse: Warehouse, session, seqs: list[int]) -> None:
     assert warehouse.table_counts() == {
-        "events": 9,
+        "events": 6,
+        "measurement_events": 3,
         "sessions": 1,
         "session_ends": 1,
         "runs": 1,
@@ -79,7 +80,10 @@ def assert_session_landed(warehouse: Warehouse, session, seqs: list[int]) -> Non
         "logs": 0,
     }
 
-    events = session_rows(warehouse, "events", session, "seq")
+    raw = session_rows(warehouse, "events", session, "seq")
+    assert [e["type"] for e in raw] == [t for t in EVENT_TYPES if not t.startswith("measurement")]
+    measured = session_rows(warehouse, "measurement_events", session, "seq")
+    events = sorted(raw + measured, key=lambda e: e["seq"])
     assert [e["type"] for e in events] == EVENT_TYPES
     assert [e["seq"] for e in events] == list(range(1, 10))
     assert [e["stream_seq"] for e in events] == [seqs[0]] * 3 + [seqs[1]] * 4 + [seqs[2]] * 2

@@ -148,7 +148,10 @@ def test_events_from_1970_and_2100_are_dead_lettered_and_their_neighbours_land(
 
     stats = _project(warehouse, hub_url, fast_settings, publish, [old, future, mixed])
 
-    assert warehouse.table_counts(["events", "measurements"]) == {"events": 2, "measurements": 2}
+    assert warehouse.table_counts(["measurement_events", "measurements"]) == {
+        "measurement_events": 2,
+        "measurements": 2,
+    }
     assert stats.dead_letters == 5
     reasons = [reason for reason, _ in _dead_letters(hub_url)]
     window = r"is outside the time window [2000-01-01T00:00:00Z, "

@@ -44,6 +44,7 @@ MS = 1_000_000
 
 TIME_COLUMNS = {
     "events": "occurred_at",
+    "measurement_events": "occurred_at",
     "sessions": "started_at",
     "session_ends": "ended_at",
     "runs": "started_at",

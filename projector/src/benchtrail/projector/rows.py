@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from benchtrail.projector import lifecycle_rows, log_rows, window_rows
+from benchtrail.projector import batch_rows, lifecycle_rows, log_rows, window_rows
 from benchtrail.projector.table_model import DICT, STR, TS, ArrowArray, Columns
 from benchtrail.projector.table_rows import measurement_table_rows
 from benchtrail.projector.tables import SCHEMAS, WRITE_ORDER
@@ -52,7 +52,13 @@ from benchtrail.schemas.events import (
     WindowUpdated,
 )
 
-__all__ = ["SCHEMAS", "RowBatch"]
+__all__ = ["MEASUREMENT_TAGS", "SCHEMAS", "RowBatch"]
+
+MEASUREMENT_TAGS: frozenset[str] = frozenset(
+    {"measurement", "measurement.batch", "measurement.series"}
+)
+"""Event types whose points go to ``measurements`` and whose envelope goes to
+``measurement_events``, with no JSON copy in ``events`` (readers rebuild it)."""
 
 _json = msgspec.json.Encoder()
 _TAGS = {event_type: event_tag(event_type) for event_type in EVENT_TYPES}
@@ -83,10 +89,17 @@ class RowBatch:
     def tables(self) -> dict[str, pa.Table]:
         """Arrow tables of every non-empty table, ready for ``insert_arrow``."""
         chunks: defaultdict[str, list[pa.RecordBatch]] = defaultdict(list)
-        if self._events:
-            chunks["events"].append(
-                _record_batch("events", _event_columns(self._events, self._seqs))
-            )
+        raw: tuple[list[EventUnion], list[int]] = ([], [])
+        measured: tuple[list[EventUnion], list[int]] = ([], [])
+        for event, seq in zip(self._events, self._seqs, strict=True):
+            events, seqs = measured if _TAGS[type(event)] in MEASUREMENT_TAGS else raw
+            events.append(event)
+            seqs.append(seq)
+        if raw[0]:
+            chunks["events"].append(_record_batch("events", _event_columns(*raw)))
+        if measured[0]:
+            envelopes = _envelope_columns(*measured)
+            chunks["measurement_events"].append(_record_batch("measurement_events", envelopes))
         by_type: defaultdict[type[Event], list[tuple[EventUnion, int]]] = defaultdict(list)
         for event, seq in zip(self._events, self._seqs, strict=True):
             by_type[type(event)].append((event, seq))
@@ -127,12 +140,6 @@ def _repeat(text: str, n: int) -> ArrowArray:
     return pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int32), [text])
 
 
-def _repeat_float(value: float | None, n: int) -> ArrowArray:
-    if value is None:
-        return pa.nulls(n, pa.float64())
-    return pa.array(np.full(n, value, dtype=np.float64))
-
-
 # -- one handler per event type -------------------------------------------------------
 
 
@@ -147,6 +154,23 @@ def _event_columns(events: list[EventUnion], seqs: list[int]) -> Columns:
         "schema_version": [e.schema_version for e in events],
         "run_id": [getattr(e, "run_id", "") for e in events],
         "payload": pa.array([_json.encode(e) for e in events], pa.binary()).cast(STR),
+        "stream_seq": seqs,
+    }
+
+
+def _envelope_columns(events: list[EventUnion], seqs: list[int]) -> Columns:
+    """The envelope of measurement events: what rebuilds them with their ``measurements`` rows."""
+    return {
+        "event_id": [e.event_id for e in events],
+        "session_id": [e.session_id for e in events],
+        "station_id": [e.station_id for e in events],
+        "seq": [e.seq for e in events],
+        "type": [_TAGS[type(e)] for e in events],
+        "occurred_at": [e.occurred_at for e in events],
+        "schema_version": [e.schema_version for e in events],
+        "run_id": [getattr(e, "run_id", "") for e in events],
+        "name": [getattr(e, "name", "") for e in events],
+        "per_point_names": [bool(getattr(e, "names", ())) for e in events],
         "stream_seq": seqs,
     }
 
@@ -195,58 +219,10 @@ def _value_columns(value: float | int | bool | str) -> tuple[float, str, str]:
     return float(value), "", "int" if isinstance(value, int) else "float"
 
 
-def _measurement_batches(events: list[MeasurementBatch], seqs: list[int]) -> list[Columns]:
-    return [_batch_points(b, seq) for b, seq in zip(events, seqs, strict=True)]
-
-
-def _batch_points(b: MeasurementBatch, stream_seq: int) -> Columns:
-    n = len(b.timestamps_ns)
-    texts = b.texts if b.kind == "str" else None
-    values = np.full(n, np.nan) if texts is not None else np.asarray(b.values, dtype=np.float64)
-    return {
-        "station_id": _repeat(b.station_id, n),
-        "session_id": _repeat(b.session_id, n),
-        "run_id": _repeat(b.run_id, n),
-        "name": pa.array(b.names, STR).dictionary_encode() if b.names else _repeat(b.name, n),
-        "ts": pa.array(np.asarray(b.timestamps_ns, dtype=np.int64)).view(TS),
-        "value": pa.array(values),
-        "value_str": pa.array(texts, STR).dictionary_encode() if texts else _repeat("", n),
-        "value_kind": _repeat(b.kind, n),
-        "unit": _repeat(b.unit, n),
-        "low": _repeat_float(b.low, n),
-        "high": _repeat_float(b.high, n),
-        "outcome": _batch_outcomes(values, b.low, b.high),
-        "step": _repeat(b.step, n),
-        "event_id": _repeat(b.event_id, n),
-        "point_index": pa.array(np.arange(n, dtype=np.uint32)),
-        "stream_seq": pa.array(np.full(n, stream_seq, dtype=np.uint64)),
-        "description": _repeat("", n),
-        "marginal_low": pa.nulls(n, pa.float64()),
-        "marginal_high": pa.nulls(n, pa.float64()),
-        "marginal": pa.array(np.zeros(n, dtype=bool)),
-    }
-
-
-def _batch_outcomes(
-    values: npt.NDArray[np.float64], low: float | None, high: float | None
-) -> ArrowArray:
-    """Per-point verdicts of a batch, computed in bulk (NaN fails any limit)."""
-    if low is None and high is None:
-        codes = np.zeros(len(values), dtype=np.int32)
-    else:
-        inside = np.ones(len(values), dtype=bool)
-        if low is not None:
-            inside &= values >= low
-        if high is not None:
-            inside &= values <= high
-        codes = np.where(inside, 1, 2).astype(np.int32)
-    return pa.DictionaryArray.from_arrays(codes, _OUTCOMES)
-
-
 Handler = Callable[[list[EventUnion], list[int]], list[Columns]]
 _HANDLERS: dict[type[Event], Handler] = {
     Measurement: _measurements,  # type: ignore[dict-item]
-    MeasurementBatch: _measurement_batches,  # type: ignore[dict-item]
+    MeasurementBatch: batch_rows.measurement_batches,  # type: ignore[dict-item]
     SessionStarted: lifecycle_rows.sessions_started,  # type: ignore[dict-item]
     SessionEnded: lifecycle_rows.sessions_ended,  # type: ignore[dict-item]
     RunStarted: lifecycle_rows.runs_started,  # type: ignore[dict-item]
@@ -292,4 +268,5 @@ EVENT_TABLES: dict[type[Event], str] = {
     AttachmentAdded: "attachments",
     Log: "logs",
 }
-"""Event type → the table its rows go to (every event also gives a row of ``events``)."""
+"""Event type → the table its rows go to (every event also gives a row of ``events``, or,
+for :data:`MEASUREMENT_TAGS`, of ``measurement_events``)."""

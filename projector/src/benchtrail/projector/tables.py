@@ -22,6 +22,16 @@ STREAM_SEQ = "stream_seq"
 _TIME = "DateTime64(9, 'UTC')"
 _LOW = "LowCardinality(String)"
 _EVENT_KEY = (Column("event_id", "String"), Column(STREAM_SEQ, "UInt64"))
+_ENVELOPE = (
+    Column("event_id", "String"),
+    Column("session_id", "String", dictionary=True),
+    Column("station_id", _LOW),
+    Column("seq", "UInt64"),
+    Column("type", _LOW),
+    Column("occurred_at", _TIME, codec="Delta, ZSTD"),
+    Column("schema_version", "UInt16"),
+    Column("run_id", "String", dictionary=True),
+)
 _GIT = (
     Column("git_commit", "String"),
     Column("git_branch", "String", dictionary=True),
@@ -34,16 +44,18 @@ _GIT = (
 _DECLARED = (
     Table(
         "events",
+        (*_ENVELOPE, Column("payload", "String", codec="ZSTD"), Column(STREAM_SEQ, "UInt64")),
+        order_by=("session_id", "seq", "event_id"),
+        day_column="occurred_at",
+    ),
+    # Envelopes of measurement events (rows.MEASUREMENT_TAGS), points in ``measurements``,
+    # no copy in ``events``: readers rebuild them (``api/queries/measurement_events.py``).
+    Table(
+        "measurement_events",
         (
-            Column("event_id", "String"),
-            Column("session_id", "String", dictionary=True),
-            Column("station_id", _LOW),
-            Column("seq", "UInt64"),
-            Column("type", _LOW),
-            Column("occurred_at", _TIME, codec="Delta, ZSTD"),
-            Column("schema_version", "UInt16"),
-            Column("run_id", "String", dictionary=True),
-            Column("payload", "String", codec="ZSTD"),
+            *_ENVELOPE,
+            Column("name", "String", dictionary=True),
+            Column("per_point_names", "Bool"),
             Column(STREAM_SEQ, "UInt64"),
         ),
         order_by=("session_id", "seq", "event_id"),
@@ -369,12 +381,14 @@ WRITE_ORDER: list[str] = [
     "attachments",
     "logs",
     "measurements",
+    "measurement_events",
     "measurement_tables",
     "run_ends",
     "session_ends",
 ]
 """The order a batch's tables are written in: the ends last, so that a reader who sees
-a run (or session) ended also sees everything recorded in it."""
+a run (or session) ended also sees everything recorded in it; a measurement event's
+envelope after its points, so that a reader who sees one can rebuild the event."""
 
 DAY_COLUMNS: Mapping[str, str] = {
     table.name: table.day_column for table in _DECLARED if table.day_column is not None

@@ -8,6 +8,7 @@ import pyarrow as pa
 from benchtrail.api.errors import NotFound
 from benchtrail.api.models.filters import EVENTS, FilterValues
 from benchtrail.api.queries._sql import Column, Where, filter_where, select_list
+from benchtrail.api.queries.measurement_events import event_log, rebuild_payloads
 from benchtrail.projector import Warehouse
 
 EVENT_COLUMNS: tuple[Column, ...] = (
@@ -57,16 +58,22 @@ def session_events(
     """
     where = _where(warehouse.database, session_id, filters or {}, after_seq)
     sql = f"""
-        SELECT seq, payload FROM {warehouse.database}.events FINAL {where.sql()}
-        ORDER BY seq LIMIT 1 BY seq LIMIT {{limit:UInt32}}
+        SELECT seq, event_id, payload, rebuild
+        FROM {event_log(warehouse.database, payload=True)} {where.sql()}
+        ORDER BY seq, rebuild LIMIT 1 BY seq LIMIT {{limit:UInt32}}
     """
     rows = warehouse.rows(sql, {**where.parameters, "limit": limit + 1})
     if not rows and not _session_exists(warehouse, session_id):
         raise NotFound("session", session_id)
     next_after_seq = int(rows[limit - 1]["seq"]) if len(rows) > limit else None
-    return EventSlice(
-        payloads=[row["payload"] for row in rows[:limit]], next_after_seq=next_after_seq
+    rows = rows[:limit]
+    rebuilt = rebuild_payloads(
+        warehouse, session_id, [row["event_id"] for row in rows if row["rebuild"]]
     )
+    payloads = [
+        rebuilt.get(row["event_id"], "") if row["rebuild"] else row["payload"] for row in rows
+    ]
+    return EventSlice(payloads=[p for p in payloads if p], next_after_seq=next_after_seq)
 
 
 def session_events_table(
@@ -84,9 +91,9 @@ def session_events_table(
     """
     where = _where(warehouse.database, session_id, filters, after_seq)
     sql = f"""
-        SELECT {select_list(EVENT_COLUMNS, "lists")}
-        FROM {warehouse.database}.events FINAL {where.sql()}
-        ORDER BY seq LIMIT 1 BY seq LIMIT {{limit:UInt32}}
+        SELECT {select_list(EVENT_COLUMNS, "lists")}, rebuild
+        FROM {event_log(warehouse.database, payload=True)} {where.sql()}
+        ORDER BY seq, rebuild LIMIT 1 BY seq LIMIT {{limit:UInt32}}
     """
     table = warehouse.arrow(sql, {**where.parameters, "limit": limit + 1})
     if not table.num_rows and not _session_exists(warehouse, session_id):
@@ -95,7 +102,29 @@ def session_events_table(
     if table.num_rows > limit:
         next_after_seq = int(table.column("seq")[limit - 1].as_py())
         table = table.slice(0, limit)
-    return EventTable(table=table, next_after_seq=next_after_seq)
+    return EventTable(
+        table=_with_rebuilt(warehouse, session_id, table), next_after_seq=next_after_seq
+    )
+
+
+def _with_rebuilt(warehouse: Warehouse, session_id: str, table: pa.Table) -> pa.Table:
+    """``table`` with the payloads of its measurement events rebuilt, without ``rebuild``."""
+    flags = table.column("rebuild").to_pylist()
+    table = table.drop_columns(["rebuild"])
+    if not any(flags):
+        return table
+    ids = [str(i) for i in table.column("event_id").to_pylist()]
+    rebuilt = rebuild_payloads(
+        warehouse, session_id, [i for i, f in zip(ids, flags, strict=True) if f]
+    )
+    payloads = [
+        rebuilt.get(i, "") if f else p
+        for i, f, p in zip(ids, flags, table.column("payload").to_pylist(), strict=True)
+    ]
+    index = table.schema.get_field_index("payload")
+    table = table.set_column(index, table.schema.field(index), pa.array(payloads, pa.string()))
+    keep = [bool(p) for p in payloads]
+    return table if all(keep) else table.filter(pa.array(keep))
 
 
 def _where(database: str, session_id: str, filters: FilterValues, after_seq: int) -> Where:
@@ -107,7 +136,7 @@ def _where(database: str, session_id: str, filters: FilterValues, after_seq: int
 
 def _session_exists(warehouse: Warehouse, session_id: str) -> bool:
     sql = f"""
-        SELECT count() FROM (SELECT 1 FROM {warehouse.database}.events
+        SELECT count() FROM (SELECT 1 FROM {event_log(warehouse.database)}
                              WHERE session_id = {{session_id:String}} LIMIT 1)
     """
     return bool(warehouse.scalar(sql, {"session_id": session_id}))

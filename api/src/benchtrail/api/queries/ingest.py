@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from benchtrail.api.models.ingest import MissingRange, SeqGaps, SessionGap, TableSum
+from benchtrail.api.queries.measurement_events import event_log
 from benchtrail.api.timestamps import datetime_to_ns, ns_to_datetime
 from benchtrail.projector import Warehouse
 from benchtrail.projector.checksums import warehouse_checksums
@@ -36,9 +37,9 @@ FROM (
            max(seq) AS max_seq, countIf(type IN {starts:Array(String)}) AS starts,
            toUnixTimestamp64Nano(min(occurred_at)) AS first_ns,
            toUnixTimestamp64Nano(max(occurred_at)) AS last_ns
-    FROM {db}.events
+    FROM {log}
     WHERE session_id IN (
-        SELECT DISTINCT session_id FROM {db}.events
+        SELECT DISTINCT session_id FROM {log}
         WHERE occurred_at >= fromUnixTimestamp64Nano({since_ns:Int64}, 'UTC')
     )
     GROUP BY session_id
@@ -74,7 +75,7 @@ FROM (
                    PARTITION BY session_id ORDER BY seq
                    ROWS BETWEEN 1 PRECEDING AND CURRENT ROW
                ) AS previous
-        FROM (SELECT DISTINCT session_id, seq FROM {db}.events
+        FROM (SELECT DISTINCT session_id, seq FROM {log}
               WHERE session_id IN {ids:Array(String)})
     )
     WHERE seq > previous + 1
@@ -103,7 +104,7 @@ def seq_gaps(
         session_limit: most sessions listed (the totals count all of them).
         range_limit: most missing ranges listed per session.
     """
-    per_session = _PER_SESSION.replace("{db}", warehouse.database)
+    per_session = _with_tables(_PER_SESSION, warehouse.database)
     parameters: dict[str, object] = {
         "since_ns": datetime_to_ns(since),
         "starts": list(START_TYPES),
@@ -132,7 +133,7 @@ def _missing_ranges(
     with_gaps = [row for row in flagged if row["expected_last"] > row["stored"]]
     found: dict[str, tuple[list[MissingRange], int]] = {}
     if with_gaps:
-        sql = _RANGES.replace("{db}", warehouse.database)
+        sql = _with_tables(_RANGES, warehouse.database)
         ids = [row["session_id"] for row in with_gaps]
         for row in warehouse.rows(sql, {"ids": ids, "limit": limit}):
             listed, _ = found.get(row["session_id"], ([], 0))
@@ -169,3 +170,8 @@ def table_sums(warehouse: Warehouse) -> dict[str, TableSum]:
         table: TableSum(rows=found.rows, checksum=found.checksum)
         for table, found in warehouse_checksums(warehouse).items()
     }
+
+
+def _with_tables(sql: str, database: str) -> str:
+    """``sql`` with ``{db}`` the database and ``{log}`` every event's envelope (both tables)."""
+    return sql.replace("{db}", database).replace("{log}", event_log(database))

@@ -29,6 +29,7 @@ from benchtrail.api.queries._sql import (
     with_times,
 )
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
+from benchtrail.api.queries.measurement_events import event_log
 from benchtrail.api.queries.runs import POINT_KEY, list_runs
 from benchtrail.projector import Warehouse
 
@@ -179,7 +180,7 @@ def _summary_sql(
         LEFT JOIN (SELECT session_id, uniqExact(run_id) AS n FROM {db}.runs
                    WHERE session_id IN {{ids:Array(String)}} GROUP BY session_id) AS rc
             ON rc.session_id = s.session_id
-        LEFT JOIN (SELECT session_id, count() AS n FROM {db}.events FINAL
+        LEFT JOIN (SELECT session_id, uniqExact(seq) AS n FROM {event_log(db)}
                    WHERE session_id IN {{ids:Array(String)}} GROUP BY session_id) AS ec
             ON ec.session_id = s.session_id
         ORDER BY s.started_at DESC, s.session_id DESC

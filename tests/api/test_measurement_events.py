@@ -1,0 +1,147 @@
+"""Measurement events have no JSON copy in ``events``, yet a session's events show them as sent."""
+
+from __future__ import annotations
+
+import msgspec
+
+from benchtrail.api.queries import session_events, session_events_table
+from benchtrail.projector import RowBatch, Warehouse
+from benchtrail.schemas import (
+    Event,
+    Log,
+    Measurement,
+    MeasurementBatch,
+    event_tag,
+    new_id,
+    to_json,
+)
+
+T0 = 1_714_565_805_000_000_000
+SESSION = new_id()
+
+
+def envelope(seq: int) -> dict[str, object]:
+    return {
+        "event_id": new_id(),
+        "session_id": SESSION,
+        "station_id": "cell-7",
+        "seq": seq,
+        "occurred_at": T0 + seq * 1_000,
+    }
+
+
+def session() -> list[Event]:
+    """Every shape of measurement event, between two log lines, in seq order."""
+    stamps = [T0 + 10, T0 + 20, T0 + 30]
+    return [
+        Log(**envelope(1), level="info", message="start", run_id="r1"),
+        Measurement(
+            **envelope(2),
+            run_id="r1",
+            name="vout",
+            value=3.31,
+            unit="V",
+            low=3.2,
+            high=3.4,
+            outcome="passed",
+            step="power",
+            description="output voltage",
+            marginal_low=3.25,
+            marginal_high=None,
+            marginal=False,
+        ),
+        Measurement(**envelope(3), run_id="r1", name="count", value=7, outcome="passed"),
+        Measurement(**envelope(4), run_id="r1", name="ok", value=True),
+        Measurement(**envelope(5), run_id="r1", name="fw", value="1.2.3", step="power"),
+        MeasurementBatch(
+            **envelope(6),
+            run_id="r1",
+            name="ripple",
+            values=[0.01, 0.05, -0.5],
+            timestamps_ns=stamps,
+            unit="V",
+            low=-0.1,
+            high=0.04,
+            step="power",
+        ),
+        MeasurementBatch(
+            **envelope(7),
+            run_id="r1",
+            names=["a", "b", "a"],
+            values=[1.0, 2.0, 3.0],
+            timestamps_ns=stamps,
+            kind="int",
+        ),
+        MeasurementBatch(
+            **envelope(8),
+            run_id="r1",
+            name="mode",
+            values=[],
+            texts=["x", "y", "x"],
+            timestamps_ns=stamps,
+            kind="str",
+        ),
+        Log(**envelope(9), level="info", message="end", run_id="r1"),
+    ]
+
+
+def write(warehouse: Warehouse, events: list[Event]) -> None:
+    batch = RowBatch()
+    batch.add_frame(events, stream_seq=1)  # type: ignore[arg-type]
+    warehouse.write(batch)
+
+
+def test_measurement_events_are_rebuilt_exactly_and_not_copied_into_events(
+    warehouse: Warehouse,
+) -> None:
+    sent = session()
+    write(warehouse, sent)
+
+    raw_types = warehouse.rows(
+        f"SELECT type FROM {warehouse.database}.events WHERE session_id = {{s:String}}",
+        {"s": SESSION},
+    )
+    assert [row["type"] for row in raw_types] == ["log", "log"]
+
+    page = session_events(warehouse, SESSION, limit=100)
+    assert page.payloads == [to_json(e).decode() for e in sent]
+    table = session_events_table(warehouse, SESSION, {}, limit=100).table
+    assert table.column("payload").to_pylist() == page.payloads
+    assert table.column("type").to_pylist() == [event_tag(type(e)) for e in sent]
+    assert "rebuild" not in table.column_names
+
+
+def test_pages_and_type_filter_reach_the_rebuilt_events(warehouse: Warehouse) -> None:
+    sent = session()
+    write(warehouse, sent)
+
+    first = session_events(warehouse, SESSION, limit=4)
+    rest = session_events(warehouse, SESSION, after_seq=first.next_after_seq or 0, limit=10)
+    assert (first.next_after_seq, rest.next_after_seq) == (4, None)
+    assert first.payloads + rest.payloads == [to_json(e).decode() for e in sent]
+    batches = session_events(warehouse, SESSION, {"event_type": "measurement.batch"}, limit=10)
+    assert batches.payloads == [to_json(e).decode() for e in sent[5:8]]
+
+
+def test_an_older_warehouse_copy_in_events_is_shown_once(warehouse: Warehouse) -> None:
+    sent = session()
+    write(warehouse, sent)
+    # What the projector wrote before: every measurement event's JSON copy in events.
+    for event in sent[1:8]:
+        warehouse.command(
+            f"INSERT INTO {warehouse.database}.events"
+            " (event_id, session_id, station_id, seq, type, occurred_at, run_id, payload)"
+            " VALUES ({id:String}, {s:String}, 'cell-7', {seq:UInt64}, {type:String},"
+            " fromUnixTimestamp64Nano({at:Int64}, 'UTC'), 'r1', {payload:String})",
+            {
+                "id": event.event_id,
+                "s": SESSION,
+                "seq": event.seq,
+                "type": event_tag(type(event)),
+                "at": event.occurred_at,
+                "payload": msgspec.json.encode(event).decode(),
+            },
+        )
+
+    page = session_events(warehouse, SESSION, limit=100)
+    assert page.payloads == [to_json(e).decode() for e in sent]
