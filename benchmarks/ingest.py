@@ -196,9 +196,9 @@ class TimedWarehouse:
         self.write_seconds = 0.0
         self.last_write_done = 0.0
 
-    def write(self, batch: RowBatch) -> dict[str, int]:
+    def write(self, batch: RowBatch, *args: int) -> dict[str, int]:
         t0 = time.perf_counter()
-        counts = self.warehouse.write(batch)
+        counts = self.warehouse.write(batch, *args)
         done = time.time_ns()
         self.last_write_done = time.perf_counter()
         self.write_seconds += self.last_write_done - t0

@@ -24,6 +24,7 @@ from benchtrail.schemas import (
     encode_event,
     event_subject,
     new_id,
+    new_series_id,
 )
 
 from ..schemas.strategies import struct_strategy
@@ -95,7 +96,32 @@ def _valid(event: msgspec.Struct, session_id: str, seq: int) -> dict[str, object
         }
     if fields["type"] == "measurement.table":
         fields |= _valid_table(fields)
+    if fields["type"] == "measurement.series":
+        fields |= _valid_series(fields)
     return fields
+
+
+def _valid_series(fields: dict) -> dict[str, object]:
+    """A generated series of at least one float point, each column of one value."""
+    values = fields["values"][:50] or [0.0]
+    low, high = (fields["lows"] or [None])[0], (fields["highs"] or [None])[0]
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    times = [fields["occurred_at"] + i for i in range(len(values))]
+    return {
+        "event_id": new_series_id(),
+        "occurred_at_ns": times,
+        "values": values,
+        "kinds": ["float"],
+        "texts": [],
+        "run_ids": [""],
+        "names": [f"m-{(fields['names'] or ['v'])[0]}"],
+        "units": [""],
+        "lows": [low],
+        "highs": [high],
+        "outcomes": ["unset"],
+        "steps": [""],
+    }
 
 
 def _valid_table(fields: dict) -> dict[str, object]:

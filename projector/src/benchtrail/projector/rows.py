@@ -18,6 +18,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from benchtrail.projector import lifecycle_rows, log_rows, window_rows
+from benchtrail.projector.series_rows import series_measurements, series_occurred_at_ns
 from benchtrail.projector.table_model import DICT, STR, TS, ArrowArray, Columns
 from benchtrail.projector.table_rows import measurement_table_rows
 from benchtrail.projector.tables import SCHEMAS, WRITE_ORDER
@@ -32,6 +33,7 @@ from benchtrail.schemas import (
     Log,
     Measurement,
     MeasurementBatch,
+    MeasurementSeries,
     MeasurementTable,
     RunEnded,
     RunStarted,
@@ -57,6 +59,8 @@ __all__ = ["SCHEMAS", "RowBatch"]
 _json = msgspec.json.Encoder()
 _TAGS = {event_type: event_tag(event_type) for event_type in EVENT_TYPES}
 _OUTCOMES = pa.array(["unset", "passed", "failed"], STR)
+_NO_RAW_ROWS: frozenset[type[Event]] = frozenset({MeasurementSeries})
+"""Event types with no row of ``events``: their rows of ``measurements`` are the record."""
 
 
 class RowBatch:
@@ -77,16 +81,24 @@ class RowBatch:
         self._seqs.append(stream_seq)
 
     def occurred_at_ns(self) -> npt.NDArray[np.int64]:
-        """``occurred_at`` of every event, in the order added."""
-        return np.fromiter((e.occurred_at for e in self._events), np.int64, len(self._events))
+        """``occurred_at`` of every event (each point of a series), in the order added."""
+        times = np.fromiter((e.occurred_at for e in self._events), np.int64, len(self._events))
+        series = [e for e in self._events if type(e) is MeasurementSeries]
+        if not series:
+            return times
+        return np.concatenate(
+            [
+                times[[type(e) is not MeasurementSeries for e in self._events]],
+                *(series_occurred_at_ns(s) for s in series),
+            ]
+        )
 
     def tables(self) -> dict[str, pa.Table]:
         """Arrow tables of every non-empty table, ready for ``insert_arrow``."""
         chunks: defaultdict[str, list[pa.RecordBatch]] = defaultdict(list)
-        if self._events:
-            chunks["events"].append(
-                _record_batch("events", _event_columns(self._events, self._seqs))
-            )
+        events, seqs = _with_raw_rows(self._events, self._seqs)
+        if events:
+            chunks["events"].append(_record_batch("events", _event_columns(events, seqs)))
         by_type: defaultdict[type[Event], list[tuple[EventUnion, int]]] = defaultdict(list)
         for event, seq in zip(self._events, self._seqs, strict=True):
             by_type[type(event)].append((event, seq))
@@ -98,6 +110,15 @@ class RowBatch:
             table = EVENT_TABLES[event_type]
             chunks[table].extend(_record_batch(table, c) for c in handler(events, seqs))
         return {table: _table(table, chunks[table]) for table in WRITE_ORDER if chunks[table]}
+
+
+def _with_raw_rows(events: list[EventUnion], seqs: list[int]) -> tuple[list[EventUnion], list[int]]:
+    """The events that get a row of ``events`` (not those in :data:`_NO_RAW_ROWS`)."""
+    keep = [type(e) not in _NO_RAW_ROWS for e in events]
+    if all(keep):
+        return events, seqs
+    pairs = [(e, s) for e, s, k in zip(events, seqs, keep, strict=True) if k]
+    return [e for e, _ in pairs], [s for _, s in pairs]
 
 
 def _table(table: str, batches: list[pa.RecordBatch]) -> pa.Table:
@@ -247,6 +268,7 @@ Handler = Callable[[list[EventUnion], list[int]], list[Columns]]
 _HANDLERS: dict[type[Event], Handler] = {
     Measurement: _measurements,  # type: ignore[dict-item]
     MeasurementBatch: _measurement_batches,  # type: ignore[dict-item]
+    MeasurementSeries: series_measurements,  # type: ignore[dict-item]
     SessionStarted: lifecycle_rows.sessions_started,  # type: ignore[dict-item]
     SessionEnded: lifecycle_rows.sessions_ended,  # type: ignore[dict-item]
     RunStarted: lifecycle_rows.runs_started,  # type: ignore[dict-item]
@@ -271,6 +293,7 @@ _HANDLERS: dict[type[Event], Handler] = {
 EVENT_TABLES: dict[type[Event], str] = {
     Measurement: "measurements",
     MeasurementBatch: "measurements",
+    MeasurementSeries: "measurements",
     SessionStarted: "sessions",
     SessionEnded: "session_ends",
     RunStarted: "runs",
