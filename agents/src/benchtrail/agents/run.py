@@ -111,10 +111,8 @@ class Run:
         window = self.station.time_window
         stamp = None if at is None else check_time(f"measurement {name!r} at", at, window)
         number, text, kind, lo, hi, outcome = point
-        run_id = self.run_id
-        self.station.record_point(
-            (number, text, kind, run_id, name, unit, lo, hi, outcome, step), stamp
-        )
+        row = (number, text, kind, self.run_id, name, unit, lo, hi, outcome, step)
+        self.station.record_point(row, stamp)
         self.measurement_count += 1
         if outcome == "failed":
             self.failed_measurement_count += 1
