@@ -94,8 +94,46 @@ def _full(column: Sequence[T], count: int) -> Sequence[T]:
 
 
 def series_measurements(events: list[MeasurementSeries], seqs: list[int]) -> list[Columns]:
-    """The ``measurements`` rows of each series (one chunk of columns per series)."""
-    return [_series_points(series, seq) for series, seq in zip(events, seqs, strict=True)]
+    """The ``measurements`` rows of every series, as one chunk of columns.
+
+    One chunk, not one per series: an insert of many small record batches costs
+    chDB several times what one of the same rows does.
+    """
+    counts = [series.point_count for series in events]
+    n = sum(counts)
+
+    def texts(name: str) -> ArrowArray:
+        return _text_column([getattr(series, name) for series in events], counts)
+
+    def floats(name: str) -> ArrowArray:
+        pairs = zip(events, counts, strict=True)
+        return pa.concat_arrays([_float_column(getattr(s, name), c) for s, c in pairs])
+
+    event_ids = [series_event_id_array(s.event_id, c) for s, c in zip(events, counts, strict=True)]
+    return [
+        {
+            "station_id": _text_column([[s.station_id] for s in events], counts),
+            "session_id": _text_column([[s.session_id] for s in events], counts),
+            "run_id": texts("run_ids"),
+            "name": texts("names"),
+            "ts": pa.array(np.concatenate([series_occurred_at_ns(s) for s in events])).view(TS),
+            "value": pa.array(np.concatenate([_values(s) for s in events])),
+            "value_str": _text_column([s.texts or [""] for s in events], counts),
+            "value_kind": texts("kinds"),
+            "unit": texts("units"),
+            "low": floats("lows"),
+            "high": floats("highs"),
+            "outcome": texts("outcomes"),
+            "step": texts("steps"),
+            "event_id": pa.concat_arrays(event_ids).dictionary_encode(),
+            "point_index": pa.array(np.zeros(n, dtype=np.uint32)),
+            "stream_seq": pa.array(np.repeat(np.asarray(seqs, dtype=np.uint64), counts)),
+            "description": _text_column([[""]], [n]),
+            "marginal_low": pa.nulls(n, pa.float64()),
+            "marginal_high": pa.nulls(n, pa.float64()),
+            "marginal": pa.array(np.zeros(n, dtype=bool)),
+        }
+    ]
 
 
 def series_occurred_at_ns(series: MeasurementSeries) -> npt.NDArray[np.int64]:
@@ -103,36 +141,15 @@ def series_occurred_at_ns(series: MeasurementSeries) -> npt.NDArray[np.int64]:
     return np.asarray(series.occurred_at_ns, dtype=np.int64)
 
 
-def _series_points(series: MeasurementSeries, stream_seq: int) -> Columns:
-    n = series.point_count
+def _values(series: MeasurementSeries) -> npt.NDArray[np.float64]:
+    """Each point's number; NaN for a text point (as a single ``measurement`` gives)."""
     kinds = series.kinds
     values = np.asarray(series.values, dtype=np.float64)
     if kinds == ["str"]:
         values[:] = np.nan
     elif len(kinds) > 1 and "str" in kinds:
         values[np.asarray(kinds) == "str"] = np.nan
-    return {
-        "station_id": _repeat(series.station_id, n),
-        "session_id": _repeat(series.session_id, n),
-        "run_id": _text_column(series.run_ids, n),
-        "name": _text_column(series.names, n),
-        "ts": pa.array(series_occurred_at_ns(series)).view(TS),
-        "value": pa.array(values),
-        "value_str": _text_column(series.texts, n) if series.texts else _repeat("", n),
-        "value_kind": _text_column(kinds, n),
-        "unit": _text_column(series.units, n),
-        "low": _float_column(series.lows, n),
-        "high": _float_column(series.highs, n),
-        "outcome": _text_column(series.outcomes, n),
-        "step": _text_column(series.steps, n),
-        "event_id": series_event_id_array(series.event_id, n).dictionary_encode(),
-        "point_index": pa.array(np.zeros(n, dtype=np.uint32)),
-        "stream_seq": pa.array(np.full(n, stream_seq, dtype=np.uint64)),
-        "description": _repeat("", n),
-        "marginal_low": pa.nulls(n, pa.float64()),
-        "marginal_high": pa.nulls(n, pa.float64()),
-        "marginal": pa.array(np.zeros(n, dtype=bool)),
-    }
+    return values
 
 
 def series_event_id_array(first: str, count: int) -> ArrowArray:
@@ -156,10 +173,23 @@ def series_event_id_array(first: str, count: int) -> ArrowArray:
     )
 
 
-def _text_column(column: Sequence[str], n: int) -> ArrowArray:
-    if len(column) == 1:
-        return _repeat(column[0], n)
-    return pa.array(column, STR).dictionary_encode()
+def _text_column(columns: Sequence[Sequence[str]], counts: Sequence[int]) -> ArrowArray:
+    """Text columns of several series as one dictionary-encoded array, one dictionary.
+
+    Each column holds one value for all its points or one per point.
+    """
+    lookup: dict[str, int] = {}
+    codes: list[npt.NDArray[np.int32]] = []
+    for column, count in zip(columns, counts, strict=True):
+        if len(column) == 1:
+            codes.append(np.full(count, lookup.setdefault(column[0], len(lookup)), np.int32))
+            continue
+        local = pa.array(column, STR).dictionary_encode()
+        texts = [str(text) for text in local.dictionary.to_pylist()]
+        known = np.asarray([lookup.setdefault(text, len(lookup)) for text in texts], np.int32)
+        codes.append(known[local.indices.to_numpy(zero_copy_only=False)])
+    indices = np.concatenate(codes) if codes else np.zeros(0, np.int32)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(lookup), STR))
 
 
 def _float_column(column: list[float | None], n: int) -> ArrowArray:
@@ -168,8 +198,3 @@ def _float_column(column: list[float | None], n: int) -> ArrowArray:
     if column[0] is None:
         return pa.nulls(n, pa.float64())
     return pa.array(np.full(n, column[0], dtype=np.float64))
-
-
-def _repeat(text: str, n: int) -> ArrowArray:
-    """A dictionary-encoded column holding ``text`` n times (no per-row objects)."""
-    return pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int32), pa.array([text], STR))
