@@ -66,10 +66,10 @@ async def _frames(url: str) -> Frames:
         await nc.close()
 
 
-def _rows(batch: RowBatch) -> list[dict[str, object]]:
-    rows = batch.tables()["measurements"].to_pylist()
+def _rows(batch: RowBatch, table: str = "measurements") -> list[dict[str, object]]:
+    rows = batch.tables()[table].to_pylist()
     for row in rows:  # text points have NaN as their number: make them comparable
-        if isinstance(row["value"], float) and math.isnan(row["value"]):
+        if isinstance(row.get("value"), float) and math.isnan(row["value"]):
             row["value"] = "NaN"
     return sorted(rows, key=lambda row: str(row["event_id"]))
 
@@ -90,6 +90,7 @@ def test_series_rows_are_the_rows_single_measurement_events_give(hub_url, wareho
     series_rows, event_rows = _rows(as_series), _rows(as_events)
     assert len(series_rows) == points
     assert series_rows == event_rows
+    assert _rows(as_series, "events") == _rows(as_events, "events")  # a session's events, seqs
     by_name = {row["name"]: row for row in series_rows}
     assert by_name["label"]["value_kind"] == "str"
     assert by_name["label"]["value_str"] == "OVERRANGE"

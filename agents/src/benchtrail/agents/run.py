@@ -97,7 +97,8 @@ class Run:
                 value that is not a number, flag or text. Nothing is recorded.
             InvalidTime: ``at`` is not a time or is outside the time window.
         """
-        self._check_active()
+        if self.outcome is not None:  # _check_active(), inline: this runs for every point
+            raise RunNotActive(self.run_id)
         checked: MeasurementValue = value
         point = check_point(name, value, low, high)
         if point is None:  # the general path: it raises for a bad point, naming the value
@@ -105,9 +106,9 @@ class Run:
             checked = check_value(name, value)
             point = check_point(name, checked, lo, hi)
             if point is None:  # a whole number a float cannot hold: one measurement event
-                return self._measure_event(name, checked, unit, lo, hi, step=step, at=at)
+                return self._measure_event(name, checked, unit, (lo, hi), step=step, at=at)
         if type(unit) is not str or type(step) is not str:
-            return self._measure_event(name, checked, unit, point[3], point[4], step=step, at=at)
+            return self._measure_event(name, checked, unit, point[3:5], step=step, at=at)
         window = self.station.time_window
         stamp = None if at is None else check_time(f"measurement {name!r} at", at, window)
         number, text, kind, lo, hi, outcome = point
@@ -123,14 +124,13 @@ class Run:
         name: str,
         value: MeasurementValue,
         unit: str,
-        lo: float | None,
-        hi: float | None,
+        limits: tuple[float | None, float | None],
         *,
         step: str,
         at: When | None,
     ) -> MeasurementOutcome:
         """Record one ``measurement`` event (what a series cannot carry exactly)."""
-        outcome = outcome_of(value, lo, hi)
+        outcome = outcome_of(value, *limits)
         stamp = check_time(f"measurement {name!r} at", at, self.station.time_window)
         self.station.emit(
             Measurement,
@@ -139,8 +139,8 @@ class Run:
             name=name,
             value=value,
             unit=unit,
-            low=lo,
-            high=hi,
+            low=limits[0],
+            high=limits[1],
             outcome=outcome,
             step=step,
         )

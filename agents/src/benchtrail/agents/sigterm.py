@@ -6,6 +6,7 @@ import signal
 import threading
 from collections.abc import Callable
 
+_MAIN = threading.main_thread()
 Handler = signal.Handlers | Callable[..., object] | int | None
 """A signal handler as ``signal.signal`` returns it."""
 
@@ -35,7 +36,7 @@ class SigtermExit:
             self._depth += 1
 
     def __exit__(self, *exc_info: object) -> None:
-        if threading.get_ident() != threading.main_thread().ident:
+        if threading.get_ident() != _MAIN.ident:
             return
         self._depth -= 1
         if not self._depth and self._pending is not None:

@@ -132,7 +132,8 @@ def check_point(name: object, value: object, low: object, high: object) -> Point
     """
     if type(name) is not str or not name or len(name) > MAX_NAME or name.isspace():
         return None
-    lo, hi = _fast_limit(low), _fast_limit(high)
+    lo = None if low is None else _fast_limit(low)
+    hi = None if high is None else _fast_limit(high)
     if lo is False or hi is False or (lo is not None and hi is not None and lo > hi):
         return None
     number: float

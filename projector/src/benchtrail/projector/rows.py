@@ -42,6 +42,7 @@ from benchtrail.schemas import (
     StepEnded,
     StepStarted,
     event_tag,
+    expand_series,
 )
 from benchtrail.schemas.events import (
     DeviceAttached,
@@ -59,8 +60,6 @@ __all__ = ["SCHEMAS", "RowBatch"]
 _json = msgspec.json.Encoder()
 _TAGS = {event_type: event_tag(event_type) for event_type in EVENT_TYPES}
 _OUTCOMES = pa.array(["unset", "passed", "failed"], STR)
-_NO_RAW_ROWS: frozenset[type[Event]] = frozenset({MeasurementSeries})
-"""Event types with no row of ``events``: their rows of ``measurements`` are the record."""
 
 
 class RowBatch:
@@ -96,7 +95,7 @@ class RowBatch:
     def tables(self) -> dict[str, pa.Table]:
         """Arrow tables of every non-empty table, ready for ``insert_arrow``."""
         chunks: defaultdict[str, list[pa.RecordBatch]] = defaultdict(list)
-        events, seqs = _with_raw_rows(self._events, self._seqs)
+        events, seqs = _raw_events(self._events, self._seqs)
         if events:
             chunks["events"].append(_record_batch("events", _event_columns(events, seqs)))
         by_type: defaultdict[type[Event], list[tuple[EventUnion, int]]] = defaultdict(list)
@@ -112,13 +111,25 @@ class RowBatch:
         return {table: _table(table, chunks[table]) for table in WRITE_ORDER if chunks[table]}
 
 
-def _with_raw_rows(events: list[EventUnion], seqs: list[int]) -> tuple[list[EventUnion], list[int]]:
-    """The events that get a row of ``events`` (not those in :data:`_NO_RAW_ROWS`)."""
-    keep = [type(e) not in _NO_RAW_ROWS for e in events]
-    if all(keep):
+def _raw_events(events: list[EventUnion], seqs: list[int]) -> tuple[list[EventUnion], list[int]]:
+    """The events that get a row of ``events``: a series as its ``measurement`` events.
+
+    So every reader of ``events`` (a session's events, seq gaps, counts) sees what
+    single events gave. Where ``measurement`` events get no row of ``events``, a
+    series needs none either: leave it out here instead of expanding it.
+    """
+    if not any(type(e) is MeasurementSeries for e in events):
         return events, seqs
-    pairs = [(e, s) for e, s, k in zip(events, seqs, keep, strict=True) if k]
-    return [e for e, _ in pairs], [s for _, s in pairs]
+    raw: list[EventUnion] = []
+    raw_seqs: list[int] = []
+    for event, seq in zip(events, seqs, strict=True):
+        if isinstance(event, MeasurementSeries):
+            raw += expand_series(event)
+            raw_seqs += [seq] * event.point_count
+        else:
+            raw.append(event)
+            raw_seqs.append(seq)
+    return raw, raw_seqs
 
 
 def _table(table: str, batches: list[pa.RecordBatch]) -> pa.Table:
