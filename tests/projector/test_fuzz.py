@@ -25,6 +25,7 @@ from benchtrail.schemas import (
     event_subject,
     new_id,
     new_series_id,
+    series_event_ids,
 )
 
 from ..schemas.strategies import struct_strategy
@@ -295,6 +296,13 @@ PLAN = st.tuples(
 )
 
 
+def _landing_ids(event: dict) -> list[str]:
+    """The event ids a good event gives rows of ``events`` (a series: each point's)."""
+    if event["type"] == "measurement.series":
+        return series_event_ids(event["event_id"], len(event["occurred_at_ns"]))
+    return [event["event_id"]]
+
+
 @st.composite
 def messages(draw: st.DrawFn, count: int) -> list[Sent]:
     """``count`` messages of three sessions: good, mixed, garbage or truncated frames.
@@ -314,14 +322,15 @@ def messages(draw: st.DrawFn, count: int) -> list[Sent]:
         first = seqs[session_id] + 1
         good = [_valid(pool[(n + i) % len(pool)], session_id, first + i) for i in range(size)]
         seqs[session_id] += size
-        ids = [e["event_id"] for e in good]
+        ids = [i for e in good for i in _landing_ids(e)]
         data = msgspec.msgpack.encode(good)
         if kind == "good":
             out.append(Sent(subject, data, ids))
         elif kind == "mixed":
             bad = [_bad(k, good[0]) for k in kinds]
             data = msgspec.msgpack.encode([*bad[:1], *good[1:], *bad[1:]])
-            out.append(Sent(subject, data, ids[1:], dead_events=len(bad)))
+            lands = [i for e in good[1:] for i in _landing_ids(e)]
+            out.append(Sent(subject, data, lands, dead_events=len(bad)))
         elif kind == "garbage":
             out.append(Sent(subject, b"\xc1" + data[: int(cut * 64)], [], dead_whole=True))
         else:
