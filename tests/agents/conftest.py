@@ -9,15 +9,20 @@ import nats
 import pytest
 
 from benchtrail.projector.streams import ensure_streams
-from benchtrail.schemas import EVENTS_STREAM, EventUnion, decode_frame
+from benchtrail.schemas import EVENTS_STREAM, EventUnion, decode_frame, expand_events
 
 
 class Landed(msgspec.Struct):
-    """What a JetStream stream holds: messages with their headers and decoded events."""
+    """What a JetStream stream holds: messages with their headers and decoded events.
+
+    ``events`` are the events as recorded (a ``measurement.series`` is its
+    ``measurement`` events); ``wire`` are the events as the frames carry them.
+    """
 
     subjects: list[str]
     msg_ids: list[str]
     events: list[EventUnion]
+    wire: list[EventUnion] = msgspec.field(default_factory=list)
 
 
 async def _read_stream(url: str) -> Landed:
@@ -30,7 +35,9 @@ async def _read_stream(url: str) -> Landed:
             msg = await js.get_msg(EVENTS_STREAM, seq)
             landed.subjects.append(msg.subject)
             landed.msg_ids.append((msg.headers or {}).get("Nats-Msg-Id", ""))
-            landed.events.extend(decode_frame(msg.data or b""))
+            frame = decode_frame(msg.data or b"")
+            landed.wire.extend(frame)
+            landed.events.extend(expand_events(frame))
         return landed
     finally:
         await nc.close()

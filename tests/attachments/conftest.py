@@ -12,7 +12,13 @@ from nats.js.errors import NotFoundError
 
 from benchtrail.api.hub.attachment_store import ATTACHMENTS_STREAM, ensure_attachments_bucket
 from benchtrail.projector.streams import ensure_streams
-from benchtrail.schemas import ATTACHMENTS_BUCKET, EVENTS_STREAM, EventUnion, decode_frame
+from benchtrail.schemas import (
+    ATTACHMENTS_BUCKET,
+    EVENTS_STREAM,
+    EventUnion,
+    decode_frame,
+    expand_events,
+)
 
 
 class Bucket(msgspec.Struct):
@@ -56,7 +62,9 @@ async def _events(url: str) -> list[EventUnion]:
         return [
             event
             for seq in range(1, total + 1)
-            for event in decode_frame((await js.get_msg(EVENTS_STREAM, seq)).data or b"")
+            for event in expand_events(
+                decode_frame((await js.get_msg(EVENTS_STREAM, seq)).data or b"")
+            )
         ]
     finally:
         await nc.close()

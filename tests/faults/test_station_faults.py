@@ -22,7 +22,7 @@ from benchtrail.agents.publishing.sqlite_outbox import outbox_files
 from benchtrail.api.hub.embedded import Hub
 from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.projector.streams import ensure_streams
-from benchtrail.schemas import EVENTS_STREAM, Event, Measurement, decode_frame
+from benchtrail.schemas import EVENTS_STREAM, Event, Measurement, decode_frame, expand_events
 
 from .conftest import wait_until
 
@@ -48,7 +48,8 @@ def _stream_events(url: str) -> list[Event]:
             total = (await js.stream_info(EVENTS_STREAM)).state.messages
             events: list[Event] = []
             for seq in range(1, total + 1):
-                events.extend(decode_frame((await js.get_msg(EVENTS_STREAM, seq)).data or b""))
+                data = (await js.get_msg(EVENTS_STREAM, seq)).data or b""
+                events.extend(expand_events(decode_frame(data)))
             return events
         finally:
             await nc.close()

@@ -24,6 +24,8 @@ from benchtrail.schemas import (
     encode_event,
     event_subject,
     new_id,
+    new_series_id,
+    series_event_ids,
 )
 
 from ..schemas.strategies import struct_strategy
@@ -95,7 +97,32 @@ def _valid(event: msgspec.Struct, session_id: str, seq: int) -> dict[str, object
         }
     if fields["type"] == "measurement.table":
         fields |= _valid_table(fields)
+    if fields["type"] == "measurement.series":
+        fields |= _valid_series(fields)
     return fields
+
+
+def _valid_series(fields: dict) -> dict[str, object]:
+    """A generated series of at least one float point, each column of one value."""
+    values = fields["values"][:50] or [0.0]
+    low, high = (fields["lows"] or [None])[0], (fields["highs"] or [None])[0]
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    times = [fields["occurred_at"] + i for i in range(len(values))]
+    return {
+        "event_id": new_series_id(),
+        "occurred_at_ns": times,
+        "values": values,
+        "kinds": ["float"],
+        "texts": [],
+        "run_ids": [""],
+        "names": [f"m-{(fields['names'] or ['v'])[0]}"],
+        "units": [""],
+        "lows": [low],
+        "highs": [high],
+        "outcomes": ["unset"],
+        "steps": [""],
+    }
 
 
 def _valid_table(fields: dict) -> dict[str, object]:
@@ -269,6 +296,13 @@ PLAN = st.tuples(
 )
 
 
+def _landing_ids(event: dict) -> list[str]:
+    """The event ids a good event gives rows of ``events`` (a series: each point's)."""
+    if event["type"] == "measurement.series":
+        return series_event_ids(event["event_id"], len(event["occurred_at_ns"]))
+    return [event["event_id"]]
+
+
 @st.composite
 def messages(draw: st.DrawFn, count: int) -> list[Sent]:
     """``count`` messages of three sessions: good, mixed, garbage or truncated frames.
@@ -288,14 +322,15 @@ def messages(draw: st.DrawFn, count: int) -> list[Sent]:
         first = seqs[session_id] + 1
         good = [_valid(pool[(n + i) % len(pool)], session_id, first + i) for i in range(size)]
         seqs[session_id] += size
-        ids = [e["event_id"] for e in good]
+        ids = [i for e in good for i in _landing_ids(e)]
         data = msgspec.msgpack.encode(good)
         if kind == "good":
             out.append(Sent(subject, data, ids))
         elif kind == "mixed":
             bad = [_bad(k, good[0]) for k in kinds]
             data = msgspec.msgpack.encode([*bad[:1], *good[1:], *bad[1:]])
-            out.append(Sent(subject, data, ids[1:], dead_events=len(bad)))
+            lands = [i for e in good[1:] for i in _landing_ids(e)]
+            out.append(Sent(subject, data, lands, dead_events=len(bad)))
         elif kind == "garbage":
             out.append(Sent(subject, b"\xc1" + data[: int(cut * 64)], [], dead_whole=True))
         else:

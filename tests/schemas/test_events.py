@@ -57,6 +57,7 @@ def test_tags_are_explicit_and_stable():
         "step.ended",
         "measurement",
         "measurement.batch",
+        "measurement.series",
         "instrument.call",
         "lock.acquired",
         "lock.released",

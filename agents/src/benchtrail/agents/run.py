@@ -27,6 +27,7 @@ from benchtrail.agents.times import When, check_time
 from benchtrail.agents.validation import (
     check_limits,
     check_name,
+    check_point,
     check_timestamps,
     check_value,
     outcome_of,
@@ -36,6 +37,7 @@ from benchtrail.schemas import (
     Measurement,
     MeasurementBatch,
     MeasurementOutcome,
+    MeasurementValue,
     RunEnded,
     RunOutcome,
     StepOutcome,
@@ -95,21 +97,50 @@ class Run:
                 value that is not a number, flag or text. Nothing is recorded.
             InvalidTime: ``at`` is not a time or is outside the time window.
         """
-        self._check_active()
-        check_name(name)
-        lo, hi = check_limits(name, low, high)
-        checked = check_value(name, value)
-        outcome = outcome_of(checked, lo, hi)
+        if self.outcome is not None:  # _check_active(), inline: this runs for every point
+            raise RunNotActive(self.run_id)
+        checked: MeasurementValue = value
+        point = check_point(name, value, low, high)
+        if point is None:  # the general path: it raises for a bad point, naming the value
+            lo, hi = check_limits(check_name(name), low, high)
+            checked = check_value(name, value)
+            point = check_point(name, checked, lo, hi)
+            if point is None:  # a whole number a float cannot hold: one measurement event
+                return self._measure_event(name, checked, unit, (lo, hi), step=step, at=at)
+        if type(unit) is not str or type(step) is not str:
+            return self._measure_event(name, checked, unit, point[3:5], step=step, at=at)
+        window = self.station.time_window
+        stamp = None if at is None else check_time(f"measurement {name!r} at", at, window)
+        number, text, kind, lo, hi, outcome = point
+        row = (number, text, kind, self.run_id, name, unit, lo, hi, outcome, step)
+        self.station.record_point(row, stamp)
+        self.measurement_count += 1
+        if outcome == "failed":
+            self.failed_measurement_count += 1
+        return outcome
+
+    def _measure_event(
+        self,
+        name: str,
+        value: MeasurementValue,
+        unit: str,
+        limits: tuple[float | None, float | None],
+        *,
+        step: str,
+        at: When | None,
+    ) -> MeasurementOutcome:
+        """Record one ``measurement`` event (what a series cannot carry exactly)."""
+        outcome = outcome_of(value, *limits)
         stamp = check_time(f"measurement {name!r} at", at, self.station.time_window)
         self.station.emit(
             Measurement,
             at=stamp,
             run_id=self.run_id,
             name=name,
-            value=checked,
+            value=value,
             unit=unit,
-            low=lo,
-            high=hi,
+            low=limits[0],
+            high=limits[1],
             outcome=outcome,
             step=step,
         )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
+_MAIN = threading.main_thread()
 Handler = signal.Handlers | Callable[..., object] | int | None
 """A signal handler as ``signal.signal`` returns it."""
 
@@ -28,20 +28,20 @@ class SigtermExit:
             return
         raise SystemExit(128 + signum)
 
-    @contextlib.contextmanager
-    def deferred(self) -> Iterator[None]:
-        """Hold SIGTERM back inside this block (in the main thread); exit right after it."""
-        if threading.current_thread() is not threading.main_thread():
-            yield  # signal handlers run in the main thread only
+    def __enter__(self) -> None:
+        """Hold SIGTERM back inside ``with SIGTERM_EXIT:`` (main thread); exit right after it."""
+        if (
+            threading.get_ident() == threading.main_thread().ident
+        ):  # signal handlers run in the main thread only
+            self._depth += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        if threading.get_ident() != _MAIN.ident:
             return
-        self._depth += 1
-        try:
-            yield
-        finally:
-            self._depth -= 1
-            if not self._depth and self._pending is not None:
-                signum, self._pending = self._pending, None
-                raise SystemExit(128 + signum)
+        self._depth -= 1
+        if not self._depth and self._pending is not None:
+            signum, self._pending = self._pending, None
+            raise SystemExit(128 + signum)
 
 
 SIGTERM_EXIT = SigtermExit()

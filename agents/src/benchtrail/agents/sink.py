@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Protocol, TypeVar
 
 from benchtrail.agents.publishing import Publisher
+from benchtrail.agents.publishing.series import Point
 from benchtrail.schemas import Event, TimeWindow
 
 E = TypeVar("E", bound=Event)
@@ -53,6 +54,10 @@ class EventSink(Protocol):
         **fields: object,
     ) -> E:
         """Stamp an event with the envelope (id, session, seq, time ``at`` or now), queue it."""
+        ...
+
+    def record_point(self, point: Point, at: int | None) -> None:
+        """Queue a checked ``run.measure()`` point (at ``at`` ns, default now) as a measurement."""
         ...
 
     def run_ended(self, run_id: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import threading
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Literal, TypeVar
@@ -21,10 +20,11 @@ from benchtrail.agents.context import environment_info, git_info, hostname, proc
 from benchtrail.agents.errors import InvalidMetadata, SessionNotActive
 from benchtrail.agents.instruments import DriverKind, Instrument
 from benchtrail.agents.publishing import Publisher, PublisherSettings
-from benchtrail.agents.publishing.frames import SessionSequence
+from benchtrail.agents.publishing.series import Point
 from benchtrail.agents.rack import Rack
 from benchtrail.agents.run import Run
-from benchtrail.agents.sigterm import SIGTERM_EXIT, Handler, install_sigterm_exit, restore_sigterm
+from benchtrail.agents.session_events import SessionEvents
+from benchtrail.agents.sigterm import Handler, install_sigterm_exit, restore_sigterm
 from benchtrail.agents.times import When, check_time
 from benchtrail.agents.validation import check_custom_metadata, check_structured_metadata
 from benchtrail.schemas import (
@@ -119,15 +119,12 @@ class Station:
         self._publisher = Publisher(
             hub, publisher_settings, station_id=station_id, outbox=outbox, access=access
         )
-        self._lock = threading.Lock()
-        self._sequence = SessionSequence(station_id, self.session_id)
+        self._events = SessionEvents(station_id, self.session_id, self._publisher)
         self._runs: dict[str, Run] = {}
         self._run_count = 0
         self.config = config
         self._rack = Rack(self, config, mock)
         self._previous_sigterm: Handler = None
-
-    # -- lifecycle ---------------------------------------------------------
 
     def start(self) -> Station:
         """Open the session: start publishing and record ``session.started``.
@@ -181,7 +178,7 @@ class Station:
             self._record(
                 SessionEnded,
                 run_count=self._run_count,
-                event_count=self._sequence.next_seq,
+                event_count=self._events.next_seq,
                 reason=reason,
             )
             self.state = "stopped"
@@ -252,8 +249,6 @@ class Station:
             # outbox and goes out with the next connect(), so do not hold the exit up.
             timeout = min(self.flush_timeout, SIGTERM_FLUSH_TIMEOUT)
         self.stop(reason="" if exc is None else repr(exc), timeout=timeout)
-
-    # -- recording ---------------------------------------------------------
 
     def run(
         self,
@@ -355,13 +350,17 @@ class Station:
         self._publisher.check()  # what the hub refused is said here, before a seq is used
         return self._record(event_type, size_hint, stamp, **fields)
 
+    def record_point(self, point: Point, at: int | None) -> None:
+        """Queue a checked ``run.measure()`` point (at ``at`` ns, default now) as a measurement."""
+        if self.state != "running":
+            raise SessionNotActive(self.station_id, self.state)
+        self._publisher.check()
+        self._events.record_point(point, at)
+
     def _record(
         self, event_type: type[E], size_hint: int = 320, at: int | None = None, **fields: object
     ) -> E:
-        with SIGTERM_EXIT.deferred(), self._lock:  # a seq once taken is always submitted
-            event = self._sequence.stamp(event_type, fields, at)
-            self._publisher.submit(self.station_id, event, size_hint)
-        return event
+        return self._events.record(event_type, fields, size_hint, at)
 
 
 def connect(

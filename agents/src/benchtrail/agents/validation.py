@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Final, Literal
 
 import msgspec
 
@@ -17,6 +18,7 @@ from benchtrail.schemas import (
     MeasurementOutcome,
     MeasurementValue,
     TimeWindow,
+    ValueKind,
     are_limits_inverted,
     format_ns,
     is_blank,
@@ -112,6 +114,58 @@ def outcome_of(
     if (low is not None and number < low) or (high is not None and number > high):
         return "failed"
     return "passed"
+
+
+_EXACT_INT: Final = 2**53
+"""Whole numbers up to this magnitude are exact as floats (how a series carries them)."""
+PointCheck = tuple[float, str, ValueKind, float | None, float | None, MeasurementOutcome]
+"""A checked point: number, text, kind, low, high, outcome."""
+
+
+def check_point(name: object, value: object, low: object, high: object) -> PointCheck | None:
+    """A ``run.measure()`` point checked inline, or ``None``: "take the general path".
+
+    Covers the common case: a ``str`` name; a ``float``, ``bool``, ``str`` or exact
+    ``int`` value; ``float``, exact ``int`` or ``None`` limits. Anything else, and every
+    bad point, is left to :func:`check_name`, :func:`check_limits` and
+    :func:`check_value`, whose errors name the bad value.
+    """
+    if type(name) is not str or not name or len(name) > MAX_NAME or name.isspace():
+        return None
+    lo = None if low is None else _fast_limit(low)
+    hi = None if high is None else _fast_limit(high)
+    if lo is False or hi is False or (lo is not None and hi is not None and lo > hi):
+        return None
+    number: float
+    kind: ValueKind
+    if type(value) is float:
+        if value - value != 0.0:  # NaN or infinite
+            return None
+        number, kind = value, "float"
+    elif type(value) is bool:
+        number, kind = float(value), "bool"
+    elif type(value) is int and -_EXACT_INT <= value <= _EXACT_INT:
+        number, kind = float(value), "int"
+    elif type(value) is str and len(value) <= MAX_TEXT_VALUE:
+        unset = lo is None and hi is None
+        return 0.0, value, "str", lo, hi, "unset" if unset else "failed"
+    else:
+        return None
+    if lo is None and hi is None:
+        return number, "", kind, None, None, "unset"
+    failed = (lo is not None and number < lo) or (hi is not None and number > hi)
+    return number, "", kind, lo, hi, "failed" if failed else "passed"
+
+
+def _fast_limit(limit: object) -> float | Literal[False] | None:
+    """A finite ``float`` or exact ``int`` limit as a float, ``None``, or ``False``: not here."""
+    if limit is None:
+        return None
+    if type(limit) is float:
+        return limit if limit - limit == 0.0 else False
+    if type(limit) is int and -_EXACT_INT <= limit <= _EXACT_INT:
+        return float(limit)
+    return False
 
 
 def check_custom_metadata(metadata: Mapping[str, object] | None) -> dict[str, CustomValue]:

@@ -39,6 +39,7 @@ from benchtrail.schemas import (
     FrameDecodeError,
     Measurement,
     MeasurementBatch,
+    MeasurementSeries,
     NotAnEventSubject,
     TimeWindow,
     decode_event,
@@ -159,7 +160,7 @@ def _check(subject: str, data: bytes, rules: EventRules) -> CheckedFrame:
         kind = type(event)
         if kind is Measurement:
             rows += 1
-        elif kind is MeasurementBatch:
+        elif kind is MeasurementBatch or kind is MeasurementSeries:
             rows += measurement_rows(event)
     return CheckedFrame(events, rows)
 

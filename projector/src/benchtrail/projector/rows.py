@@ -18,6 +18,11 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from benchtrail.projector import batch_rows, lifecycle_rows, log_rows, window_rows
+from benchtrail.projector.series_rows import (
+    series_envelopes,
+    series_measurements,
+    series_occurred_at_ns,
+)
 from benchtrail.projector.table_model import DICT, STR, TS, ArrowArray, Columns
 from benchtrail.projector.table_rows import measurement_table_rows
 from benchtrail.projector.tables import SCHEMAS, WRITE_ORDER
@@ -32,6 +37,7 @@ from benchtrail.schemas import (
     Log,
     Measurement,
     MeasurementBatch,
+    MeasurementSeries,
     MeasurementTable,
     RunEnded,
     RunStarted,
@@ -83,15 +89,29 @@ class RowBatch:
         self._seqs.append(stream_seq)
 
     def occurred_at_ns(self) -> npt.NDArray[np.int64]:
-        """``occurred_at`` of every event, in the order added."""
-        return np.fromiter((e.occurred_at for e in self._events), np.int64, len(self._events))
+        """``occurred_at`` of every event (each point of a series), in the order added."""
+        times = np.fromiter((e.occurred_at for e in self._events), np.int64, len(self._events))
+        series = [e for e in self._events if type(e) is MeasurementSeries]
+        if not series:
+            return times
+        return np.concatenate(
+            [
+                times[[type(e) is not MeasurementSeries for e in self._events]],
+                *(series_occurred_at_ns(s) for s in series),
+            ]
+        )
 
     def tables(self) -> dict[str, pa.Table]:
         """Arrow tables of every non-empty table, ready for ``insert_arrow``."""
         chunks: defaultdict[str, list[pa.RecordBatch]] = defaultdict(list)
         raw: tuple[list[EventUnion], list[int]] = ([], [])
         measured: tuple[list[EventUnion], list[int]] = ([], [])
+        series: tuple[list[MeasurementSeries], list[int]] = ([], [])
         for event, seq in zip(self._events, self._seqs, strict=True):
+            if type(event) is MeasurementSeries:
+                series[0].append(event)
+                series[1].append(seq)
+                continue
             events, seqs = measured if _TAGS[type(event)] in MEASUREMENT_TAGS else raw
             events.append(event)
             seqs.append(seq)
@@ -99,6 +119,10 @@ class RowBatch:
             chunks["events"].append(_record_batch("events", _event_columns(*raw)))
         if measured[0]:
             envelopes = _envelope_columns(*measured)
+            chunks["measurement_events"].append(_record_batch("measurement_events", envelopes))
+        if series[0]:
+            # One envelope per measurement event a series carries, built in bulk.
+            envelopes = series_envelopes(*series)
             chunks["measurement_events"].append(_record_batch("measurement_events", envelopes))
         by_type: defaultdict[type[Event], list[tuple[EventUnion, int]]] = defaultdict(list)
         for event, seq in zip(self._events, self._seqs, strict=True):
@@ -223,6 +247,7 @@ Handler = Callable[[list[EventUnion], list[int]], list[Columns]]
 _HANDLERS: dict[type[Event], Handler] = {
     Measurement: _measurements,  # type: ignore[dict-item]
     MeasurementBatch: batch_rows.measurement_batches,  # type: ignore[dict-item]
+    MeasurementSeries: series_measurements,  # type: ignore[dict-item]
     SessionStarted: lifecycle_rows.sessions_started,  # type: ignore[dict-item]
     SessionEnded: lifecycle_rows.sessions_ended,  # type: ignore[dict-item]
     RunStarted: lifecycle_rows.runs_started,  # type: ignore[dict-item]
@@ -247,6 +272,7 @@ _HANDLERS: dict[type[Event], Handler] = {
 EVENT_TABLES: dict[type[Event], str] = {
     Measurement: "measurements",
     MeasurementBatch: "measurements",
+    MeasurementSeries: "measurements",
     SessionStarted: "sessions",
     SessionEnded: "session_ends",
     RunStarted: "runs",

@@ -22,6 +22,7 @@ from typing import Final
 
 import msgspec
 
+from benchtrail.projector.series_rows import series_problem
 from benchtrail.projector.table_rows import table_problem
 from benchtrail.schemas import (
     DAY_NS,
@@ -36,6 +37,7 @@ from benchtrail.schemas import (
     LockReleased,
     Measurement,
     MeasurementBatch,
+    MeasurementSeries,
     MeasurementTable,
     RunEnded,
     RunStarted,
@@ -162,6 +164,8 @@ class EventRules:
             return None
         if type(event) is MeasurementBatch:
             return _batch_problem(event) or self._points_problem(event)
+        if type(event) is MeasurementSeries:
+            return series_problem(event) or self._series_times_problem(event)
         if type(event) in _RANGES:
             return _range_problem(event) or self._times_problem(event)
         if type(event) is MeasurementTable:
@@ -229,6 +233,22 @@ class EventRules:
             self.point_days.update(stamp // DAY_NS for stamp in stamps)
         return None
 
+    def _series_times_problem(self, series: MeasurementSeries) -> Problem | None:
+        """A point outside the window; else the points' days go to :attr:`point_days`."""
+        stamps = series.occurred_at_ns
+        low, high = min(stamps), max(stamps)
+        if low < self.earliest or high > self.latest:
+            index, stamp = self.window.first_outside(stamps, self.now_ns) or (0, low)
+            return BAD_TIME, (
+                f"measurement seq {series.seq + index} occurred_at {stamp} ns "
+                f"({format_ns(stamp)}) is outside the time window "
+                f"{self.window.describe(self.now_ns)}"
+            )
+        self.point_days.update({low // DAY_NS, high // DAY_NS})
+        if high // DAY_NS - low // DAY_NS > 1:
+            self.point_days.update(stamp // DAY_NS for stamp in stamps)
+        return None
+
 
 def measurement_rows(event: EventUnion) -> int:
     """Rows an event adds to the ``measurements`` table (call once it passed the rules)."""
@@ -238,6 +258,9 @@ def measurement_rows(event: EventUnion) -> int:
     if kind is MeasurementBatch:
         assert isinstance(event, MeasurementBatch)
         return len(event.texts) if event.kind == "str" else len(event.values)
+    if kind is MeasurementSeries:
+        assert isinstance(event, MeasurementSeries)
+        return event.point_count
     return 0
 
 

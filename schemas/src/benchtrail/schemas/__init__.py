@@ -33,8 +33,6 @@ from benchtrail.schemas.events import (
     LogLevel,
     Measurement,
     MeasurementBatch,
-    MeasurementOutcome,
-    MeasurementValue,
     RunEnded,
     RunOutcome,
     RunStarted,
@@ -45,12 +43,12 @@ from benchtrail.schemas.events import (
     StepOutcome,
     StepStarted,
     TopicExtent,
-    ValueKind,
     WindowCreated,
     WindowDeleted,
     WindowUpdated,
     event_tag,
 )
+from benchtrail.schemas.expand import expand_events, expand_series
 from benchtrail.schemas.experiment import (
     EXPERIMENT_STEP,
     METADATA_KEY,
@@ -80,6 +78,14 @@ from benchtrail.schemas.limits import (
     is_blank,
     is_text_too_long,
     utc_days,
+)
+from benchtrail.schemas.measurement_series import (
+    MAX_SERIES_POINTS,
+    SERIES_COLUMNS,
+    MeasurementSeries,
+    new_series_id,
+    series_event_ids,
+    series_id_parts,
 )
 from benchtrail.schemas.measurement_tables import (
     MAX_AXES,
@@ -126,6 +132,7 @@ from benchtrail.schemas.subjects import (
     session_filter,
     station_filter,
 )
+from benchtrail.schemas.values import MeasurementOutcome, MeasurementValue, ValueKind
 from benchtrail.schemas.wire import (
     decode_event,
     decode_frame,
@@ -166,6 +173,7 @@ __all__ = [
     "MAX_LOG_MESSAGE",
     "MAX_METADATA_DEPTH",
     "MAX_NAME",
+    "MAX_SERIES_POINTS",
     "MAX_STRUCTURED_METADATA",
     "MAX_TABLE_POINTS",
     "MAX_TEXT_VALUE",
@@ -175,6 +183,7 @@ __all__ = [
     "PROJECTOR_DURABLE",
     "RETRY_OF_HEADER",
     "SCHEMA_VERSION",
+    "SERIES_COLUMNS",
     "TABLE_PART_CELLS",
     "TIMESTAMP_COLUMN",
     "AttachmentAdded",
@@ -207,6 +216,7 @@ __all__ = [
     "Measurement",
     "MeasurementBatch",
     "MeasurementOutcome",
+    "MeasurementSeries",
     "MeasurementTable",
     "MeasurementValue",
     "NatsAccess",
@@ -241,6 +251,8 @@ __all__ = [
     "encode_frame",
     "event_subject",
     "event_tag",
+    "expand_events",
+    "expand_series",
     "format_ns",
     "frame_msg_id",
     "from_json",
@@ -250,8 +262,11 @@ __all__ = [
     "is_text_too_long",
     "merge_kinds",
     "new_id",
+    "new_series_id",
     "now_ns",
     "parse_event_subject",
+    "series_event_ids",
+    "series_id_parts",
     "session_filter",
     "station_filter",
     "to_json",

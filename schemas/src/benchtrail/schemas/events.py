@@ -12,11 +12,8 @@ import msgspec
 
 from benchtrail.schemas.attachment_events import AttachmentAdded
 from benchtrail.schemas.base import Event, Finite, TimestampNs
-from benchtrail.schemas.limits import (
-    MAX_DESCRIPTION,
-    MAX_NAME,
-    MAX_STRUCTURED_METADATA,
-)
+from benchtrail.schemas.limits import MAX_DESCRIPTION, MAX_NAME, MAX_STRUCTURED_METADATA
+from benchtrail.schemas.measurement_series import MeasurementSeries
 from benchtrail.schemas.measurement_tables import MeasurementTable
 from benchtrail.schemas.metadata import (
     CustomValue,
@@ -30,18 +27,18 @@ from benchtrail.schemas.metadata import (
     SlotInfo,
     StationInfo,
 )
+from benchtrail.schemas.values import (
+    Limit,
+    MeasurementOutcome,
+    MeasurementValue,
+    Name,
+    ValueKind,
+)
 
 RunOutcome = Literal["passed", "failed", "error", "aborted"]
 StepOutcome = Literal["passed", "failed", "error", "skipped", "aborted"]
-MeasurementOutcome = Literal["passed", "failed", "unset"]
 SessionType = Literal["script", "pytest", "notebook", "sweep", "service", "observation"]
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
-ValueKind = Literal["float", "int", "bool", "str"]
-"""What a measured value is: a number, a whole number, a flag or text."""
-
-MeasurementValue = Finite | int | bool | str
-Limit = Finite
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
 Actor = Annotated[
     str, msgspec.Meta(description="Who did it: the API caller's identity ('' from a station).")
 ]
@@ -344,6 +341,7 @@ EventUnion = (
     | StepEnded
     | Measurement
     | MeasurementBatch
+    | MeasurementSeries
     | InstrumentCall
     | LockAcquired
     | LockReleased
@@ -371,6 +369,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     StepEnded,
     Measurement,
     MeasurementBatch,
+    MeasurementSeries,
     InstrumentCall,
     LockAcquired,
     LockReleased,

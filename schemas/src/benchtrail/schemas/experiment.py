@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 import msgspec
 
-from benchtrail.schemas.events import MeasurementValue, ValueKind
 from benchtrail.schemas.metadata import CustomValue, ParameterInfo
+from benchtrail.schemas.values import MeasurementValue, ValueKind
 
 EXPERIMENT_STEP = "experiment"
 """The ``step`` of every point recorded by an experiment."""

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Literal
 import msgspec
 
 from benchtrail.schemas.errors import InvalidExperimentFile
-from benchtrail.schemas.events import MeasurementValue
 from benchtrail.schemas.experiment import METADATA_KEY, ExperimentInfo, ExperimentMetadata
+from benchtrail.schemas.values import MeasurementValue
 
 if TYPE_CHECKING:
     import polars as pl

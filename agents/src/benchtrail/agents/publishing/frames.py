@@ -24,7 +24,9 @@ from typing import TypeVar
 
 import msgspec
 
+from benchtrail.agents.publishing.series import POINT_BYTES, Point, SeriesColumns
 from benchtrail.schemas import (
+    DAY_NS,
     MAX_FRAME_DAYS,
     MSG_ID_HEADER,
     Event,
@@ -62,6 +64,12 @@ class SessionSequence:
     def last_seq(self) -> int:
         """The ``seq`` of the last event stamped (0 before the first)."""
         return self.next_seq - 1
+
+    def take(self) -> int:
+        """The next ``seq``, used by an event whose envelope its owner writes (a point)."""
+        seq = self.next_seq
+        self.next_seq = seq + 1
+        return seq
 
     def stamp(
         self, event_type: type[E], fields: Mapping[str, object], occurred_at: int | None = None
@@ -108,12 +116,21 @@ class Frame(msgspec.Struct, frozen=True):
 
 
 class FrameBuffer:
-    """Events of one session waiting to be cut into a frame (not thread-safe)."""
+    """Events of one session waiting to be cut into a frame (not thread-safe).
+
+    Consecutive ``run.measure()`` points (:meth:`add_point`) wait as an open
+    :class:`~benchtrail.agents.publishing.series.SeriesColumns` and go into the frame
+    as one ``measurement.series`` event.
+    """
 
     def __init__(self, station_id: str, session_id: str) -> None:
+        self.station_id = station_id
         self.subject = event_subject(station_id, session_id)
         self.session_id = session_id
         self.events: list[Event] = []
+        self.series: SeriesColumns | None = None
+        self.count = 0
+        """Events buffered, each point of the open series counted."""
         self.size = 0
         self.opened_at = 0.0
         self.days: set[int] = set()
@@ -128,25 +145,59 @@ class FrameBuffer:
         stamps = event.timestamps_ns if isinstance(event, MeasurementBatch) else ()
         days = utc_days(event.occurred_at, stamps)
         cut = None
-        if self.events and not days <= self.days and len(self.days | days) > MAX_FRAME_DAYS:
+        if self.count and not days <= self.days and len(self.days | days) > MAX_FRAME_DAYS:
             cut = self.cut()
-        if not self.events:
+        if not self.count:
             self.opened_at = time.monotonic()
+        self._close_series()
         self.events.append(event)
+        self.count += 1
         self.size += size_hint
         self.days |= days
         return cut
 
+    def add_point(self, seq: int, at: int, point: Point) -> Frame | None:
+        """Append one ``run.measure()`` point: event ``seq`` (following the last) at ``at`` ns.
+
+        Returns:
+            The frame cut first, when the point's UTC day would take the buffered
+            frame past :data:`~benchtrail.schemas.MAX_FRAME_DAYS`; else ``None``.
+        """
+        day = at // DAY_NS
+        cut = None
+        if day not in self.days:
+            if self.count and len(self.days) >= MAX_FRAME_DAYS:
+                cut = self.cut()
+            self.days.add(day)
+        if not self.count:
+            self.opened_at = time.monotonic()
+        series = self.series
+        if series is None:
+            series = self.series = SeriesColumns(seq)
+        series.times.append(at)
+        series.points.append(point)
+        self.count += 1
+        self.size += POINT_BYTES + len(point[1]) + len(point[4])
+        return cut
+
+    def _close_series(self) -> None:
+        if self.series is not None:
+            self.events.append(self.series.event(self.station_id, self.session_id))
+            self.series = None
+
     def cut(self) -> Frame:
         """Encode the buffered events as a frame and empty the buffer."""
-        events, self.events, self.size, self.days = self.events, [], 0, set()
+        last_seq = self.series.last_seq if self.series is not None else self.events[-1].seq
+        self._close_series()
+        events, count = self.events, self.count
+        self.events, self.count, self.size, self.days = [], 0, 0, set()
         return Frame(
             subject=self.subject,
             msg_id=frame_msg_id(self.session_id, events[0].seq),
             session_id=self.session_id,
             first_seq=events[0].seq,
-            last_seq=events[-1].seq,
-            event_count=len(events),
+            last_seq=last_seq,
+            event_count=count,
             payload=encode_frame(events),
             ends_session=isinstance(events[-1], SessionEnded),
         )

@@ -22,7 +22,6 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
-import msgspec
 from nats.js.client import JetStreamContext
 
 from benchtrail.agents.config import OutboxConfig
@@ -34,6 +33,8 @@ from benchtrail.agents.publishing.jetstream import Sender, SenderSettings
 from benchtrail.agents.publishing.notices import warn_full, warn_kept
 from benchtrail.agents.publishing.outbox import StoredFrame
 from benchtrail.agents.publishing.outboxes import OutboxSet
+from benchtrail.agents.publishing.series import Point
+from benchtrail.agents.publishing.settings import PublisherSettings
 from benchtrail.agents.publishing.stats import PublisherStats
 from benchtrail.agents.publishing.writer import OutboxWriter, Work
 from benchtrail.schemas import Event, NatsAccess
@@ -42,29 +43,6 @@ __all__ = ["Publisher", "PublisherSettings"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class PublisherSettings(msgspec.Struct, frozen=True, kw_only=True):
-    """How frames are cut and published.
-
-    Attributes:
-        max_frame_events: cut a frame at this many events.
-        max_frame_bytes: cut a frame when its estimated size reaches this.
-        linger: cut a non-empty frame after this many seconds (like Kafka's linger.ms).
-        ack_timeout: resend a frame whose ack has not come after this many seconds.
-        max_in_flight: frames published and not yet acknowledged, at most.
-        retry_backoff: seconds to wait before resending after an error.
-        max_memory_bytes: bytes of frames waiting to be sent kept in memory; beyond it
-            they are read back from the outbox file when their turn comes.
-    """
-
-    max_frame_events: int = 1000
-    max_frame_bytes: int = 512 * 1024
-    linger: float = 0.005
-    ack_timeout: float = 5.0
-    max_in_flight: int = 256
-    retry_backoff: float = 0.25
-    max_memory_bytes: int = 64 * 1024 * 1024
 
 
 class Publisher:
@@ -160,23 +138,38 @@ class Publisher:
         Waits only while the outbox is full (``outbox.max_bytes`` unacknowledged).
         """
         with self._lock:
-            buffer = self._buffers.get(event.session_id)
-            if buffer is None:
-                buffer = self._buffers[event.session_id] = FrameBuffer(station_id, event.session_id)
-            cut_first = buffer.add(event, size_hint)
-            if cut_first is not None:  # the event would take the frame past its days
-                self._queue(cut_first)
-                self._work.notify()
-            self._unacked_events += 1
-            self.stats.events_submitted += 1
-            if (
-                len(buffer.events) >= self.settings.max_frame_events
-                or buffer.size >= self.settings.max_frame_bytes
-            ):
-                self._queue(buffer.cut())
-                self._work.notify()
-                if self._unacked_bytes >= self.outbox_config.max_bytes:
-                    self._wait_for_space()
+            buffer = self._buffer(station_id, event.session_id)
+            self._added(buffer, buffer.add(event, size_hint))
+
+    def submit_point(
+        self, station_id: str, session_id: str, seq: int, at: int, point: Point
+    ) -> None:
+        """Queue one ``run.measure()`` point (event ``seq`` at ``at`` ns); like :meth:`submit`."""
+        with self._lock:
+            buffer = self._buffers.get(session_id) or self._buffer(station_id, session_id)
+            self._added(buffer, buffer.add_point(seq, at, point))
+
+    def _buffer(self, station_id: str, session_id: str) -> FrameBuffer:
+        buffer = self._buffers.get(session_id)
+        if buffer is None:
+            buffer = self._buffers[session_id] = FrameBuffer(station_id, session_id)
+        return buffer
+
+    def _added(self, buffer: FrameBuffer, cut_first: Frame | None) -> None:
+        """An event went into ``buffer``: cut what is due (called with the lock held)."""
+        if cut_first is not None:  # the event would take the frame past its days
+            self._queue(cut_first)
+            self._work.notify()
+        self._unacked_events += 1
+        self.stats.events_submitted += 1
+        if (
+            buffer.count >= self.settings.max_frame_events
+            or buffer.size >= self.settings.max_frame_bytes
+        ):
+            self._queue(buffer.cut())
+            self._work.notify()
+            if self._unacked_bytes >= self.outbox_config.max_bytes:
+                self._wait_for_space()
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
         """Run a coroutine on the publisher's loop (a lock request); raise what the hub refused."""
@@ -316,7 +309,7 @@ class Publisher:
     def _cut_aged(self, min_age: float) -> None:
         now = time.monotonic()
         for buffer in self._buffers.values():
-            if buffer.events and now - buffer.opened_at >= min_age:
+            if buffer.count and now - buffer.opened_at >= min_age:
                 self._queue(buffer.cut())
 
     def _wait_for_space(self) -> None:

@@ -6,6 +6,8 @@ the warehouse. A frame (one JetStream message) holds several events, so an
 event's SSE id is ``<stream sequence of its frame>:<index in the frame>``
 (e.g. ``1234:7``). A client that comes back with ``Last-Event-ID: 1234:7``
 gets frame 1234 from event 8 on, then every later frame: no gap, no duplicate.
+A ``measurement.series`` is sent as the ``measurement`` events it carries, each
+with its own index.
 
 Where a feed starts is a :class:`LiveStart`: after an event id, at the first
 frame stored at or after a time, or with the next frame published (``new``).
@@ -36,7 +38,7 @@ from benchtrail.api.hub.live_limits import LiveFeeds
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import FrameRejected
 from benchtrail.projector.frames import check_frame
-from benchtrail.schemas import EVENTS_STREAM, event_tag, to_json
+from benchtrail.schemas import EVENTS_STREAM, event_tag, expand_events, to_json
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +278,7 @@ class LiveFeed:
             return []
         skip = self._start.skip_through if stream_seq == self._start.stream_seq else -1
         messages = []
-        for index, event in enumerate(frame.events):
+        for index, event in enumerate(expand_events(frame.events)):
             tag = event_tag(type(event))
             if index <= skip or (self._event_types is not None and tag not in self._event_types):
                 continue

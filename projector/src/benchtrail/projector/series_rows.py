@@ -1,0 +1,228 @@
+"""Consecutive single measurements (``measurement.series``): the projector's rules and rows.
+
+A series is N ``measurement`` events in columns; its rows of ``measurements`` are
+exactly the rows those events give one by one (event id, time, value and kind, limits,
+verdict, ``point_index`` 0), built with numpy and Arrow per column instead of per event.
+The points' event ids are counted up from the series' id in numpy and written as
+UUID text straight into an Arrow string buffer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from benchtrail.projector.table_model import STR, TS, ArrowArray, Columns
+from benchtrail.schemas import (
+    MAX_SERIES_POINTS,
+    SERIES_COLUMNS,
+    MeasurementSeries,
+    is_blank,
+    series_id_parts,
+)
+
+Problem = tuple[str, str]
+T = TypeVar("T")
+U64: Final = 2**64 - 1
+_HEX: Final = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_SHIFTS: Final = np.arange(60, -4, -4, dtype=np.uint64)
+"""Bit shifts of the 16 hex digits of a 64-bit number, most significant first."""
+_ID_CHARS: Final = 36
+
+
+def series_problem(series: MeasurementSeries) -> Problem | None:
+    """The first rule a ``measurement.series`` breaks (times aside), or ``None``."""
+    label = f"measurement.series seq {series.seq}"
+    count = series.point_count
+    if not count:
+        return "empty-batch", f"{label} has no points"
+    if count > MAX_SERIES_POINTS:
+        return "out-of-range", f"{label} has {count} points (at most {MAX_SERIES_POINTS})"
+    lengths = {name: len(getattr(series, name)) for name in SERIES_COLUMNS}
+    if (
+        len(series.values) != count
+        or len(series.texts) not in (0, count)
+        or any(length not in (1, count) for length in lengths.values())
+    ):
+        return "misaligned-batch", (
+            f"{label} has {count} times, {len(series.values)} values, {len(series.texts)} "
+            f"texts and columns of {lengths} (each of 1 or {count})"
+        )
+    if series.occurred_at != series.occurred_at_ns[0]:
+        return "misaligned-batch", f"{label} occurred_at is not its first point's time"
+    if series.seq + count - 1 > U64:
+        return "out-of-range", f"{label} with {count} points runs past seq {U64}"
+    if series_id_parts(series.event_id, count) is None:
+        return "invalid-event", f"{label} event_id {series.event_id!r} has no room for {count} ids"
+    if any(is_blank(name) for name in set(series.names)):
+        return "bad-name", f"{label} has a blank name"
+    return _texts_problem(series, label) or _limits_problem(series, label)
+
+
+def _texts_problem(series: MeasurementSeries, label: str) -> Problem | None:
+    if not series.texts:
+        if "str" in series.kinds:
+            return "misaligned-batch", f"{label} has text points but no texts"
+        return None
+    kinds = _full(series.kinds, series.point_count)
+    for index, (kind, text) in enumerate(zip(kinds, series.texts, strict=True)):
+        if kind != "str" and text:
+            return "misaligned-batch", f"{label} point {index} of kind {kind!r} has a text"
+    return None
+
+
+def _limits_problem(series: MeasurementSeries, label: str) -> Problem | None:
+    count = series.point_count
+    pairs = zip(_full(series.lows, count), _full(series.highs, count), strict=True)
+    for index, (low, high) in enumerate(pairs):
+        if low is not None and high is not None and low > high:
+            return "bad-limits", (
+                f"{label} point {index} (seq {series.seq + index}): low limit {low!r} is "
+                f"above high limit {high!r}"
+            )
+        if len(series.lows) == 1 and len(series.highs) == 1:
+            break  # the same limits for every point
+    return None
+
+
+def _full(column: Sequence[T], count: int) -> Sequence[T]:
+    return column if len(column) == count else [column[0]] * count
+
+
+def series_measurements(events: list[MeasurementSeries], seqs: list[int]) -> list[Columns]:
+    """The ``measurements`` rows of every series, as one chunk of columns.
+
+    One chunk, not one per series: an insert of many small record batches costs
+    chDB several times what one of the same rows does.
+    """
+    counts = [series.point_count for series in events]
+    n = sum(counts)
+
+    def texts(name: str) -> ArrowArray:
+        return _text_column([getattr(series, name) for series in events], counts)
+
+    def floats(name: str) -> ArrowArray:
+        pairs = zip(events, counts, strict=True)
+        return pa.concat_arrays([_float_column(getattr(s, name), c) for s, c in pairs])
+
+    event_ids = [series_event_id_array(s.event_id, c) for s, c in zip(events, counts, strict=True)]
+    return [
+        {
+            "station_id": _text_column([[s.station_id] for s in events], counts),
+            "session_id": _text_column([[s.session_id] for s in events], counts),
+            "run_id": texts("run_ids"),
+            "name": texts("names"),
+            "ts": pa.array(np.concatenate([series_occurred_at_ns(s) for s in events])).view(TS),
+            "value": pa.array(np.concatenate([_values(s) for s in events])),
+            "value_str": _text_column([s.texts or [""] for s in events], counts),
+            "value_kind": texts("kinds"),
+            "unit": texts("units"),
+            "low": floats("lows"),
+            "high": floats("highs"),
+            "outcome": texts("outcomes"),
+            "step": texts("steps"),
+            "event_id": pa.concat_arrays(event_ids).dictionary_encode(),
+            "point_index": pa.array(np.zeros(n, dtype=np.uint32)),
+            "stream_seq": pa.array(np.repeat(np.asarray(seqs, dtype=np.uint64), counts)),
+            "description": _text_column([[""]], [n]),
+            "marginal_low": pa.nulls(n, pa.float64()),
+            "marginal_high": pa.nulls(n, pa.float64()),
+            "marginal": pa.array(np.zeros(n, dtype=bool)),
+        }
+    ]
+
+
+def series_occurred_at_ns(series: MeasurementSeries) -> npt.NDArray[np.int64]:
+    """Each point's ``occurred_at``."""
+    return np.asarray(series.occurred_at_ns, dtype=np.int64)
+
+
+def _values(series: MeasurementSeries) -> npt.NDArray[np.float64]:
+    """Each point's number; NaN for a text point (as a single ``measurement`` gives)."""
+    kinds = series.kinds
+    values = np.asarray(series.values, dtype=np.float64)
+    if kinds == ["str"]:
+        values[:] = np.nan
+    elif len(kinds) > 1 and "str" in kinds:
+        values[np.asarray(kinds) == "str"] = np.nan
+    return values
+
+
+def series_event_id_array(first: str, count: int) -> ArrowArray:
+    """The points' event ids (``first`` counted up) as an Arrow string array, in bulk.
+
+    The high 64 bits of every id are the first id's, so their text (the first 19
+    characters) is shared; the low 64 bits are counted up in numpy and written as hex.
+    """
+    parts = series_id_parts(first, count)
+    assert parts is not None, "series_problem() refused a series without room for its ids"
+    low = np.uint64(parts[1]) + np.arange(count, dtype=np.uint64)
+    digits = _HEX[((low[:, None] >> _SHIFTS[None, :]) & np.uint64(0xF)).astype(np.intp)]
+    text = np.empty((count, _ID_CHARS), dtype=np.uint8)
+    text[:, :19] = np.frombuffer(first[:19].encode(), dtype=np.uint8)
+    text[:, 19:23] = digits[:, :4]
+    text[:, 23] = ord("-")
+    text[:, 24:] = digits[:, 4:]
+    offsets = np.arange(0, (count + 1) * _ID_CHARS, _ID_CHARS, dtype=np.int32)
+    return pa.Array.from_buffers(
+        STR, count, [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(text.tobytes())]
+    )
+
+
+def _text_column(columns: Sequence[Sequence[str]], counts: Sequence[int]) -> ArrowArray:
+    """Text columns of several series as one dictionary-encoded array, one dictionary.
+
+    Each column holds one value for all its points or one per point.
+    """
+    lookup: dict[str, int] = {}
+    codes: list[npt.NDArray[np.int32]] = []
+    for column, count in zip(columns, counts, strict=True):
+        if len(column) == 1:
+            codes.append(np.full(count, lookup.setdefault(column[0], len(lookup)), np.int32))
+            continue
+        local = pa.array(column, STR).dictionary_encode()
+        texts = [str(text) for text in local.dictionary.to_pylist()]
+        known = np.asarray([lookup.setdefault(text, len(lookup)) for text in texts], np.int32)
+        codes.append(known[local.indices.to_numpy(zero_copy_only=False)])
+    indices = np.concatenate(codes) if codes else np.zeros(0, np.int32)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(lookup), STR))
+
+
+def _float_column(column: list[float | None], n: int) -> ArrowArray:
+    if len(column) > 1:
+        return pa.array(column, pa.float64())
+    if column[0] is None:
+        return pa.nulls(n, pa.float64())
+    return pa.array(np.full(n, column[0], dtype=np.float64))
+
+
+def series_envelopes(events: list[MeasurementSeries], seqs: list[int]) -> Columns:
+    """``measurement_events`` rows of every series: one envelope per ``measurement`` it carries.
+
+    The same envelopes the expanded ``measurement`` events would give (their id, seq and
+    time), so a reader rebuilds each point as the single event it stands for.
+    """
+    counts = [series.point_count for series in events]
+    n = sum(counts)
+    pairs = list(zip(events, counts, strict=True))
+    return {
+        "event_id": pa.concat_arrays([series_event_id_array(s.event_id, c) for s, c in pairs]),
+        "session_id": _text_column([[s.session_id] for s in events], counts),
+        "station_id": _text_column([[s.station_id] for s in events], counts),
+        "seq": pa.array(np.concatenate([s.seq + np.arange(c, dtype=np.uint64) for s, c in pairs])),
+        "type": _text_column([["measurement"]], [n]),
+        "occurred_at": pa.array(np.concatenate([series_occurred_at_ns(s) for s in events])).view(
+            TS
+        ),
+        "schema_version": pa.array(
+            np.repeat([s.schema_version for s in events], counts), pa.uint16()
+        ),
+        "run_id": _text_column([s.run_ids for s in events], counts),
+        "name": _text_column([s.names for s in events], counts),
+        "per_point_names": pa.array(np.zeros(n, dtype=bool)),
+        "stream_seq": pa.array(np.repeat(np.asarray(seqs, dtype=np.uint64), counts)),
+    }
