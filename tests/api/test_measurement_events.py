@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import msgspec
 
 from benchtrail.api.queries import session_events, session_events_table
@@ -11,8 +13,11 @@ from benchtrail.schemas import (
     Log,
     Measurement,
     MeasurementBatch,
+    MeasurementSeries,
     event_tag,
+    expand_events,
     new_id,
+    new_series_id,
     to_json,
 )
 
@@ -145,3 +150,31 @@ def test_an_older_warehouse_copy_in_events_is_shown_once(warehouse: Warehouse) -
 
     page = session_events(warehouse, SESSION, limit=100)
     assert page.payloads == [to_json(e).decode() for e in sent]
+
+
+def test_a_series_is_listed_as_the_measurement_events_it_carries(warehouse: Warehouse) -> None:
+    """run.measure() points travel as one ``measurement.series``; a session's event list
+    shows each as the ``measurement`` event it stands for, with its own id and seq."""
+    series = MeasurementSeries(
+        **{**envelope(2), "event_id": new_series_id()},  # type: ignore[arg-type]
+        occurred_at_ns=[T0 + 11, T0 + 12, T0 + 13],
+        values=[3.3, 7.0, 0.0],
+        kinds=["float", "int", "str"],
+        texts=["", "", "OVERRANGE"],
+        run_ids=["r1"],
+        names=["vout", "count", "label"],
+        units=["V", "", ""],
+        outcomes=["passed", "unset", "failed"],
+        steps=["power"],
+    )
+    sent = [
+        Log(**envelope(1), level="info", message="start", run_id="r1"),
+        series,
+        Log(**envelope(5), level="info", message="end", run_id="r1"),
+    ]
+    write(warehouse, sent)
+
+    page = session_events(warehouse, SESSION, limit=100)
+    assert page.payloads == [to_json(e).decode() for e in expand_events(sent)]
+    assert [json.loads(p)["seq"] for p in page.payloads] == [1, 2, 3, 4, 5]
+    assert json.loads(page.payloads[3])["value"] == "OVERRANGE"

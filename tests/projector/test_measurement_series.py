@@ -91,6 +91,10 @@ def test_series_rows_are_the_rows_single_measurement_events_give(hub_url, wareho
     assert len(series_rows) == points
     assert series_rows == event_rows
     assert _rows(as_series, "events") == _rows(as_events, "events")  # a session's events, seqs
+    # the envelopes a session's event list rebuilds its measurement events from
+    envelopes = _rows(as_series, "measurement_events")
+    assert envelopes == _rows(as_events, "measurement_events")
+    assert len(envelopes) == points
     by_name = {row["name"]: row for row in series_rows}
     assert by_name["label"]["value_kind"] == "str"
     assert by_name["label"]["value_str"] == "OVERRANGE"
