@@ -109,16 +109,18 @@ def _station_single(
     with _connect(hub, index, outbox, outbox_dir) as station:
         with station.run(dut_serial=f"SN-{index}") as run:
             start.wait()
-            t0 = time.perf_counter()
+            t0, cpu0, caller0 = time.perf_counter(), time.process_time(), time.thread_time()
             for i in range(count):
                 run.measure("vout", 5.0 + (i % 100) * 1e-4, unit="V", low=4.9, high=5.1)
-            recorded = time.perf_counter() - t0
+            recorded, caller = time.perf_counter() - t0, time.thread_time() - caller0
         station.flush()
-        acked = time.perf_counter() - t0
+        acked, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     out.put(
         {
             "recorded_s": recorded,
             "acked_s": acked,
+            "caller_cpu_s": caller,
+            "cpu_s": cpu,
             "events": count + 4,
             "points": count,
             **_outbox_figures(station),
@@ -299,6 +301,7 @@ async def _phase(
         "write_s": timed.write_seconds,
         "elapsed_s": queryable_s,
         "us_per_point": max(r["recorded_s"] / max(1, r["points"]) for r in results) * 1e6,
+        **_cpu_per_point(results),
         "nats_cpu_points_per_s": points / nats_cpu,
         "points": points,
     }
@@ -314,6 +317,12 @@ async def _phase(
         f"  recorded (caller side):   {figures['recorded_per_s']:>12,.0f} points/s"
         f"  ({figures['us_per_point']:.3f} µs per point in a station)"
     )
+    if "cpu_us_per_point" in figures:
+        print(
+            f"  station CPU per point:    {figures['caller_cpu_us_per_point']:>12.3f} µs in the"
+            f" recording thread, {figures['cpu_us_per_point']:.3f} µs in the whole process"
+            " (until acknowledged)"
+        )
     if store_s > 0 and all(r["outbox_on"] for r in results):
         print(
             f"  outbox writes:            {stored_mb:>12,.1f} MB, {stored_frames:,} frames"
@@ -392,6 +401,18 @@ async def _raw_limits(
             f"{figures['raw_projector_events_per_s']:>12,.0f} events/s  →  queryable = "
             f"{figures['queryable_pct_of_raw_projector']:.0f} %"
         )
+
+
+def _cpu_per_point(results: list[dict[str, float]]) -> dict[str, float]:
+    """CPU µs per point of the busiest station: its recording thread, and its whole process
+    (publisher, encoding, outbox, until acknowledged); steadier than wall time on shared cores."""
+    if not all("cpu_s" in r for r in results):
+        return {}
+    return {
+        "caller_cpu_us_per_point": max(r["caller_cpu_s"] / max(1, r["points"]) for r in results)
+        * 1e6,
+        "cpu_us_per_point": max(r["cpu_s"] / max(1, r["points"]) for r in results) * 1e6,
+    }
 
 
 async def _stream_last_seq(url: str, access: NatsAccess) -> int:

@@ -106,7 +106,16 @@ def ingest_table(report: Report) -> str:
     if costs:
         lines += ["", "Recording cost per `measure_batch` point: " + ", ".join(costs) + "."]
     if single:
-        lines.append(f"A single `measure()` costs {single['us_per_point']:.2f} µs in the station.")
+        cpu = ""
+        if "cpu_us_per_point" in single:
+            cpu = (
+                f" ({single['caller_cpu_us_per_point']:.2f} µs CPU in the recording thread,"
+                f" {single['cpu_us_per_point']:.2f} µs CPU in the whole station process)"
+            )
+        lines.append(
+            f"A single `measure()` costs {single['us_per_point']:.2f} µs of wall time in the"
+            f" station{cpu}."
+        )
     return "\n".join(lines)
 
 
