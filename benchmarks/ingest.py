@@ -56,7 +56,6 @@ from benchtrail.schemas import (
     EVENTS_STREAM,
     HUB_IDENTITY,
     MAX_FRAME_DAYS,
-    Measurement,
     MeasurementBatch,
     NatsAccess,
     new_id,
@@ -143,18 +142,20 @@ def _station_batch(
     with _connect(hub, index, outbox, outbox_dir) as station:
         with station.run(dut_serial=f"SN-{index}") as run:
             start.wait()
-            t0 = time.perf_counter()
+            t0, cpu0, caller0 = time.perf_counter(), time.process_time(), time.thread_time()
             base = time.time_ns()
             for n in range(points // chunk):
                 stamps = base + (n * chunk + np.arange(chunk, dtype=np.int64)) * 1000
                 run.measure_batch("ripple", values, stamps, unit="V", high=0.05)
-            recorded = time.perf_counter() - t0
+            recorded, caller = time.perf_counter() - t0, time.thread_time() - caller0
         station.flush()
-        acked = time.perf_counter() - t0
+        acked, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     out.put(
         {
             "recorded_s": recorded,
             "acked_s": acked,
+            "caller_cpu_s": caller,
+            "cpu_s": cpu,
             "events": points // chunk + 4,
             "points": points // chunk * chunk,
             **_outbox_figures(station),
@@ -486,14 +487,17 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _raw_frames(count: int) -> list[Frame]:
-    """``count`` events as station ``bench-0`` frames them for ``measure()``, encoded once."""
+    """``count`` points as station ``bench-0`` frames its ``measure()`` calls (series), encoded
+    once."""
     size = PublisherSettings().max_frame_events
-    sequence, frames = SessionSequence(_station_id(0), new_id()), []
-    buffer = FrameBuffer(sequence.station_id, sequence.session_id)
+    session, frames = new_id(), []
+    buffer = FrameBuffer(_station_id(0), session)
+    run_id, now = new_id(), time.time_ns()
     for i in range(count):
-        fields = {"name": "vout", "value": 5.0 + (i % 100) * 1e-4, "unit": "V", "low": 4.9}
-        buffer.add(sequence.stamp(Measurement, {**fields, "high": 5.1}), 0)
-        if len(buffer.events) == size or i == count - 1:
+        value = 5.0 + (i % 100) * 1e-4
+        point = (value, "", "float", run_id, "vout", "V", 4.9, 5.1, "passed", "")
+        buffer.add_point(i + 1, now + i * 1000, point)  # type: ignore[arg-type]
+        if buffer.count == size or i == count - 1:
             frames.append(buffer.cut())
     return frames
 
@@ -582,7 +586,7 @@ async def _full_run(tmp: Path, args: argparse.Namespace) -> None:
                 _stations(hub, n, args.batch_points, args.chunk, outbox, outbox_dir),
             )
             await _raw_limits(hub, figures, batch_frames, auth=args.auth)
-            batch_cost[outbox] = figures["us_per_point"]
+            batch_cost[outbox] = figures
         phases["paced"] = await _phase(
             f"paced: {args.rate:,.0f} events/s for {args.seconds:g} s (latency, outbox on)",
             hub,
@@ -595,8 +599,13 @@ async def _full_run(tmp: Path, args: argparse.Namespace) -> None:
             ("on", "on, sync normal"),
             ("full", "on, sync full"),
         ):
-            delta = batch_cost[outbox] - batch_cost["off"]
-            print(f"  {label:<16} {batch_cost[outbox]:.3f} µs  ({delta:+.3f} µs vs off)")
+            wall = batch_cost[outbox]["us_per_point"]
+            delta = wall - batch_cost["off"]["us_per_point"]
+            caller = batch_cost[outbox]["caller_cpu_us_per_point"]
+            print(
+                f"  {label:<16} {wall:.3f} µs wall ({delta:+.3f} µs vs off),"
+                f" {caller:.3f} µs CPU in the recording thread"
+            )
         print(
             f"\npeak RSS: projector+API process {_peak_rss_mib():,.0f} MiB; "
             f"nats-server {_peak_rss_mib(hub.server.pid):,.0f} MiB"

@@ -99,9 +99,14 @@ def ingest_table(report: Report) -> str:
             f"| {paced['p99_ms']:,.0f} ms | – | – |"
         )
     costs = [
-        f"outbox {outbox} {phases[f'batch_outbox_{outbox}']['us_per_point']:.3f} µs"
+        f"outbox {outbox} {phase['us_per_point']:.3f} µs wall"
+        + (
+            f" ({phase['caller_cpu_us_per_point']:.3f} µs CPU)"
+            if "caller_cpu_us_per_point" in phase
+            else ""
+        )
         for outbox in ("off", "on", "full")
-        if f"batch_outbox_{outbox}" in phases
+        if (phase := phases.get(f"batch_outbox_{outbox}"))
     ]
     if costs:
         lines += ["", "Recording cost per `measure_batch` point: " + ", ".join(costs) + "."]
