@@ -379,9 +379,9 @@ async def _raw_limits(
     if projector_frames is not None:
         payloads = [(f.subject, f.payload) for f in projector_frames]
         plain = raw_projector(payloads, directory / "projector")
-        figures["raw_projector_events_per_s"] = plain["events_per_s"]
+        figures["raw_projector_points_per_s"] = plain["points_per_s"]
         figures["queryable_pct_of_raw_projector"] = (
-            100 * figures["queryable_points_per_s"] / plain["events_per_s"]
+            100 * figures["queryable_points_per_s"] / plain["points_per_s"]
         )
     print("  raw limits in this run (same rows, same frames):")
     if rows:
@@ -399,7 +399,7 @@ async def _raw_limits(
     if projector_frames is not None:
         print(
             "    plain decode→Arrow→chDB of the same frames (no NATS): "
-            f"{figures['raw_projector_events_per_s']:>12,.0f} events/s  →  queryable = "
+            f"{figures['raw_projector_points_per_s']:>12,.0f} points/s  →  queryable = "
             f"{figures['queryable_pct_of_raw_projector']:.0f} %"
         )
 

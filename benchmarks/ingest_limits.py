@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+RAW_PROJECTOR_BATCH_ROWS = 100_000
+"""Points per write of the plain decode → Arrow → chDB pass."""
 RAW_INSERT_ROWS = 1_000_000
 """Rows per insert of the raw chDB insert (one big insert, as the architecture notes measure)."""
 
@@ -51,7 +53,7 @@ def raw_insert(arrow_file: Path, directory: Path, chunk: int = RAW_INSERT_ROWS) 
 
 
 def raw_projector(payloads: list[tuple[str, bytes]], directory: Path) -> dict[str, float]:
-    """Events/s of decode → rows → Arrow → chDB for ``(subject, payload)`` frames (child)."""
+    """Points/s of decode → rows → Arrow → chDB for ``(subject, payload)`` frames (child)."""
     return _in_child(_raw_projector_child, (payloads, str(directory)))
 
 
@@ -86,22 +88,22 @@ def _raw_projector_child(payloads: list[tuple[str, bytes]], directory: str, out:
     from benchtrail.projector.frames import check_frame
 
     warehouse = open_warehouse(Path(directory) / "warehouse")
-    events, per_batch = 0, 50_000
+    points, per_batch = 0, RAW_PROJECTOR_BATCH_ROWS
     try:
         t0 = time.perf_counter()
         batch, in_batch = RowBatch(), 0
         for index, (subject, payload) in enumerate(payloads):
             frame = check_frame(subject, payload)
             batch.add_frame(frame.events, index + 1)
-            in_batch += len(frame.events)
-            events += len(frame.events)
+            in_batch += frame.measurement_rows
+            points += frame.measurement_rows
             if in_batch >= per_batch or index == len(payloads) - 1:
                 warehouse.write(batch)
                 batch, in_batch = RowBatch(), 0
         elapsed = time.perf_counter() - t0
     finally:
         warehouse.close()
-    out.put({"events": float(events), "events_per_s": events / elapsed})
+    out.put({"points": float(points), "points_per_s": points / elapsed})
 
 
 def machine() -> dict[str, object]:

@@ -14,7 +14,7 @@ Shapes read here:
 - ingest: ``{"benchmark": "ingest", "args": {...}, "machine": {...}, "phases": {name:
   {figure: value}}}`` with phases ``single``, ``batch_outbox_on|off|full`` and ``paced``;
   each phase has its raw limits (``raw_insert_rows_per_s``, ``raw_publish_points_per_s``,
-  ``raw_projector_events_per_s`` for ``single``) and the ratios to them.
+  ``raw_projector_points_per_s`` for ``single``) and the ratios to them.
 - queries: ``{"benchmark": "queries", "state": {"loaded"|"merged": {request: {"p50_ms",
   "p95_ms", "target_ms"}}}, "raw": {...}}``.
 """
@@ -70,11 +70,11 @@ def ingest_table(report: Report) -> str:
     single = phases.get("single")
     if single:
         lines.append(
-            f"| single `measure()` | {_rate(single['published_events_per_s'], ' events/s')} "
+            f"| single `measure()` | {_rate(single['published_points_per_s'], ' points/s')} "
             f"| **{_rate(single['queryable_points_per_s'], ' points/s')}** "
             f"| {single['p99_ms']:,.0f} ms "
-            f"| decode→Arrow→chDB, no NATS: {_rate(single.get('raw_projector_events_per_s'))}"
-            f" events/s; publish: {_rate(single.get('raw_publish_points_per_s'))} events/s "
+            f"| decode→Arrow→chDB, no NATS: {_rate(single.get('raw_projector_points_per_s'))}"
+            f" points/s; publish: {_rate(single.get('raw_publish_points_per_s'))} points/s "
             f"| {_pct(single.get('queryable_pct_of_raw_projector'))} |"
         )
     for outbox in ("on", "off", "full"):
