@@ -224,6 +224,7 @@ class TimedWarehouse:
         self.warehouse = warehouse
         self.latencies_ns: list[np.ndarray] = []
         self.write_seconds = 0.0
+        self.writes = 0
         self.last_write_done = 0.0
         self.recorded = RecordedInserts()
         insert = warehouse.insert_arrow
@@ -241,6 +242,7 @@ class TimedWarehouse:
         done = time.time_ns()
         self.last_write_done = time.perf_counter()
         self.write_seconds += self.last_write_done - t0
+        self.writes += 1
         occurred = batch.occurred_at_ns()
         self.latencies_ns.append(done - occurred)
         return counts
@@ -248,6 +250,7 @@ class TimedWarehouse:
     def reset(self) -> None:
         self.latencies_ns.clear()
         self.write_seconds = 0.0
+        self.writes = 0
         self.recorded.tables.clear()
 
 
@@ -300,6 +303,7 @@ async def _phase(
         "p95_ms": float(np.percentile(lat, 95)),
         "p99_ms": float(np.percentile(lat, 99)),
         "write_s": timed.write_seconds,
+        "writes": timed.writes,
         "elapsed_s": queryable_s,
         "us_per_point": max(r["recorded_s"] / max(1, r["points"]) for r in results) * 1e6,
         **_cpu_per_point(results),
@@ -337,7 +341,7 @@ async def _phase(
     print(
         f"  queryable in ClickHouse:  {figures['queryable_points_per_s']:>12,.0f} points/s"
         f"  (all rows queryable {queryable_s:.2f} s after start;"
-        f" warehouse writes took {timed.write_seconds:.2f} s)"
+        f" {timed.writes:,} warehouse writes took {timed.write_seconds:.2f} s)"
     )
     print(
         f"  record→queryable latency: p50 {figures['p50_ms']:.0f} ms  "
