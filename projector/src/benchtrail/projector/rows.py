@@ -18,11 +18,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from benchtrail.projector import batch_rows, lifecycle_rows, log_rows, window_rows
-from benchtrail.projector.series_rows import (
-    series_envelopes,
-    series_measurements,
-    series_occurred_at_ns,
-)
+from benchtrail.projector.series_rows import series_occurred_at_ns, series_rows
 from benchtrail.projector.table_model import DICT, STR, TS, ArrowArray, Columns
 from benchtrail.projector.table_rows import measurement_table_rows
 from benchtrail.projector.tables import SCHEMAS, WRITE_ORDER
@@ -121,8 +117,9 @@ class RowBatch:
             envelopes = _envelope_columns(*measured)
             chunks["measurement_events"].append(_record_batch("measurement_events", envelopes))
         if series[0]:
-            # One envelope per measurement event a series carries, built in bulk.
-            envelopes = series_envelopes(*series)
+            # Points in bulk, and one envelope per measurement event a series carries.
+            points, envelopes = series_rows(*series)
+            chunks["measurements"].append(_record_batch("measurements", points))
             chunks["measurement_events"].append(_record_batch("measurement_events", envelopes))
         by_type: defaultdict[type[Event], list[tuple[EventUnion, int]]] = defaultdict(list)
         for event, seq in zip(self._events, self._seqs, strict=True):
@@ -247,7 +244,6 @@ Handler = Callable[[list[EventUnion], list[int]], list[Columns]]
 _HANDLERS: dict[type[Event], Handler] = {
     Measurement: _measurements,  # type: ignore[dict-item]
     MeasurementBatch: batch_rows.measurement_batches,  # type: ignore[dict-item]
-    MeasurementSeries: series_measurements,  # type: ignore[dict-item]
     SessionStarted: lifecycle_rows.sessions_started,  # type: ignore[dict-item]
     SessionEnded: lifecycle_rows.sessions_ended,  # type: ignore[dict-item]
     RunStarted: lifecycle_rows.runs_started,  # type: ignore[dict-item]

@@ -93,47 +93,64 @@ def _full(column: Sequence[T], count: int) -> Sequence[T]:
     return column if len(column) == count else [column[0]] * count
 
 
-def series_measurements(events: list[MeasurementSeries], seqs: list[int]) -> list[Columns]:
-    """The ``measurements`` rows of every series, as one chunk of columns.
+def series_rows(events: list[MeasurementSeries], seqs: list[int]) -> tuple[Columns, Columns]:
+    """The ``measurements`` rows and the ``measurement_events`` envelopes of every series.
 
-    One chunk, not one per series: an insert of many small record batches costs
-    chDB several times what one of the same rows does.
+    Each as one chunk of columns, not one per series: an insert of many small record
+    batches costs chDB several times what one of the same rows does. Columns both
+    tables hold (event ids, sessions, stations, runs, names, times) are built once.
     """
     counts = [series.point_count for series in events]
     n = sum(counts)
+    pairs = list(zip(events, counts, strict=True))
 
     def texts(name: str) -> ArrowArray:
         return _text_column([getattr(series, name) for series in events], counts)
 
     def floats(name: str) -> ArrowArray:
-        pairs = zip(events, counts, strict=True)
         return pa.concat_arrays([_float_column(getattr(s, name), c) for s, c in pairs])
 
-    event_ids = [series_event_id_array(s.event_id, c) for s, c in zip(events, counts, strict=True)]
-    return [
-        {
-            "station_id": _text_column([[s.station_id] for s in events], counts),
-            "session_id": _text_column([[s.session_id] for s in events], counts),
-            "run_id": texts("run_ids"),
-            "name": texts("names"),
-            "ts": pa.array(np.concatenate([series_occurred_at_ns(s) for s in events])).view(TS),
-            "value": pa.array(np.concatenate([_values(s) for s in events])),
-            "value_str": _text_column([s.texts or [""] for s in events], counts),
-            "value_kind": texts("kinds"),
-            "unit": texts("units"),
-            "low": floats("lows"),
-            "high": floats("highs"),
-            "outcome": texts("outcomes"),
-            "step": texts("steps"),
-            "event_id": pa.concat_arrays(event_ids).dictionary_encode(),
-            "point_index": pa.array(np.zeros(n, dtype=np.uint32)),
-            "stream_seq": pa.array(np.repeat(np.asarray(seqs, dtype=np.uint64), counts)),
-            "description": _text_column([[""]], [n]),
-            "marginal_low": pa.nulls(n, pa.float64()),
-            "marginal_high": pa.nulls(n, pa.float64()),
-            "marginal": pa.array(np.zeros(n, dtype=bool)),
-        }
-    ]
+    event_ids = pa.concat_arrays([series_event_id_array(s.event_id, c) for s, c in pairs])
+    stream_seqs = pa.array(np.repeat(np.asarray(seqs, dtype=np.uint64), counts))
+    shared = {
+        "station_id": _text_column([[s.station_id] for s in events], counts),
+        "session_id": _text_column([[s.session_id] for s in events], counts),
+        "run_id": texts("run_ids"),
+        "name": texts("names"),
+        "stream_seq": stream_seqs,
+    }
+    times = pa.array(np.concatenate([series_occurred_at_ns(s) for s in events])).view(TS)
+    points: Columns = {
+        **shared,
+        "ts": times,
+        "value": pa.array(np.concatenate([_values(s) for s in events])),
+        "value_str": _text_column([s.texts or [""] for s in events], counts),
+        "value_kind": texts("kinds"),
+        "unit": texts("units"),
+        "low": floats("lows"),
+        "high": floats("highs"),
+        "outcome": texts("outcomes"),
+        "step": texts("steps"),
+        "event_id": event_ids.dictionary_encode(),
+        "point_index": pa.array(np.zeros(n, dtype=np.uint32)),
+        "description": _text_column([[""]], [n]),
+        "marginal_low": pa.nulls(n, pa.float64()),
+        "marginal_high": pa.nulls(n, pa.float64()),
+        "marginal": pa.array(np.zeros(n, dtype=bool)),
+    }
+    # The envelope each point's ``measurement`` event would have had (id, seq, time), so a
+    # reader rebuilds each point as the single event it stands for.
+    versions = np.repeat([s.schema_version for s in events], counts)
+    envelopes: Columns = {
+        **shared,
+        "event_id": event_ids,
+        "seq": pa.array(np.concatenate([s.seq + np.arange(c, dtype=np.uint64) for s, c in pairs])),
+        "type": _text_column([["measurement"]], [n]),
+        "occurred_at": times,
+        "schema_version": pa.array(versions, pa.uint16()),
+        "per_point_names": pa.array(np.zeros(n, dtype=bool)),
+    }
+    return points, envelopes
 
 
 def series_occurred_at_ns(series: MeasurementSeries) -> npt.NDArray[np.int64]:
@@ -198,31 +215,3 @@ def _float_column(column: list[float | None], n: int) -> ArrowArray:
     if column[0] is None:
         return pa.nulls(n, pa.float64())
     return pa.array(np.full(n, column[0], dtype=np.float64))
-
-
-def series_envelopes(events: list[MeasurementSeries], seqs: list[int]) -> Columns:
-    """``measurement_events`` rows of every series: one envelope per ``measurement`` it carries.
-
-    The same envelopes the expanded ``measurement`` events would give (their id, seq and
-    time), so a reader rebuilds each point as the single event it stands for.
-    """
-    counts = [series.point_count for series in events]
-    n = sum(counts)
-    pairs = list(zip(events, counts, strict=True))
-    return {
-        "event_id": pa.concat_arrays([series_event_id_array(s.event_id, c) for s, c in pairs]),
-        "session_id": _text_column([[s.session_id] for s in events], counts),
-        "station_id": _text_column([[s.station_id] for s in events], counts),
-        "seq": pa.array(np.concatenate([s.seq + np.arange(c, dtype=np.uint64) for s, c in pairs])),
-        "type": _text_column([["measurement"]], [n]),
-        "occurred_at": pa.array(np.concatenate([series_occurred_at_ns(s) for s in events])).view(
-            TS
-        ),
-        "schema_version": pa.array(
-            np.repeat([s.schema_version for s in events], counts), pa.uint16()
-        ),
-        "run_id": _text_column([s.run_ids for s in events], counts),
-        "name": _text_column([s.names for s in events], counts),
-        "per_point_names": pa.array(np.zeros(n, dtype=bool)),
-        "stream_seq": pa.array(np.repeat(np.asarray(seqs, dtype=np.uint64), counts)),
-    }
