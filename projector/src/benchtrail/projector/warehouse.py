@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 from urllib.parse import urlparse
 
 import clickhouse_connect
@@ -127,7 +127,8 @@ class Warehouse:
         """
         counts: dict[str, int] = {}
         for table, arrow in batch.tables().items():
-            for part in split_by_day(arrow, DAY_COLUMNS.get(table), max_days):
+            sent = plain_when_unique(arrow, "event_id")
+            for part in split_by_day(sent, DAY_COLUMNS.get(table), max_days):
                 self.insert_arrow(table, part)
             counts[table] = arrow.num_rows
         return counts
@@ -178,6 +179,25 @@ class Warehouse:
         """Close the client."""
         with self.turns.writing():
             self._client.close()
+
+
+def plain_when_unique(table: pa.Table, column: str) -> pa.Table:
+    """``column`` as plain text when most of its values differ (single measurements).
+
+    A dictionary pays off for a batch's points (one event id for thousands of rows);
+    for rows that each have their own id, chDB converts the dictionary at about twice
+    the cost of plain text (600k series points: 661 vs 297 ms per insert, measured here).
+    """
+    index = table.schema.get_field_index(column)
+    if index < 0 or not pa.types.is_dictionary(table.schema.field(index).type):
+        return table
+    values = table.column(index)
+    distinct = sum(
+        len(cast("pa.DictionaryArray[Any, Any]", chunk).dictionary) for chunk in values.chunks
+    )
+    if distinct * 2 <= table.num_rows:
+        return table
+    return table.set_column(index, column, values.cast(pa.string()))
 
 
 def split_by_day(arrow: pa.Table, day_column: str | None, max_days: int) -> list[pa.Table]:
