@@ -39,6 +39,7 @@ from benchtrail.api.queries._sql import (
     with_times,
 )
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
+from benchtrail.api.queries.newest import newest_rows
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Warehouse
 from benchtrail.schemas import CustomValue
@@ -256,7 +257,13 @@ def _page(
 ) -> tuple[RunIds, str | None]:
     where = run_where(warehouse, filters)
     where.before("started_at", "run_id", cursor)
-    rows = _page_rows(warehouse, where, limit + 1)
+    rows = newest_rows(
+        lambda windowed: _page_rows(warehouse, windowed, limit + 1),
+        where,
+        "started_at",
+        cursor,
+        limit + 1,
+    )
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
