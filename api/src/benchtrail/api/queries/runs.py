@@ -257,13 +257,17 @@ def _page(
 ) -> tuple[RunIds, str | None]:
     where = run_where(warehouse, filters)
     where.before("started_at", "run_id", cursor)
-    rows = newest_rows(
-        lambda windowed: _page_rows(warehouse, windowed, limit + 1),
-        where,
-        "started_at",
-        cursor,
-        limit + 1,
-    )
+    if filters.get("session_id") is not None:
+        # A session's runs are few: sorting them all is cheaper than a window's condition.
+        rows = _page_rows(warehouse, where, limit + 1)
+    else:
+        rows = newest_rows(
+            lambda windowed: _page_rows(warehouse, windowed, limit + 1),
+            where,
+            "started_at",
+            cursor,
+            limit + 1,
+        )
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
