@@ -1,4 +1,4 @@
-"""Pages of runs and sessions around the 7-day window they are first read in."""
+"""Pages of runs around the 7-day window they are first read in (and of sessions beside)."""
 
 from __future__ import annotations
 

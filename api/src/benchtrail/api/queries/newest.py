@@ -1,6 +1,6 @@
 """The newest rows of a page, read through widening time windows.
 
-A page of the newest runs (or sessions) sorts every row that matches its filters; the
+A page of the newest runs sorts every row that matches its filters; the
 rows are partitioned by day of their start, so reading the last day first, then the
 last 7 and 30 days, and at last everything, usually sorts one day's rows instead of a
 month's. A window that holds at least a page of rows holds the newest page: every row

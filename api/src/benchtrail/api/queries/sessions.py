@@ -30,7 +30,6 @@ from benchtrail.api.queries._sql import (
     with_times,
 )
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
-from benchtrail.api.queries.newest import newest_rows
 from benchtrail.api.queries.runs import POINT_KEY, list_runs, lookup
 from benchtrail.projector import Warehouse
 
@@ -137,13 +136,7 @@ def _page(
 ) -> tuple[list[str], str | None]:
     where = session_where(warehouse, filters)
     where.before("started_at", "session_id", cursor)
-    rows = newest_rows(
-        lambda windowed: _page_rows(warehouse, windowed, limit + 1),
-        where,
-        "started_at",
-        cursor,
-        limit + 1,
-    )
+    rows = _page_rows(warehouse, where, limit + 1)
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
