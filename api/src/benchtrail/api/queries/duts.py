@@ -19,7 +19,13 @@ from benchtrail.api.errors import NotFound
 from benchtrail.api.models.entities import DutHistory, DutRun, FailedMeasurement
 from benchtrail.api.models.filters import DUTS, FilterValues
 from benchtrail.api.queries._sql import Column, Nesting, Row, Where, filter_where
-from benchtrail.api.queries.runs import POINT_KEY, RunIds, summary_fields, summary_sql
+from benchtrail.api.queries.runs import (
+    POINT_KEY,
+    RunIds,
+    lookup,
+    summary_fields,
+    summary_sql,
+)
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Warehouse
 
@@ -28,29 +34,30 @@ DUT_COLUMNS: tuple[Column, ...] = (
         "attempt",
         "transform(r.run_id, {attempt_ids:Array(String)}, {attempts:Array(Int64)}, toInt64(0))",
     ),
-    Column("failed_measurements", "ifNull(f.failed_json, '[]')"),
+    Column(
+        "failed_measurements",
+        "if(indexOf(failed.1, r.run_id) = 0, '[]', failed.2[indexOf(failed.1, r.run_id)])",
+    ),
 )
 """The columns a DUT's run has beyond a run summary's (``failed_measurements`` as JSON text)."""
 
-_FAILED_JOIN = """
-    LEFT JOIN (
-        SELECT run_id, toJSONString(arraySort(x -> (x.ts_ns, x.name), groupArray(
-            CAST((name, ts_ns, value, value_str, unit, low, high, step),
-                 'Tuple(name String, ts_ns Int64, value Nullable(Float64), value_str String,
-                        unit String, low Nullable(Float64), high Nullable(Float64),
-                        step String)')))) AS failed_json
-        FROM (SELECT * FROM (
-                  SELECT run_id, name, ts, toUnixTimestamp64Nano(ts) AS ts_ns,
-                         if(isNaN(value), NULL, value) AS value, value_str, unit, low, high,
-                         step, event_id, point_index
-                  FROM {db}.measurements
-                  PREWHERE station_id IN {{stations:Array(String)}}
-                      AND run_id IN {{ids:Array(String)}} AND outcome = 'failed'
-                  LIMIT 1 BY {point_key})
-              ORDER BY run_id, ts, event_id, point_index
-              LIMIT {{failed_limit:UInt32}} BY run_id)
-        GROUP BY run_id
-    ) AS f ON f.run_id = r.run_id
+_FAILED = """
+    SELECT toString(run_id) AS run_id, toJSONString(arraySort(x -> (x.ts_ns, x.name), groupArray(
+        CAST((name, ts_ns, value, value_str, unit, low, high, step),
+             'Tuple(name String, ts_ns Int64, value Nullable(Float64), value_str String,
+                    unit String, low Nullable(Float64), high Nullable(Float64),
+                    step String)')))) AS failed_json
+    FROM (SELECT * FROM (
+              SELECT run_id, name, ts, toUnixTimestamp64Nano(ts) AS ts_ns,
+                     if(isNaN(value), NULL, value) AS value, value_str, unit, low, high,
+                     step, event_id, point_index
+              FROM {db}.measurements
+              PREWHERE station_id IN {{stations:Array(String)}}
+                  AND run_id IN {{ids:Array(String)}} AND outcome = 'failed'
+              LIMIT 1 BY {point_key})
+          ORDER BY run_id, ts, event_id, point_index
+          LIMIT {{failed_limit:UInt32}} BY run_id)
+    GROUP BY run_id
 """
 
 
@@ -163,7 +170,13 @@ def _sql(
         runs.page,
         nesting,
         extra=DUT_COLUMNS,
-        joins=_FAILED_JOIN.format(db=warehouse.database, point_key=POINT_KEY),
+        lookups=(
+            lookup(
+                _FAILED.format(db=warehouse.database, point_key=POINT_KEY),
+                ("run_id", "failed_json"),
+            )
+            + " AS failed",
+        ),
         order="ASC",
     )
     ids = runs.page.ids

@@ -39,6 +39,7 @@ from benchtrail.api.queries._sql import (
     with_times,
 )
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
+from benchtrail.api.queries.newest import newest_rows
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Warehouse
 from benchtrail.schemas import CustomValue
@@ -93,17 +94,19 @@ RUN_COLUMNS: tuple[Column, ...] = (
         " toUnixTimestamp64Nano(e.first_end) - toUnixTimestamp64Nano(r.started_at),"
         " toInt64(e.end_duration_ns)))",
     ),
-    Column("measurement_count", "toInt64(ifNull(m.point_count, 0))"),
-    Column("failed_measurement_count", "toInt64(ifNull(m.failed_count, 0))"),
+    Column("measurement_count", "toInt64(point_counts.2[indexOf(point_counts.1, r.run_id)])"),
+    Column(
+        "failed_measurement_count", "toInt64(point_counts.3[indexOf(point_counts.1, r.run_id)])"
+    ),
     Column("step_count", "toInt64(ifNull(s.step_count, 0))"),
     Column("structured_metadata", "r.structured_metadata"),
 )
 """The columns of a run summary, in the order of :class:`RunSummary`'s fields."""
 
-POINT_KEY = "name, ts, event_id, point_index"
-"""What tells two points of one station apart: ``measurements``' sort key after the station.
-Copies of a replayed point share it, so counting or keeping one row per key reads each
-point once without ``FINAL``."""
+POINT_KEY = "event_id, point_index"
+"""What tells two points apart: the event that carried a point and its place in that event
+(the end of ``measurements``' sort key). Copies of a replayed point share it, so counting
+or keeping one row per key reads each point once without ``FINAL``."""
 
 _custom_metadata = msgspec.json.Decoder(dict[str, CustomValue])
 _structured_metadata = msgspec.json.Decoder(dict[str, object])
@@ -178,17 +181,19 @@ def summary_sql(
     nesting: Nesting,
     *,
     extra: Sequence[Column] = (),
-    joins: str = "",
+    lookups: Sequence[str] = (),
     order: str = "DESC",
 ) -> tuple[str, dict[str, object]]:
     """SQL and parameters of every summary column of the runs of ``page``.
 
-    ``extra`` columns follow the summary's, computed over ``joins`` (more
-    ``LEFT JOIN``s on the run ``r``); ``order`` is ``DESC`` (newest first) or ``ASC``.
+    ``extra`` columns follow the summary's; they may use ``lookups`` (more
+    ``(subquery) AS name`` scalars of the ``WITH`` clause, see :func:`lookup`) and the
+    run ``r``; ``order`` is ``DESC`` (newest first) or ``ASC``.
     """
     db = warehouse.database
     direction = "ASC" if order == "ASC" else "DESC"
     sql = f"""
+        WITH {_point_counts(db)} AS point_counts{"".join(f", {lookup}" for lookup in lookups)}
         SELECT {select_list((*RUN_COLUMNS, *extra), nesting)}
         FROM (SELECT * FROM {db}.runs WHERE run_id IN {{ids:Array(String)}}
               ORDER BY started_at DESC, event_id DESC LIMIT 1 BY run_id) AS r
@@ -198,20 +203,39 @@ def summary_sql(
                           argMin(duration_ns, ended_at) AS end_duration_ns
                    FROM {db}.run_ends WHERE run_id IN {{ids:Array(String)}}
                    GROUP BY run_id) AS e ON e.run_id = r.run_id
-        LEFT JOIN (SELECT run_id, uniqExact({POINT_KEY}) AS point_count,
-                          uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed_count
-                   FROM {db}.measurements
-                   WHERE station_id IN {{stations:Array(String)}}
-                     AND run_id IN {{ids:Array(String)}}
-                   GROUP BY run_id) AS m ON m.run_id = r.run_id
         LEFT JOIN (SELECT run_id, uniqExact(step_id) AS step_count FROM {db}.steps
                    WHERE run_id IN {{ids:Array(String)}} GROUP BY run_id) AS s
             ON s.run_id = r.run_id
-        {joins}
         ORDER BY r.started_at {direction}, r.run_id {direction}
         SETTINGS join_use_nulls = 1
     """
     return sql, {"ids": page.ids, "stations": page.stations}
+
+
+def lookup(subquery: str, columns: Sequence[str]) -> str:
+    """A scalar subquery: a tuple of one array per column of ``subquery``'s rows.
+
+    Element *i* of every array belongs to the same row, so ``x.2[indexOf(x.1, key)]``
+    reads the second column of the row whose first is ``key`` (the type's default, e.g.
+    0 or ``''``, when none). ClickHouse runs such a scalar once, as a query of its own,
+    before the statement that uses it: a read of ``measurements`` by run there reuses the
+    granules an earlier read of the same run found (the query condition cache), which a
+    read on the right side of a ``JOIN`` does not.
+    """
+    arrays = ", ".join(f"groupArray({column})" for column in columns)
+    return f"(SELECT ({arrays}) FROM ({subquery}))"
+
+
+def _point_counts(db: str) -> str:
+    """Per run of the page: its id, how many points it has, how many of them failed."""
+    return lookup(
+        f"""SELECT toString(run_id) AS run_id, uniqExact({POINT_KEY}) AS point_count,
+                   uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed_count
+            FROM {db}.measurements
+            WHERE station_id IN {{stations:Array(String)}} AND run_id IN {{ids:Array(String)}}
+            GROUP BY run_id""",
+        ("run_id", "point_count", "failed_count"),
+    )
 
 
 def summary_from_row(row: Row) -> RunSummary:
@@ -233,7 +257,17 @@ def _page(
 ) -> tuple[RunIds, str | None]:
     where = run_where(warehouse, filters)
     where.before("started_at", "run_id", cursor)
-    rows = _page_rows(warehouse, where, limit + 1)
+    if filters.get("session_id") is not None:
+        # A session's runs are few: sorting them all is cheaper than a window's condition.
+        rows = _page_rows(warehouse, where, limit + 1)
+    else:
+        rows = newest_rows(
+            lambda windowed: _page_rows(warehouse, windowed, limit + 1),
+            where,
+            "started_at",
+            cursor,
+            limit + 1,
+        )
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]

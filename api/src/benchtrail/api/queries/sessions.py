@@ -12,6 +12,7 @@ import msgspec
 from benchtrail.api.errors import NotFound
 from benchtrail.api.models.entities import (
     RUN_STATUSES,
+    RunSummary,
     SessionCounts,
     SessionDetail,
     SessionPage,
@@ -30,7 +31,7 @@ from benchtrail.api.queries._sql import (
 )
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
 from benchtrail.api.queries.measurement_events import event_log
-from benchtrail.api.queries.runs import POINT_KEY, list_runs
+from benchtrail.api.queries.runs import POINT_KEY, list_runs, lookup
 from benchtrail.projector import Warehouse
 
 CURSOR_KIND = "s"
@@ -73,8 +74,8 @@ SESSION_COLUMNS: tuple[Column, ...] = (
     Column("ended_at_ns", "toUnixTimestamp64Nano(e.first_end)"),
     Column("end_reason", "ifNull(e.reason_text, '')"),
     Column("status", "if(e.first_end IS NULL, 'running', 'ended')"),
-    Column("run_count", "toInt64(ifNull(rc.n, 0))"),
-    Column("event_count", "toInt64(ifNull(ec.n, 0))"),
+    Column("run_count", "toInt64(run_counts.2[indexOf(run_counts.1, s.session_id)])"),
+    Column("event_count", "toInt64(event_counts.2[indexOf(event_counts.1, s.session_id)])"),
 )
 """The columns of a session summary, in the order of :class:`SessionSummary`'s fields."""
 
@@ -111,14 +112,12 @@ def get_session(warehouse: Warehouse, session_id: str, *, run_limit: int) -> Ses
     Raises:
         NotFound: no ``session.started`` of that id is in the warehouse.
     """
-    where = Where()
-    where.equals("session_id", session_id)
-    rows = _page_rows(warehouse, where, 1)
-    if not rows:
+    summaries = _summaries(warehouse, [session_id])
+    if not summaries:
         raise NotFound("session", session_id)
-    (summary,) = _summaries(warehouse, [session_id])
+    (summary,) = summaries
     runs = list_runs(warehouse, {"session_id": session_id}, limit=run_limit).items
-    counts = _session_counts(warehouse, summary)
+    counts = _session_counts(warehouse, summary, runs)
     fields = msgspec.structs.asdict(summary)
     return SessionDetail(**fields, runs=runs, counts=counts)
 
@@ -169,7 +168,18 @@ def _summary_sql(
     warehouse: Warehouse, ids: list[str], nesting: Nesting
 ) -> tuple[str, dict[str, object]]:
     db = warehouse.database
+    run_counts = lookup(
+        f"""SELECT session_id, uniqExact(run_id) AS n FROM {db}.runs
+            WHERE session_id IN {{ids:Array(String)}} GROUP BY session_id""",
+        ("session_id", "n"),
+    )
+    event_counts = lookup(
+        f"""SELECT session_id, uniqExact(seq) AS n FROM {event_log(db)}
+            WHERE session_id IN {{ids:Array(String)}} GROUP BY session_id""",
+        ("session_id", "n"),
+    )
     sql = f"""
+        WITH {run_counts} AS run_counts, {event_counts} AS event_counts
         SELECT {select_list(SESSION_COLUMNS, nesting)}
         FROM (SELECT * FROM {db}.sessions WHERE session_id IN {{ids:Array(String)}}
               ORDER BY started_at DESC, event_id DESC LIMIT 1 BY session_id) AS s
@@ -177,21 +187,48 @@ def _summary_sql(
                           argMin(reason, ended_at) AS reason_text
                    FROM {db}.session_ends WHERE session_id IN {{ids:Array(String)}}
                    GROUP BY session_id) AS e ON e.session_id = s.session_id
-        LEFT JOIN (SELECT session_id, uniqExact(run_id) AS n FROM {db}.runs
-                   WHERE session_id IN {{ids:Array(String)}} GROUP BY session_id) AS rc
-            ON rc.session_id = s.session_id
-        LEFT JOIN (SELECT session_id, uniqExact(seq) AS n FROM {event_log(db)}
-                   WHERE session_id IN {{ids:Array(String)}} GROUP BY session_id) AS ec
-            ON ec.session_id = s.session_id
         ORDER BY s.started_at DESC, s.session_id DESC
         SETTINGS join_use_nulls = 1
     """
     return sql, {"ids": ids}
 
 
-def _session_counts(warehouse: Warehouse, session: SessionSummary) -> SessionCounts:
+def _session_counts(
+    warehouse: Warehouse, session: SessionSummary, runs: list[RunSummary]
+) -> SessionCounts:
     db = warehouse.database
     parameters = {"session_id": session.session_id, "station_id": session.station_id}
+    points = warehouse.rows(
+        f"""
+        SELECT uniqExact({POINT_KEY}) AS total,
+               uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed
+        FROM {db}.measurements
+        WHERE station_id = {{station_id:String}} AND session_id = {{session_id:String}}
+        """,
+        parameters,
+    )[0]
+    return SessionCounts(
+        runs_by_outcome=_runs_by_outcome(warehouse, session, runs),
+        measurement_count=int(points["total"]),
+        failed_measurement_count=int(points["failed"]),
+    )
+
+
+def _runs_by_outcome(
+    warehouse: Warehouse, session: SessionSummary, runs: list[RunSummary]
+) -> dict[str, int]:
+    """How many of the session's runs ended with each outcome (``running``: not ended).
+
+    Counted from ``runs`` when they are all of the session's runs (each summary carries
+    its first end's outcome), else read from the warehouse.
+    """
+    runs_by_outcome = dict.fromkeys(RUN_STATUSES, 0)
+    if len(runs) == session.run_count:
+        for run in runs:
+            outcome = "running" if run.status == "running" else str(run.outcome)
+            runs_by_outcome[outcome] = runs_by_outcome.get(outcome, 0) + 1
+        return runs_by_outcome
+    db = warehouse.database
     outcomes = warehouse.rows(
         f"""
         SELECT ifNull(e.outcome, 'running') AS outcome, count() AS n
@@ -202,21 +239,7 @@ def _session_counts(warehouse: Warehouse, session: SessionSummary) -> SessionCou
         ON e.run_id = r.run_id
         GROUP BY outcome SETTINGS join_use_nulls = 1
         """,
-        parameters,
+        {"session_id": session.session_id},
     )
-    points = warehouse.rows(
-        f"""
-        SELECT uniqExact({POINT_KEY}) AS total,
-               uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed
-        FROM {db}.measurements
-        WHERE station_id = {{station_id:String}} AND session_id = {{session_id:String}}
-        """,
-        parameters,
-    )[0]
-    runs_by_outcome = dict.fromkeys(RUN_STATUSES, 0)
     runs_by_outcome.update({str(row["outcome"]): int(row["n"]) for row in outcomes})
-    return SessionCounts(
-        runs_by_outcome=runs_by_outcome,
-        measurement_count=int(points["total"]),
-        failed_measurement_count=int(points["failed"]),
-    )
+    return runs_by_outcome
