@@ -45,7 +45,8 @@ from typing import Any, NamedTuple
 import nats
 import numpy as np
 import pyarrow as pa
-from ingest_limits import RecordedInserts, machine, raw_insert, raw_projector
+from ingest_limits import RecordedInserts, raw_insert, raw_projector
+from run_facts import machine
 
 from benchtrail.agents import OutboxConfig, PublisherSettings, Station, connect
 from benchtrail.agents.publishing.frames import Frame, FrameBuffer, SessionSequence

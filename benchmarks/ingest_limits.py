@@ -5,17 +5,12 @@
   process only, and the benchmark's own warehouse is open);
 - a plain decode → Arrow → chDB pass over the same frames the single ``measure()``
   phase sends: the projector's work without NATS, in the same child process kind;
-- machine facts for ``--json``: cores, load average, versions, git commit.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
-import platform
-import subprocess
 import time
-from importlib import metadata
 from pathlib import Path
 
 import pyarrow as pa
@@ -104,30 +99,3 @@ def _raw_projector_child(payloads: list[tuple[str, bytes]], directory: str, out:
     finally:
         warehouse.close()
     out.put({"points": float(points), "points_per_s": points / elapsed})
-
-
-def machine() -> dict[str, object]:
-    """Cores, load average, versions and the git commit, for the JSON report."""
-    packages = ("chdb", "clickhouse-connect", "nats-py", "msgspec", "pyarrow", "numpy")
-    versions = {"python": platform.python_version()}
-    for name in packages:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = ""
-    return {
-        "cores": os.cpu_count(),
-        "load_average": list(os.getloadavg()),
-        "platform": platform.platform(),
-        "versions": versions,
-        "git_commit": _git("rev-parse", "HEAD"),
-        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
-    }
-
-
-def _git(*args: str) -> str:
-    try:
-        done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
-    except OSError:
-        return ""
-    return done.stdout.strip()

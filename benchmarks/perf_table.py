@@ -48,10 +48,12 @@ def _machine_line(report: Report) -> str:
     load = machine.get("load_average") or [float("nan")]
     commit = str(machine.get("git_commit", ""))[:10]
     dirty = "+dirty" if machine.get("git_dirty") else ""
+    named = ", ".join(
+        f"{name} {versions[name]}" for name in ("chdb", "nats-py", "python") if versions.get(name)
+    )
     return (
         f"{machine.get('cores', '?')} cores, load {load[0]:.1f} at the end, "
-        f"commit {commit}{dirty}, chdb {versions.get('chdb', '?')}, "
-        f"nats-py {versions.get('nats-py', '?')}, Python {versions.get('python', '?')}"
+        f"commit {commit}{dirty}, {named}"
     )
 
 

@@ -33,17 +33,14 @@ import dataclasses
 import json
 import math
 import os
-import platform
 import resource
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +48,7 @@ import httpx
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import run_facts
 import uuid_utils
 import uvicorn
 
@@ -678,33 +676,6 @@ def _missed(got: Figures | None, request: Request) -> bool:
     return got is None or got.p95_ms > request.target_ms
 
 
-def _machine() -> dict[str, object]:
-    """Where the figures were taken: cores, load, versions, git commit."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = bool(
-            subprocess.run(
-                ["git", "status", "--porcelain"], capture_output=True, text=True, check=True
-            ).stdout.strip()
-        )
-    except (OSError, subprocess.CalledProcessError):
-        commit, dirty = "", False
-    return {
-        "cores": os.cpu_count(),
-        "load_avg": list(os.getloadavg()),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "versions": {
-            package: version(package)
-            for package in ("chdb", "clickhouse-connect", "litestar", "msgspec", "pyarrow")
-        },
-        "git_commit": commit,
-        "git_dirty": dirty,
-    }
-
-
 _STATE_KEYS = {"as loaded": "loaded", "merged": "merged"}
 
 
@@ -754,7 +725,7 @@ def main(args: argparse.Namespace) -> None:
         print(f"data on disk {_disk_mib(root):,.0f} MiB; peak RSS {_rss_mib():,.0f} MiB")
         todo = requests(warehouse)
         rows = int(warehouse.scalar(f"SELECT count() FROM {warehouse.database}.measurements"))
-        machine = _machine()
+        machine = run_facts.machine()
         log = SqlLog()
         log.watch(warehouse)
         phases: dict[str, dict[str, Figures]] = {}
@@ -766,7 +737,7 @@ def main(args: argparse.Namespace) -> None:
                 took = _merge(warehouse)
                 print(f"merging (OPTIMIZE ... FINAL) took {took:.1f} s: {_parts(warehouse)}")
                 phases["merged"] = time_requests(url, todo, args.reps, warehouse, log)
-        machine["load_avg_after"] = list(os.getloadavg())
+        machine["load_average"] = list(os.getloadavg())  # at the end, as ingest.py
         _report(phases, todo, args.reps)
         if args.json:
             _write_json(args.json, phases, todo, rows, machine)
