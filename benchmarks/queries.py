@@ -724,6 +724,10 @@ def main(args: argparse.Namespace) -> None:
             print(f"reusing {root}: {have:,} runs already there")
         print(f"data on disk {_disk_mib(root):,.0f} MiB; peak RSS {_rss_mib():,.0f} MiB")
         todo = requests(warehouse)
+        if args.only:
+            todo = [request for request in todo if request.label in args.only]
+            if not todo:
+                raise SystemExit(f"--only {args.only}: no such request")
         rows = int(warehouse.scalar(f"SELECT count() FROM {warehouse.database}.measurements"))
         machine = run_facts.machine()
         log = SqlLog()
@@ -762,6 +766,12 @@ def parse_args() -> argparse.Namespace:
         help="time only as loaded and leave the parts unmerged (to reuse --data as loaded)",
     )
     parser.add_argument("--json", help="write the figures to this JSON file")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="LABEL",
+        help="time only this request (by its label, e.g. 'run detail'; repeatable)",
+    )
     parser.add_argument(
         "--measurements-settings",
         help="MergeTree SETTINGS of the measurements table, to compare layouts, e.g. "

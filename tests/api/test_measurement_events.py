@@ -7,6 +7,7 @@ import json
 import msgspec
 
 from benchtrail.api.queries import session_events, session_events_table
+from benchtrail.api.queries.measurement_events import event_log
 from benchtrail.projector import RowBatch, Warehouse
 from benchtrail.schemas import (
     Event,
@@ -178,3 +179,75 @@ def test_a_series_is_listed_as_the_measurement_events_it_carries(warehouse: Ware
     assert page.payloads == [to_json(e).decode() for e in expand_events(sent)]
     assert [json.loads(p)["seq"] for p in page.payloads] == [1, 2, 3, 4, 5]
     assert json.loads(page.payloads[3])["value"] == "OVERRANGE"
+
+
+def _sweep(seq: int, count: int, first_id: str, run_id: str = "r1") -> MeasurementSeries:
+    """``count`` run.measure() calls of one name in one run: one envelope row stands for them."""
+    return MeasurementSeries(
+        **{**envelope(seq), "event_id": first_id},  # type: ignore[arg-type]
+        occurred_at_ns=[T0 + 100 + 7 * i for i in range(count)],
+        values=[0.5 * i for i in range(count)],
+        run_ids=[run_id],
+        names=["vout"],
+        units=["V"],
+        lows=[0.0],
+        highs=[3.0],
+        outcomes=["passed"],
+    )
+
+
+def test_a_sweep_is_one_envelope_row_yet_each_of_its_events_is_listed(
+    warehouse: Warehouse,
+) -> None:
+    """A series of one name in one run is written as one envelope row; a session's event
+    list still shows every point as its own ``measurement`` event (id, seq, time), in pages
+    that start inside the series, and the session counts each one."""
+    # a first id whose low 64 bits have leading zero digits: the counted-up ids keep them
+    first_id = new_series_id()[:19] + "0000-0000000000fe"
+    series = _sweep(2, 8, first_id)
+    sent = [
+        Log(**envelope(1), level="info", message="start", run_id="r1"),
+        series,
+        Log(**envelope(10), level="info", message="end", run_id="r1"),
+    ]
+    write(warehouse, sent)
+    db = warehouse.database
+    stored = warehouse.rows(f"SELECT seq, more_events FROM {db}.measurement_events")
+    assert stored == [{"seq": 2, "more_events": 7}]
+
+    expected = [to_json(e).decode() for e in expand_events(sent)]
+    assert json.loads(expected[2])["event_id"] == first_id[:-2] + "ff"
+    assert json.loads(expected[3])["event_id"] == first_id[:-3] + "100"
+    page = session_events(warehouse, SESSION, limit=100)
+    assert page.payloads == expected
+    assert [json.loads(p)["seq"] for p in page.payloads] == list(range(1, 11))
+
+    inside = session_events(warehouse, SESSION, after_seq=4, limit=3)
+    assert inside.payloads == expected[4:7]
+    assert inside.next_after_seq == 7
+    filters = {"event_type": "measurement", "since": T0 + 114}
+    table = session_events_table(warehouse, SESSION, filters, limit=100)
+    assert table.table.column("payload").to_pylist() == expected[3:9]  # a time filter, too
+    times = table.table.column("occurred_at_ns").to_pylist()
+    assert times == [T0 + 100 + 7 * i for i in range(2, 8)]
+
+    last = "maxIf(toUnixTimestamp64Nano(occurred_at), type = 'measurement')"
+    counted = f"SELECT uniqExact(seq), {last} FROM {event_log(db)}"
+    assert list(warehouse.rows(counted)[0].values()) == [10, T0 + 100 + 7 * 7]
+
+
+def test_a_series_that_changes_run_keeps_one_envelope_per_point(warehouse: Warehouse) -> None:
+    """Points of one series in two runs: each envelope names its own run (no shared row)."""
+    series = MeasurementSeries(
+        **{**envelope(1), "event_id": new_series_id()},  # type: ignore[arg-type]
+        occurred_at_ns=[T0 + 1, T0 + 2, T0 + 3],
+        values=[1.0, 2.0, 3.0],
+        run_ids=["r1", "r1", "r2"],
+        names=["vout"],
+    )
+    write(warehouse, [series])
+    db = warehouse.database
+    rows = warehouse.rows(f"SELECT run_id, more_events FROM {db}.measurement_events ORDER BY seq")
+    assert [(r["run_id"], r["more_events"]) for r in rows] == [("r1", 0), ("r1", 0), ("r2", 0)]
+    page = session_events(warehouse, SESSION, limit=100)
+    assert page.payloads == [to_json(e).decode() for e in expand_events([series])]

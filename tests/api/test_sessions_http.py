@@ -81,6 +81,17 @@ def test_session_detail_lists_runs_and_counts(seeded: Seed, store: EventStore) -
     assert session.counts.failed_measurement_count == 1
 
 
+def test_a_detail_with_fewer_runs_than_the_session_still_counts_them_all(
+    seeded: Seed, store: EventStore
+) -> None:
+    """The runs by outcome are counted in the warehouse when the page does not hold them all."""
+    whole = store.session(seeded.main_session.session_id)
+    newest = store.session(seeded.main_session.session_id, run_limit=1)
+    assert [r.run_id for r in newest.runs] == ["run-a2"]
+    assert newest.counts == whole.counts
+    assert newest.run_count == 2
+
+
 def test_running_session_has_no_end(seeded: Seed, store: EventStore) -> None:
     running = store.session(seeded.running[0].session_id)
     assert running.status == "running"

@@ -40,6 +40,7 @@ from litestar.testing import TestClient
 from nats.js import JetStreamContext
 
 from benchtrail.api.http import create_app
+from benchtrail.api.queries.measurement_events import measured_envelopes
 from benchtrail.projector import (
     DATABASE,
     ProjectorSettings,
@@ -408,7 +409,7 @@ def verify(warehouse_dir: Path, corpus: Corpus) -> Verdict:
     db = warehouse.database
     events = warehouse.rows(
         f"SELECT count() AS n, uniqExact(event_id) AS u FROM (SELECT event_id FROM {db}.events"
-        f" FINAL UNION ALL SELECT event_id FROM {db}.measurement_events FINAL)"
+        f" FINAL UNION ALL SELECT event_id FROM ({measured_envelopes(db, final=True)}))"
     )[0]
     with (
         TestClient(create_app(warehouse), base_url="http://127.0.0.1") as live_api,

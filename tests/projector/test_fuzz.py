@@ -11,6 +11,7 @@ import nats
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchtrail.api.queries.measurement_events import measured_envelopes
 from benchtrail.projector import FrameRejected, Projector
 from benchtrail.projector.frames import CheckedFrame, check_frame
 from benchtrail.projector.validation import EVENT_CODES
@@ -375,8 +376,8 @@ def test_through_a_real_hub_good_events_land_exactly_and_bad_ones_are_dead_lette
     sessions = sorted({m.subject.rsplit(".", 1)[1] for m in sent})
     stored = warehouse.rows(
         f"SELECT event_id FROM (SELECT event_id, session_id FROM {warehouse.database}.events"
-        f" FINAL UNION ALL SELECT event_id, session_id FROM {warehouse.database}"
-        ".measurement_events FINAL)"
+        " FINAL UNION ALL SELECT event_id, session_id"
+        f" FROM ({measured_envelopes(warehouse.database, final=True)}))"
         " WHERE session_id IN {sessions:Array(String)} ORDER BY event_id",
         {"sessions": sessions},
     )

@@ -118,9 +118,10 @@ class RowBatch:
             chunks["measurement_events"].append(_record_batch("measurement_events", envelopes))
         if series[0]:
             # Points in bulk, and one envelope per measurement event a series carries.
-            points, envelopes = series_rows(*series)
+            points, envelope_chunks = series_rows(*series)
             chunks["measurements"].append(_record_batch("measurements", points))
-            chunks["measurement_events"].append(_record_batch("measurement_events", envelopes))
+            for envelopes in envelope_chunks:
+                chunks["measurement_events"].append(_record_batch("measurement_events", envelopes))
         by_type: defaultdict[type[Event], list[tuple[EventUnion, int]]] = defaultdict(list)
         for event, seq in zip(self._events, self._seqs, strict=True):
             by_type[type(event)].append((event, seq))
@@ -192,6 +193,8 @@ def _envelope_columns(events: list[EventUnion], seqs: list[int]) -> Columns:
         "run_id": [getattr(e, "run_id", "") for e in events],
         "name": [getattr(e, "name", "") for e in events],
         "per_point_names": [bool(getattr(e, "names", ())) for e in events],
+        "more_events": [0] * len(events),
+        "point_times": [[]] * len(events),
         "stream_seq": seqs,
     }
 

@@ -93,12 +93,19 @@ def _full(column: Sequence[T], count: int) -> Sequence[T]:
     return column if len(column) == count else [column[0]] * count
 
 
-def series_rows(events: list[MeasurementSeries], seqs: list[int]) -> tuple[Columns, Columns]:
+def series_rows(events: list[MeasurementSeries], seqs: list[int]) -> tuple[Columns, list[Columns]]:
     """The ``measurements`` rows and the ``measurement_events`` envelopes of every series.
 
-    Each as one chunk of columns, not one per series: an insert of many small record
+    Points as one chunk of columns, not one per series: an insert of many small record
     batches costs chDB several times what one of the same rows does. Columns both
     tables hold (event ids, sessions, stations, runs, names, times) are built once.
+
+    Envelopes: one row per series whose points share a run and a name (a sweep, a
+    loop of ``measure()`` calls): it stands for its ``more_events`` + 1 measurement
+    events (seq and id counted up, each one's time in ``point_times``), which readers
+    expand (:func:`benchtrail.api.queries.measurement_events.event_log`). A series
+    whose points change run or name gets one envelope per point, as single events do.
+    Writing one row per point cost the projector a third of its time per point.
     """
     counts = [series.point_count for series in events]
     n = sum(counts)
@@ -138,19 +145,82 @@ def series_rows(events: list[MeasurementSeries], seqs: list[int]) -> tuple[Colum
         "marginal_high": pa.nulls(n, pa.float64()),
         "marginal": pa.array(np.zeros(n, dtype=bool)),
     }
-    # The envelope each point's ``measurement`` event would have had (id, seq, time), so a
-    # reader rebuilds each point as the single event it stands for.
-    versions = np.repeat([s.schema_version for s in events], counts)
-    envelopes: Columns = {
-        **shared,
-        "event_id": event_ids,
-        "seq": pa.array(np.concatenate([s.seq + np.arange(c, dtype=np.uint64) for s, c in pairs])),
+    compact = np.asarray([len(s.run_ids) == 1 and len(s.names) == 1 for s in events])
+    envelopes: list[Columns] = []
+    if compact.any():
+        envelopes.append(_compact_envelopes(events, seqs, counts, compact))
+    if not compact.all():
+        per_point = np.repeat(~compact, counts)
+        columns = {**shared, "event_id": event_ids, "occurred_at": times}
+        chosen = {name: _take(column, per_point) for name, column in columns.items()}
+        loose = [(s, c) for s, c, keep in zip(events, counts, compact, strict=True) if not keep]
+        envelopes.append(_point_envelopes(loose, chosen))
+    return points, envelopes
+
+
+def _compact_envelopes(
+    events: list[MeasurementSeries],
+    seqs: list[int],
+    counts: list[int],
+    compact: npt.NDArray[np.bool_],
+) -> Columns:
+    """One envelope per series of ``events`` marked in ``compact``."""
+    chosen = [
+        (series, seq, count)
+        for series, seq, count, keep in zip(events, seqs, counts, compact, strict=True)
+        if keep
+    ]
+    rows = len(chosen)
+    times = [series.occurred_at_ns if count > 1 else [] for series, _, count in chosen]
+    sizes = np.asarray([len(t) for t in times], dtype=np.int32)
+    offsets = np.zeros(rows + 1, dtype=np.int32)
+    np.cumsum(sizes, out=offsets[1:])
+    flat = pa.array(np.asarray([t for ts in times for t in ts], dtype=np.int64)).view(TS)
+    ones = [1] * rows
+    return {
+        "event_id": pa.array([series.event_id for series, _, _ in chosen], STR),
+        "session_id": _text_column([[series.session_id] for series, _, _ in chosen], ones),
+        "station_id": _text_column([[series.station_id] for series, _, _ in chosen], ones),
+        "seq": pa.array([series.seq for series, _, _ in chosen], pa.uint64()),
+        "type": _text_column([["measurement"]], [rows]),
+        "occurred_at": pa.array(
+            [series.occurred_at_ns[0] for series, _, _ in chosen], pa.int64()
+        ).view(TS),
+        "schema_version": pa.array([s.schema_version for s, _, _ in chosen], pa.uint16()),
+        "run_id": _text_column([series.run_ids for series, _, _ in chosen], ones),
+        "name": _text_column([series.names for series, _, _ in chosen], ones),
+        "per_point_names": pa.array(np.zeros(rows, dtype=bool)),
+        "stream_seq": pa.array([seq for _, seq, _ in chosen], pa.uint64()),
+        "more_events": pa.array(np.asarray(counts, dtype=np.uint32)[compact] - 1),
+        "point_times": pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), flat),
+    }
+
+
+def _point_envelopes(
+    loose: list[tuple[MeasurementSeries, int]], chosen: dict[str, ArrowArray]
+) -> Columns:
+    """The envelope each point's ``measurement`` event would have had (id, seq, time), so
+    a reader rebuilds each point as the single event it stands for."""
+    n = sum(count for _, count in loose)
+    versions = np.repeat([series.schema_version for series, _ in loose], [c for _, c in loose])
+    seqs = [series.seq + np.arange(count, dtype=np.uint64) for series, count in loose]
+    return {
+        **chosen,
+        "seq": pa.array(np.concatenate(seqs)),
         "type": _text_column([["measurement"]], [n]),
-        "occurred_at": times,
         "schema_version": pa.array(versions, pa.uint16()),
         "per_point_names": pa.array(np.zeros(n, dtype=bool)),
+        "more_events": pa.array(np.zeros(n, dtype=np.uint32)),
+        "point_times": pa.ListArray.from_arrays(
+            pa.array(np.zeros(n + 1, dtype=np.int32), pa.int32()), pa.array([], pa.int64()).view(TS)
+        ),
     }
-    return points, envelopes
+
+
+def _take(column: Sequence[object] | ArrowArray, keep: npt.NDArray[np.bool_]) -> ArrowArray:
+    """The rows of an Arrow column where ``keep`` holds."""
+    assert isinstance(column, pa.Array)
+    return column.filter(pa.array(keep))
 
 
 def series_occurred_at_ns(series: MeasurementSeries) -> npt.NDArray[np.int64]:

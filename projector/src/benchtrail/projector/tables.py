@@ -57,6 +57,10 @@ _DECLARED = (
             Column("name", "String", dictionary=True),
             Column("per_point_names", "Bool"),
             Column(STREAM_SEQ, "UInt64"),
+            # A series' envelope stands for several consecutive measurement events (seq and
+            # id counted up): how many more than its own, and each one's occurred_at.
+            Column("more_events", "UInt32", added=True),
+            Column("point_times", f"Array({_TIME})", added=True),
         ),
         order_by=("session_id", "seq", "event_id"),
         day_column="occurred_at",

@@ -121,7 +121,10 @@ class Sender:
                 task.cancel()
             _, pending = await asyncio.wait(pending, timeout=1.0)
         if self._nc is not None and not self._nc.is_closed:
-            await self._nc.close()
+            try:
+                await self._nc.close()
+            except OSError as e:  # the hub dropped the connection first (a revocation)
+                log.debug("closing the connection to the hub: %s", e)
 
     # -- connection --------------------------------------------------------
 

@@ -59,7 +59,7 @@ def session_events(
     where = _where(warehouse.database, session_id, filters or {}, after_seq)
     sql = f"""
         SELECT seq, event_id, payload, rebuild
-        FROM {event_log(warehouse.database, payload=True)} {where.sql()}
+        FROM {event_log(warehouse.database, payload=True, after_seq=True)} {where.sql()}
         ORDER BY seq, rebuild LIMIT 1 BY seq LIMIT {{limit:UInt32}}
     """
     rows = warehouse.rows(sql, {**where.parameters, "limit": limit + 1})
@@ -67,9 +67,8 @@ def session_events(
         raise NotFound("session", session_id)
     next_after_seq = int(rows[limit - 1]["seq"]) if len(rows) > limit else None
     rows = rows[:limit]
-    rebuilt = rebuild_payloads(
-        warehouse, session_id, [row["event_id"] for row in rows if row["rebuild"]]
-    )
+    measured = [(row["event_id"], int(row["seq"])) for row in rows if row["rebuild"]]
+    rebuilt = rebuild_payloads(warehouse, session_id, measured)
     payloads = [
         rebuilt.get(row["event_id"], "") if row["rebuild"] else row["payload"] for row in rows
     ]
@@ -92,7 +91,7 @@ def session_events_table(
     where = _where(warehouse.database, session_id, filters, after_seq)
     sql = f"""
         SELECT {select_list(EVENT_COLUMNS, "lists")}, rebuild
-        FROM {event_log(warehouse.database, payload=True)} {where.sql()}
+        FROM {event_log(warehouse.database, payload=True, after_seq=True)} {where.sql()}
         ORDER BY seq, rebuild LIMIT 1 BY seq LIMIT {{limit:UInt32}}
     """
     table = warehouse.arrow(sql, {**where.parameters, "limit": limit + 1})
@@ -114,8 +113,9 @@ def _with_rebuilt(warehouse: Warehouse, session_id: str, table: pa.Table) -> pa.
     if not any(flags):
         return table
     ids = [str(i) for i in table.column("event_id").to_pylist()]
+    seqs = [int(seq) for seq in table.column("seq").to_numpy()]
     rebuilt = rebuild_payloads(
-        warehouse, session_id, [i for i, f in zip(ids, flags, strict=True) if f]
+        warehouse, session_id, [(i, q) for i, q, f in zip(ids, seqs, flags, strict=True) if f]
     )
     payloads = [
         rebuilt.get(i, "") if f else p

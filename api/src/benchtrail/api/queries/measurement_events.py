@@ -21,7 +21,7 @@ from benchtrail.api.queries._sql import Row
 from benchtrail.projector import Warehouse
 from benchtrail.schemas import DAY_NS, Event, Measurement, MeasurementBatch
 
-__all__ = ["ENVELOPE_COLUMNS", "event_log", "rebuild_payloads"]
+__all__ = ["ENVELOPE_COLUMNS", "event_log", "measured_envelopes", "rebuild_payloads"]
 
 ENVELOPE_COLUMNS = (
     "event_id",
@@ -46,40 +46,90 @@ _POINT_COLUMNS = """
 """
 
 
-def event_log(database: str, *, payload: bool = False) -> str:
+_LOW_ID = "reinterpretAsUInt64(reverse(unhex(replaceAll(substring(first_id, 20), '-', ''))))"
+_COUNTED_ID = "leftPad(lower(hex(" + _LOW_ID + " + k)), 16, '0')"
+_EXPANDED = f"""
+    if(k = 0, first_id, concat(substring(first_id, 1, 19), substring({_COUNTED_ID}, 1, 4), '-',
+                               substring({_COUNTED_ID}, 5, 12))) AS event_id,
+    session_id, station_id, first_seq + k AS seq, type,
+    if(k = 0, first_at, point_times[k + 1]) AS occurred_at, schema_version, run_id, stream_seq
+"""
+"""An envelope of ``measurement_events`` per event it stands for (``k``: 0 for its own;
+a series' envelope counts its ids up in their low 64 bits, as the station did)."""
+
+
+def measured_envelopes(
+    database: str, *, final: bool = False, extra: str = "", narrow: str = ""
+) -> str:
+    """``SELECT`` of one envelope per measurement event, from ``measurement_events``.
+
+    A row of that table stands for its ``more_events`` + 1 consecutive events; this
+    expands it. ``extra``: more of the table's columns; ``narrow``: a condition on its rows
+    (``first_seq``, ``more_events``, ``session_id``...) applied before the expansion, so
+    a read of a few events of a long series reads only the rows that hold them.
+    """
+    where = f" WHERE {narrow}" if narrow else ""
+    return f"""SELECT {_EXPANDED}{", " + extra if extra else ""}
+        FROM (SELECT event_id AS first_id, seq AS first_seq, occurred_at AS first_at,
+                     session_id, station_id, type, schema_version, run_id, stream_seq,
+                     more_events, point_times{", " + extra if extra else ""}
+              FROM {database}.measurement_events{" FINAL" if final else ""}{where})
+        ARRAY JOIN range(more_events + 1) AS k"""
+
+
+def event_log(database: str, *, payload: bool = False, after_seq: bool = False) -> str:
     """A subquery of every event's envelope: ``events`` and ``measurement_events`` together.
 
     With ``payload``, also ``payload`` (empty for a measurement event: see
-    :func:`rebuild_payloads`) and ``rebuild`` (1 for those). Rows are not
-    deduplicated (no ``FINAL``): callers count distinct ``seq`` or keep one per ``seq``.
+    :func:`rebuild_payloads`) and ``rebuild`` (1 for those). With ``after_seq``, only
+    events of the session ``{session_id:String}`` after ``{after_seq:UInt64}`` (a reader
+    paging through a session's events reads the envelopes those pages need). Rows are
+    not deduplicated (no ``FINAL``): callers count distinct ``seq`` or keep one per ``seq``.
     """
     columns = ", ".join(ENVELOPE_COLUMNS)
     extra_raw = ", payload, 0 AS rebuild" if payload else ""
     extra_measured = ", '' AS payload, 1 AS rebuild" if payload else ""
+    raw_where = narrow = ""
+    if after_seq:
+        raw_where = " WHERE session_id = {session_id:String} AND seq > {after_seq:UInt64}"
+        narrow = "session_id = {session_id:String} AND seq + more_events > {after_seq:UInt64}"
+    measured = measured_envelopes(database, narrow=narrow)
     return (
-        f"(SELECT {columns}{extra_raw} FROM {database}.events"
-        f" UNION ALL SELECT {columns}{extra_measured} FROM {database}.measurement_events)"
+        f"(SELECT {columns}{extra_raw} FROM {database}.events{raw_where}"
+        f" UNION ALL SELECT *{extra_measured} FROM ({measured}))"
     )
 
 
 def rebuild_payloads(
-    warehouse: Warehouse, session_id: str, event_ids: Sequence[str]
+    warehouse: Warehouse, session_id: str, events: Sequence[tuple[str, int]]
 ) -> dict[str, str]:
     """The JSON text of measurement events of a session, by event id.
 
-    Events whose envelope or points are not (yet) in the warehouse are left out.
+    ``events``: each one's event id and seq. Events whose envelope or points are not
+    (yet) in the warehouse are left out.
     """
-    if not event_ids:
+    if not events:
         return {}
     db = warehouse.database
-    parameters = {"session_id": session_id, "ids": list(event_ids)}
+    seqs = [seq for _, seq in events]
+    parameters = {
+        "session_id": session_id,
+        "ids": [event_id for event_id, _ in events],
+        "seqs": seqs,
+        "first_seq": min(seqs),
+        "last_seq": max(seqs),
+    }
+    narrow = (
+        "session_id = {session_id:String} AND seq <= {last_seq:UInt64}"
+        " AND seq + more_events >= {first_seq:UInt64}"
+    )
     envelopes = warehouse.rows(
         f"""
         SELECT event_id, session_id, station_id, seq, type,
                toUnixTimestamp64Nano(occurred_at) AS occurred_at, schema_version, run_id,
                name, per_point_names
-        FROM {db}.measurement_events FINAL
-        WHERE session_id = {{session_id:String}} AND event_id IN {{ids:Array(String)}}
+        FROM ({measured_envelopes(db, final=True, extra="name, per_point_names", narrow=narrow)})
+        WHERE seq IN {{seqs:Array(UInt64)}} AND event_id IN {{ids:Array(String)}}
         LIMIT 1 BY event_id
         """,
         parameters,

@@ -98,7 +98,7 @@ RUN_COLUMNS: tuple[Column, ...] = (
     Column(
         "failed_measurement_count", "toInt64(point_counts.3[indexOf(point_counts.1, r.run_id)])"
     ),
-    Column("step_count", "toInt64(ifNull(s.step_count, 0))"),
+    Column("step_count", "toInt64(step_counts.2[indexOf(step_counts.1, r.run_id)])"),
     Column("structured_metadata", "r.structured_metadata"),
 )
 """The columns of a run summary, in the order of :class:`RunSummary`'s fields."""
@@ -152,18 +152,29 @@ def get_run(warehouse: Warehouse, run_id: str, *, measurement_limit: int) -> Run
     Raises:
         NotFound: no ``run.started`` of that id is in the warehouse.
     """
-    where = Where()
-    where.equals("run_id", run_id)
-    page = _page_ids(warehouse, where, 1)
-    if not page.ids:
+    # Points (one more than asked: whether there are more) and steps first: when the run
+    # has no more points than asked, they give its counts, and its summary need not
+    # read its measurements a second time.
+    points = _measurements(warehouse, run_id, measurement_limit + 1)
+    steps = _steps(warehouse, run_id)
+    truncated = len(points) > measurement_limit
+    page = RunIds(ids=[run_id], stations=[])
+    sql, parameters = summary_sql(warehouse, page, "native", counted=truncated)
+    summaries = [summary_from_row(row) for row in warehouse.rows(sql, parameters)]
+    if not summaries:
         raise NotFound("run", run_id)
-    (summary,) = run_summaries(warehouse, page)
-    points = _measurements(warehouse, summary, measurement_limit)
+    (summary,) = summaries
+    if not truncated:
+        failed = sum(point.outcome == "failed" for point in points)
+        summary = msgspec.structs.replace(
+            summary, measurement_count=len(points), failed_measurement_count=failed
+        )
+    summary = msgspec.structs.replace(summary, step_count=len(steps))
     return RunDetail(
         **msgspec.structs.asdict(summary),
-        steps=_steps(warehouse, run_id),
-        measurements=points,
-        measurements_truncated=len(points) < summary.measurement_count,
+        steps=steps,
+        measurements=points[:measurement_limit],
+        measurements_truncated=truncated,
     )
 
 
@@ -183,17 +194,26 @@ def summary_sql(
     extra: Sequence[Column] = (),
     lookups: Sequence[str] = (),
     order: str = "DESC",
+    counted: bool = True,
 ) -> tuple[str, dict[str, object]]:
     """SQL and parameters of every summary column of the runs of ``page``.
 
     ``extra`` columns follow the summary's; they may use ``lookups`` (more
     ``(subquery) AS name`` scalars of the ``WITH`` clause, see :func:`lookup`) and the
-    run ``r``; ``order`` is ``DESC`` (newest first) or ``ASC``.
+    run ``r``; ``order`` is ``DESC`` (newest first) or ``ASC``. ``page.stations`` empty:
+    the stations are looked up with the runs. Without ``counted``, the measurement and
+    step counts are left 0 (for a caller who counts them from what it reads anyway).
     """
     db = warehouse.database
     direction = "ASC" if order == "ASC" else "DESC"
+    counts = (
+        f"{_point_counts(db, bool(page.stations))} AS point_counts,"
+        f" {_step_counts(db)} AS step_counts"
+        if counted
+        else f"{_NO_POINTS} AS point_counts, {_NO_STEPS} AS step_counts"
+    )
     sql = f"""
-        WITH {_point_counts(db)} AS point_counts{"".join(f", {lookup}" for lookup in lookups)}
+        WITH {counts}{"".join(f", {lookup}" for lookup in lookups)}
         SELECT {select_list((*RUN_COLUMNS, *extra), nesting)}
         FROM (SELECT * FROM {db}.runs WHERE run_id IN {{ids:Array(String)}}
               ORDER BY started_at DESC, event_id DESC LIMIT 1 BY run_id) AS r
@@ -203,9 +223,6 @@ def summary_sql(
                           argMin(duration_ns, ended_at) AS end_duration_ns
                    FROM {db}.run_ends WHERE run_id IN {{ids:Array(String)}}
                    GROUP BY run_id) AS e ON e.run_id = r.run_id
-        LEFT JOIN (SELECT run_id, uniqExact(step_id) AS step_count FROM {db}.steps
-                   WHERE run_id IN {{ids:Array(String)}} GROUP BY run_id) AS s
-            ON s.run_id = r.run_id
         ORDER BY r.started_at {direction}, r.run_id {direction}
         SETTINGS join_use_nulls = 1
     """
@@ -226,16 +243,34 @@ def lookup(subquery: str, columns: Sequence[str]) -> str:
     return f"(SELECT ({arrays}) FROM ({subquery}))"
 
 
-def _point_counts(db: str) -> str:
+def _point_counts(db: str, stations_known: bool = True) -> str:
     """Per run of the page: its id, how many points it has, how many of them failed."""
+    stations = (
+        "{stations:Array(String)}"
+        if stations_known
+        else f"(SELECT station_id FROM {db}.runs WHERE run_id IN {{ids:Array(String)}})"
+    )
     return lookup(
         f"""SELECT toString(run_id) AS run_id, uniqExact({POINT_KEY}) AS point_count,
                    uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed_count
             FROM {db}.measurements
-            WHERE station_id IN {{stations:Array(String)}} AND run_id IN {{ids:Array(String)}}
+            WHERE station_id IN {stations} AND run_id IN {{ids:Array(String)}}
             GROUP BY run_id""",
         ("run_id", "point_count", "failed_count"),
     )
+
+
+def _step_counts(db: str) -> str:
+    """Per run of the page: its id and how many steps it has."""
+    return lookup(
+        f"""SELECT toString(run_id) AS run_id, uniqExact(step_id) AS step_count
+            FROM {db}.steps WHERE run_id IN {{ids:Array(String)}} GROUP BY run_id""",
+        ("run_id", "step_count"),
+    )
+
+
+_NO_POINTS = "(CAST([], 'Array(String)'), CAST([], 'Array(UInt64)'), CAST([], 'Array(UInt64)'))"
+_NO_STEPS = "(CAST([], 'Array(String)'), CAST([], 'Array(UInt64)'))"
 
 
 def summary_from_row(row: Row) -> RunSummary:
@@ -275,10 +310,6 @@ def _page(
     return _ids(rows[:limit]), next_cursor
 
 
-def _page_ids(warehouse: Warehouse, where: Where, limit: int) -> RunIds:
-    return _ids(_page_rows(warehouse, where, limit))
-
-
 def _page_rows(warehouse: Warehouse, where: Where, limit: int) -> list[Row]:
     sql = f"""
         SELECT run_id, station_id, toUnixTimestamp64Nano(started_at) AS started_at_ns
@@ -311,17 +342,20 @@ def _steps(warehouse: Warehouse, run_id: str) -> list[StepSummary]:
     return [msgspec.convert(with_times(row, "started_at", "ended_at"), StepSummary) for row in rows]
 
 
-def _measurements(warehouse: Warehouse, run: RunSummary, limit: int) -> list[MeasurementPoint]:
+def _measurements(warehouse: Warehouse, run_id: str, limit: int) -> list[MeasurementPoint]:
+    """The first ``limit`` points of a run in time order."""
+    db = warehouse.database
     sql = f"""
         SELECT name, toUnixTimestamp64Nano(ts) AS ts_ns, value, value_str, value_kind, unit,
                low, high, outcome, step, description, marginal_low, marginal_high, marginal
-        FROM {warehouse.database}.measurements
-        WHERE station_id = {{station_id:String}} AND run_id = {{run_id:String}}
+        FROM {db}.measurements
+        WHERE station_id IN (SELECT station_id FROM {db}.runs WHERE run_id = {{run_id:String}})
+          AND run_id = {{run_id:String}}
         ORDER BY ts, event_id, point_index
         LIMIT 1 BY {POINT_KEY} LIMIT {{limit:UInt32}}
     """
-    parameters = {"station_id": run.station_id, "run_id": run.run_id, "limit": limit}
-    return [_point(row) for row in warehouse.rows(sql, parameters)]
+    rows = warehouse.rows(sql, {"run_id": run_id, "limit": limit})
+    return [_point(row) for row in rows]
 
 
 def _point(row: Row) -> MeasurementPoint:
