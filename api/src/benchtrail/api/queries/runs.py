@@ -152,24 +152,27 @@ def get_run(warehouse: Warehouse, run_id: str, *, measurement_limit: int) -> Run
     Raises:
         NotFound: no ``run.started`` of that id is in the warehouse.
     """
-    # Points (one more than asked: whether there are more) and steps first: when the run
-    # has no more points than asked, they give its counts, and its summary need not
-    # read its measurements a second time.
-    points = _measurements(warehouse, run_id, measurement_limit + 1)
-    steps = _steps(warehouse, run_id)
-    truncated = len(points) > measurement_limit
-    page = RunIds(ids=[run_id], stations=[])
-    sql, parameters = summary_sql(warehouse, page, "native", counted=truncated)
+    # The summary without its counts first, then the points (one more than asked: whether
+    # there are more) and the steps: they give the counts when the run has no more points
+    # than asked, and the summary need not read its measurements a second time.
+    sql, parameters = summary_sql(
+        warehouse, RunIds(ids=[run_id], stations=[]), "native", counted=False
+    )
     summaries = [summary_from_row(row) for row in warehouse.rows(sql, parameters)]
     if not summaries:
         raise NotFound("run", run_id)
     (summary,) = summaries
-    if not truncated:
-        failed = sum(point.outcome == "failed" for point in points)
-        summary = msgspec.structs.replace(
-            summary, measurement_count=len(points), failed_measurement_count=failed
-        )
-    summary = msgspec.structs.replace(summary, step_count=len(steps))
+    points = _measurements(warehouse, summary, measurement_limit + 1)
+    steps = _steps(warehouse, run_id)
+    truncated = len(points) > measurement_limit
+    total, failed = (
+        _point_totals(warehouse, summary)
+        if truncated
+        else (len(points), sum(point.outcome == "failed" for point in points))
+    )
+    summary = msgspec.structs.replace(
+        summary, measurement_count=total, failed_measurement_count=failed, step_count=len(steps)
+    )
     return RunDetail(
         **msgspec.structs.asdict(summary),
         steps=steps,
@@ -200,15 +203,14 @@ def summary_sql(
 
     ``extra`` columns follow the summary's; they may use ``lookups`` (more
     ``(subquery) AS name`` scalars of the ``WITH`` clause, see :func:`lookup`) and the
-    run ``r``; ``order`` is ``DESC`` (newest first) or ``ASC``. ``page.stations`` empty:
-    the stations are looked up with the runs. Without ``counted``, the measurement and
-    step counts are left 0 (for a caller who counts them from what it reads anyway).
+    run ``r``; ``order`` is ``DESC`` (newest first) or ``ASC``. Without ``counted``, the
+    measurement and step counts are left 0 (for a caller who counts them from what it
+    reads anyway; ``page.stations`` is then not needed).
     """
     db = warehouse.database
     direction = "ASC" if order == "ASC" else "DESC"
     counts = (
-        f"{_point_counts(db, bool(page.stations))} AS point_counts,"
-        f" {_step_counts(db)} AS step_counts"
+        f"{_point_counts(db)} AS point_counts, {_step_counts(db)} AS step_counts"
         if counted
         else f"{_NO_POINTS} AS point_counts, {_NO_STEPS} AS step_counts"
     )
@@ -243,18 +245,13 @@ def lookup(subquery: str, columns: Sequence[str]) -> str:
     return f"(SELECT ({arrays}) FROM ({subquery}))"
 
 
-def _point_counts(db: str, stations_known: bool = True) -> str:
+def _point_counts(db: str) -> str:
     """Per run of the page: its id, how many points it has, how many of them failed."""
-    stations = (
-        "{stations:Array(String)}"
-        if stations_known
-        else f"(SELECT station_id FROM {db}.runs WHERE run_id IN {{ids:Array(String)}})"
-    )
     return lookup(
         f"""SELECT toString(run_id) AS run_id, uniqExact({POINT_KEY}) AS point_count,
                    uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed_count
             FROM {db}.measurements
-            WHERE station_id IN {stations} AND run_id IN {{ids:Array(String)}}
+            WHERE station_id IN {{stations:Array(String)}} AND run_id IN {{ids:Array(String)}}
             GROUP BY run_id""",
         ("run_id", "point_count", "failed_count"),
     )
@@ -342,20 +339,30 @@ def _steps(warehouse: Warehouse, run_id: str) -> list[StepSummary]:
     return [msgspec.convert(with_times(row, "started_at", "ended_at"), StepSummary) for row in rows]
 
 
-def _measurements(warehouse: Warehouse, run_id: str, limit: int) -> list[MeasurementPoint]:
+def _measurements(warehouse: Warehouse, run: RunSummary, limit: int) -> list[MeasurementPoint]:
     """The first ``limit`` points of a run in time order."""
-    db = warehouse.database
     sql = f"""
         SELECT name, toUnixTimestamp64Nano(ts) AS ts_ns, value, value_str, value_kind, unit,
                low, high, outcome, step, description, marginal_low, marginal_high, marginal
-        FROM {db}.measurements
-        WHERE station_id IN (SELECT station_id FROM {db}.runs WHERE run_id = {{run_id:String}})
-          AND run_id = {{run_id:String}}
+        FROM {warehouse.database}.measurements
+        WHERE station_id = {{station_id:String}} AND run_id = {{run_id:String}}
         ORDER BY ts, event_id, point_index
         LIMIT 1 BY {POINT_KEY} LIMIT {{limit:UInt32}}
     """
-    rows = warehouse.rows(sql, {"run_id": run_id, "limit": limit})
-    return [_point(row) for row in rows]
+    parameters = {"station_id": run.station_id, "run_id": run.run_id, "limit": limit}
+    return [_point(row) for row in warehouse.rows(sql, parameters)]
+
+
+def _point_totals(warehouse: Warehouse, run: RunSummary) -> tuple[int, int]:
+    """How many points a run has, and how many of them failed."""
+    sql = f"""
+        SELECT uniqExact({POINT_KEY}) AS total,
+               uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed
+        FROM {warehouse.database}.measurements
+        WHERE station_id = {{station_id:String}} AND run_id = {{run_id:String}}
+    """
+    (row,) = warehouse.rows(sql, {"station_id": run.station_id, "run_id": run.run_id})
+    return int(row["total"]), int(row["failed"])
 
 
 def _point(row: Row) -> MeasurementPoint:

@@ -12,6 +12,7 @@ import msgspec
 from benchtrail.api.errors import NotFound
 from benchtrail.api.models.entities import (
     RUN_STATUSES,
+    RunSummary,
     SessionCounts,
     SessionDetail,
     SessionPage,
@@ -108,35 +109,17 @@ def sessions_table(
 def get_session(warehouse: Warehouse, session_id: str, *, run_limit: int) -> SessionDetail:
     """One session with its newest ``run_limit`` runs and its totals.
 
-    Three statements: the runs' page, their summaries, and the session's summary with its
-    totals (points, and runs by outcome when the page does not hold them all).
-
     Raises:
         NotFound: no ``session.started`` of that id is in the warehouse.
     """
-    page = list_runs(warehouse, {"session_id": session_id}, limit=run_limit)
-    every_run = page.next_cursor is None
-    sql, parameters = _summary_sql(warehouse, [session_id], "native", totals=not every_run)
-    rows = warehouse.rows(sql, parameters)
-    if not rows:
+    summaries = _summaries(warehouse, [session_id])
+    if not summaries:
         raise NotFound("session", session_id)
-    (row,) = rows
-    summary = msgspec.convert(with_times(row, "started_at", "ended_at"), SessionSummary)
-    runs_by_outcome = dict.fromkeys(RUN_STATUSES, 0)
-    if every_run:
-        for run in page.items:
-            outcome = "running" if run.status == "running" else str(run.outcome)
-            runs_by_outcome[outcome] = runs_by_outcome.get(outcome, 0) + 1
-    else:
-        names, counts = row["outcome_counts"]
-        runs_by_outcome.update({str(n): int(c) for n, c in zip(names, counts, strict=True)})
-    counts = SessionCounts(
-        runs_by_outcome=runs_by_outcome,
-        measurement_count=int(row["point_total"]),
-        failed_measurement_count=int(row["point_failed"]),
-    )
+    (summary,) = summaries
+    runs = list_runs(warehouse, {"session_id": session_id}, limit=run_limit).items
+    counts = _session_counts(warehouse, summary, runs)
     fields = msgspec.structs.asdict(summary)
-    return SessionDetail(**fields, runs=page.items, counts=counts)
+    return SessionDetail(**fields, runs=runs, counts=counts)
 
 
 def session_operator(warehouse: Warehouse, session_id: str) -> str:
@@ -182,23 +165,9 @@ def _summaries(warehouse: Warehouse, ids: list[str]) -> list[SessionSummary]:
 
 
 def _summary_sql(
-    warehouse: Warehouse, ids: list[str], nesting: Nesting, *, totals: bool | None = None
+    warehouse: Warehouse, ids: list[str], nesting: Nesting
 ) -> tuple[str, dict[str, object]]:
-    """Summaries of the sessions ``ids``. With ``totals`` (a session's detail, one id),
-    also ``point_total`` and ``point_failed``, and with ``totals=True`` its runs by
-    outcome (``outcome_counts``: names and counts)."""
     db = warehouse.database
-    extra: tuple[Column, ...] = ()
-    detail = ""
-    if totals is not None:
-        detail = f", {_session_points(db)} AS points"
-        extra = (
-            Column("point_total", "points.1"),
-            Column("point_failed", "points.2"),
-        )
-        if totals:
-            detail += f", {_outcome_counts(db)} AS outcomes"
-            extra += (Column("outcome_counts", "outcomes"),)
     run_counts = lookup(
         f"""SELECT session_id, uniqExact(run_id) AS n FROM {db}.runs
             WHERE session_id IN {{ids:Array(String)}} GROUP BY session_id""",
@@ -210,8 +179,8 @@ def _summary_sql(
         ("session_id", "n"),
     )
     sql = f"""
-        WITH {run_counts} AS run_counts, {event_counts} AS event_counts{detail}
-        SELECT {select_list((*SESSION_COLUMNS, *extra), nesting)}
+        WITH {run_counts} AS run_counts, {event_counts} AS event_counts
+        SELECT {select_list(SESSION_COLUMNS, nesting)}
         FROM (SELECT * FROM {db}.sessions WHERE session_id IN {{ids:Array(String)}}
               ORDER BY started_at DESC, event_id DESC LIMIT 1 BY session_id) AS s
         LEFT JOIN (SELECT session_id, min(ended_at) AS first_end,
@@ -224,27 +193,53 @@ def _summary_sql(
     return sql, {"ids": ids}
 
 
-def _session_points(db: str) -> str:
-    """A scalar: how many points the session ``{ids}`` (one) holds, and how many failed."""
-    return f"""(
-        SELECT (uniqExact({POINT_KEY}), uniqExactIf({POINT_KEY}, outcome = 'failed'))
+def _session_counts(
+    warehouse: Warehouse, session: SessionSummary, runs: list[RunSummary]
+) -> SessionCounts:
+    db = warehouse.database
+    parameters = {"session_id": session.session_id, "station_id": session.station_id}
+    points = warehouse.rows(
+        f"""
+        SELECT uniqExact({POINT_KEY}) AS total,
+               uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed
         FROM {db}.measurements
-        WHERE station_id IN (SELECT station_id FROM {db}.sessions
-                             WHERE session_id IN {{ids:Array(String)}})
-          AND session_id IN {{ids:Array(String)}})"""
-
-
-def _outcome_counts(db: str) -> str:
-    """A scalar: how many runs of the session ``{ids}`` (one) ended with each outcome
-    (``running``: not ended), as a name array and a count array."""
-    return lookup(
-        f"""SELECT ifNull(e.outcome, 'running') AS outcome, count() AS n
-            FROM (SELECT DISTINCT run_id FROM {db}.runs
-                  WHERE session_id IN {{ids:Array(String)}}) AS r
-            LEFT JOIN (SELECT run_id, argMin(outcome, ended_at) AS outcome
-                       FROM {db}.run_ends WHERE session_id IN {{ids:Array(String)}}
-                       GROUP BY run_id) AS e
-            ON e.run_id = r.run_id
-            GROUP BY outcome SETTINGS join_use_nulls = 1""",
-        ("outcome", "n"),
+        WHERE station_id = {{station_id:String}} AND session_id = {{session_id:String}}
+        """,
+        parameters,
+    )[0]
+    return SessionCounts(
+        runs_by_outcome=_runs_by_outcome(warehouse, session, runs),
+        measurement_count=int(points["total"]),
+        failed_measurement_count=int(points["failed"]),
     )
+
+
+def _runs_by_outcome(
+    warehouse: Warehouse, session: SessionSummary, runs: list[RunSummary]
+) -> dict[str, int]:
+    """How many of the session's runs ended with each outcome (``running``: not ended).
+
+    Counted from ``runs`` when they are all of the session's runs (each summary carries
+    its first end's outcome), else read from the warehouse.
+    """
+    runs_by_outcome = dict.fromkeys(RUN_STATUSES, 0)
+    if len(runs) == session.run_count:
+        for run in runs:
+            outcome = "running" if run.status == "running" else str(run.outcome)
+            runs_by_outcome[outcome] = runs_by_outcome.get(outcome, 0) + 1
+        return runs_by_outcome
+    db = warehouse.database
+    outcomes = warehouse.rows(
+        f"""
+        SELECT ifNull(e.outcome, 'running') AS outcome, count() AS n
+        FROM (SELECT DISTINCT run_id FROM {db}.runs
+              WHERE session_id = {{session_id:String}}) AS r
+        LEFT JOIN (SELECT run_id, argMin(outcome, ended_at) AS outcome FROM {db}.run_ends
+                   WHERE session_id = {{session_id:String}} GROUP BY run_id) AS e
+        ON e.run_id = r.run_id
+        GROUP BY outcome SETTINGS join_use_nulls = 1
+        """,
+        {"session_id": session.session_id},
+    )
+    runs_by_outcome.update({str(row["outcome"]): int(row["n"]) for row in outcomes})
+    return runs_by_outcome
