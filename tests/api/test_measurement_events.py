@@ -7,7 +7,7 @@ import json
 import msgspec
 
 from benchtrail.api.queries import session_events, session_events_table
-from benchtrail.api.queries.measurement_events import event_log
+from benchtrail.api.queries.measurement_events import envelope_times, event_log
 from benchtrail.projector import RowBatch, Warehouse
 from benchtrail.schemas import (
     Event,
@@ -212,8 +212,15 @@ def test_a_sweep_is_one_envelope_row_yet_each_of_its_events_is_listed(
     ]
     write(warehouse, sent)
     db = warehouse.database
-    stored = warehouse.rows(f"SELECT seq, more_events FROM {db}.measurement_events")
-    assert stored == [{"seq": 2, "more_events": 7}]
+    stored = warehouse.rows(
+        f"SELECT seq, more_events, toUnixTimestamp64Nano(last_at) AS last_ns"
+        f" FROM {db}.measurement_events"
+    )
+    assert stored == [{"seq": 2, "more_events": 7, "last_ns": T0 + 100 + 7 * 7}]
+    newest = warehouse.rows(
+        f"SELECT toUnixTimestamp64Nano(max(at)) AS ns FROM {envelope_times(db)}"
+    )
+    assert newest == [{"ns": T0 + 10_000}]  # the log line after the sweep
 
     expected = [to_json(e).decode() for e in expand_events(sent)]
     assert json.loads(expected[2])["event_id"] == first_id[:-2] + "ff"

@@ -30,9 +30,7 @@ class SigtermExit:
 
     def __enter__(self) -> None:
         """Hold SIGTERM back inside ``with SIGTERM_EXIT:`` (main thread); exit right after it."""
-        if (
-            threading.get_ident() == threading.main_thread().ident
-        ):  # signal handlers run in the main thread only
+        if threading.get_ident() == _MAIN.ident:  # signal handlers run in the main thread only
             self._depth += 1
 
     def __exit__(self, *exc_info: object) -> None:

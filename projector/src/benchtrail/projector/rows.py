@@ -195,6 +195,7 @@ def _envelope_columns(events: list[EventUnion], seqs: list[int]) -> Columns:
         "per_point_names": [bool(getattr(e, "names", ())) for e in events],
         "more_events": [0] * len(events),
         "point_times": [[]] * len(events),
+        "last_at": [e.occurred_at for e in events],
         "stream_seq": seqs,
     }
 

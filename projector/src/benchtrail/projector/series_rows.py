@@ -193,6 +193,7 @@ def _compact_envelopes(
         "stream_seq": pa.array([seq for _, seq, _ in chosen], pa.uint64()),
         "more_events": pa.array(np.asarray(counts, dtype=np.uint32)[compact] - 1),
         "point_times": pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), flat),
+        "last_at": pa.array([max(s.occurred_at_ns) for s, _, _ in chosen], pa.int64()).view(TS),
     }
 
 
@@ -206,6 +207,7 @@ def _point_envelopes(
     seqs = [series.seq + np.arange(count, dtype=np.uint64) for series, count in loose]
     return {
         **chosen,
+        "last_at": chosen["occurred_at"],
         "seq": pa.array(np.concatenate(seqs)),
         "type": _text_column([["measurement"]], [n]),
         "schema_version": pa.array(versions, pa.uint16()),

@@ -61,6 +61,7 @@ _DECLARED = (
             # id counted up): how many more than its own, and each one's occurred_at.
             Column("more_events", "UInt32", added=True),
             Column("point_times", f"Array({_TIME})", added=True),
+            Column("last_at", _TIME, added=True),  # the newest of point_times (or occurred_at)
         ),
         order_by=("session_id", "seq", "event_id"),
         day_column="occurred_at",

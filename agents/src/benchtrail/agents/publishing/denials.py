@@ -81,6 +81,8 @@ class Denials:
 
     def raise_pending(self) -> None:
         """Raise the refusal not raised yet, if any (once)."""
+        if self._pending is None:  # every recorded point asks: no lock when there is none
+            return
         with self._lock:
             refusal, self._pending = self._pending, None
         if refusal is not None:

@@ -24,7 +24,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from benchtrail.api.models.prune import StreamTrim
-from benchtrail.api.queries.measurement_events import event_log
+from benchtrail.api.queries.measurement_events import envelope_times
 from benchtrail.projector import Warehouse
 from benchtrail.schemas import EVENTS_STREAM
 
@@ -84,8 +84,8 @@ async def trim_stream(
 def first_needed(warehouse: Warehouse, before_ns: int, floor: int) -> int | None:
     """The first frame (up to ``floor``) holding an event at or after ``before_ns``, if any."""
     value = warehouse.scalar(
-        f"SELECT minOrNull(stream_seq) FROM {event_log(warehouse.database)}"
-        " WHERE occurred_at >= fromUnixTimestamp64Nano({before_ns:Int64}, 'UTC')"
+        f"SELECT minOrNull(stream_seq) FROM {envelope_times(warehouse.database)}"
+        " WHERE at >= fromUnixTimestamp64Nano({before_ns:Int64}, 'UTC')"
         " AND stream_seq <= {floor:UInt64}",
         {"before_ns": before_ns, "floor": floor},
     )

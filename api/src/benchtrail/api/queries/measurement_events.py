@@ -21,7 +21,14 @@ from benchtrail.api.queries._sql import Row
 from benchtrail.projector import Warehouse
 from benchtrail.schemas import DAY_NS, Event, Measurement, MeasurementBatch
 
-__all__ = ["ENVELOPE_COLUMNS", "event_log", "measured_envelopes", "rebuild_payloads"]
+__all__ = [
+    "ENVELOPE_COLUMNS",
+    "envelope_times",
+    "event_log",
+    "last_events",
+    "measured_envelopes",
+    "rebuild_payloads",
+]
 
 ENVELOPE_COLUMNS = (
     "event_id",
@@ -97,6 +104,26 @@ def event_log(database: str, *, payload: bool = False, after_seq: bool = False) 
     return (
         f"(SELECT {columns}{extra_raw} FROM {database}.events{raw_where}"
         f" UNION ALL SELECT *{extra_measured} FROM ({measured}))"
+    )
+
+
+def envelope_times(database: str) -> str:
+    """A subquery of every stored row's ``station_id``, ``stream_seq`` and newest event
+    time ``at``, from ``events`` and ``measurement_events``, without expanding a series'
+    envelope into its events: it keeps its newest event's time (``last_at``; a row written
+    before ``last_at`` existed has 0 there and stands for one event)."""
+    return (
+        f"(SELECT station_id, stream_seq, occurred_at AS at FROM {database}.events"
+        " UNION ALL SELECT station_id, stream_seq, greatest(occurred_at, last_at) AS at"
+        f" FROM {database}.measurement_events)"
+    )
+
+
+def last_events(database: str) -> str:
+    """``SELECT`` of each station's newest event time (``station_id``, ``last_event``)."""
+    return (
+        f"SELECT station_id, max(at) AS last_event FROM {envelope_times(database)}"
+        " GROUP BY station_id"
     )
 
 
