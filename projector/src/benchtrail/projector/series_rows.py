@@ -171,11 +171,11 @@ def _compact_envelopes(
         if keep
     ]
     rows = len(chosen)
-    times = [series.occurred_at_ns if count > 1 else [] for series, _, count in chosen]
-    sizes = np.asarray([len(t) for t in times], dtype=np.int32)
+    stamps = [series_occurred_at_ns(series) for series, _, _ in chosen]
+    times = [at if len(at) > 1 else at[:0] for at in stamps]  # one event: its occurred_at
     offsets = np.zeros(rows + 1, dtype=np.int32)
-    np.cumsum(sizes, out=offsets[1:])
-    flat = pa.array(np.asarray([t for ts in times for t in ts], dtype=np.int64)).view(TS)
+    np.cumsum([len(at) for at in times], out=offsets[1:])
+    flat = pa.array(np.concatenate(times)).view(TS)
     ones = [1] * rows
     return {
         "event_id": pa.array([series.event_id for series, _, _ in chosen], STR),
@@ -193,7 +193,7 @@ def _compact_envelopes(
         "stream_seq": pa.array([seq for _, seq, _ in chosen], pa.uint64()),
         "more_events": pa.array(np.asarray(counts, dtype=np.uint32)[compact] - 1),
         "point_times": pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), flat),
-        "last_at": pa.array([max(s.occurred_at_ns) for s, _, _ in chosen], pa.int64()).view(TS),
+        "last_at": pa.array(np.asarray([at.max() for at in stamps], np.int64)).view(TS),
     }
 
 
