@@ -53,6 +53,7 @@ import uuid_utils
 import uvicorn
 
 from benchtrail.api.http import create_app
+from benchtrail.api.hub.embedded import startup_frozen
 from benchtrail.projector import Warehouse, open_warehouse
 from benchtrail.projector.tables import SCHEMAS, TABLES
 
@@ -606,7 +607,8 @@ def serving(warehouse: Warehouse) -> Iterator[str]:
         if not server.listening.wait(60) or not server.started:
             raise SystemExit("the API did not start")
         host, port = server.servers[0].sockets[0].getsockname()[:2]
-        yield f"http://{host}:{port}"
+        with startup_frozen():  # as the hub serves (api/hub/embedded.py)
+            yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(60)
