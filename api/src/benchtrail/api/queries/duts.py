@@ -2,10 +2,10 @@
 
 Read in two steps: the serial's runs (ids, stations, phases, start times; cheap
 columns only), from which each run's attempt number in its test phase is
-counted; then the summaries of the runs kept, joined in ClickHouse with their
-failed points (as JSON text, the first ``failed_limit`` of each run in time order).
-Neither step reads ``FINAL``: runs are kept once each (``LIMIT 1 BY run_id``), failed
-points once per point (``LIMIT 1 BY`` :data:`~benchtrail.api.queries.runs.POINT_KEY`).
+counted; then the summaries of the runs kept, with their point counts and failed points
+(as JSON text, the first ``failed_limit`` of each run in time order) from one read of
+their points. Neither step reads ``FINAL``: runs are kept once each (``LIMIT 1 BY
+run_id``), points once per point (by :data:`~benchtrail.api.queries.runs.POINT_KEY`).
 """
 
 from __future__ import annotations
@@ -36,29 +36,30 @@ DUT_COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "failed_measurements",
-        "if(indexOf(failed.1, r.run_id) = 0, '[]', failed.2[indexOf(failed.1, r.run_id)])",
+        "if(indexOf(point_counts.1, r.run_id) = 0, '[]',"
+        " point_counts.4[indexOf(point_counts.1, r.run_id)])",
     ),
 )
 """The columns a DUT's run has beyond a run summary's (``failed_measurements`` as JSON text)."""
 
-_FAILED = """
-    SELECT toString(run_id) AS run_id, toJSONString(arraySort(x -> (x.ts_ns, x.name), groupArray(
-        CAST((name, ts_ns, value, value_str, unit, low, high, step),
-             'Tuple(name String, ts_ns Int64, value Nullable(Float64), value_str String,
-                    unit String, low Nullable(Float64), high Nullable(Float64),
-                    step String)')))) AS failed_json
-    FROM (SELECT * FROM (
-              SELECT run_id, name, ts, toUnixTimestamp64Nano(ts) AS ts_ns,
-                     if(isNaN(value), NULL, value) AS value, value_str, unit, low, high,
-                     step, event_id, point_index
-              FROM {db}.measurements
-              PREWHERE station_id IN {{stations:Array(String)}}
-                  AND run_id IN {{ids:Array(String)}} AND outcome = 'failed'
-              LIMIT 1 BY {point_key})
-          ORDER BY run_id, ts, event_id, point_index
-          LIMIT {{failed_limit:UInt32}} BY run_id)
+_POINTS = """
+    SELECT toString(run_id) AS run_id, uniqExact({point_key}) AS point_count,
+           uniqExactIf({point_key}, outcome = 'failed') AS failed_count,
+           toJSONString(arraySort(x -> (x.ts_ns, x.name), arrayMap(x -> x.4, arraySlice(
+               arraySort(arrayDistinct(groupArrayIf((ts_ns, event_id, point_index, CAST(
+                   (name, ts_ns, if(isNaN(value), NULL, value), value_str, unit, low, high, step),
+                   'Tuple(name String, ts_ns Int64, value Nullable(Float64), value_str String,
+                          unit String, low Nullable(Float64), high Nullable(Float64),
+                          step String)')), outcome = 'failed'))),
+               1, {{failed_limit:UInt32}})))) AS failed_json
+    FROM (SELECT run_id, event_id, point_index, outcome, name,
+                 toUnixTimestamp64Nano(ts) AS ts_ns, value, value_str, unit, low, high, step
+          FROM {db}.measurements
+          PREWHERE station_id IN {{stations:Array(String)}} AND run_id IN {{ids:Array(String)}})
     GROUP BY run_id
 """
+"""Per run: its point counts and its first ``failed_limit`` failed points in time order (by
+time, then point key; each point once), as JSON text, in one read of its points."""
 
 
 class _FailedPoint(msgspec.Struct, frozen=True):
@@ -170,12 +171,9 @@ def _sql(
         runs.page,
         nesting,
         extra=DUT_COLUMNS,
-        lookups=(
-            lookup(
-                _FAILED.format(db=warehouse.database, point_key=POINT_KEY),
-                ("run_id", "failed_json"),
-            )
-            + " AS failed",
+        point_counts=lookup(
+            _POINTS.format(db=warehouse.database, point_key=POINT_KEY),
+            ("run_id", "point_count", "failed_count", "failed_json"),
         ),
         order="ASC",
     )

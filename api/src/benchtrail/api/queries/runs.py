@@ -198,6 +198,7 @@ def summary_sql(
     lookups: Sequence[str] = (),
     order: str = "DESC",
     counted: bool = True,
+    point_counts: str = "",
 ) -> tuple[str, dict[str, object]]:
     """SQL and parameters of every summary column of the runs of ``page``.
 
@@ -205,12 +206,14 @@ def summary_sql(
     ``(subquery) AS name`` scalars of the ``WITH`` clause, see :func:`lookup`) and the
     run ``r``; ``order`` is ``DESC`` (newest first) or ``ASC``. Without ``counted``, the
     measurement and step counts are left 0 (for a caller who counts them from what it
-    reads anyway; ``page.stations`` is then not needed).
+    reads anyway; ``page.stations`` is then not needed). ``point_counts``: a lookup that
+    gives each run's id, point count and failed count first (and maybe more), read
+    instead of the summary's own.
     """
     db = warehouse.database
     direction = "ASC" if order == "ASC" else "DESC"
     counts = (
-        f"{_point_counts(db)} AS point_counts, {_step_counts(db)} AS step_counts"
+        f"{point_counts or _point_counts(db)} AS point_counts, {_step_counts(db)} AS step_counts"
         if counted
         else f"{_NO_POINTS} AS point_counts, {_NO_STEPS} AS step_counts"
     )
