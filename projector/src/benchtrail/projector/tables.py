@@ -1,10 +1,9 @@
 """The warehouse tables, each declared once: DDL and Arrow schema both come from here.
 
 Every table is a ReplacingMergeTree whose sorting key ends in the event key
-(``event_id``, plus ``point_index`` for exploded batches), so a redelivered or
-replayed event collapses into the row it already wrote. Readers use ``FINAL``.
-Every row also carries ``stream_seq``, the JetStream sequence of the frame it
-came from: the view and its position travel together.
+(``event_id``, plus ``point_index`` for exploded batches), so a redelivered or replayed
+event collapses into the row it already wrote (readers collapse copies not merged yet).
+Every row also carries ``stream_seq``, the JetStream sequence of its frame.
 """
 
 from __future__ import annotations
@@ -48,8 +47,9 @@ _DECLARED = (
         order_by=("session_id", "seq", "event_id"),
         day_column="occurred_at",
     ),
-    # Envelopes of measurement events (rows.MEASUREMENT_TAGS), points in ``measurements``,
-    # no copy in ``events``: readers rebuild them (``api/queries/measurement_events.py``).
+    # Envelopes of measurement events (rows.MEASUREMENT_TAGS; no copy in ``events``), read
+    # with their ``measurements`` rows (``api/queries/measurement_events.py``). A series'
+    # row stands for ``more_events`` + 1 events (times in ``point_times``, newest ``last_at``).
     Table(
         "measurement_events",
         (
@@ -57,11 +57,9 @@ _DECLARED = (
             Column("name", "String", dictionary=True),
             Column("per_point_names", "Bool"),
             Column(STREAM_SEQ, "UInt64"),
-            # A series' envelope stands for several consecutive measurement events (seq and
-            # id counted up): how many more than its own, and each one's occurred_at.
             Column("more_events", "UInt32", added=True),
             Column("point_times", f"Array({_TIME})", added=True),
-            Column("last_at", _TIME, added=True),  # the newest of point_times (or occurred_at)
+            Column("last_at", _TIME, added=True),
         ),
         order_by=("session_id", "seq", "event_id"),
         day_column="occurred_at",

@@ -5,8 +5,9 @@ events in ``events`` (their envelope goes to ``measurement_events``, their
 points to ``measurements``). A session's event list rebuilds each such event
 as the station sent it, encoded by the same Struct, so its JSON text is the
 one a copy would have held. A warehouse written before that change still holds
-the copies in ``events``: :data:`EVENT_LOG` reads both tables, and a reader
-keeps one row per ``seq``.
+the copies in ``events``: :func:`event_log` reads both tables, and a reader
+keeps one row per ``seq``. A series of one name and run (a loop of ``measure()``)
+has one envelope row for all its events, which :func:`measured_envelopes` expands.
 """
 
 from __future__ import annotations
