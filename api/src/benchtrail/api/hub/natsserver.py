@@ -25,6 +25,8 @@ from benchtrail.api.hub.identity.reload import PID_FILE
 _LISTENING = re.compile(r"Listening for client connections on (\S+):(\d+)")
 _READY = "Server is ready"
 _FATAL = re.compile(r"\[FTL\] (.*)")
+_RELOADED = ("Reloaded server configuration", "Failed to reload server configuration")
+"""How the server says a reload is over (applied, or not: no configuration file)."""
 _IN_USE = "address already in use"
 
 
@@ -101,6 +103,8 @@ class NatsServer:
         self.log: collections.deque[str] = collections.deque(maxlen=200)
         self._process: subprocess.Popen[str] | None = None
         self._ready = threading.Event()
+        self._reloads = 0
+        self._reloaded = threading.Condition()
         self._drainer: threading.Thread | None = None
 
     @property
@@ -150,9 +154,18 @@ class NatsServer:
             text += f"tls {{\n  cert_file: {cert}\n  key_file: {key}\n}}\n"
         return text
 
-    def reload(self) -> None:
-        """Have the server re-read its configuration (users, permissions) without a restart."""
-        self.signal(signal.SIGHUP)
+    def reload(self, timeout: float = 10.0) -> bool:
+        """Have the server re-read its configuration (users, permissions) without a restart.
+
+        Returns once the server has said the reload is over (so a revoked station is
+        refused from then on), ``True`` if it says so within ``timeout`` seconds.
+        """
+        with self._reloaded:
+            before = self._reloads
+            self.signal(signal.SIGHUP)
+            return self._reloaded.wait_for(
+                lambda: self._reloads > before or not self.running(), timeout
+            )
 
     def start(self, timeout: float = 20.0) -> NatsServer:
         """Start the server and wait until it accepts clients."""
@@ -194,7 +207,13 @@ class NatsServer:
                 self.port = int(match.group(2))
             if _READY in line:
                 self._ready.set()
+            if any(said in line for said in _RELOADED):
+                with self._reloaded:
+                    self._reloads += 1
+                    self._reloaded.notify_all()
         self._ready.set()
+        with self._reloaded:
+            self._reloaded.notify_all()
 
     def running(self) -> bool:
         """Whether the server process is alive."""
