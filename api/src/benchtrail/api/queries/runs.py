@@ -15,6 +15,7 @@ over ends and steps (a copy changes neither), ``uniqExact`` over a point's sort 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import msgspec
 
@@ -166,7 +167,7 @@ def get_run(warehouse: Warehouse, run_id: str, *, measurement_limit: int) -> Run
     steps = _steps(warehouse, run_id)
     truncated = len(points) > measurement_limit
     total, failed = (
-        _point_totals(warehouse, summary)
+        point_totals(warehouse, summary.station_id, "run_id", run_id)
         if truncated
         else (len(points), sum(point.outcome == "failed" for point in points))
     )
@@ -356,15 +357,18 @@ def _measurements(warehouse: Warehouse, run: RunSummary, limit: int) -> list[Mea
     return [_point(row) for row in warehouse.rows(sql, parameters)]
 
 
-def _point_totals(warehouse: Warehouse, run: RunSummary) -> tuple[int, int]:
-    """How many points a run has, and how many of them failed."""
+def point_totals(
+    warehouse: Warehouse, station_id: str, scope: Literal["run_id", "session_id"], value: str
+) -> tuple[int, int]:
+    """How many points a run or a session (``scope`` = ``value``) of ``station_id`` has,
+    and how many of them failed (each point once: copies share its key)."""
     sql = f"""
         SELECT uniqExact({POINT_KEY}) AS total,
                uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed
         FROM {warehouse.database}.measurements
-        WHERE station_id = {{station_id:String}} AND run_id = {{run_id:String}}
+        WHERE station_id = {{station_id:String}} AND {scope} = {{value:String}}
     """
-    (row,) = warehouse.rows(sql, {"station_id": run.station_id, "run_id": run.run_id})
+    (row,) = warehouse.rows(sql, {"station_id": station_id, "value": value})
     return int(row["total"]), int(row["failed"])
 
 

@@ -31,7 +31,7 @@ from benchtrail.api.queries._sql import (
 )
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
 from benchtrail.api.queries.measurement_events import event_log
-from benchtrail.api.queries.runs import POINT_KEY, list_runs, lookup
+from benchtrail.api.queries.runs import list_runs, lookup, point_totals
 from benchtrail.projector import Warehouse
 
 CURSOR_KIND = "s"
@@ -196,21 +196,11 @@ def _summary_sql(
 def _session_counts(
     warehouse: Warehouse, session: SessionSummary, runs: list[RunSummary]
 ) -> SessionCounts:
-    db = warehouse.database
-    parameters = {"session_id": session.session_id, "station_id": session.station_id}
-    points = warehouse.rows(
-        f"""
-        SELECT uniqExact({POINT_KEY}) AS total,
-               uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed
-        FROM {db}.measurements
-        WHERE station_id = {{station_id:String}} AND session_id = {{session_id:String}}
-        """,
-        parameters,
-    )[0]
+    total, failed = point_totals(warehouse, session.station_id, "session_id", session.session_id)
     return SessionCounts(
         runs_by_outcome=_runs_by_outcome(warehouse, session, runs),
-        measurement_count=int(points["total"]),
-        failed_measurement_count=int(points["failed"]),
+        measurement_count=total,
+        failed_measurement_count=failed,
     )
 
 
