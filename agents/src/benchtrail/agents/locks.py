@@ -37,7 +37,6 @@ from nats.js.errors import (
     KeyDeletedError,
     KeyNotFoundError,
     KeyWrongLastSequenceError,
-    NoKeysError,
 )
 from nats.js.kv import KeyValue
 
@@ -228,11 +227,15 @@ class Locks:
         return {held.key: held.holder for held in await self.held()}
 
     async def held(self) -> list[HeldLock]:
-        """Every lock held now, with its fencing token, ordered by key."""
-        try:
-            keys = await self.kv.keys()
-        except NoKeysError:
-            return []
+        """Every lock held now, with its fencing token, ordered by key.
+
+        The keys come from the bucket stream's subjects (one request), not from
+        ``kv.keys()``: that watcher can end its initial replay early while locks are being
+        renewed and leave out a held lock (nats-io/nats.py#995).
+        """
+        prefix = f"$KV.{LOCKS_BUCKET}."
+        info = await self.js.stream_info(f"KV_{LOCKS_BUCKET}", subjects_filter=f"{prefix}>")
+        keys = [subject.removeprefix(prefix) for subject in info.state.subjects or {}]
         found = []
         for key in sorted(keys):
             try:
