@@ -213,6 +213,7 @@ def up(
         live=LiveLimits(max_feeds=live_max_feeds, max_feeds_per_client=live_max_feeds_per_client),
         http_max_concurrency=http_max_concurrency or MAX_CONCURRENCY,
         reads=ReadLimits(slots=max_concurrent_reads),
+        freeze_startup=True,  # this process is the hub
     )
     # The MCP library logs its session manager's start at INFO, above the banner.
     logging.getLogger("mcp").setLevel(logging.WARNING)

@@ -213,7 +213,8 @@ class Hub:
                 loop.add_signal_handler(signum, self._stop.set)
         try:
             await self._start()
-            with startup_frozen():
+            frozen = startup_frozen() if self.options.freeze_startup else contextlib.nullcontext()
+            with frozen:
                 self.ready.set()
                 if self._announce is not None:
                     self._announce(self)

@@ -66,6 +66,10 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
         reads: warehouse reads answered at once and how many wait
             (:class:`~benchtrail.api.http.read_gate.ReadLimits`): what bounds how much
             reading can slow ingestion.
+        freeze_startup: keep what the hub made at startup out of the cyclic garbage
+            collector while it serves (``startup_frozen`` in ``embedded.py``): a process
+            that is the hub (``benchtrail up``); off for a hub embedded in another
+            program (tests, notebooks), whose own collection it would change.
     """
 
     data_dir: str = ".benchtrail"
@@ -93,3 +97,4 @@ class HubOptions(msgspec.Struct, frozen=True, kw_only=True):
     max_ingest_lag_s: float = DEFAULT_MAX_INGEST_LAG_S
     http_max_concurrency: int = MAX_CONCURRENCY
     reads: ReadLimits = msgspec.field(default_factory=ReadLimits)
+    freeze_startup: bool = False
