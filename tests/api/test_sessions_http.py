@@ -79,6 +79,12 @@ def test_session_detail_lists_runs_and_counts(seeded: Seed, store: EventStore) -
     }  # fmt: skip
     assert session.counts.measurement_count == 6
     assert session.counts.failed_measurement_count == 1
+    for run in session.runs:  # each run's counts, as its own detail gives them
+        detail = store.run(run.run_id)
+        assert run.measurement_count == detail.measurement_count > 0, run.run_id
+        assert run.failed_measurement_count == detail.failed_measurement_count, run.run_id
+        assert run.step_count == detail.step_count, run.run_id
+    assert sum(run.failed_measurement_count for run in session.runs) == 1
 
 
 def test_a_detail_with_fewer_runs_than_the_session_still_counts_them_all(

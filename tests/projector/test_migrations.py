@@ -54,6 +54,7 @@ def test_a_table_created_with_other_settings_is_settled_keeping_its_rows(warehou
         {"db": db},
     )
     assert "index_granularity = 1024" in engine
+    assert "min_compress_block_size = 8192" in engine
     rows = warehouse.rows(f"SELECT event_id, value FROM {db}.measurements ORDER BY event_id")
     assert rows == [{"event_id": "e1", "value": 1.5}, {"event_id": "e2", "value": 2.5}]
     warehouse.ensure_schema()  # settled: nothing more to do
