@@ -76,17 +76,17 @@ def _texts_problem(series: MeasurementSeries, label: str) -> Problem | None:
 
 
 def _limits_problem(series: MeasurementSeries, label: str) -> Problem | None:
-    count = series.point_count
-    pairs = zip(_full(series.lows, count), _full(series.highs, count), strict=True)
-    for index, (low, high) in enumerate(pairs):
-        if low is not None and high is not None and low > high:
-            return "bad-limits", (
-                f"{label} point {index} (seq {series.seq + index}): low limit {low!r} is "
-                f"above high limit {high!r}"
-            )
-        if len(series.lows) == 1 and len(series.highs) == 1:
-            break  # the same limits for every point
-    return None
+    count = 1 if len(series.lows) == len(series.highs) == 1 else series.point_count
+    lows, highs = _full(series.lows, count), _full(series.highs, count)
+    # Compared in numpy (a missing limit is NaN, never above or below anything).
+    above = np.flatnonzero(np.asarray(lows, dtype=np.float64) > np.asarray(highs, dtype=np.float64))
+    if not len(above):
+        return None
+    index = int(above[0])
+    return "bad-limits", (
+        f"{label} point {index} (seq {series.seq + index}): low limit {lows[index]!r} is "
+        f"above high limit {highs[index]!r}"
+    )
 
 
 def _full(column: Sequence[T], count: int) -> Sequence[T]:
@@ -126,7 +126,8 @@ def series_rows(events: list[MeasurementSeries], seqs: list[int]) -> tuple[Colum
         "name": texts("names"),
         "stream_seq": stream_seqs,
     }
-    times = pa.array(np.concatenate([series_occurred_at_ns(s) for s in events])).view(TS)
+    stamps = [series_occurred_at_ns(s) for s in events]
+    times = pa.array(np.concatenate(stamps)).view(TS)
     points: Columns = {
         **shared,
         "ts": times,
@@ -138,7 +139,9 @@ def series_rows(events: list[MeasurementSeries], seqs: list[int]) -> tuple[Colum
         "high": floats("highs"),
         "outcome": texts("outcomes"),
         "step": texts("steps"),
-        "event_id": event_ids.dictionary_encode(),
+        # Every point is an event of its own: a dictionary of all the ids, in order (no
+        # hashing; the write sends such a column as plain text, see plain_when_unique).
+        "event_id": pa.DictionaryArray.from_arrays(np.arange(n, dtype=np.int32), event_ids),
         "point_index": pa.array(np.zeros(n, dtype=np.uint32)),
         "description": _text_column([[""]], [n]),
         "marginal_low": pa.nulls(n, pa.float64()),
@@ -148,7 +151,7 @@ def series_rows(events: list[MeasurementSeries], seqs: list[int]) -> tuple[Colum
     compact = np.asarray([len(s.run_ids) == 1 and len(s.names) == 1 for s in events])
     envelopes: list[Columns] = []
     if compact.any():
-        envelopes.append(_compact_envelopes(events, seqs, counts, compact))
+        envelopes.append(_compact_envelopes(events, seqs, counts, stamps, compact))
     if not compact.all():
         per_point = np.repeat(~compact, counts)
         columns = {**shared, "event_id": event_ids, "occurred_at": times}
@@ -162,16 +165,18 @@ def _compact_envelopes(
     events: list[MeasurementSeries],
     seqs: list[int],
     counts: list[int],
+    all_stamps: list[npt.NDArray[np.int64]],
     compact: npt.NDArray[np.bool_],
 ) -> Columns:
-    """One envelope per series of ``events`` marked in ``compact``."""
+    """One envelope per series of ``events`` marked in ``compact`` (``all_stamps``: each
+    series' point times)."""
     chosen = [
         (series, seq, count)
         for series, seq, count, keep in zip(events, seqs, counts, compact, strict=True)
         if keep
     ]
     rows = len(chosen)
-    stamps = [series_occurred_at_ns(series) for series, _, _ in chosen]
+    stamps = [at for at, keep in zip(all_stamps, compact, strict=True) if keep]
     times = [at if len(at) > 1 else at[:0] for at in stamps]  # one event: its occurred_at
     offsets = np.zeros(rows + 1, dtype=np.int32)
     np.cumsum([len(at) for at in times], out=offsets[1:])
