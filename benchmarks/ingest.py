@@ -53,6 +53,7 @@ from benchtrail.agents.publishing.frames import Frame, FrameBuffer, SessionSeque
 from benchtrail.api.hub.identity import StationRegistry, credentials_path
 from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.projector import Projector, RowBatch, Warehouse, ensure_streams, open_warehouse
+from benchtrail.projector.config import ProjectorSettings
 from benchtrail.schemas import (
     EVENTS_STREAM,
     HUB_IDENTITY,
@@ -281,6 +282,7 @@ async def _phase(
     timed.reset()
     before = projector.stats.rows.get("measurements", 0)
     t0, nats_cpu0 = time.perf_counter(), _cpu_seconds(hub.server.pid)
+    hub_cpu0 = _cpu_seconds(os.getpid())
     start.go.set()
     results = [await asyncio.to_thread(out.get) for _ in procs]
     for p in procs:
@@ -292,6 +294,7 @@ async def _phase(
     await projector.wait_until_ingested(stream_last, timeout=600)
     queryable_s = timed.last_write_done - t0
     nats_cpu = max(_cpu_seconds(hub.server.pid) - nats_cpu0, 0.01)  # clock ticks: 10 ms steps
+    hub_cpu = _cpu_seconds(os.getpid()) - hub_cpu0  # projector, API, chDB and its merges
     rows = projector.stats.rows.get("measurements", 0) - before
     lat = np.concatenate(timed.latencies_ns) / 1e6 if timed.latencies_ns else np.zeros(1)
     recorded_s = max(r["recorded_s"] for r in results)
@@ -309,6 +312,7 @@ async def _phase(
         "us_per_point": max(r["recorded_s"] / max(1, r["points"]) for r in results) * 1e6,
         **_cpu_per_point(results),
         "nats_cpu_points_per_s": points / nats_cpu,
+        "hub_cpu_us_per_point": hub_cpu / max(rows, 1) * 1e6,
         "points": points,
     }
     stored_mb = sum(r["bytes_stored"] for r in results) / 1e6
@@ -352,6 +356,10 @@ async def _phase(
         f"  nats-server CPU:          {nats_cpu:>12,.2f} s"
         f"  ({figures['nats_cpu_points_per_s']:,.0f} points per CPU-second)"
     )
+    print(
+        f"  hub process CPU:          {hub_cpu:>12,.2f} s"
+        f"  ({figures['hub_cpu_us_per_point']:.2f} µs per point: projector, API, chDB)"
+    )
     return figures
 
 
@@ -385,6 +393,7 @@ async def _raw_limits(
         payloads = [(f.subject, f.payload) for f in projector_frames]
         plain = raw_projector(payloads, directory / "projector")
         figures["raw_projector_points_per_s"] = plain["points_per_s"]
+        figures["raw_projector_cpu_us_per_point"] = plain["cpu_us_per_point"]
         figures["queryable_pct_of_raw_projector"] = (
             100 * figures["queryable_points_per_s"] / plain["points_per_s"]
         )
@@ -406,6 +415,7 @@ async def _raw_limits(
             "    plain decode→Arrow→chDB of the same frames (no NATS): "
             f"{figures['raw_projector_points_per_s']:>12,.0f} points/s  →  queryable = "
             f"{figures['queryable_pct_of_raw_projector']:.0f} %"
+            f" ({figures['raw_projector_cpu_us_per_point']:.2f} µs CPU per point)"
         )
 
 
@@ -459,7 +469,9 @@ def _auth_setup(directory: Path, stations: int) -> tuple[Path, NatsAccess, tuple
 
 
 @asynccontextmanager
-async def _bench_hub(directory: Path, stations: int, *, auth: bool) -> AsyncIterator[BenchHub]:
+async def _bench_hub(
+    directory: Path, stations: int, *, auth: bool, settings: ProjectorSettings | None = None
+) -> AsyncIterator[BenchHub]:
     """A fresh nats-server (nkey users, or anonymous) and a projector into a fresh warehouse."""
     authorization: Path | str = ""
     access, seeds = NatsAccess(), ("",) * stations
@@ -469,7 +481,7 @@ async def _bench_hub(directory: Path, stations: int, *, auth: bool) -> AsyncIter
     try:
         warehouse = open_warehouse(directory / "warehouse")
         timed = TimedWarehouse(warehouse)
-        projector = Projector(timed, server.url, access=access)
+        projector = Projector(timed, server.url, access=access, settings=settings)
         await projector.start()
         try:
             yield BenchHub(server, projector, timed, HubAddress(server.url, seeds), directory)
@@ -563,7 +575,10 @@ async def _raw_publish(
 async def _full_run(tmp: Path, args: argparse.Namespace) -> None:
     """Every phase on one hub, with or without authentication (``--auth off|on``)."""
     n = args.stations
-    async with _bench_hub(tmp, n, auth=args.auth == "on") as hub:
+    settings = None
+    if args.batch_max_wait is not None:
+        settings = ProjectorSettings(batch_max_wait=args.batch_max_wait)
+    async with _bench_hub(tmp, n, auth=args.auth == "on", settings=settings) as hub:
         print(
             f"benchtrail ingest benchmark: {n} station processes, hub {hub.address.url} "
             f"(auth {args.auth}), chDB in {tmp}"
@@ -751,6 +766,11 @@ def parse_args() -> argparse.Namespace:
         help="points per station through measure_batch()",
     )
     parser.add_argument("--chunk", type=int, default=10_000, help="points per measure_batch()")
+    parser.add_argument(
+        "--batch-max-wait",
+        type=float,
+        help="the projector's batch_max_wait in seconds (default: the projector's default)",
+    )
     parser.add_argument("--rate", type=float, default=10_000, help="paced events/s, all stations")
     parser.add_argument("--seconds", type=float, default=10.0, help="paced phase duration")
     parser.add_argument(

@@ -85,7 +85,7 @@ def _raw_projector_child(payloads: list[tuple[str, bytes]], directory: str, out:
     warehouse = open_warehouse(Path(directory) / "warehouse")
     points, per_batch = 0, RAW_PROJECTOR_BATCH_ROWS
     try:
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         batch, in_batch = RowBatch(), 0
         for index, (subject, payload) in enumerate(payloads):
             frame = check_frame(subject, payload)
@@ -95,7 +95,13 @@ def _raw_projector_child(payloads: list[tuple[str, bytes]], directory: str, out:
             if in_batch >= per_batch or index == len(payloads) - 1:
                 warehouse.write(batch)
                 batch, in_batch = RowBatch(), 0
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     finally:
         warehouse.close()
-    out.put({"points": float(points), "points_per_s": points / elapsed})
+    out.put(
+        {
+            "points": float(points),
+            "points_per_s": points / elapsed,
+            "cpu_us_per_point": cpu / max(points, 1) * 1e6,
+        }
+    )

@@ -46,8 +46,15 @@ MEASUREMENT_COLUMNS: tuple[Column, ...] = (
 )
 """The columns of a measured point, in the order of :class:`MeasurementRow`'s fields."""
 
-FINAL_SETTINGS = "SETTINGS do_not_merge_across_partitions_select_final = 1"
-"""Copies of a point share its ``ts`` and so its day partition: FINAL merges within each."""
+FINAL_SETTINGS = (
+    "SETTINGS do_not_merge_across_partitions_select_final = 1,"
+    " optimize_move_to_prewhere_if_final = 1"
+)
+"""Copies of a point share its ``ts`` and so its day partition: FINAL merges within each.
+Conditions on sorting-key columns (station, name, time) filter rows before FINAL merges
+them (ClickHouse moves only those into ``PREWHERE`` under ``FINAL``, so every copy of a
+row is kept or dropped alike): a month of one name's capability in unmerged parts took
+41 ms instead of 48 (``benchmarks/measurement_settings.py``)."""
 
 
 def measurement_where(warehouse: Warehouse, filters: FilterValues) -> Where:
