@@ -123,6 +123,12 @@ def ingest_table(report: Report) -> str:
             f"A single `measure()` costs {single['us_per_point']:.2f} µs of wall time in the"
             f" station{cpu}."
         )
+        if "hub_cpu_us_per_point" in single:
+            lines.append(
+                f"The hub process (projector, API, chDB and its merges) spent"
+                f" {single['hub_cpu_us_per_point']:.2f} µs CPU per point in that phase; the"
+                f" plain decode→Arrow→chDB pass {single['raw_projector_cpu_us_per_point']:.2f}."
+            )
     return "\n".join(lines)
 
 

@@ -42,6 +42,15 @@ _INSERT_SETTINGS = {
     "throw_on_max_partitions_per_insert_block": 1,
 }
 
+CLIENT_SETTINGS: Final = {"use_statistics": 0}
+"""Settings of every query, where the server knows them (older ones do not: left out).
+
+``use_statistics = 0``: merges store column statistics with each part they write
+(``auto_statistics_types``), and with it on, every read of a table loaded them for its
+merged parts while planning: a run's points took 9-12 ms instead of 4-5 in a process
+that had merged a part (``benchmarks/queries.py``, merged state). Benchtrail's reads
+are narrowed by sort keys and partitions, not by statistics."""
+
 
 class WritersFirst:
     """One call at a time; a waiting write goes before every waiting read.
@@ -244,8 +253,19 @@ def open_warehouse(target: str | Path, database: str = DATABASE) -> Warehouse:
         else:
             Path(text).mkdir(parents=True, exist_ok=True)
             client = clickhouse_connect.get_client(interface="chdb", path=text)
+        _apply_client_settings(client)
     except (ClickHouseError, OSError, RuntimeError) as e:
         raise WarehouseUnavailable(text, str(e)) from e
     warehouse = Warehouse(client, text, database)
     warehouse.ensure_schema()
     return warehouse
+
+
+def _apply_client_settings(client: Client) -> None:
+    """Set :data:`CLIENT_SETTINGS` on ``client``, those its server knows."""
+    known = client.query(
+        "SELECT name FROM system.settings WHERE name IN {names:Array(String)}",
+        parameters={"names": list(CLIENT_SETTINGS)},
+    ).result_rows
+    for (name,) in known:
+        client.set_client_setting(name, CLIENT_SETTINGS[name])
