@@ -120,6 +120,32 @@ class RunIds(msgspec.Struct, frozen=True):
     stations: list[str]
 
 
+class PointCounts(msgspec.Struct, frozen=True):
+    """Point counts already read, by run id: how many points, how many of them failed."""
+
+    totals: dict[str, int]
+    failed: dict[str, int]
+
+    def only(self, runs: Sequence[str]) -> PointCounts:
+        """The counts of ``runs`` (0 for a run without points)."""
+        return PointCounts(
+            totals={run: self.totals.get(run, 0) for run in runs},
+            failed={run: self.failed.get(run, 0) for run in runs},
+        )
+
+    def lookup(self) -> tuple[str, dict[str, object]]:
+        """The counts as a :func:`lookup`-shaped expression of bound parameters."""
+        runs = list(self.totals)
+        return (
+            "({pc_runs:Array(String)}, {pc_totals:Array(UInt64)}, {pc_failed:Array(UInt64)})",
+            {
+                "pc_runs": runs,
+                "pc_totals": [self.totals[run] for run in runs],
+                "pc_failed": [self.failed.get(run, 0) for run in runs],
+            },
+        )
+
+
 def run_where(warehouse: Warehouse, filters: FilterValues) -> Where:
     """The conditions on the ``runs`` table that ``filters`` (of :data:`RUNS`) asks for."""
     return filter_where(RUNS, filters, warehouse.database)
@@ -182,12 +208,17 @@ def get_run(warehouse: Warehouse, run_id: str, *, measurement_limit: int) -> Run
     )
 
 
-def run_summaries(warehouse: Warehouse, page: RunIds) -> list[RunSummary]:
-    """The summaries of the runs of ``page``, in page order."""
+def run_summaries(
+    warehouse: Warehouse, page: RunIds, *, point_counts: PointCounts | None = None
+) -> list[RunSummary]:
+    """The summaries of the runs of ``page``, in page order; their point counts from
+    ``point_counts`` when the caller has read them (``page.stations`` is then not needed)."""
     if not page.ids:
         return []
-    sql, parameters = summary_sql(warehouse, page, "native")
-    return [summary_from_row(row) for row in warehouse.rows(sql, parameters)]
+    known, counted = point_counts.lookup() if point_counts is not None else ("", {})
+    sql, parameters = summary_sql(warehouse, page, "native", point_counts=known)
+    rows = warehouse.rows(sql, {**parameters, **counted})
+    return [summary_from_row(row) for row in rows]
 
 
 def summary_sql(
