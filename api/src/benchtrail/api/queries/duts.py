@@ -5,7 +5,7 @@ columns only), from which each run's attempt number in its test phase is
 counted; then the summaries of the runs kept, with their point counts and failed points
 (as JSON text, the first ``failed_limit`` of each run in time order) from one read of
 their points. Neither step reads ``FINAL``: runs are kept once each (``LIMIT 1 BY
-run_id``), points once per point (by :data:`~benchtrail.api.queries.runs.POINT_KEY`).
+run_id``), points once per point (by :data:`~benchtrail.api.queries.point_counts.POINT_KEY`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from benchtrail.api.errors import NotFound
 from benchtrail.api.models.entities import DutHistory, DutRun, FailedMeasurement
 from benchtrail.api.models.filters import DUTS, FilterValues
 from benchtrail.api.queries._sql import Column, Nesting, Row, Where, filter_where
+from benchtrail.api.queries.point_counts import POINT_KEY
 from benchtrail.api.queries.runs import (
-    POINT_KEY,
     RunIds,
     lookup,
     summary_fields,

@@ -15,7 +15,6 @@ over ends and steps (a copy changes neither), ``uniqExact`` over a point's sort 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 import msgspec
 
@@ -41,6 +40,7 @@ from benchtrail.api.queries._sql import (
 )
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
 from benchtrail.api.queries.newest import newest_rows
+from benchtrail.api.queries.point_counts import POINT_KEY, PointCounts, point_totals
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Warehouse
 from benchtrail.schemas import CustomValue
@@ -104,11 +104,6 @@ RUN_COLUMNS: tuple[Column, ...] = (
 )
 """The columns of a run summary, in the order of :class:`RunSummary`'s fields."""
 
-POINT_KEY = "event_id, point_index"
-"""What tells two points apart: the event that carried a point and its place in that event
-(the end of ``measurements``' sort key). Copies of a replayed point share it, so counting
-or keeping one row per key reads each point once without ``FINAL``."""
-
 _custom_metadata = msgspec.json.Decoder(dict[str, CustomValue])
 _structured_metadata = msgspec.json.Decoder(dict[str, object])
 
@@ -118,32 +113,6 @@ class RunIds(msgspec.Struct, frozen=True):
 
     ids: list[str]
     stations: list[str]
-
-
-class PointCounts(msgspec.Struct, frozen=True):
-    """Point counts already read, by run id: how many points, how many of them failed."""
-
-    totals: dict[str, int]
-    failed: dict[str, int]
-
-    def only(self, runs: Sequence[str]) -> PointCounts:
-        """The counts of ``runs`` (0 for a run without points)."""
-        return PointCounts(
-            totals={run: self.totals.get(run, 0) for run in runs},
-            failed={run: self.failed.get(run, 0) for run in runs},
-        )
-
-    def lookup(self) -> tuple[str, dict[str, object]]:
-        """The counts as a :func:`lookup`-shaped expression of bound parameters."""
-        runs = list(self.totals)
-        return (
-            "({pc_runs:Array(String)}, {pc_totals:Array(UInt64)}, {pc_failed:Array(UInt64)})",
-            {
-                "pc_runs": runs,
-                "pc_totals": [self.totals[run] for run in runs],
-                "pc_failed": [self.failed.get(run, 0) for run in runs],
-            },
-        )
 
 
 def run_where(warehouse: Warehouse, filters: FilterValues) -> Where:
@@ -193,7 +162,7 @@ def get_run(warehouse: Warehouse, run_id: str, *, measurement_limit: int) -> Run
     steps = _steps(warehouse, run_id)
     truncated = len(points) > measurement_limit
     total, failed = (
-        point_totals(warehouse, summary.station_id, "run_id", run_id)
+        point_totals(warehouse, summary.station_id, run_id)
         if truncated
         else (len(points), sum(point.outcome == "failed" for point in points))
     )
@@ -386,21 +355,6 @@ def _measurements(warehouse: Warehouse, run: RunSummary, limit: int) -> list[Mea
     """
     parameters = {"station_id": run.station_id, "run_id": run.run_id, "limit": limit}
     return [_point(row) for row in warehouse.rows(sql, parameters)]
-
-
-def point_totals(
-    warehouse: Warehouse, station_id: str, scope: Literal["run_id", "session_id"], value: str
-) -> tuple[int, int]:
-    """How many points a run or a session (``scope`` = ``value``) of ``station_id`` has,
-    and how many of them failed (each point once: copies share its key)."""
-    sql = f"""
-        SELECT uniqExact({POINT_KEY}) AS total,
-               uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed
-        FROM {warehouse.database}.measurements
-        WHERE station_id = {{station_id:String}} AND {scope} = {{value:String}}
-    """
-    (row,) = warehouse.rows(sql, {"station_id": station_id, "value": value})
-    return int(row["total"]), int(row["failed"])
 
 
 def _point(row: Row) -> MeasurementPoint:

@@ -30,13 +30,8 @@ from benchtrail.api.queries._sql import (
 )
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
 from benchtrail.api.queries.measurement_events import event_log
-from benchtrail.api.queries.runs import (
-    POINT_KEY,
-    PointCounts,
-    RunIds,
-    lookup,
-    run_summaries,
-)
+from benchtrail.api.queries.point_counts import points_by_run
+from benchtrail.api.queries.runs import RunIds, lookup, run_summaries
 from benchtrail.projector import Warehouse
 
 CURSOR_KIND = "s"
@@ -128,7 +123,7 @@ def get_session(warehouse: Warehouse, session_id: str, *, run_limit: int) -> Ses
     (summary,) = summaries
     session_runs = _session_runs(warehouse, session_id)
     page = [row["run_id"] for row in session_runs[:run_limit]]
-    points = _points_by_run(warehouse, summary.station_id, session_id)
+    points = points_by_run(warehouse, summary.station_id, session_id)
     runs = run_summaries(warehouse, RunIds(ids=page, stations=[]), point_counts=points.only(page))
     runs_by_outcome = dict.fromkeys(RUN_STATUSES, 0)
     for row in session_runs:
@@ -237,22 +232,3 @@ def _session_runs(warehouse: Warehouse, session_id: str) -> list[Row]:
     return [
         {"run_id": row["run_id"], "outcome": outcomes.get(row["run_id"], "running")} for row in runs
     ]
-
-
-def _points_by_run(warehouse: Warehouse, station_id: str, session_id: str) -> PointCounts:
-    """How many points each run of a session has, and how many failed (points recorded
-    outside a run under ``""``): one read of the session's points."""
-    rows = warehouse.rows(
-        f"""
-        SELECT toString(run_id) AS run_id, uniqExact({POINT_KEY}) AS total,
-               uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed
-        FROM {warehouse.database}.measurements
-        WHERE station_id = {{station_id:String}} AND session_id = {{session_id:String}}
-        GROUP BY run_id
-        """,
-        {"station_id": station_id, "session_id": session_id},
-    )
-    return PointCounts(
-        totals={row["run_id"]: int(row["total"]) for row in rows},
-        failed={row["run_id"]: int(row["failed"]) for row in rows},
-    )

@@ -1,0 +1,72 @@
+"""Counting a run's or a session's points, each once (copies of a replayed point share its key)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+
+from benchtrail.projector import Warehouse
+
+POINT_KEY = "event_id, point_index"
+"""What tells two points apart: the event that carried a point and its place in that event
+(the end of ``measurements``' sort key). Copies of a replayed point share it, so counting
+or keeping one row per key reads each point once without ``FINAL``."""
+
+
+class PointCounts(msgspec.Struct, frozen=True):
+    """Point counts already read, by run id: how many points, how many of them failed."""
+
+    totals: dict[str, int]
+    failed: dict[str, int]
+
+    def only(self, runs: Sequence[str]) -> PointCounts:
+        """The counts of ``runs`` (0 for a run without points)."""
+        return PointCounts(
+            totals={run: self.totals.get(run, 0) for run in runs},
+            failed={run: self.failed.get(run, 0) for run in runs},
+        )
+
+    def lookup(self) -> tuple[str, dict[str, object]]:
+        """The counts as a :func:`~benchtrail.api.queries.runs.lookup`-shaped expression of
+        bound parameters."""
+        runs = list(self.totals)
+        return (
+            "({pc_runs:Array(String)}, {pc_totals:Array(UInt64)}, {pc_failed:Array(UInt64)})",
+            {
+                "pc_runs": runs,
+                "pc_totals": [self.totals[run] for run in runs],
+                "pc_failed": [self.failed.get(run, 0) for run in runs],
+            },
+        )
+
+
+def point_totals(warehouse: Warehouse, station_id: str, run_id: str) -> tuple[int, int]:
+    """How many points a run of ``station_id`` has, and how many of them failed."""
+    sql = f"""
+        SELECT uniqExact({POINT_KEY}) AS total,
+               uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed
+        FROM {warehouse.database}.measurements
+        WHERE station_id = {{station_id:String}} AND run_id = {{run_id:String}}
+    """
+    (row,) = warehouse.rows(sql, {"station_id": station_id, "run_id": run_id})
+    return int(row["total"]), int(row["failed"])
+
+
+def points_by_run(warehouse: Warehouse, station_id: str, session_id: str) -> PointCounts:
+    """How many points each run of a session has, and how many failed (points recorded
+    outside a run under ``""``): one read of the session's points."""
+    rows = warehouse.rows(
+        f"""
+        SELECT toString(run_id) AS run_id, uniqExact({POINT_KEY}) AS total,
+               uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed
+        FROM {warehouse.database}.measurements
+        WHERE station_id = {{station_id:String}} AND session_id = {{session_id:String}}
+        GROUP BY run_id
+        """,
+        {"station_id": station_id, "session_id": session_id},
+    )
+    return PointCounts(
+        totals={row["run_id"]: int(row["total"]) for row in rows},
+        failed={row["run_id"]: int(row["failed"]) for row in rows},
+    )
