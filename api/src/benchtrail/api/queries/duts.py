@@ -19,7 +19,7 @@ from benchtrail.api.errors import NotFound
 from benchtrail.api.models.entities import DutHistory, DutRun, FailedMeasurement
 from benchtrail.api.models.filters import DUTS, FilterValues
 from benchtrail.api.queries._sql import Column, Nesting, Row, Where, filter_where
-from benchtrail.api.queries.point_counts import POINT_KEY
+from benchtrail.api.queries.point_counts import COUNTED
 from benchtrail.api.queries.runs import (
     RunIds,
     lookup,
@@ -43,8 +43,7 @@ DUT_COLUMNS: tuple[Column, ...] = (
 """The columns a DUT's run has beyond a run summary's (``failed_measurements`` as JSON text)."""
 
 _POINTS = """
-    SELECT toString(run_id) AS run_id, uniqExact({point_key}) AS point_count,
-           uniqExactIf({point_key}, outcome = 'failed') AS failed_count,
+    SELECT toString(run_id) AS run_id, {counted},
            toJSONString(arraySort(x -> (x.ts_ns, x.name), arrayMap(x -> x.4, arraySlice(
                arraySort(arrayDistinct(groupArrayIf((ts_ns, event_id, point_index, CAST(
                    (name, ts_ns, if(isNaN(value), NULL, value), value_str, unit, low, high, step),
@@ -172,7 +171,7 @@ def _sql(
         nesting,
         extra=DUT_COLUMNS,
         point_counts=lookup(
-            _POINTS.format(db=warehouse.database, point_key=POINT_KEY),
+            _POINTS.format(db=warehouse.database, counted=COUNTED),
             ("run_id", "point_count", "failed_count", "failed_json"),
         ),
         order="ASC",

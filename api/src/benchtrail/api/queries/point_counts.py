@@ -13,6 +13,12 @@ POINT_KEY = "event_id, point_index"
 (the end of ``measurements``' sort key). Copies of a replayed point share it, so counting
 or keeping one row per key reads each point once without ``FINAL``."""
 
+COUNTED = (
+    f"uniqExact({POINT_KEY}) AS point_count,"
+    f" uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed_count"
+)
+"""Select-list items counting the points read, and those of them that failed, each once."""
+
 
 class PointCounts(msgspec.Struct, frozen=True):
     """Point counts already read, by run id: how many points, how many of them failed."""
@@ -44,13 +50,12 @@ class PointCounts(msgspec.Struct, frozen=True):
 def point_totals(warehouse: Warehouse, station_id: str, run_id: str) -> tuple[int, int]:
     """How many points a run of ``station_id`` has, and how many of them failed."""
     sql = f"""
-        SELECT uniqExact({POINT_KEY}) AS total,
-               uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed
+        SELECT {COUNTED}
         FROM {warehouse.database}.measurements
         WHERE station_id = {{station_id:String}} AND run_id = {{run_id:String}}
     """
     (row,) = warehouse.rows(sql, {"station_id": station_id, "run_id": run_id})
-    return int(row["total"]), int(row["failed"])
+    return int(row["point_count"]), int(row["failed_count"])
 
 
 def points_by_run(warehouse: Warehouse, station_id: str, session_id: str) -> PointCounts:
@@ -58,8 +63,7 @@ def points_by_run(warehouse: Warehouse, station_id: str, session_id: str) -> Poi
     outside a run under ``""``): one read of the session's points."""
     rows = warehouse.rows(
         f"""
-        SELECT toString(run_id) AS run_id, uniqExact({POINT_KEY}) AS total,
-               uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed
+        SELECT toString(run_id) AS run_id, {COUNTED}
         FROM {warehouse.database}.measurements
         WHERE station_id = {{station_id:String}} AND session_id = {{session_id:String}}
         GROUP BY run_id
@@ -67,6 +71,6 @@ def points_by_run(warehouse: Warehouse, station_id: str, session_id: str) -> Poi
         {"station_id": station_id, "session_id": session_id},
     )
     return PointCounts(
-        totals={row["run_id"]: int(row["total"]) for row in rows},
-        failed={row["run_id"]: int(row["failed"]) for row in rows},
+        totals={row["run_id"]: int(row["point_count"]) for row in rows},
+        failed={row["run_id"]: int(row["failed_count"]) for row in rows},
     )

@@ -40,7 +40,7 @@ from benchtrail.api.queries._sql import (
 )
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
 from benchtrail.api.queries.newest import newest_rows
-from benchtrail.api.queries.point_counts import POINT_KEY, PointCounts, point_totals
+from benchtrail.api.queries.point_counts import COUNTED, POINT_KEY, PointCounts, point_totals
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Warehouse
 from benchtrail.schemas import CustomValue
@@ -252,8 +252,7 @@ def lookup(subquery: str, columns: Sequence[str]) -> str:
 def _point_counts(db: str) -> str:
     """Per run of the page: its id, how many points it has, how many of them failed."""
     return lookup(
-        f"""SELECT toString(run_id) AS run_id, uniqExact({POINT_KEY}) AS point_count,
-                   uniqExactIf({POINT_KEY}, outcome = 'failed') AS failed_count
+        f"""SELECT toString(run_id) AS run_id, {COUNTED}
             FROM {db}.measurements
             WHERE station_id IN {{stations:Array(String)}} AND run_id IN {{ids:Array(String)}}
             GROUP BY run_id""",
