@@ -14,7 +14,6 @@ bounded points.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +24,7 @@ from benchtrail.api.queries.analytics.capability import D2
 from benchtrail.api.queries.analytics.filters import AnalyticsFilters, numeric_points
 from benchtrail.api.queries.analytics.latest import newest_points
 from benchtrail.api.queries.analytics.rules import RULES, Flags, Values, rule_flags
-from benchtrail.api.timestamps import ns_to_datetime
+from benchtrail.api.timestamps import ns_to_datetimes
 from benchtrail.projector import Warehouse
 
 MAX_POINTS = 10_000
@@ -179,30 +178,34 @@ def _chart(name: str, chart: ChartKind, size: int, plotted: _Chart) -> ControlCh
 def _plotted_points(plotted: _Chart, flags: dict[int, Flags]) -> list[ControlPoint]:
     """One ControlPoint per plotted point (columns turned to Python values in bulk)."""
     matrix = np.stack([flags[rule] for rule in RULES], axis=1)
-    any_rule: Flags = np.any(matrix, axis=1)
-    flagged: list[bool] = any_rule.tolist()
-    rows: list[list[bool]] = matrix.tolist()
-    ranges = plotted.ranges.tolist()
+    rules: list[list[int]] = [[] for _ in range(len(matrix))]
+    for i in np.flatnonzero(np.any(matrix, axis=1)).tolist():
+        rules[i] = [rule for rule, on in zip(RULES, matrix[i].tolist(), strict=True) if on]
+    ranges = plotted.ranges.astype(object)
+    ranges[np.isnan(plotted.ranges)] = None
+    ts_ns = plotted.points.ts_ns.tolist()
     columns = zip(
-        plotted.points.ts_ns.tolist(),
+        ts_ns,
+        ns_to_datetimes(ts_ns),
         plotted.points.value.tolist(),
-        ranges,
+        ranges.tolist(),
         plotted.points.run_id,
+        rules,
         _range_out(plotted).tolist(),
         strict=True,
     )
     return [
         ControlPoint(
             index=i,
-            ts=ns_to_datetime(ts_ns),
-            ts_ns=ts_ns,
+            ts=ts,
+            ts_ns=ns,
             value=value,
-            range=None if math.isnan(spread) else spread,
+            range=spread,
             run_id=run_id,
-            rules=[r for r, on in zip(RULES, rows[i], strict=True) if on] if flagged[i] else [],
+            rules=flagged,
             range_out=out,
         )
-        for i, (ts_ns, value, spread, run_id, out) in enumerate(columns)
+        for i, (ns, ts, value, spread, run_id, flagged, out) in enumerate(columns)
     ]
 
 
