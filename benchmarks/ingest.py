@@ -225,6 +225,7 @@ class TimedWarehouse:
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
         self.latencies_ns: list[np.ndarray] = []
+        self.occurred_ns: list[np.ndarray] = []
         self.write_seconds = 0.0
         self.writes = 0
         self.last_write_done = 0.0
@@ -247,13 +248,42 @@ class TimedWarehouse:
         self.writes += 1
         occurred = batch.occurred_at_ns()
         self.latencies_ns.append(done - occurred)
+        self.occurred_ns.append(occurred)
         return counts
 
     def reset(self) -> None:
         self.latencies_ns.clear()
+        self.occurred_ns.clear()
         self.write_seconds = 0.0
         self.writes = 0
         self.recorded.tables.clear()
+
+
+def _lag_trend(timed: TimedWarehouse) -> dict[str, float]:
+    """Whether the hub keeps up, apart from the pipeline's fixed delay: the median
+    record→queryable lag of the first and of the last quarter of the points (by the time
+    they were recorded), and how fast it grows per second of recording. A projector
+    writing a fraction f of what is recorded falls behind by 1/f - 1 seconds per second,
+    so f = 1 / (1 + growth); one that keeps up has a flat lag (f = 100 %) however long
+    its last write takes, which the all-points rate above counts against it."""
+    if not timed.occurred_ns:
+        return {}
+    occurred = np.concatenate(timed.occurred_ns)
+    lag = np.concatenate(timed.latencies_ns)
+    quarter = len(occurred) // 4
+    if quarter < 1:
+        return {}
+    order = np.argsort(occurred, kind="stable")
+    first, last = order[:quarter], order[-quarter:]
+    span_s = (np.median(occurred[last]) - np.median(occurred[first])) / 1e9
+    first_ms, last_ms = np.median(lag[first]) / 1e6, np.median(lag[last]) / 1e6
+    growth = max((last_ms - first_ms) / 1000 / span_s, 0.0) if span_s > 0 else 0.0
+    return {
+        "lag_first_ms": float(first_ms),
+        "lag_last_ms": float(last_ms),
+        "lag_growth_ms_per_s": 1000 * growth,
+        "steady_pct_of_recorded": 100 / (1 + growth),
+    }
 
 
 def _peak_rss_mib(pid: int | None = None) -> float:
@@ -297,6 +327,7 @@ async def _phase(
     hub_cpu = _cpu_seconds(os.getpid()) - hub_cpu0  # projector, API, chDB and its merges
     rows = projector.stats.rows.get("measurements", 0) - before
     lat = np.concatenate(timed.latencies_ns) / 1e6 if timed.latencies_ns else np.zeros(1)
+    trend = _lag_trend(timed)
     recorded_s = max(r["recorded_s"] for r in results)
     figures = {
         "recorded_per_s": points / recorded_s,
@@ -314,6 +345,7 @@ async def _phase(
         "nats_cpu_points_per_s": points / nats_cpu,
         "hub_cpu_us_per_point": hub_cpu / max(rows, 1) * 1e6,
         "points": points,
+        **trend,
     }
     stored_mb = sum(r["bytes_stored"] for r in results) / 1e6
     stored_frames = sum(r["frames_stored"] for r in results)
@@ -352,6 +384,13 @@ async def _phase(
         f"  record→queryable latency: p50 {figures['p50_ms']:.0f} ms  "
         f"p95 {figures['p95_ms']:.0f} ms  p99 {figures['p99_ms']:.0f} ms"
     )
+    if trend:
+        print(
+            f"  lag trend:                first quarter's p50 {trend['lag_first_ms']:.0f} ms,"
+            f" last quarter's {trend['lag_last_ms']:.0f} ms: grows"
+            f" {trend['lag_growth_ms_per_s']:.0f} ms per second recorded (keeping up:"
+            f" {trend['steady_pct_of_recorded']:.0f} % of the recording rate)"
+        )
     print(
         f"  nats-server CPU:          {nats_cpu:>12,.2f} s"
         f"  ({figures['nats_cpu_points_per_s']:,.0f} points per CPU-second)"

@@ -129,6 +129,14 @@ def ingest_table(report: Report) -> str:
                 f" {single['hub_cpu_us_per_point']:.2f} µs CPU per point in that phase; the"
                 f" plain decode→Arrow→chDB pass {single['raw_projector_cpu_us_per_point']:.2f}."
             )
+        if "lag_growth_ms_per_s" in single:
+            lines.append(
+                f"Keeping up: the record→queryable lag's median was"
+                f" {single['lag_first_ms']:,.0f} ms over the first quarter of that phase's points"
+                f" and {single['lag_last_ms']:,.0f} ms over the last (it grew"
+                f" {single['lag_growth_ms_per_s']:,.0f} ms per second recorded: the hub"
+                f" kept up with {single['steady_pct_of_recorded']:.0f} % of the recording rate)."
+            )
     return "\n".join(lines)
 
 
