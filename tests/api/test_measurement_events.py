@@ -7,7 +7,7 @@ import json
 import msgspec
 
 from benchtrail.api.queries import session_events, session_events_table
-from benchtrail.api.queries.measurement_events import envelope_times, event_log
+from benchtrail.api.queries.measurement_events import envelope_times, event_log, event_seqs
 from benchtrail.projector import RowBatch, Warehouse
 from benchtrail.schemas import (
     Event,
@@ -151,6 +151,13 @@ def test_an_older_warehouse_copy_in_events_is_shown_once(warehouse: Warehouse) -
 
     page = session_events(warehouse, SESSION, limit=100)
     assert page.payloads == [to_json(e).decode() for e in sent]
+    assert count_events(warehouse) == len(sent)  # each copy counted once
+
+
+def count_events(warehouse: Warehouse) -> int:
+    """The session's events as its summary counts them (distinct ``seq`` of both tables)."""
+    seqs = event_seqs(warehouse.database, "session_id = {s:String}")
+    return int(warehouse.scalar(f"SELECT uniqExact(seq) FROM {seqs}", {"s": SESSION}))
 
 
 def test_a_series_is_listed_as_the_measurement_events_it_carries(warehouse: Warehouse) -> None:
@@ -241,6 +248,7 @@ def test_a_sweep_is_one_envelope_row_yet_each_of_its_events_is_listed(
     last = "maxIf(toUnixTimestamp64Nano(occurred_at), type = 'measurement')"
     counted = f"SELECT uniqExact(seq), {last} FROM {event_log(db)}"
     assert list(warehouse.rows(counted)[0].values()) == [10, T0 + 100 + 7 * 7]
+    assert count_events(warehouse) == 10  # what a session's summary counts
 
 
 def test_a_series_that_changes_run_keeps_one_envelope_per_point(warehouse: Warehouse) -> None:

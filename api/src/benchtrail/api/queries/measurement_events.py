@@ -26,6 +26,7 @@ __all__ = [
     "ENVELOPE_COLUMNS",
     "envelope_times",
     "event_log",
+    "event_seqs",
     "last_events",
     "measured_envelopes",
     "rebuild_payloads",
@@ -105,6 +106,19 @@ def event_log(database: str, *, payload: bool = False, after_seq: bool = False) 
     return (
         f"(SELECT {columns}{extra_raw} FROM {database}.events{raw_where}"
         f" UNION ALL SELECT *{extra_measured} FROM ({measured}))"
+    )
+
+
+def event_seqs(database: str, where: str) -> str:
+    """A subquery of the ``session_id`` and ``seq`` of every stored event matching ``where``
+    (a condition on columns both tables have), from ``events`` and ``measurement_events``
+    (a series' row gives the ``seq`` of each of its events): for counting a session's
+    events (distinct ``seq``) without building their envelopes, in half the time of a
+    count over :func:`event_log`. Rows are not deduplicated."""
+    return (
+        f"(SELECT session_id, seq FROM {database}.events WHERE {where}"
+        " UNION ALL SELECT session_id, arrayJoin(range(seq, seq + more_events + 1)) AS seq"
+        f" FROM {database}.measurement_events WHERE {where})"
     )
 
 

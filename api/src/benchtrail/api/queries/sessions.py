@@ -29,7 +29,7 @@ from benchtrail.api.queries._sql import (
     with_times,
 )
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
-from benchtrail.api.queries.measurement_events import event_log
+from benchtrail.api.queries.measurement_events import event_seqs
 from benchtrail.api.queries.point_counts import points_by_run
 from benchtrail.api.queries.runs import RunIds, lookup, run_summaries
 from benchtrail.projector import Warehouse
@@ -189,8 +189,8 @@ def _summary_sql(
         ("session_id", "n"),
     )
     event_counts = lookup(
-        f"""SELECT session_id, uniqExact(seq) AS n FROM {event_log(db)}
-            WHERE session_id IN {{ids:Array(String)}} GROUP BY session_id""",
+        f"""SELECT session_id, uniqExact(seq) AS n
+            FROM {event_seqs(db, "session_id IN {ids:Array(String)}")} GROUP BY session_id""",
         ("session_id", "n"),
     )
     sql = f"""
