@@ -10,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
+import filelock
 import msgspec
 import nats
 import pytest
@@ -22,11 +23,12 @@ from benchtrail.agents import (
     Unacknowledged,
     connect,
 )
+from benchtrail.agents.publishing import outbox_admin
 from benchtrail.agents.publishing.frames import FrameBuffer
-from benchtrail.agents.publishing.outbox import OpenSession, WriteBatch
+from benchtrail.agents.publishing.outbox import OpenSession, WriteBatch, outbox_root
 from benchtrail.agents.publishing.outbox_admin import OutboxFileStatus, outbox_status
 from benchtrail.agents.publishing.outboxes import RECOVERED_REASON, recovered_session_end
-from benchtrail.agents.publishing.sqlite_outbox import SqliteOutbox
+from benchtrail.agents.publishing.sqlite_outbox import SqliteOutbox, lock_path
 from benchtrail.api.hub.natsserver import NatsServer
 from benchtrail.cli import main
 from benchtrail.schemas import EVENTS_STREAM, Log, SessionEnded, new_id, now_ns
@@ -206,6 +208,63 @@ def test_status_and_flush_deliver_what_a_dead_process_left(hub: str, read_stream
     assert {e.session_id for e in events} == {session_id}
     assert isinstance(events[-1], SessionEnded) and events[-1].reason == RECOVERED_REASON
     assert runner.invoke(main, ["outbox", "status"]).output.startswith("no outbox files")
+
+
+class _ReleaseOnRetry(logging.Handler):
+    """Releases a lock when the flush says it is trying again (the holder went away)."""
+
+    def __init__(self, lock: filelock.BaseFileLock) -> None:
+        super().__init__(logging.INFO)
+        self.lock, self.retries = lock, 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "trying again" in record.getMessage():
+            self.retries += 1
+            self.lock.release()
+
+
+def test_a_flush_tries_again_when_a_listed_orphan_is_locked_for_a_moment(hub: str, read_stream):
+    """Listed as an orphan, then locked by another holder (a process just exiting) when the
+    flush comes to take it over: the flush looks again and delivers everything."""
+    _dead_station("cell-9", 10)
+    (status,) = outbox_status(station_id="cell-9")
+    holder = filelock.FileLock(lock_path(Path(status.path)))
+    holder.acquire(timeout=0)
+    retried = _ReleaseOnRetry(holder)
+    logger = logging.getLogger(outbox_admin.__name__)
+    logger.addHandler(retried)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        result = outbox_admin._flush_station(
+            "cell-9", hub, outbox_root(), timeout=30, progress=None, listed=[status]
+        )
+    finally:
+        logger.removeHandler(retried)
+        logger.setLevel(level)
+        holder.release()
+    assert retried.retries == 1
+    assert (result.delivered_events, result.remaining_events) == (13, 0)
+    assert [e.seq for e in read_stream(hub).events] == list(range(1, 14))
+    assert outbox_status(station_id="cell-9") == []
+
+
+def test_a_flush_that_cannot_take_a_listed_orphan_over_says_so(hub: str, monkeypatch):
+    """An orphan listed with pending events but held by another process throughout: the
+    flush does not claim "0 delivered" as a success; the events stay in the file."""
+    monkeypatch.setattr(outbox_admin, "TAKE_OVER_TRIES", 2)
+    _dead_station("cell-9", 10)
+    (status,) = outbox_status(station_id="cell-9")
+    holder = filelock.FileLock(lock_path(Path(status.path)))
+    with holder.acquire(timeout=0):
+        result = outbox_admin._flush_station(
+            "cell-9", hub, outbox_root(), timeout=30, progress=None, listed=[status]
+        )
+    assert (result.delivered_events, result.remaining_events) == (0, 12)
+    assert "could not be taken over" in result.last_error
+    assert "12 NOT acknowledged, kept in the outbox" in outbox_admin.format_flush([result])
+    (kept,) = outbox_status(station_id="cell-9")
+    assert (kept.path, kept.pending_events, kept.owner) == (status.path, 12, "orphan")
 
 
 def test_status_shows_a_running_station_as_alive(hub: str):

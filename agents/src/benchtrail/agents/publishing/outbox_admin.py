@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +26,8 @@ from benchtrail.agents.publishing.outbox import outbox_root
 from benchtrail.agents.publishing.publisher import Publisher
 from benchtrail.agents.publishing.sqlite_outbox import lock_path, outbox_files
 from benchtrail.schemas import NatsAccess, now_ns
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 """Called while flushing with the station, events delivered so far, events in all."""
@@ -134,6 +137,12 @@ def format_status(files: Sequence[OutboxFileStatus]) -> str:
     return "\n".join(lines)
 
 
+TAKE_OVER_TRIES = 5
+"""How often a flush looks for a lock it can take among a station's orphans it has listed,
+before it gives up (0.1 s, then twice as long each time): a process that has just exited,
+or a ``status`` run beside it, may hold a file's lock for a moment."""
+
+
 def flush_outboxes(
     station_id: str | None = None,
     *,
@@ -158,17 +167,33 @@ def flush_outboxes(
     for station in stations:
         recorded_hub = next((f.hub for f in orphans if f.station_id == station and f.hub), "")
         target = hub or recorded_hub or DEFAULT_HUB
-        results.append(_flush_station(station, target, root, timeout, progress))
+        listed = [f for f in orphans if f.station_id == station]
+        results.append(
+            _flush_station(station, target, root, timeout=timeout, progress=progress, listed=listed)
+        )
     return results
 
 
 def _flush_station(
-    station_id: str, hub: str, root: Path, timeout: float, progress: Progress | None
+    station_id: str,
+    hub: str,
+    root: Path,
+    *,
+    timeout: float,
+    progress: Progress | None,
+    listed: Sequence[OutboxFileStatus],
 ) -> FlushResult:
-    config = OutboxConfig(dir=str(root), max_bytes=1 << 62)
-    access = _station_access(station_id)
-    publisher = Publisher(hub, station_id=station_id, outbox=config, access=access)
-    publisher.start()
+    """Deliver the orphans of ``station_id``, the files ``listed`` as such."""
+    publisher = _taking_over(station_id, hub, root, listed)
+    if publisher is None:
+        return FlushResult(
+            station_id=station_id,
+            hub=hub,
+            delivered_events=0,
+            remaining_events=sum(f.pending_events for f in listed),
+            last_error="its orphan outbox files could not be taken over: another process"
+            " holds them (a station that started meanwhile delivers them) or they are gone",
+        )
     total = publisher.unacknowledged
     deadline = time.monotonic() + timeout
     refused = ""
@@ -196,6 +221,31 @@ def _flush_station(
         remaining_events=remaining,
         last_error=error,
     )
+
+
+def _taking_over(
+    station_id: str, hub: str, root: Path, listed: Sequence[OutboxFileStatus]
+) -> Publisher | None:
+    """A started publisher holding the station's orphans; ``None`` if none of the
+    ``listed`` files could be locked in :data:`TAKE_OVER_TRIES` looks, or the publisher
+    took none of their events over."""
+    paths = [Path(f.path) for f in listed]
+    for attempt in range(TAKE_OVER_TRIES):
+        if any(path.exists() and not _owner_alive(path) for path in paths):
+            break
+        log.info("no orphan of %s can be locked (look %d); trying again", station_id, attempt + 1)
+        time.sleep(0.1 * 2**attempt)
+    else:
+        return None
+    config = OutboxConfig(dir=str(root), max_bytes=1 << 62)
+    publisher = Publisher(
+        hub, station_id=station_id, outbox=config, access=_station_access(station_id)
+    )
+    publisher.start()
+    if publisher.unacknowledged or not any(f.pending_events for f in listed):
+        return publisher
+    publisher.close(0.0)
+    return None
 
 
 def _station_access(station_id: str) -> NatsAccess:

@@ -9,6 +9,7 @@ its sessions gap-free) and ``meta`` (station, hub, owner, last publishing error)
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import sqlite3
@@ -29,6 +30,8 @@ from benchtrail.agents.publishing.outbox import (
     WriteBatch,
 )
 from benchtrail.schemas import now_ns
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS frames (
@@ -163,9 +166,11 @@ class SqliteOutbox(Outbox):
         try:
             lock.acquire(timeout=0)
         except filelock.Timeout:
+            log.info("outbox %s is held by a live process: not taken over", path)
             return None
         if not path.exists():  # deleted by its owner between listing and locking
             lock.release()
+            log.info("outbox %s is gone: delivered by its owner", path)
             return None
         return cls(path, lock, station_id=station_id, rank=rank, sync=sync)
 
