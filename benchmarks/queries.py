@@ -739,6 +739,8 @@ def main(args: argparse.Namespace) -> None:
             if not args.skip_unmerged:
                 print(f"as loaded: {_parts(warehouse)}")
                 phases["as loaded"] = time_requests(url, todo, args.reps, warehouse, log)
+                # chDB merges the fresh parts in the background meanwhile, on the same cores
+                print(f"after timing as loaded: {_parts(warehouse)}")
             if not args.skip_merge:
                 took = _merge(warehouse)
                 print(f"merging (OPTIMIZE ... FINAL) took {took:.1f} s: {_parts(warehouse)}")

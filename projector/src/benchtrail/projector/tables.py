@@ -17,6 +17,8 @@ from benchtrail.projector.table_model import Column, Table
 DATABASE = "benchtrail"
 STREAM_SEQ = "stream_seq"
 """The column holding the JetStream sequence of the frame a row came from."""
+QUIET_DAY_S = 3600
+"""A day partition of ``measurements`` with no new part for this long is merged into one."""
 
 _TIME = "DateTime64(9, 'UTC')"
 _LOW = "LowCardinality(String)"
@@ -233,7 +235,14 @@ _DECLARED = (
         # A day holds ~800 (station, name) runs of points: granules of 8192 rows made a
         # read of one name (capability, histogram, charts) read ~20 names' granules, and
         # compressed blocks of 64 KiB made each 1,024-row granule of ts/value decompress 8.
-        settings=("index_granularity = 1024", "min_compress_block_size = 8192"),
+        # A day quiet for an hour is merged into one part: FINAL then reads it as it is
+        # (docs/analytics.md, "Merged days").
+        settings=(
+            "index_granularity = 1024",
+            "min_compress_block_size = 8192",
+            f"min_age_to_force_merge_seconds = {QUIET_DAY_S}",
+            "min_age_to_force_merge_on_partition_only = 1",
+        ),
     ),
     # Dimensioned measurements (docs/measurement-tables.md): one row per measurement.table
     # event (a part of at most 60,000 numbers), one array of values per axis.
