@@ -8,7 +8,7 @@ import pyarrow as pa
 from benchtrail.api.errors import NotFound
 from benchtrail.api.models.filters import EVENTS, FilterValues
 from benchtrail.api.queries._sql import Column, Where, filter_where, select_list
-from benchtrail.api.queries.measurement_events import event_log, rebuild_payloads
+from benchtrail.api.queries.measurement_events import event_log, event_seqs, rebuild_payloads
 from benchtrail.projector import Warehouse
 
 EVENT_COLUMNS: tuple[Column, ...] = (
@@ -135,8 +135,8 @@ def _where(database: str, session_id: str, filters: FilterValues, after_seq: int
 
 
 def _session_exists(warehouse: Warehouse, session_id: str) -> bool:
+    seqs = event_seqs(warehouse.database, "session_id = {session_id:String}")
     sql = f"""
-        SELECT count() FROM (SELECT 1 FROM {event_log(warehouse.database)}
-                             WHERE session_id = {{session_id:String}} LIMIT 1)
+        SELECT count() FROM (SELECT 1 FROM {seqs} LIMIT 1)
     """
     return bool(warehouse.scalar(sql, {"session_id": session_id}))

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from benchtrail.api.models.ingest import MissingRange, SeqGaps, SessionGap, TableSum
-from benchtrail.api.queries.measurement_events import event_log
+from benchtrail.api.queries.measurement_events import event_log, event_seqs
 from benchtrail.api.timestamps import datetime_to_ns, ns_to_datetime
 from benchtrail.projector import Warehouse
 from benchtrail.projector.checksums import warehouse_checksums
@@ -75,8 +75,7 @@ FROM (
                    PARTITION BY session_id ORDER BY seq
                    ROWS BETWEEN 1 PRECEDING AND CURRENT ROW
                ) AS previous
-        FROM (SELECT DISTINCT session_id, seq FROM {log}
-              WHERE session_id IN {ids:Array(String)})
+        FROM (SELECT DISTINCT session_id, seq FROM {seqs_of_ids})
     )
     WHERE seq > previous + 1
 )
@@ -173,5 +172,12 @@ def table_sums(warehouse: Warehouse) -> dict[str, TableSum]:
 
 
 def _with_tables(sql: str, database: str) -> str:
-    """``sql`` with ``{db}`` the database and ``{log}`` every event's envelope (both tables)."""
-    return sql.replace("{db}", database).replace("{log}", event_log(database))
+    """``sql`` with ``{db}`` the database, ``{log}`` every event's envelope (both tables)
+    and ``{seqs_of_ids}`` the seqs of the sessions ``{ids:Array(String)}`` (both tables,
+    without building envelopes)."""
+    seqs = event_seqs(database, "session_id IN {ids:Array(String)}")
+    return (
+        sql.replace("{db}", database)
+        .replace("{log}", event_log(database))
+        .replace("{seqs_of_ids}", seqs)
+    )
