@@ -7,11 +7,14 @@ import io
 import httpx
 import msgspec
 import polars as pl
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
 from benchtrail.api import EventStore, NotFound
 from benchtrail.cli import main
+
+from .tables import same_as_json
 
 
 def test_history_lists_every_run_of_the_serial_in_time_order(history_store: EventStore) -> None:
@@ -109,3 +112,17 @@ def test_cli_shows_the_history(history_url: str) -> None:
     missing = runner.invoke(main, ["dut", "SN-NOPE", "--api", history_url])
     assert missing.exit_code == 1
     assert "dut 'SN-NOPE' not found" in missing.output
+
+
+def test_history_table_rows_are_the_json_runs_field_by_field(history_url: str) -> None:
+    url = f"{history_url}/api/duts/SN-H1"
+    runs = httpx.get(url).json()["runs"]
+    response = httpx.get(url, params={"format": "arrow"})
+    rows = pa.ipc.open_stream(response.content).read_all().to_pylist()
+    assert [row["status"] for row in rows] == ["ended", "ended", "ended", "running"]
+    for run, row in zip(runs, rows, strict=True):
+        failed = msgspec.json.decode(row.pop("failed_measurements"))
+        assert [(f["name"], f["ts_ns"]) for f in failed] == [
+            (f["name"], f["ts_ns"]) for f in run.pop("failed_measurements")
+        ]
+        same_as_json(run, row)

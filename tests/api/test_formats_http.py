@@ -14,6 +14,7 @@ from benchtrail.api import EventStore, RunSummary, SessionSummary, StationSummar
 from benchtrail.api.models.entities import MeasurementRow
 
 from .seed import PAGED_COUNT, PAGED_STATION, Seed
+from .tables import same_as_json
 
 MEDIA = {
     "csv": "text/csv",
@@ -168,3 +169,26 @@ def test_unknown_format_is_a_400_naming_it(api_url: str) -> None:
     response = httpx.get(f"{api_url}/api/runs", params={"format": "xlsx"})
     assert response.status_code == 400
     assert response.json()["parameter"] == "format"
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [("/api/runs", "items"), ("/api/sessions", "items"), ("/api/sessions/{session}", "runs")],
+)
+def test_arrow_rows_are_the_json_items_field_by_field(
+    seeded: Seed, api_url: str, path: str, key: str
+) -> None:
+    url = api_url + path.format(session=seeded.main_session.session_id)
+    if key == "runs":  # a session's runs as a table: the runs page of that session
+        items = httpx.get(url).json()["runs"]
+        url, params = f"{api_url}/api/runs", {"session_id": seeded.main_session.session_id}
+    else:
+        params = {"limit": 100}
+        items = httpx.get(url, params=params).json()["items"]
+    response = httpx.get(url, params={**params, "format": "arrow"})
+    rows = pa.ipc.open_stream(response.content).read_all().to_pylist()
+    assert len(rows) == len(items) > 1
+    for item, row in zip(items, rows, strict=True):
+        same_as_json(item, row)
+    statuses = {item["status"] for item in items}
+    assert statuses == {"ended", "running"} or key == "runs", statuses

@@ -3,7 +3,7 @@ and measurements.
 
 Each returns typed Structs by default (a :class:`Records`, with ``.to_polars()``),
 or, with ``as_polars=True``, a polars DataFrame read from the server's Arrow
-answer (``format=arrow``): built by ClickHouse, no per-row decoding. The two
+answer (``format=arrow``): no per-row decoding. The two
 have the same columns, except that Arrow keeps the nanosecond precision of
 times and gives mappings (``packages``, ``custom_metadata``) as JSON text.
 """

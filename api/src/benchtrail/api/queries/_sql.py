@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -166,3 +166,29 @@ def finite(value: float | None) -> float | None:
 def by_key(rows: list[Row], key: str) -> dict[str, Row]:
     """Index rows by one of their columns."""
     return {row[key]: row for row in rows}
+
+
+def with_fields(
+    own: pa.Table,
+    keys: Sequence[str],
+    fields: Sequence[pa.Field[Any]],
+    order: Sequence[str],
+    derive: Callable[[Row], Row],
+) -> pa.Table:
+    """``own`` with ``fields`` added, made row by row by ``derive``, columns in ``order``.
+
+    ``derive`` is given each row's ``keys`` columns and returns a value per field (the
+    same function that completes a row for JSON, so both formats say the same); the
+    other columns of ``order`` are ``own``'s, as read.
+    """
+    derived = [derive(row) for row in own.select(list(keys)).to_pylist()]
+    made = {
+        field.name: (field, pa.array([row[field.name] for row in derived], field.type))
+        for field in fields
+    }
+    schema_fields, columns = [], []
+    for name in order:
+        field, column = made.get(name) or (own.schema.field(name), own.column(name))
+        schema_fields.append(field)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=pa.schema(schema_fields))

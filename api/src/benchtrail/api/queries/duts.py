@@ -11,6 +11,8 @@ run_id``), points once per point (by :data:`~benchtrail.api.queries.point_counts
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 import msgspec
 import pyarrow as pa
@@ -18,27 +20,22 @@ import pyarrow as pa
 from benchtrail.api.errors import NotFound
 from benchtrail.api.models.entities import DutHistory, DutRun, FailedMeasurement
 from benchtrail.api.models.filters import DUTS, FilterValues
-from benchtrail.api.queries._sql import Column, Nesting, Row, Where, filter_where
-from benchtrail.api.queries.point_counts import COUNTED
-from benchtrail.api.queries.runs import (
+from benchtrail.api.queries._sql import Nesting, Row, Where, filter_where
+from benchtrail.api.queries.point_counts import COUNTED, PointCounts
+from benchtrail.api.queries.run_summaries import (
+    RunFacts,
     RunIds,
-    lookup,
+    read_facts,
     summary_fields,
-    summary_sql,
+    summary_rows,
+    summary_table,
 )
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Warehouse
 
-DUT_COLUMNS: tuple[Column, ...] = (
-    Column(
-        "attempt",
-        "transform(r.run_id, {attempt_ids:Array(String)}, {attempts:Array(Int64)}, toInt64(0))",
-    ),
-    Column(
-        "failed_measurements",
-        "if(indexOf(point_counts.1, r.run_id) = 0, '[]',"
-        " point_counts.4[indexOf(point_counts.1, r.run_id)])",
-    ),
+DUT_FIELDS: tuple[pa.Field[Any], ...] = (
+    pa.field("attempt", pa.int64(), nullable=False),
+    pa.field("failed_measurements", pa.string(), nullable=False),
 )
 """The columns a DUT's run has beyond a run summary's (``failed_measurements`` as JSON text)."""
 
@@ -97,7 +94,8 @@ def dut_history(
         NotFound: the serial has no run.
     """
     runs = dut_runs(warehouse, serial, filters, limit=limit)
-    rows = warehouse.rows(*_sql(warehouse, runs, "native", failed_limit))
+    facts, extra = _facts(warehouse, runs, failed_limit)
+    rows = summary_rows(warehouse, runs.page, facts, order="ASC", extra=extra)
     return DutHistory(
         dut_serial=serial,
         run_count=runs.run_count,
@@ -115,13 +113,17 @@ def dut_table(
     failed_limit: int,
     nesting: Nesting,
 ) -> pa.Table:
-    """The runs of :func:`dut_history` as an Arrow table built by ClickHouse.
+    """The runs of :func:`dut_history` as an Arrow table (their own columns built by
+    ClickHouse, the others added as columns).
 
     Raises:
         NotFound: the serial has no run.
     """
     runs = dut_runs(warehouse, serial, filters, limit=limit)
-    return warehouse.arrow(*_sql(warehouse, runs, nesting, failed_limit))
+    facts, extra = _facts(warehouse, runs, failed_limit)
+    return summary_table(
+        warehouse, runs.page, facts, nesting, order="ASC", extra_fields=DUT_FIELDS, extra=extra
+    )
 
 
 def dut_runs(warehouse: Warehouse, serial: str, filters: FilterValues, *, limit: int) -> DutRuns:
@@ -162,27 +164,29 @@ def _attempts(rows: list[Row]) -> dict[str, int]:
     return attempts
 
 
-def _sql(
-    warehouse: Warehouse, runs: DutRuns, nesting: Nesting, failed_limit: int
-) -> tuple[str, dict[str, object]]:
-    sql, parameters = summary_sql(
-        warehouse,
-        runs.page,
-        nesting,
-        extra=DUT_COLUMNS,
-        point_counts=lookup(
-            _POINTS.format(db=warehouse.database, counted=COUNTED),
-            ("run_id", "point_count", "failed_count", "failed_json"),
-        ),
-        order="ASC",
+def _facts(
+    warehouse: Warehouse, runs: DutRuns, failed_limit: int
+) -> tuple[RunFacts, Callable[[Row], Row]]:
+    """The ends and counts of the runs kept, and the function that gives a run its
+    :data:`DUT_FIELDS` (its attempt, its failed points as JSON text)."""
+    rows = warehouse.rows(
+        _POINTS.format(db=warehouse.database, counted=COUNTED),
+        {"stations": runs.page.stations, "ids": runs.page.ids, "failed_limit": failed_limit},
     )
-    ids = runs.page.ids
-    return sql, {
-        **parameters,
-        "attempt_ids": ids,
-        "attempts": [runs.attempts[run_id] for run_id in ids],
-        "failed_limit": failed_limit,
-    }
+    points = PointCounts(
+        totals={row["run_id"]: int(row["point_count"]) for row in rows},
+        failed={row["run_id"]: int(row["failed_count"]) for row in rows},
+    )
+    failed = {row["run_id"]: row["failed_json"] for row in rows}
+
+    def extra(run: Row) -> Row:
+        run_id = run["run_id"]
+        return {
+            "attempt": runs.attempts.get(run_id, 0),
+            "failed_measurements": failed.get(run_id, "[]"),
+        }
+
+    return read_facts(warehouse, runs.page, points=points), extra
 
 
 def _dut_run(row: Row) -> DutRun:

@@ -33,19 +33,6 @@ class PointCounts(msgspec.Struct, frozen=True):
             failed={run: self.failed.get(run, 0) for run in runs},
         )
 
-    def lookup(self) -> tuple[str, dict[str, object]]:
-        """The counts as a :func:`~benchtrail.api.queries.runs.lookup`-shaped expression of
-        bound parameters."""
-        runs = list(self.totals)
-        return (
-            "({pc_runs:Array(String)}, {pc_totals:Array(UInt64)}, {pc_failed:Array(UInt64)})",
-            {
-                "pc_runs": runs,
-                "pc_totals": [self.totals[run] for run in runs],
-                "pc_failed": [self.failed.get(run, 0) for run in runs],
-            },
-        )
-
 
 def point_totals(warehouse: Warehouse, station_id: str, run_id: str) -> tuple[int, int]:
     """How many points a run of ``station_id`` has, and how many of them failed."""

@@ -1,9 +1,9 @@
 """Questions about runs: which DUT was tested where, with what verdict and which points.
 
 A page of runs is read in two steps: the ids of the page (one scan of ``runs``
-with the filters), then every column of those runs, joined in ClickHouse with
-their ends, measurement counts and step counts. The second step is one SQL text
-for every output format: rows for JSON, an Arrow table for the tabular formats.
+with the filters), then the summaries of those runs: their own columns, ends, point
+and step counts, each a plain read put together by :mod:`.run_summaries` (rows for
+JSON, an Arrow table for the tabular formats, with the same fields).
 
 Run-scoped reads go without ``FINAL``, which would merge every part of a station's
 points (or of every run) before filtering; each keeps a replayed row from counting
@@ -13,8 +13,6 @@ over ends and steps (a copy changes neither), ``uniqExact`` over a point's sort 
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import msgspec
 
@@ -28,91 +26,31 @@ from benchtrail.api.models.entities import (
 )
 from benchtrail.api.models.filters import RUNS, FilterValues
 from benchtrail.api.queries._sql import (
-    Column,
     Nesting,
     Row,
     TablePage,
     Where,
     filter_where,
     finite,
-    select_list,
     with_times,
 )
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
 from benchtrail.api.queries.newest import newest_rows
-from benchtrail.api.queries.point_counts import COUNTED, POINT_KEY, PointCounts, point_totals
+from benchtrail.api.queries.point_counts import POINT_KEY, PointCounts, point_totals
+from benchtrail.api.queries.run_summaries import (
+    RunFacts,
+    RunIds,
+    read_facts,
+    run_ends,
+    summary_from_row,
+    summary_rows,
+    summary_table,
+)
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Warehouse
-from benchtrail.schemas import CustomValue
 
 CURSOR_KIND = "r"
 """Cursor kind of ``/api/runs`` (a cursor of another endpoint is refused)."""
-
-RUN_COLUMNS: tuple[Column, ...] = (
-    *(
-        Column(name, f"r.{name}")
-        for name in (
-            "run_id",
-            "session_id",
-            "station_id",
-            "dut_serial",
-            "dut_part_number",
-            "dut_revision",
-            "dut_lot_number",
-            "product_id",
-            "product_name",
-            "product_revision",
-            "slot_id",
-        )
-    ),
-    Column("slot_index", "toInt64(r.slot_index)"),
-    *(
-        Column(name, f"r.{name}")
-        for name in (
-            "fixture_id",
-            "test_phase",
-            "project_name",
-            "git_commit",
-            "git_branch",
-            "git_remote",
-            "git_dirty",
-            "python_version",
-        )
-    ),
-    Column("packages", "r.packages", "map"),
-    Column("custom_metadata", "r.custom_metadata"),
-    Column("channel_refs", "r.channel_refs", "list"),
-    Column("started_at", "r.started_at"),
-    Column("started_at_ns", "toUnixTimestamp64Nano(r.started_at)"),
-    Column("ended_at", "e.first_end"),
-    Column("ended_at_ns", "toUnixTimestamp64Nano(e.first_end)"),
-    Column("status", "if(e.first_end IS NULL, 'running', 'ended')"),
-    Column("outcome", "e.end_outcome"),
-    Column("error", "ifNull(e.end_error, '')"),
-    Column(
-        "duration_ns",
-        "if(e.first_end IS NULL, NULL, if(e.end_duration_ns = 0,"
-        " toUnixTimestamp64Nano(e.first_end) - toUnixTimestamp64Nano(r.started_at),"
-        " toInt64(e.end_duration_ns)))",
-    ),
-    Column("measurement_count", "toInt64(point_counts.2[indexOf(point_counts.1, r.run_id)])"),
-    Column(
-        "failed_measurement_count", "toInt64(point_counts.3[indexOf(point_counts.1, r.run_id)])"
-    ),
-    Column("step_count", "toInt64(step_counts.2[indexOf(step_counts.1, r.run_id)])"),
-    Column("structured_metadata", "r.structured_metadata"),
-)
-"""The columns of a run summary, in the order of :class:`RunSummary`'s fields."""
-
-_custom_metadata = msgspec.json.Decoder(dict[str, CustomValue])
-_structured_metadata = msgspec.json.Decoder(dict[str, object])
-
-
-class RunIds(msgspec.Struct, frozen=True):
-    """The runs of a page, in page order, and the stations they ran on."""
-
-    ids: list[str]
-    stations: list[str]
 
 
 def run_where(warehouse: Warehouse, filters: FilterValues) -> Where:
@@ -136,10 +74,11 @@ def runs_table(
     cursor: Cursor | None = None,
     nesting: Nesting = "lists",
 ) -> TablePage:
-    """The same page as :func:`list_runs`, as an Arrow table built by ClickHouse."""
+    """The same page as :func:`list_runs`, as an Arrow table: the runs' own columns built
+    by ClickHouse, their ends and counts added as columns."""
     page, next_cursor = _page(warehouse, filters, limit, cursor)
-    sql, parameters = summary_sql(warehouse, page, nesting)
-    return TablePage(warehouse.arrow(sql, parameters), next_cursor)
+    table = summary_table(warehouse, page, read_facts(warehouse, page), nesting)
+    return TablePage(table, next_cursor)
 
 
 def get_run(warehouse: Warehouse, run_id: str, *, measurement_limit: int) -> RunDetail:
@@ -151,10 +90,9 @@ def get_run(warehouse: Warehouse, run_id: str, *, measurement_limit: int) -> Run
     # The summary without its counts first, then the points (one more than asked: whether
     # there are more) and the steps: they give the counts when the run has no more points
     # than asked, and the summary need not read its measurements a second time.
-    sql, parameters = summary_sql(
-        warehouse, RunIds(ids=[run_id], stations=[]), "native", counted=False
-    )
-    summaries = [summary_from_row(row) for row in warehouse.rows(sql, parameters)]
+    page = RunIds(ids=[run_id], stations=[])
+    facts = RunFacts(ends=run_ends(warehouse, "run_id = {run_id:String}", {"run_id": run_id}))
+    summaries = [summary_from_row(row) for row in summary_rows(warehouse, page, facts)]
     if not summaries:
         raise NotFound("run", run_id)
     (summary,) = summaries
@@ -184,107 +122,8 @@ def run_summaries(
     ``point_counts`` when the caller has read them (``page.stations`` is then not needed)."""
     if not page.ids:
         return []
-    known, counted = point_counts.lookup() if point_counts is not None else ("", {})
-    sql, parameters = summary_sql(warehouse, page, "native", point_counts=known)
-    rows = warehouse.rows(sql, {**parameters, **counted})
-    return [summary_from_row(row) for row in rows]
-
-
-def summary_sql(
-    warehouse: Warehouse,
-    page: RunIds,
-    nesting: Nesting,
-    *,
-    extra: Sequence[Column] = (),
-    lookups: Sequence[str] = (),
-    order: str = "DESC",
-    counted: bool = True,
-    point_counts: str = "",
-) -> tuple[str, dict[str, object]]:
-    """SQL and parameters of every summary column of the runs of ``page``.
-
-    ``extra`` columns follow the summary's; they may use ``lookups`` (more
-    ``(subquery) AS name`` scalars of the ``WITH`` clause, see :func:`lookup`) and the
-    run ``r``; ``order`` is ``DESC`` (newest first) or ``ASC``. Without ``counted``, the
-    measurement and step counts are left 0 (for a caller who counts them from what it
-    reads anyway; ``page.stations`` is then not needed). ``point_counts``: a lookup that
-    gives each run's id, point count and failed count first (and maybe more), read
-    instead of the summary's own.
-    """
-    db = warehouse.database
-    direction = "ASC" if order == "ASC" else "DESC"
-    counts = (
-        f"{point_counts or _point_counts(db)} AS point_counts, {_step_counts(db)} AS step_counts"
-        if counted
-        else f"{_NO_POINTS} AS point_counts, {_NO_STEPS} AS step_counts"
-    )
-    sql = f"""
-        WITH {counts}{"".join(f", {lookup}" for lookup in lookups)}
-        SELECT {select_list((*RUN_COLUMNS, *extra), nesting)}
-        FROM (SELECT * FROM {db}.runs WHERE run_id IN {{ids:Array(String)}}
-              ORDER BY started_at DESC, event_id DESC LIMIT 1 BY run_id) AS r
-        LEFT JOIN (SELECT run_id, min(ended_at) AS first_end,
-                          argMin(outcome, ended_at) AS end_outcome,
-                          argMin(error, ended_at) AS end_error,
-                          argMin(duration_ns, ended_at) AS end_duration_ns
-                   FROM {db}.run_ends WHERE run_id IN {{ids:Array(String)}}
-                   GROUP BY run_id) AS e ON e.run_id = r.run_id
-        ORDER BY r.started_at {direction}, r.run_id {direction}
-        SETTINGS join_use_nulls = 1
-    """
-    return sql, {"ids": page.ids, "stations": page.stations}
-
-
-def lookup(subquery: str, columns: Sequence[str]) -> str:
-    """A scalar subquery: a tuple of one array per column of ``subquery``'s rows.
-
-    Element *i* of every array belongs to the same row, so ``x.2[indexOf(x.1, key)]``
-    reads the second column of the row whose first is ``key`` (the type's default, e.g.
-    0 or ``''``, when none). ClickHouse runs such a scalar once, as a query of its own,
-    before the statement that uses it: a read of ``measurements`` by run there reuses the
-    granules an earlier read of the same run found (the query condition cache), which a
-    read on the right side of a ``JOIN`` does not.
-    """
-    arrays = ", ".join(f"groupArray({column})" for column in columns)
-    return f"(SELECT ({arrays}) FROM ({subquery}))"
-
-
-def _point_counts(db: str) -> str:
-    """Per run of the page: its id, how many points it has, how many of them failed."""
-    return lookup(
-        f"""SELECT toString(run_id) AS run_id, {COUNTED}
-            FROM {db}.measurements
-            WHERE station_id IN {{stations:Array(String)}} AND run_id IN {{ids:Array(String)}}
-            GROUP BY run_id""",
-        ("run_id", "point_count", "failed_count"),
-    )
-
-
-def _step_counts(db: str) -> str:
-    """Per run of the page: its id and how many steps it has."""
-    return lookup(
-        f"""SELECT toString(run_id) AS run_id, uniqExact(step_id) AS step_count
-            FROM {db}.steps WHERE run_id IN {{ids:Array(String)}} GROUP BY run_id""",
-        ("run_id", "step_count"),
-    )
-
-
-_NO_POINTS = "(CAST([], 'Array(String)'), CAST([], 'Array(UInt64)'), CAST([], 'Array(UInt64)'))"
-_NO_STEPS = "(CAST([], 'Array(String)'), CAST([], 'Array(UInt64)'))"
-
-
-def summary_from_row(row: Row) -> RunSummary:
-    """A :class:`RunSummary` from a row of :func:`summary_sql` (``native`` nesting)."""
-    return msgspec.convert(summary_fields(row), RunSummary)
-
-
-def summary_fields(row: Row) -> Row:
-    """A summary row with its times as UTC datetimes and its custom metadata decoded."""
-    fields = with_times(row, "started_at", "ended_at")
-    fields["custom_metadata"] = _custom_metadata.decode(row["custom_metadata"] or "{}")
-    structured = row.get("structured_metadata")
-    fields["structured_metadata"] = _structured_metadata.decode(structured or "{}")
-    return fields
+    facts = read_facts(warehouse, page, points=point_counts)
+    return [summary_from_row(row) for row in summary_rows(warehouse, page, facts)]
 
 
 def _page(

@@ -1,13 +1,19 @@
 """Questions about sessions: which ran where, by whom, and what is still running.
 
-Only ``events`` is read with ``FINAL`` (its count); the other tables are read without
-it, each copy of a replayed row collapsing in the read itself: ``LIMIT 1 BY`` the
-session, ``DISTINCT``/``uniqExact`` over ids and point keys, ``min``/``argMin`` over ends.
+No table is read with ``FINAL``: each copy of a replayed row collapses in the read
+itself (``LIMIT 1 BY`` the session, ``uniqExact`` over ids, seqs and point keys,
+``min``/``argMin`` over ends). A summary is the session's own row of ``sessions`` and
+its end and counts, each a plain read, put together here (:mod:`.run_summaries` says
+why: a statement joining them took longer in chDB than its parts).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import msgspec
+import pyarrow as pa
 
 from benchtrail.api.errors import NotFound
 from benchtrail.api.models.entities import (
@@ -26,20 +32,27 @@ from benchtrail.api.queries._sql import (
     Where,
     filter_where,
     select_list,
+    with_fields,
     with_times,
 )
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
 from benchtrail.api.queries.measurement_events import event_seqs
 from benchtrail.api.queries.point_counts import points_by_run
-from benchtrail.api.queries.runs import RunIds, lookup, run_summaries
+from benchtrail.api.queries.run_summaries import (
+    RunIds,
+    read_facts,
+    run_ends,
+    summary_from_row,
+    summary_rows,
+)
 from benchtrail.projector import Warehouse
 
 CURSOR_KIND = "s"
 """Cursor kind of ``/api/sessions`` (a cursor of another endpoint is refused)."""
 
-SESSION_COLUMNS: tuple[Column, ...] = (
+SESSION_OWN_COLUMNS: tuple[Column, ...] = (
     *(
-        Column(name, f"s.{name}")
+        Column(name, name)
         for name in (
             "session_id",
             "station_id",
@@ -50,9 +63,9 @@ SESSION_COLUMNS: tuple[Column, ...] = (
             "hostname",
         )
     ),
-    Column("pid", "toInt64(s.pid)"),
+    Column("pid", "toInt64(pid)"),
     *(
-        Column(name, f"s.{name}")
+        Column(name, name)
         for name in (
             "client_name",
             "client_version",
@@ -61,23 +74,50 @@ SESSION_COLUMNS: tuple[Column, ...] = (
             "fixture_id",
         )
     ),
-    Column("slot_count", "toInt64(s.slot_count)"),
-    Column("device_ids", "s.device_ids", "list"),
+    Column("slot_count", "toInt64(slot_count)"),
+    Column("device_ids", "device_ids", "list"),
     *(
-        Column(name, f"s.{name}")
+        Column(name, name)
         for name in ("git_commit", "git_branch", "git_remote", "git_dirty", "python_version")
     ),
-    Column("packages", "s.packages", "map"),
-    Column("started_at", "s.started_at"),
-    Column("started_at_ns", "toUnixTimestamp64Nano(s.started_at)"),
-    Column("ended_at", "e.first_end"),
-    Column("ended_at_ns", "toUnixTimestamp64Nano(e.first_end)"),
-    Column("end_reason", "ifNull(e.reason_text, '')"),
-    Column("status", "if(e.first_end IS NULL, 'running', 'ended')"),
-    Column("run_count", "toInt64(run_counts.2[indexOf(run_counts.1, s.session_id)])"),
-    Column("event_count", "toInt64(event_counts.2[indexOf(event_counts.1, s.session_id)])"),
+    Column("packages", "packages", "map"),
+    Column("started_at", "started_at"),
+    Column("started_at_ns", "toUnixTimestamp64Nano(started_at)"),
 )
-"""The columns of a session summary, in the order of :class:`SessionSummary`'s fields."""
+"""The columns of a session summary that ``sessions`` holds (the others: :data:`FACT_FIELDS`)."""
+
+FACT_FIELDS: tuple[pa.Field[Any], ...] = (
+    pa.field("ended_at", pa.timestamp("ns", "UTC")),
+    pa.field("ended_at_ns", pa.int64()),
+    pa.field("end_reason", pa.string(), nullable=False),
+    pa.field("status", pa.string(), nullable=False),
+    pa.field("run_count", pa.int64(), nullable=False),
+    pa.field("event_count", pa.int64(), nullable=False),
+)
+"""The columns of a session summary made from its end and counts, as Arrow fields."""
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """What other tables say of sessions, by id: first end (time, reason), run and event
+    counts."""
+
+    ends: dict[str, tuple[int, str]]
+    run_counts: dict[str, int]
+    event_counts: dict[str, int]
+
+    def fields(self, session: Row) -> Row:
+        """The :data:`FACT_FIELDS` of ``session`` (its ``session_id``)."""
+        session_id = session["session_id"]
+        at_ns, reason = self.ends.get(session_id, (None, ""))
+        return {
+            "ended_at": at_ns,
+            "ended_at_ns": at_ns,
+            "end_reason": reason,
+            "status": "running" if at_ns is None else "ended",
+            "run_count": self.run_counts.get(session_id, 0),
+            "event_count": self.event_counts.get(session_id, 0),
+        }
 
 
 def session_where(warehouse: Warehouse, filters: FilterValues) -> Where:
@@ -90,7 +130,7 @@ def list_sessions(
 ) -> SessionPage:
     """Sessions matching ``filters``, newest first (ties by id), one page after ``cursor``."""
     ids, next_cursor = _page(warehouse, filters, limit, cursor)
-    return SessionPage(items=_summaries(warehouse, ids), next_cursor=next_cursor)
+    return SessionPage(items=_read_summaries(warehouse, ids), next_cursor=next_cursor)
 
 
 def sessions_table(
@@ -101,33 +141,56 @@ def sessions_table(
     cursor: Cursor | None = None,
     nesting: Nesting = "lists",
 ) -> TablePage:
-    """The same page as :func:`list_sessions`, as an Arrow table built by ClickHouse."""
+    """The same page as :func:`list_sessions`, as an Arrow table: the sessions' own columns
+    built by ClickHouse, their end and counts added as columns."""
     ids, next_cursor = _page(warehouse, filters, limit, cursor)
-    return TablePage(warehouse.arrow(*_summary_sql(warehouse, ids, nesting)), next_cursor)
+    table = with_fields(
+        warehouse.arrow(_own_sql(warehouse, nesting), {"ids": ids}),
+        ("session_id",),
+        FACT_FIELDS,
+        SessionSummary.__struct_fields__,
+        _facts(warehouse, ids).fields,
+    )
+    return TablePage(table, next_cursor)
 
 
 def get_session(warehouse: Warehouse, session_id: str, *, run_limit: int) -> SessionDetail:
     """One session with its newest ``run_limit`` runs and its totals.
 
-    Four reads: the session's summary; every run of it with its outcome (the page is the
-    newest ``run_limit``, the outcomes are counted over all); the point counts of each of
-    its runs (summed: the session's totals); the page's run summaries, which take their
-    point counts from the third read instead of reading the points again.
+    Plain reads (:mod:`.run_summaries` says why): the session's own row, its end, its
+    event count; its runs' ids and their ends (the outcomes are counted over all, the
+    run count is theirs); the point counts of each of its runs (summed: the session's
+    totals); the page's own rows and step counts, whose ends and point counts are those
+    already read.
 
     Raises:
         NotFound: no ``session.started`` of that id is in the warehouse.
     """
-    summaries = _summaries(warehouse, [session_id])
-    if not summaries:
+    ids = [session_id]
+    own = warehouse.rows(_own_sql(warehouse, "native"), {"ids": ids})
+    if not own:
         raise NotFound("session", session_id)
-    (summary,) = summaries
-    session_runs = _session_runs(warehouse, session_id)
-    page = [row["run_id"] for row in session_runs[:run_limit]]
+    run_ids = _session_run_ids(warehouse, session_id)
+    facts = SessionFacts(
+        ends=_ends(warehouse, ids),
+        run_counts={session_id: len(run_ids)},
+        event_counts=_event_counts(warehouse, ids),
+    )
+    (summary,) = _summaries(own, facts)
+    ends = run_ends(warehouse, "session_id = {session_id:String}", {"session_id": session_id})
     points = points_by_run(warehouse, summary.station_id, session_id)
-    runs = run_summaries(warehouse, RunIds(ids=page, stations=[]), point_counts=points.only(page))
+    page = RunIds(ids=run_ids[:run_limit], stations=[])
+    runs = [
+        summary_from_row(row)
+        for row in summary_rows(
+            warehouse, page, read_facts(warehouse, page, points=points.only(page.ids), ends=ends)
+        )
+    ]
     runs_by_outcome = dict.fromkeys(RUN_STATUSES, 0)
-    for row in session_runs:
-        runs_by_outcome[row["outcome"]] = runs_by_outcome.get(row["outcome"], 0) + 1
+    for run_id in run_ids:
+        end = ends.get(run_id)
+        outcome = "running" if end is None else end.outcome
+        runs_by_outcome[outcome] = runs_by_outcome.get(outcome, 0) + 1
     counts = SessionCounts(
         runs_by_outcome=runs_by_outcome,
         measurement_count=sum(points.totals.values()),
@@ -170,65 +233,77 @@ def _page_rows(warehouse: Warehouse, where: Where, limit: int) -> list[Row]:
     return warehouse.rows(sql, {**where.parameters, "limit": limit})
 
 
-def _summaries(warehouse: Warehouse, ids: list[str]) -> list[SessionSummary]:
+def _read_summaries(warehouse: Warehouse, ids: list[str]) -> list[SessionSummary]:
     if not ids:
         return []
-    rows = warehouse.rows(*_summary_sql(warehouse, ids, "native"))
+    own = warehouse.rows(_own_sql(warehouse, "native"), {"ids": ids})
+    return _summaries(own, _facts(warehouse, ids))
+
+
+def _summaries(own: list[Row], facts: SessionFacts) -> list[SessionSummary]:
     return [
-        msgspec.convert(with_times(row, "started_at", "ended_at"), SessionSummary) for row in rows
+        msgspec.convert(
+            with_times({**row, **facts.fields(row)}, "started_at", "ended_at"), SessionSummary
+        )
+        for row in own
     ]
 
 
-def _summary_sql(
-    warehouse: Warehouse, ids: list[str], nesting: Nesting
-) -> tuple[str, dict[str, object]]:
+def _own_sql(warehouse: Warehouse, nesting: Nesting) -> str:
+    """The own columns of the sessions ``{ids}``, newest first (ties by id), each once."""
+    return f"""
+        SELECT {select_list(SESSION_OWN_COLUMNS, nesting)}
+        FROM {warehouse.database}.sessions WHERE session_id IN {{ids:Array(String)}}
+        ORDER BY sessions.started_at DESC, sessions.session_id DESC, event_id DESC
+        LIMIT 1 BY sessions.session_id
+    """
+
+
+def _facts(warehouse: Warehouse, ids: list[str]) -> SessionFacts:
     db = warehouse.database
-    run_counts = lookup(
+    parameters = {"ids": ids}
+    run_counts = warehouse.rows(
         f"""SELECT session_id, uniqExact(run_id) AS n FROM {db}.runs
             WHERE session_id IN {{ids:Array(String)}} GROUP BY session_id""",
-        ("session_id", "n"),
+        parameters,
     )
-    event_counts = lookup(
+    return SessionFacts(
+        ends=_ends(warehouse, ids),
+        run_counts={row["session_id"]: int(row["n"]) for row in run_counts},
+        event_counts=_event_counts(warehouse, ids),
+    )
+
+
+def _ends(warehouse: Warehouse, ids: list[str]) -> dict[str, tuple[int, str]]:
+    """The first end of each of the sessions ``ids``: its time and reason."""
+    rows = warehouse.rows(
+        f"""SELECT session_id, toUnixTimestamp64Nano(min(ended_at)) AS at_ns,
+                   argMin(reason, ended_at) AS reason
+            FROM {warehouse.database}.session_ends
+            WHERE session_id IN {{ids:Array(String)}} GROUP BY session_id""",
+        {"ids": ids},
+    )
+    return {row["session_id"]: (row["at_ns"], row["reason"]) for row in rows}
+
+
+def _event_counts(warehouse: Warehouse, ids: list[str]) -> dict[str, int]:
+    """How many events each of the sessions ``ids`` has, each seq once."""
+    rows = warehouse.rows(
         f"""SELECT session_id, uniqExact(seq) AS n
-            FROM {event_seqs(db, "session_id IN {ids:Array(String)}")} GROUP BY session_id""",
-        ("session_id", "n"),
+            FROM {event_seqs(warehouse.database, "session_id IN {ids:Array(String)}")}
+            GROUP BY session_id""",
+        {"ids": ids},
     )
-    sql = f"""
-        WITH {run_counts} AS run_counts, {event_counts} AS event_counts
-        SELECT {select_list(SESSION_COLUMNS, nesting)}
-        FROM (SELECT * FROM {db}.sessions WHERE session_id IN {{ids:Array(String)}}
-              ORDER BY started_at DESC, event_id DESC LIMIT 1 BY session_id) AS s
-        LEFT JOIN (SELECT session_id, min(ended_at) AS first_end,
-                          argMin(reason, ended_at) AS reason_text
-                   FROM {db}.session_ends WHERE session_id IN {{ids:Array(String)}}
-                   GROUP BY session_id) AS e ON e.session_id = s.session_id
-        ORDER BY s.started_at DESC, s.session_id DESC
-        SETTINGS join_use_nulls = 1
-    """
-    return sql, {"ids": ids}
+    return {row["session_id"]: int(row["n"]) for row in rows}
 
 
-def _session_runs(warehouse: Warehouse, session_id: str) -> list[Row]:
-    """Every run of a session, newest first (ties by id), each with its first end's
-    outcome (``running``: not ended). Two plain reads joined here: ClickHouse's join of
-    the two took longer than both reads."""
-    db = warehouse.database
-    parameters = {"session_id": session_id}
-    runs = warehouse.rows(
+def _session_run_ids(warehouse: Warehouse, session_id: str) -> list[str]:
+    """The ids of a session's runs, newest first (ties by id)."""
+    rows = warehouse.rows(
         f"""
-        SELECT run_id FROM {db}.runs WHERE session_id = {{session_id:String}}
+        SELECT run_id FROM {warehouse.database}.runs WHERE session_id = {{session_id:String}}
         ORDER BY started_at DESC, run_id DESC LIMIT 1 BY run_id
         """,
-        parameters,
+        {"session_id": session_id},
     )
-    ends = warehouse.rows(
-        f"""
-        SELECT run_id, argMin(outcome, ended_at) AS outcome FROM {db}.run_ends
-        WHERE session_id = {{session_id:String}} GROUP BY run_id
-        """,
-        parameters,
-    )
-    outcomes = {row["run_id"]: row["outcome"] for row in ends}
-    return [
-        {"run_id": row["run_id"], "outcome": outcomes.get(row["run_id"], "running")} for row in runs
-    ]
+    return [row["run_id"] for row in rows]
