@@ -6,6 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 
+import pytest
+
 from benchtrail.projector import WritersFirst
 
 
@@ -55,3 +57,32 @@ def test_calls_never_overlap() -> None:
     for thread in threads:
         thread.join(30)
     assert overlaps[0] == 0
+
+
+def test_reads_share_their_turns_up_to_the_readers_and_never_overlap_a_write() -> None:
+    turns, inside, most, beside_write = WritersFirst(readers=2), [0, 0], [0], [0]
+    lock = threading.Lock()
+
+    def call(write: bool) -> None:
+        for _ in range(300):
+            with turns.writing() if write else turns.reading():
+                with lock:
+                    inside[write] += 1
+                    most[0] = max(most[0], inside[False])
+                    beside_write[0] += inside[True] > 1 or (inside[True] and inside[False])
+                time.sleep(0.0001)
+                with lock:
+                    inside[write] -= 1
+
+    threads = [threading.Thread(target=call, args=(i == 0,)) for i in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert most[0] == 2  # two reads at once, never three
+    assert beside_write[0] == 0
+
+
+def test_readers_must_be_at_least_one() -> None:
+    with pytest.raises(ValueError, match="readers must be at least 1, got 0"):
+        WritersFirst(readers=0)

@@ -5,14 +5,18 @@
 and every query are the same text for both. chDB has no async client and a
 data directory opens in one process only, so one :class:`Warehouse` is shared
 by the projector and the API of a process, and its calls take turns
-(:class:`WritersFirst`): one call at a time, and a waiting write goes before
-waiting reads, so readers can delay an insert by one query, never by a queue.
+(:class:`WritersFirst`): a write alone, reads up to one per client the warehouse
+holds (:data:`READ_CLIENTS`), and a waiting write goes before waiting reads, so
+readers can delay an insert by the reads under way, never by a queue.
+:meth:`Warehouse.together` runs a request's independent reads at once.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final, cast
@@ -52,19 +56,38 @@ that had merged a part (``benchmarks/queries.py``, merged state). Benchtrail's r
 are narrowed by sort keys and partitions, not by statistics."""
 
 
-class WritersFirst:
-    """One call at a time; a waiting write goes before every waiting read.
+READ_CLIENTS: Final = 2
+"""Clients a warehouse reads through, so reads at once: one per core of the 2-core machines
+benchtrail is measured on. More made no read faster there and would take more cores from
+the projector's inserts, which wait for the reads under way."""
 
-    chDB runs the queries of a process one after the other (measured: a 1,000-row
-    insert took 4.6 ms p50 alone and 211 ms beside four concurrent 100k-row reads,
-    with no lock of ours), and a ClickHouse server session takes one query at a
-    time. A plain lock lets a queue of readers hold the projector's insert back for
-    the whole queue; here an insert waits for the call under way only.
+_together = threading.local()
+"""``inside`` is set in the threads of :meth:`Warehouse.together`."""
+
+
+def _mark_inside() -> None:
+    _together.inside = True
+
+
+class WritersFirst:
+    """A write alone, up to ``readers`` reads at once; a waiting write goes before every
+    waiting read.
+
+    chDB shares a process's cores among its queries (measured: a 1,000-row insert took
+    4.6 ms p50 alone and 211 ms beside four concurrent 100k-row reads, with no lock of
+    ours), and a ClickHouse server session takes one query at a time: each read runs on a
+    client of its own, a write on none but its own. A plain lock lets a queue of readers
+    hold the projector's insert back for the whole queue; here an insert waits for the
+    reads under way only.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, readers: int = 1) -> None:
+        if readers < 1:
+            raise ValueError(f"readers must be at least 1, got {readers}")
         self._turn = threading.Condition()
-        self._busy = False
+        self._readers = readers
+        self._reading = 0
+        self._writing = False
         self._writers_waiting = 0
         self._readers_waiting = 0
 
@@ -75,47 +98,65 @@ class WritersFirst:
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """Hold the warehouse for a write (or a statement): next after the call under way."""
+        """Hold the warehouse for a write (or a statement): next after the calls under way."""
         with self._turn:
             self._writers_waiting += 1
             try:
-                self._turn.wait_for(lambda: not self._busy)
+                self._turn.wait_for(lambda: not self._writing and self._reading == 0)
             finally:
                 self._writers_waiting -= 1
-            self._busy = True
+            self._writing = True
         try:
             yield
         finally:
-            self._release()
+            with self._turn:
+                self._writing = False
+                self._turn.notify_all()
 
     @contextmanager
     def reading(self) -> Iterator[None]:
-        """Hold the warehouse for a read: after the call under way and every waiting write."""
+        """Hold a read turn: once no write runs or waits and fewer than ``readers`` read."""
         with self._turn:
             self._readers_waiting += 1
             try:
-                self._turn.wait_for(lambda: not self._busy and not self._writers_waiting)
+                self._turn.wait_for(
+                    lambda: (
+                        not self._writing
+                        and not self._writers_waiting
+                        and self._reading < self._readers
+                    )
+                )
             finally:
                 self._readers_waiting -= 1
-            self._busy = True
+            self._reading += 1
         try:
             yield
         finally:
-            self._release()
-
-    def _release(self) -> None:
-        with self._turn:
-            self._busy = False
-            self._turn.notify_all()
+            with self._turn:
+                self._reading -= 1
+                self._turn.notify_all()
 
 
 class Warehouse:
     """Thread-safe access to the benchtrail tables through clickhouse-connect."""
 
-    def __init__(self, client: Client, target: str, database: str = DATABASE) -> None:
+    def __init__(
+        self,
+        client: Client,
+        target: str,
+        database: str = DATABASE,
+        *,
+        readers: Sequence[Client] = (),
+    ) -> None:
         self._client = client
-        self.turns = WritersFirst()
-        """Who holds the warehouse: one call at a time, writes first."""
+        self._clients = [client, *readers]
+        self._free: queue.SimpleQueue[Client] = queue.SimpleQueue()
+        for each in self._clients:
+            self._free.put(each)
+        self._together: ThreadPoolExecutor | None = None
+        self._together_lock = threading.Lock()
+        self.turns = WritersFirst(readers=len(self._clients))
+        """Who holds the warehouse: a write alone, a read per client at once, writes first."""
         self.target = target
         self.database = database
 
@@ -156,15 +197,45 @@ class Warehouse:
 
     def rows(self, sql: str, parameters: Parameters | None = None) -> list[dict[str, Any]]:
         """Run a query with bound parameters; return rows as dicts."""
-        with self.turns.reading():
-            result = self._client.query(sql, parameters=dict(parameters or {}))
+        with self._reader() as client:
+            result = client.query(sql, parameters=dict(parameters or {}))
         names = result.column_names
         return [dict(zip(names, row, strict=True)) for row in result.result_rows]
 
     def arrow(self, sql: str, parameters: Parameters | None = None) -> pa.Table:
         """Run a query with bound parameters; return an Arrow table."""
+        with self._reader() as client:
+            return client.query_arrow(sql, parameters=dict(parameters or {}))
+
+    def together(self, *calls: Callable[[], Any]) -> list[Any]:
+        """Run ``calls`` (each a few reads of this warehouse) at once; their results in order.
+
+        Each read takes a turn and a client of its own, so up to one per client run at
+        the same time (chDB runs them on the process's cores side by side: three reads of
+        a session's detail took 24 ms at once against 35 one after the other, here). A
+        call made from within a call runs its calls one after the other (no thread waits
+        for a busy pool it is part of). An exception of a call is raised here.
+        """
+        if len(calls) < 2 or len(self._clients) < 2 or getattr(_together, "inside", False):
+            return [call() for call in calls]
+        with self._together_lock:
+            if self._together is None:
+                self._together = ThreadPoolExecutor(
+                    len(self._clients), "warehouse-read", initializer=_mark_inside
+                )
+            pool = self._together
+        futures = [pool.submit(call) for call in calls]
+        return [future.result() for future in futures]
+
+    @contextmanager
+    def _reader(self) -> Iterator[Client]:
+        """A read turn and a client no other read is using (there is one per turn)."""
         with self.turns.reading():
-            return self._client.query_arrow(sql, parameters=dict(parameters or {}))
+            client = self._free.get_nowait()
+            try:
+                yield client
+            finally:
+                self._free.put(client)
 
     def scalar(self, sql: str, parameters: Parameters | None = None) -> Any:
         """Run a query returning one value."""
@@ -185,9 +256,14 @@ class Warehouse:
         }
 
     def close(self) -> None:
-        """Close the client."""
+        """Close the clients (and the threads of :meth:`together`)."""
+        with self._together_lock:
+            if self._together is not None:
+                self._together.shutdown(wait=True)
+                self._together = None
         with self.turns.writing():
-            self._client.close()
+            for client in self._clients:
+                client.close()
 
 
 def plain_when_unique(table: pa.Table, column: str) -> pa.Table:
@@ -233,32 +309,46 @@ def split_by_day(arrow: pa.Table, day_column: str | None, max_days: int) -> list
     ]
 
 
-def open_warehouse(target: str | Path, database: str = DATABASE) -> Warehouse:
+def open_warehouse(
+    target: str | Path, database: str = DATABASE, *, read_clients: int = READ_CLIENTS
+) -> Warehouse:
     """Open the warehouse at a chDB data directory or a ``http(s)://`` ClickHouse URL.
 
     Creates ``database`` and its tables if they do not exist. One process can
-    have one chDB data directory open at a time (close it to open another).
+    have one chDB data directory open at a time (close it to open another); it
+    reads through ``read_clients`` clients (handles of the same chDB, or sessions of
+    the same server), one of which also writes.
     """
     text = str(target)
+    if read_clients < 1:
+        raise ValueError(f"read_clients must be at least 1, got {read_clients}")
+    clients: list[Client] = []
     try:
-        if text.startswith(("http://", "https://")):
-            url = urlparse(text)
-            client = clickhouse_connect.get_client(
-                host=url.hostname or "localhost",
-                port=url.port or 8123,
-                username=url.username or "default",
-                password=url.password or "",
-                secure=url.scheme == "https",
-            )
-        else:
+        if not text.startswith(("http://", "https://")):
             Path(text).mkdir(parents=True, exist_ok=True)
-            client = clickhouse_connect.get_client(interface="chdb", path=text)
-        _apply_client_settings(client)
+        for _ in range(read_clients):
+            clients.append(_client(text))
+            _apply_client_settings(clients[-1])
     except (ClickHouseError, OSError, RuntimeError) as e:
+        for client in clients:
+            client.close()
         raise WarehouseUnavailable(text, str(e)) from e
-    warehouse = Warehouse(client, text, database)
+    warehouse = Warehouse(clients[0], text, database, readers=clients[1:])
     warehouse.ensure_schema()
     return warehouse
+
+
+def _client(target: str) -> Client:
+    if target.startswith(("http://", "https://")):
+        url = urlparse(target)
+        return clickhouse_connect.get_client(
+            host=url.hostname or "localhost",
+            port=url.port or 8123,
+            username=url.username or "default",
+            password=url.password or "",
+            secure=url.scheme == "https",
+        )
+    return clickhouse_connect.get_client(interface="chdb", path=target)
 
 
 def _apply_client_settings(client: Client) -> None:

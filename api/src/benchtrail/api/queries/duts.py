@@ -23,12 +23,12 @@ from benchtrail.api.models.filters import DUTS, FilterValues
 from benchtrail.api.queries._sql import Nesting, Row, Where, filter_where
 from benchtrail.api.queries.point_counts import COUNTED, PointCounts
 from benchtrail.api.queries.run_summaries import (
-    RunFacts,
     RunIds,
-    read_facts,
+    complete_table,
+    read_rows,
+    read_table,
     summary_fields,
-    summary_rows,
-    summary_table,
+    with_facts,
 )
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Warehouse
@@ -94,8 +94,9 @@ def dut_history(
         NotFound: the serial has no run.
     """
     runs = dut_runs(warehouse, serial, filters, limit=limit)
-    facts, extra = _facts(warehouse, runs, failed_limit)
-    rows = summary_rows(warehouse, runs.page, facts, order="ASC", extra=extra)
+    points, extra = _points(warehouse, runs, failed_limit)
+    rows, facts = read_rows(warehouse, runs.page, points=points, order="ASC")
+    rows = with_facts(rows, facts, extra)
     return DutHistory(
         dut_serial=serial,
         run_count=runs.run_count,
@@ -120,10 +121,9 @@ def dut_table(
         NotFound: the serial has no run.
     """
     runs = dut_runs(warehouse, serial, filters, limit=limit)
-    facts, extra = _facts(warehouse, runs, failed_limit)
-    return summary_table(
-        warehouse, runs.page, facts, nesting, order="ASC", extra_fields=DUT_FIELDS, extra=extra
-    )
+    points, extra = _points(warehouse, runs, failed_limit)
+    own, facts = read_table(warehouse, runs.page, nesting, points=points, order="ASC")
+    return complete_table(own, facts, extra_fields=DUT_FIELDS, extra=extra)
 
 
 def dut_runs(warehouse: Warehouse, serial: str, filters: FilterValues, *, limit: int) -> DutRuns:
@@ -164,20 +164,24 @@ def _attempts(rows: list[Row]) -> dict[str, int]:
     return attempts
 
 
-def _facts(
+def _points(
     warehouse: Warehouse, runs: DutRuns, failed_limit: int
-) -> tuple[RunFacts, Callable[[Row], Row]]:
-    """The ends and counts of the runs kept, and the function that gives a run its
-    :data:`DUT_FIELDS` (its attempt, its failed points as JSON text)."""
-    rows = warehouse.rows(
-        _POINTS.format(db=warehouse.database, counted=COUNTED),
-        {"stations": runs.page.stations, "ids": runs.page.ids, "failed_limit": failed_limit},
-    )
-    points = PointCounts(
-        totals={row["run_id"]: int(row["point_count"]) for row in rows},
-        failed={row["run_id"]: int(row["failed_count"]) for row in rows},
-    )
-    failed = {row["run_id"]: row["failed_json"] for row in rows}
+) -> tuple[Callable[[], PointCounts], Callable[[Row], Row]]:
+    """The read of the point counts of the runs kept (run with the summaries' other reads),
+    and the function that gives a run its :data:`DUT_FIELDS` (its attempt, its failed points
+    as JSON text) once that read is done."""
+    failed: dict[str, str] = {}
+
+    def points() -> PointCounts:
+        rows = warehouse.rows(
+            _POINTS.format(db=warehouse.database, counted=COUNTED),
+            {"stations": runs.page.stations, "ids": runs.page.ids, "failed_limit": failed_limit},
+        )
+        failed.update((row["run_id"], row["failed_json"]) for row in rows)
+        return PointCounts(
+            totals={row["run_id"]: int(row["point_count"]) for row in rows},
+            failed={row["run_id"]: int(row["failed_count"]) for row in rows},
+        )
 
     def extra(run: Row) -> Row:
         run_id = run["run_id"]
@@ -186,7 +190,7 @@ def _facts(
             "failed_measurements": failed.get(run_id, "[]"),
         }
 
-    return read_facts(warehouse, runs.page, points=points), extra
+    return points, extra
 
 
 def _dut_run(row: Row) -> DutRun:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import msgspec
 import pyarrow as pa
@@ -28,16 +28,20 @@ from benchtrail.schemas import CustomValue
 __all__ = [
     "FACT_FIELDS",
     "RUN_OWN_COLUMNS",
+    "PointsRead",
     "RunEnd",
     "RunFacts",
     "RunIds",
-    "read_facts",
+    "complete_rows",
+    "complete_table",
+    "page_point_counts",
+    "read_rows",
+    "read_table",
     "run_ends",
     "step_counts",
     "summary_fields",
     "summary_from_row",
-    "summary_rows",
-    "summary_table",
+    "with_facts",
 ]
 
 RUN_OWN_COLUMNS: tuple[Column, ...] = (
@@ -92,6 +96,8 @@ FACT_FIELDS: tuple[pa.Field[Any], ...] = (
     pa.field("step_count", pa.int64(), nullable=False),
 )
 """The columns of a run summary made from its ends and counts, as Arrow fields."""
+
+_Own = TypeVar("_Own")
 
 _KEYS = ("run_id", "started_at_ns")
 """The own columns :meth:`RunFacts.fields` needs."""
@@ -156,24 +162,6 @@ class RunFacts:
         }
 
 
-def read_facts(
-    warehouse: Warehouse,
-    page: RunIds,
-    *,
-    points: PointCounts | None = None,
-    ends: dict[str, RunEnd] | None = None,
-) -> RunFacts:
-    """The ends, point counts and step counts of the runs of ``page``; ``points`` and
-    ``ends`` when the caller has read them (``page.stations`` is then not needed)."""
-    if ends is None:
-        ends = run_ends(warehouse, "run_id IN {ids:Array(String)}", {"ids": page.ids})
-    return RunFacts(
-        ends=ends,
-        points=points if points is not None else _point_counts(warehouse, page),
-        steps=step_counts(warehouse, page.ids),
-    )
-
-
 def run_ends(warehouse: Warehouse, condition: str, parameters: Row) -> dict[str, RunEnd]:
     """The first end of each run ``condition`` (on ``run_ends``) selects."""
     rows = warehouse.rows(
@@ -205,7 +193,8 @@ def step_counts(warehouse: Warehouse, ids: Sequence[str]) -> dict[str, int]:
     return {row["run_id"]: int(row["step_count"]) for row in rows}
 
 
-def _point_counts(warehouse: Warehouse, page: RunIds) -> PointCounts:
+def page_point_counts(warehouse: Warehouse, page: RunIds) -> PointCounts:
+    """How many points each run of ``page`` has, and how many failed (one read)."""
     if not page.ids:
         return PointCounts(totals={}, failed={})
     rows = warehouse.rows(
@@ -223,19 +212,106 @@ def _point_counts(warehouse: Warehouse, page: RunIds) -> PointCounts:
     )
 
 
-def summary_rows(
+PointsRead = PointCounts | Callable[[], PointCounts]
+"""Point counts a caller has read, or the read that gives them (run with the others)."""
+
+
+def read_rows(
     warehouse: Warehouse,
     page: RunIds,
-    facts: RunFacts,
     *,
+    points: PointsRead | None = None,
+    ends: dict[str, RunEnd] | None = None,
+    counted: bool = True,
     order: str = "DESC",
-    extra: Callable[[Row], Row] | None = None,
-) -> list[Row]:
-    """The runs of ``page`` (newest first, or oldest with ``order="ASC"``) as rows of every
-    summary column (``native`` nesting), and ``extra``'s columns for each."""
-    rows = warehouse.rows(_own_sql(warehouse, "native"), {"ids": page.ids})
+) -> tuple[list[Row], RunFacts]:
+    """The own columns of the runs of ``page`` (newest first, or oldest with
+    ``order="ASC"``; ``native`` nesting) and their facts, all read at once
+    (:meth:`~benchtrail.projector.Warehouse.together`).
+
+    ``points``/``ends``: what the caller has read (``page.stations`` is then not needed)
+    or, for ``points``, the read that gives them. Without ``counted``, no step or point
+    is counted (0, for a caller who counts them from what it reads anyway).
+    """
+    rows, facts = _read(
+        warehouse,
+        page,
+        lambda: warehouse.rows(_own_sql(warehouse, "native"), {"ids": page.ids}),
+        points=points,
+        ends=ends,
+        counted=counted,
+    )
     if order == "ASC":
         rows.reverse()
+    return rows, facts
+
+
+def read_table(
+    warehouse: Warehouse,
+    page: RunIds,
+    nesting: Nesting,
+    *,
+    points: PointsRead | None = None,
+    order: str = "DESC",
+) -> tuple[pa.Table, RunFacts]:
+    """What :func:`read_rows` reads, the own columns as an Arrow table shaped for
+    ``nesting``."""
+    own, facts = _read(
+        warehouse,
+        page,
+        lambda: warehouse.arrow(_own_sql(warehouse, nesting), {"ids": page.ids}),
+        points=points,
+        ends=None,
+        counted=True,
+    )
+    if order == "ASC":
+        own = own.take(pa.array(range(own.num_rows - 1, -1, -1), pa.int64()))
+    return own, facts
+
+
+def _read(
+    warehouse: Warehouse,
+    page: RunIds,
+    own: Callable[[], _Own],
+    *,
+    points: PointsRead | None,
+    ends: dict[str, RunEnd] | None,
+    counted: bool,
+) -> tuple[_Own, RunFacts]:
+    calls: dict[str, Callable[[], Any]] = {"own": own}
+    if ends is None:
+        parameters = {"ids": page.ids}
+        calls["ends"] = lambda: run_ends(warehouse, "run_id IN {ids:Array(String)}", parameters)
+    if counted:
+        calls["steps"] = lambda: step_counts(warehouse, page.ids)
+        if points is None:
+            calls["points"] = lambda: page_point_counts(warehouse, page)
+        elif callable(points):
+            calls["points"] = points
+    got = dict(zip(calls, warehouse.together(*calls.values()), strict=True))
+    known = points if isinstance(points, PointCounts) else _NO_POINTS
+    facts = RunFacts(
+        ends=got.get("ends", ends or {}),
+        points=got.get("points", known),
+        steps=got.get("steps", {}),
+    )
+    return got["own"], facts
+
+
+_NO_POINTS = PointCounts(totals={}, failed={})
+
+
+def complete_rows(
+    rows: list[Row], facts: RunFacts, extra: Callable[[Row], Row] | None = None
+) -> list[RunSummary]:
+    """The summaries of the own ``rows`` of :func:`read_rows`, given their ``facts``."""
+    return [summary_from_row(row) for row in with_facts(rows, facts, extra)]
+
+
+def with_facts(
+    rows: list[Row], facts: RunFacts, extra: Callable[[Row], Row] | None = None
+) -> list[Row]:
+    """``rows`` (own columns, ``native``) with every summary column, and ``extra``'s."""
     for row in rows:
         row.update(facts.fields(row))
         if extra is not None:
@@ -243,26 +319,20 @@ def summary_rows(
     return rows
 
 
-def summary_table(
-    warehouse: Warehouse,
-    page: RunIds,
+def complete_table(
+    own: pa.Table,
     facts: RunFacts,
-    nesting: Nesting,
     *,
-    order: str = "DESC",
     extra_fields: Sequence[pa.Field[Any]] = (),
     extra: Callable[[Row], Row] | None = None,
 ) -> pa.Table:
-    """The rows of :func:`summary_rows` as an Arrow table, columns in :class:`RunSummary`'s
-    order then ``extra_fields``' (made by ``extra`` from a row's ``run_id`` and
-    ``started_at_ns``)."""
+    """The own columns of :func:`read_table` with every summary column, in
+    :class:`RunSummary`'s order, then ``extra_fields`` (made by ``extra`` from a row's
+    ``run_id`` and ``started_at_ns``)."""
 
     def derive(row: Row) -> Row:
         return {**facts.fields(row), **(extra(row) if extra is not None else {})}
 
-    own = warehouse.arrow(_own_sql(warehouse, nesting), {"ids": page.ids})
-    if order == "ASC":
-        own = own.take(pa.array(range(own.num_rows - 1, -1, -1), pa.int64()))
     return with_fields(
         own,
         _KEYS,
@@ -273,7 +343,7 @@ def summary_table(
 
 
 def summary_from_row(row: Row) -> RunSummary:
-    """A :class:`RunSummary` from a row of :func:`summary_rows`."""
+    """A :class:`RunSummary` from a row of :func:`with_facts`."""
     return msgspec.convert(summary_fields(row), RunSummary)
 
 

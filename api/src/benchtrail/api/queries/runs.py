@@ -38,13 +38,11 @@ from benchtrail.api.queries.cursors import Cursor, encode_cursor
 from benchtrail.api.queries.newest import newest_rows
 from benchtrail.api.queries.point_counts import POINT_KEY, PointCounts, point_totals
 from benchtrail.api.queries.run_summaries import (
-    RunFacts,
     RunIds,
-    read_facts,
-    run_ends,
-    summary_from_row,
-    summary_rows,
-    summary_table,
+    complete_rows,
+    complete_table,
+    read_rows,
+    read_table,
 )
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Warehouse
@@ -77,8 +75,8 @@ def runs_table(
     """The same page as :func:`list_runs`, as an Arrow table: the runs' own columns built
     by ClickHouse, their ends and counts added as columns."""
     page, next_cursor = _page(warehouse, filters, limit, cursor)
-    table = summary_table(warehouse, page, read_facts(warehouse, page), nesting)
-    return TablePage(table, next_cursor)
+    own, facts = read_table(warehouse, page, nesting)
+    return TablePage(complete_table(own, facts), next_cursor)
 
 
 def get_run(warehouse: Warehouse, run_id: str, *, measurement_limit: int) -> RunDetail:
@@ -87,17 +85,19 @@ def get_run(warehouse: Warehouse, run_id: str, *, measurement_limit: int) -> Run
     Raises:
         NotFound: no ``run.started`` of that id is in the warehouse.
     """
-    # The summary without its counts first, then the points (one more than asked: whether
-    # there are more) and the steps: they give the counts when the run has no more points
-    # than asked, and the summary need not read its measurements a second time.
+    # The summary without its counts and the steps at once, then the points (one more than
+    # asked: whether there are more; their read needs the run's station): points and steps
+    # give the counts when the run has no more points than asked, and the summary need not
+    # read its measurements a second time.
     page = RunIds(ids=[run_id], stations=[])
-    facts = RunFacts(ends=run_ends(warehouse, "run_id = {run_id:String}", {"run_id": run_id}))
-    summaries = [summary_from_row(row) for row in summary_rows(warehouse, page, facts)]
+    (rows, facts), steps = warehouse.together(
+        lambda: read_rows(warehouse, page, counted=False), lambda: _steps(warehouse, run_id)
+    )
+    summaries = complete_rows(rows, facts)
     if not summaries:
         raise NotFound("run", run_id)
     (summary,) = summaries
     points = _measurements(warehouse, summary, measurement_limit + 1)
-    steps = _steps(warehouse, run_id)
     truncated = len(points) > measurement_limit
     total, failed = (
         point_totals(warehouse, summary.station_id, run_id)
@@ -122,8 +122,7 @@ def run_summaries(
     ``point_counts`` when the caller has read them (``page.stations`` is then not needed)."""
     if not page.ids:
         return []
-    facts = read_facts(warehouse, page, points=point_counts)
-    return [summary_from_row(row) for row in summary_rows(warehouse, page, facts)]
+    return complete_rows(*read_rows(warehouse, page, points=point_counts))
 
 
 def _page(

@@ -9,8 +9,9 @@ why: a statement joining them took longer in chDB than its parts).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import pyarrow as pa
@@ -37,15 +38,18 @@ from benchtrail.api.queries._sql import (
 )
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
 from benchtrail.api.queries.measurement_events import event_seqs
-from benchtrail.api.queries.point_counts import points_by_run
+from benchtrail.api.queries.point_counts import PointCounts, points_by_run
 from benchtrail.api.queries.run_summaries import (
+    RunEnd,
     RunIds,
-    read_facts,
+    complete_rows,
+    read_rows,
     run_ends,
-    summary_from_row,
-    summary_rows,
 )
 from benchtrail.projector import Warehouse
+
+_Own = TypeVar("_Own")
+RunEnds = dict[str, RunEnd]
 
 CURSOR_KIND = "s"
 """Cursor kind of ``/api/sessions`` (a cursor of another endpoint is refused)."""
@@ -144,12 +148,11 @@ def sessions_table(
     """The same page as :func:`list_sessions`, as an Arrow table: the sessions' own columns
     built by ClickHouse, their end and counts added as columns."""
     ids, next_cursor = _page(warehouse, filters, limit, cursor)
+    own, facts = _read(
+        warehouse, ids, lambda: warehouse.arrow(_own_sql(warehouse, nesting), {"ids": ids})
+    )
     table = with_fields(
-        warehouse.arrow(_own_sql(warehouse, nesting), {"ids": ids}),
-        ("session_id",),
-        FACT_FIELDS,
-        SessionSummary.__struct_fields__,
-        _facts(warehouse, ids).fields,
+        own, ("session_id",), FACT_FIELDS, SessionSummary.__struct_fields__, facts.fields
     )
     return TablePage(table, next_cursor)
 
@@ -157,38 +160,41 @@ def sessions_table(
 def get_session(warehouse: Warehouse, session_id: str, *, run_limit: int) -> SessionDetail:
     """One session with its newest ``run_limit`` runs and its totals.
 
-    Plain reads (:mod:`.run_summaries` says why): the session's own row, its end, its
-    event count; its runs' ids and their ends (the outcomes are counted over all, the
-    run count is theirs); the point counts of each of its runs (summed: the session's
-    totals); the page's own rows and step counts, whose ends and point counts are those
-    already read.
+    Plain reads (:mod:`.run_summaries` says why), in two lanes at once
+    (:meth:`~benchtrail.projector.Warehouse.together`): the session's own row, then the
+    point counts of each of its runs (their read needs its station; summed: the session's
+    totals); and its end, its event count, its runs' ids and their ends (the outcomes are
+    counted over all, the run count is theirs). Then the page's own rows and step counts,
+    whose ends and point counts are those already read.
 
     Raises:
         NotFound: no ``session.started`` of that id is in the warehouse.
     """
     ids = [session_id]
-    own = warehouse.rows(_own_sql(warehouse, "native"), {"ids": ids})
-    if not own:
-        raise NotFound("session", session_id)
-    run_ids = _session_run_ids(warehouse, session_id)
-    facts = SessionFacts(
-        ends=_ends(warehouse, ids),
-        run_counts={session_id: len(run_ids)},
-        event_counts=_event_counts(warehouse, ids),
-    )
-    (summary,) = _summaries(own, facts)
-    ends = run_ends(warehouse, "session_id = {session_id:String}", {"session_id": session_id})
-    points = points_by_run(warehouse, summary.station_id, session_id)
-    page = RunIds(ids=run_ids[:run_limit], stations=[])
-    runs = [
-        summary_from_row(row)
-        for row in summary_rows(
-            warehouse, page, read_facts(warehouse, page, points=points.only(page.ids), ends=ends)
+
+    def own_and_points() -> tuple[list[Row], PointCounts | None]:
+        own = warehouse.rows(_own_sql(warehouse, "native"), {"ids": ids})
+        station = own[0]["station_id"] if own else None
+        return own, None if station is None else points_by_run(warehouse, station, session_id)
+
+    def the_rest() -> tuple[dict[str, tuple[int, str]], dict[str, int], list[str], RunEnds]:
+        return (
+            _ends(warehouse, ids),
+            _event_counts(warehouse, ids),
+            _session_run_ids(warehouse, session_id),
+            run_ends(warehouse, "session_id = {session_id:String}", {"session_id": session_id}),
         )
-    ]
+
+    (own, points), (ends, events, run_ids, runs_ends) = warehouse.together(own_and_points, the_rest)
+    if not own or points is None:
+        raise NotFound("session", session_id)
+    facts = SessionFacts(ends=ends, run_counts={session_id: len(run_ids)}, event_counts=events)
+    (summary,) = _summaries(own, facts)
+    page = RunIds(ids=run_ids[:run_limit], stations=[])
+    runs = complete_rows(*read_rows(warehouse, page, points=points, ends=runs_ends))
     runs_by_outcome = dict.fromkeys(RUN_STATUSES, 0)
     for run_id in run_ids:
-        end = ends.get(run_id)
+        end = runs_ends.get(run_id)
         outcome = "running" if end is None else end.outcome
         runs_by_outcome[outcome] = runs_by_outcome.get(outcome, 0) + 1
     counts = SessionCounts(
@@ -236,8 +242,10 @@ def _page_rows(warehouse: Warehouse, where: Where, limit: int) -> list[Row]:
 def _read_summaries(warehouse: Warehouse, ids: list[str]) -> list[SessionSummary]:
     if not ids:
         return []
-    own = warehouse.rows(_own_sql(warehouse, "native"), {"ids": ids})
-    return _summaries(own, _facts(warehouse, ids))
+    own, facts = _read(
+        warehouse, ids, lambda: warehouse.rows(_own_sql(warehouse, "native"), {"ids": ids})
+    )
+    return _summaries(own, facts)
 
 
 def _summaries(own: list[Row], facts: SessionFacts) -> list[SessionSummary]:
@@ -259,19 +267,27 @@ def _own_sql(warehouse: Warehouse, nesting: Nesting) -> str:
     """
 
 
-def _facts(warehouse: Warehouse, ids: list[str]) -> SessionFacts:
-    db = warehouse.database
-    parameters = {"ids": ids}
-    run_counts = warehouse.rows(
-        f"""SELECT session_id, uniqExact(run_id) AS n FROM {db}.runs
+def _read(
+    warehouse: Warehouse, ids: list[str], own: Callable[[], _Own]
+) -> tuple[_Own, SessionFacts]:
+    """``own`` (the sessions' own columns) and their facts, all read at once."""
+    got = warehouse.together(
+        own,
+        lambda: _ends(warehouse, ids),
+        lambda: _run_counts(warehouse, ids),
+        lambda: _event_counts(warehouse, ids),
+    )
+    return got[0], SessionFacts(ends=got[1], run_counts=got[2], event_counts=got[3])
+
+
+def _run_counts(warehouse: Warehouse, ids: list[str]) -> dict[str, int]:
+    """How many runs each of the sessions ``ids`` has."""
+    rows = warehouse.rows(
+        f"""SELECT session_id, uniqExact(run_id) AS n FROM {warehouse.database}.runs
             WHERE session_id IN {{ids:Array(String)}} GROUP BY session_id""",
-        parameters,
+        {"ids": ids},
     )
-    return SessionFacts(
-        ends=_ends(warehouse, ids),
-        run_counts={row["session_id"]: int(row["n"]) for row in run_counts},
-        event_counts=_event_counts(warehouse, ids),
-    )
+    return {row["session_id"]: int(row["n"]) for row in rows}
 
 
 def _ends(warehouse: Warehouse, ids: list[str]) -> dict[str, tuple[int, str]]:
