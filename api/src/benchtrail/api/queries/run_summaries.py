@@ -278,16 +278,19 @@ def _read(
     ends: dict[str, RunEnd] | None,
     counted: bool,
 ) -> tuple[_Own, RunFacts]:
-    calls: dict[str, Callable[[], Any]] = {"own": own}
+    # The longest read first (points, then the own columns): the pool's two clients then
+    # finish about together.
+    calls: dict[str, Callable[[], Any]] = {}
+    if counted and points is None:
+        calls["points"] = lambda: page_point_counts(warehouse, page)
+    elif counted and callable(points):
+        calls["points"] = points
+    calls["own"] = own
     if ends is None:
         parameters = {"ids": page.ids}
         calls["ends"] = lambda: run_ends(warehouse, "run_id IN {ids:Array(String)}", parameters)
     if counted:
         calls["steps"] = lambda: step_counts(warehouse, page.ids)
-        if points is None:
-            calls["points"] = lambda: page_point_counts(warehouse, page)
-        elif callable(points):
-            calls["points"] = points
     got = dict(zip(calls, warehouse.together(*calls.values()), strict=True))
     known = points if isinstance(points, PointCounts) else _NO_POINTS
     facts = RunFacts(

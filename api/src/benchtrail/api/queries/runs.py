@@ -38,11 +38,14 @@ from benchtrail.api.queries.cursors import Cursor, encode_cursor
 from benchtrail.api.queries.newest import newest_rows
 from benchtrail.api.queries.point_counts import POINT_KEY, PointCounts, point_totals
 from benchtrail.api.queries.run_summaries import (
+    RunEnd,
+    RunFacts,
     RunIds,
     complete_rows,
     complete_table,
     read_rows,
     read_table,
+    run_ends,
 )
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Warehouse
@@ -85,19 +88,27 @@ def get_run(warehouse: Warehouse, run_id: str, *, measurement_limit: int) -> Run
     Raises:
         NotFound: no ``run.started`` of that id is in the warehouse.
     """
-    # The summary without its counts and the steps at once, then the points (one more than
-    # asked: whether there are more; their read needs the run's station): points and steps
-    # give the counts when the run has no more points than asked, and the summary need not
-    # read its measurements a second time.
+    # Two lanes at once: the run's own row, then its first points (one more than asked:
+    # whether there are more; their read needs the run's station); and its ends and steps.
+    # Points and steps give the counts when the run has no more points than asked, and the
+    # summary need not read its measurements a second time.
     page = RunIds(ids=[run_id], stations=[])
-    (rows, facts), steps = warehouse.together(
-        lambda: read_rows(warehouse, page, counted=False), lambda: _steps(warehouse, run_id)
-    )
-    summaries = complete_rows(rows, facts)
+
+    def own_and_points() -> tuple[list[Row], list[MeasurementPoint]]:
+        rows, _ = read_rows(warehouse, page, ends={}, counted=False)
+        if not rows:
+            return rows, []
+        return rows, _measurements(warehouse, rows[0]["station_id"], run_id, measurement_limit + 1)
+
+    def ends_and_steps() -> tuple[dict[str, RunEnd], list[StepSummary]]:
+        ends = run_ends(warehouse, "run_id = {run_id:String}", {"run_id": run_id})
+        return ends, _steps(warehouse, run_id)
+
+    (rows, points), (ends, steps) = warehouse.together(own_and_points, ends_and_steps)
+    summaries = complete_rows(rows, RunFacts(ends=ends))
     if not summaries:
         raise NotFound("run", run_id)
     (summary,) = summaries
-    points = _measurements(warehouse, summary, measurement_limit + 1)
     truncated = len(points) > measurement_limit
     total, failed = (
         point_totals(warehouse, summary.station_id, run_id)
@@ -180,8 +191,10 @@ def _steps(warehouse: Warehouse, run_id: str) -> list[StepSummary]:
     return [msgspec.convert(with_times(row, "started_at", "ended_at"), StepSummary) for row in rows]
 
 
-def _measurements(warehouse: Warehouse, run: RunSummary, limit: int) -> list[MeasurementPoint]:
-    """The first ``limit`` points of a run in time order."""
+def _measurements(
+    warehouse: Warehouse, station_id: str, run_id: str, limit: int
+) -> list[MeasurementPoint]:
+    """The first ``limit`` points of a run of ``station_id`` in time order."""
     sql = f"""
         SELECT name, toUnixTimestamp64Nano(ts) AS ts_ns, value, value_str, value_kind, unit,
                low, high, outcome, step, description, marginal_low, marginal_high, marginal
@@ -190,7 +203,7 @@ def _measurements(warehouse: Warehouse, run: RunSummary, limit: int) -> list[Mea
         ORDER BY ts, event_id, point_index
         LIMIT 1 BY {POINT_KEY} LIMIT {{limit:UInt32}}
     """
-    parameters = {"station_id": run.station_id, "run_id": run.run_id, "limit": limit}
+    parameters = {"station_id": station_id, "run_id": run_id, "limit": limit}
     return [_point(row) for row in warehouse.rows(sql, parameters)]
 
 
