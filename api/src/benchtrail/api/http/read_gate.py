@@ -1,8 +1,8 @@
 """Reads take turns so that they never starve ingestion: a bounded reader pool in front of the API.
 
 The embedded hub runs the projector, the live feeds and the API in one process,
-over one chDB (which runs a process's queries one at a time) and one interpreter
-lock. A 100k-point JSON page costs ~30-50 ms of query and ~400 ms of Python to
+over one chDB (two clients whose queries share the process's cores) and one
+interpreter lock. A 100k-point JSON page costs ~30-50 ms of query and ~400 ms of Python to
 build and encode; twenty clients reading such pages in a loop kept the projector's
 thread waiting for its turn long enough to push ingest lag past 20 s (measured
 with ``benchmarks/abuse.py``).
@@ -32,8 +32,9 @@ from benchtrail.api.errors import ReadsBusy
 READ_GATE_STATE = "read_gate"
 """Key of the app's :class:`ReadGate` in ``app.state``."""
 DEFAULT_SLOTS = 1
-"""Reads answered at once by default: the embedded warehouse runs one query at a time, and
-every extra reader thread takes the interpreter from the projector (measured with
+"""Reads answered at once by default: a request already runs its reads on both of the
+warehouse's clients (``Warehouse.together``), and every extra reader thread takes the
+interpreter from the projector (measured with
 ``benchmarks/abuse.py``, 20 readers of 100k-point pages: ingest lag p99 1.2 s with 2 turns,
 0.2 s with 1). A ClickHouse server warehouse can take more (``--max-concurrent-reads``)."""
 DEFAULT_MAX_WAITING = 64
