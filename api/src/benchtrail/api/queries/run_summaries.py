@@ -6,8 +6,11 @@ neither), their step counts (``uniqExact`` of step ids) and their point counts
 (``uniqExact`` over :data:`POINT_KEY`) unless the caller has read them. One statement
 joining ``runs`` with its ends and looking the counts up took longer in chDB than its
 parts read apart (a page of 100 runs: 27-40 ms against 12 + 7 + 8, the join and the
-lookups' planning being the difference). The fields taken from the ends and counts are
-made by one function, :meth:`RunFacts.fields`, for JSON rows and Arrow columns alike.
+lookups' planning being the difference), and the parts can run at once:
+:func:`read_rows` and :func:`read_table` read them side by side on the warehouse's
+clients (:meth:`~benchtrail.projector.Warehouse.together`). The fields taken from the
+ends and counts are made by one function, :meth:`RunFacts.fields`, for JSON rows and
+Arrow columns alike (:func:`complete_rows`, :func:`complete_table`).
 """
 
 from __future__ import annotations
