@@ -11,9 +11,11 @@ few measurements), most failed DUTs are retested, 1 % of runs end in error and
 Then it serves the API (Litestar on uvicorn, in this process, over the same
 warehouse) and times every dashboard and analytics request through HTTP with
 httpx: p50/p95 over ``--reps`` repetitions each (after one warm-up call). The SQL a
-request runs is recorded during its warm-up call and run again straight on the
-warehouse client (``raw_query``, Native format: no HTTP, no Python rows, no JSON) as
-many times: its p95 is the raw limit the request is compared to, in the same run.
+request runs is recorded during its warm-up call and run again straight on one
+warehouse client, one statement after the other (``raw_query``, Native format: no HTTP,
+no Python rows, no JSON) as many times: its p95 is the raw limit the request is compared
+to, in the same run. A request that runs its reads at once on the warehouse's two
+clients (``Warehouse.together``) can beat it: a ratio under 1.
 Each request has a target p95 (``TARGETS_MS``); the table marks misses, and
 ``--json FILE`` writes every figure with the machine it was taken on.
 
@@ -651,7 +653,8 @@ def _report(phases: dict[str, dict[str, Figures]], todo: list[Request], reps: in
     header = "".join(f" | {n} p50 | {n} p95 | raw p95 | ratio | cpu p50" for n in names)
     print(
         f"\nlatency in ms over {reps} requests each (HTTP, httpx, keep-alive); raw: the same "
-        "SQL straight on the warehouse client; ratio = p95 / raw p95; MISS: p95 over target; "
+        "SQL straight on one warehouse client, one statement after the other (a request may run "
+        "its reads at once: ratio < 1); ratio = p95 / raw p95; MISS: p95 over target; "
         "cpu: CPU time of this process (client, API, chDB threads) per request, which other "
         "processes on the machine inflate far less than wall time"
     )
