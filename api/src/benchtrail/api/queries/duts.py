@@ -178,10 +178,7 @@ def _points(
             {"stations": runs.page.stations, "ids": runs.page.ids, "failed_limit": failed_limit},
         )
         failed.update((row["run_id"], row["failed_json"]) for row in rows)
-        return PointCounts(
-            totals={row["run_id"]: int(row["point_count"]) for row in rows},
-            failed={row["run_id"]: int(row["failed_count"]) for row in rows},
-        )
+        return PointCounts.from_rows(rows)
 
     def extra(run: Row) -> Row:
         run_id = run["run_id"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import msgspec
 
@@ -26,11 +27,12 @@ class PointCounts(msgspec.Struct, frozen=True):
     totals: dict[str, int]
     failed: dict[str, int]
 
-    def only(self, runs: Sequence[str]) -> PointCounts:
-        """The counts of ``runs`` (0 for a run without points)."""
-        return PointCounts(
-            totals={run: self.totals.get(run, 0) for run in runs},
-            failed={run: self.failed.get(run, 0) for run in runs},
+    @classmethod
+    def from_rows(cls, rows: Sequence[Mapping[str, Any]]) -> PointCounts:
+        """The counts of rows of ``run_id``, ``point_count``, ``failed_count`` (:data:`COUNTED`)."""
+        return cls(
+            totals={row["run_id"]: int(row["point_count"]) for row in rows},
+            failed={row["run_id"]: int(row["failed_count"]) for row in rows},
         )
 
 
@@ -57,7 +59,4 @@ def points_by_run(warehouse: Warehouse, station_id: str, session_id: str) -> Poi
         """,
         {"station_id": station_id, "session_id": session_id},
     )
-    return PointCounts(
-        totals={row["run_id"]: int(row["point_count"]) for row in rows},
-        failed={row["run_id"]: int(row["failed_count"]) for row in rows},
-    )
+    return PointCounts.from_rows(rows)

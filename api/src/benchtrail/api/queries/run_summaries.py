@@ -209,10 +209,7 @@ def page_point_counts(warehouse: Warehouse, page: RunIds) -> PointCounts:
         """,
         {"stations": page.stations, "ids": page.ids},
     )
-    return PointCounts(
-        totals={row["run_id"]: int(row["point_count"]) for row in rows},
-        failed={row["run_id"]: int(row["failed_count"]) for row in rows},
-    )
+    return PointCounts.from_rows(rows)
 
 
 PointsRead = PointCounts | Callable[[], PointCounts]
