@@ -278,6 +278,8 @@ def _read(
     ends: dict[str, RunEnd] | None,
     counted: bool,
 ) -> tuple[_Own, RunFacts]:
+    if not page.ids:  # an empty page: its columns, nothing to count
+        return own(), RunFacts(ends={})
     # The longest read first (points, then the own columns): the pool's two clients then
     # finish about together.
     calls: dict[str, Callable[[], Any]] = {}

@@ -271,6 +271,8 @@ def _read(
     warehouse: Warehouse, ids: list[str], own: Callable[[], _Own]
 ) -> tuple[_Own, SessionFacts]:
     """``own`` (the sessions' own columns) and their facts, all read at once."""
+    if not ids:  # an empty page: its columns, nothing to count
+        return own(), SessionFacts(ends={}, run_counts={}, event_counts={})
     got = warehouse.together(
         own,
         lambda: _ends(warehouse, ids),
