@@ -58,8 +58,8 @@ are narrowed by sort keys and partitions, not by statistics."""
 
 READ_CLIENTS: Final = 2
 """Clients a warehouse reads through, so reads at once: one per core of the 2-core machines
-benchtrail is measured on. More made no read faster there and would take more cores from
-the projector's inserts, which wait for the reads under way."""
+benchtrail is measured on (more would not find a free core there, and an insert waits for
+the reads under way)."""
 
 _together = threading.local()
 """``inside`` is set in the threads of :meth:`Warehouse.together`."""
@@ -76,7 +76,7 @@ class WritersFirst:
     chDB shares a process's cores among its queries (measured: a 1,000-row insert took
     4.6 ms p50 alone and 211 ms beside four concurrent 100k-row reads, with no lock of
     ours), and a ClickHouse server session takes one query at a time: each read runs on a
-    client of its own, a write on none but its own. A plain lock lets a queue of readers
+    client of its own, a write alone. A plain lock lets a queue of readers
     hold the projector's insert back for the whole queue; here an insert waits for the
     reads under way only.
     """
