@@ -126,12 +126,16 @@ class RunEnd(NamedTuple):
     duration_ns: int
 
 
+_NO_POINTS = PointCounts(totals={}, failed={})
+"""No point counted (a caller that counts them from what it reads anyway)."""
+
+
 @dataclass(frozen=True)
 class RunFacts:
     """What other tables say of runs, by run id: first ends, point counts, step counts."""
 
     ends: dict[str, RunEnd]
-    points: PointCounts = field(default_factory=lambda: PointCounts(totals={}, failed={}))
+    points: PointCounts = _NO_POINTS
     steps: dict[str, int] = field(default_factory=dict)
 
     def fields(self, run: Row) -> Row:
@@ -301,9 +305,6 @@ def _read(
         steps=got.get("steps", {}),
     )
     return got["own"], facts
-
-
-_NO_POINTS = PointCounts(totals={}, failed={})
 
 
 def complete_rows(
