@@ -8,6 +8,7 @@ import pytest
 
 from benchtrail.api import EventStore
 from benchtrail.api.queries import analytics
+from benchtrail.api.queries.analytics import latest
 from benchtrail.projector import Warehouse
 
 from . import dataset
@@ -87,7 +88,11 @@ def test_the_most_recent_points_only(factory: Warehouse) -> None:
     assert chart.center == pytest.approx(np.mean(dataset.SPC[-20:]))
 
 
-def test_the_latest_points_before_until_across_time_windows(factory: Warehouse) -> None:
+@pytest.mark.parametrize("probe_above", [latest.PROBE_ABOVE, 0], ids=["read", "counted first"])
+def test_the_latest_points_before_until_across_time_windows(
+    factory: Warehouse, probe_above: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(latest, "PROBE_ABOVE", probe_above)
     # vout: r01, r02 on 1 May morning, r05 (two points) at 21:00, r11 on 2 May at 11:00
     until = analytics.AnalyticsFilters(until_ns=dataset.MAY_1 + 36 * dataset.H)
     last_two = analytics.control_chart(factory, "vout", until, limit=2)
