@@ -113,6 +113,13 @@ def test_histogram_of_one_value_and_of_nothing(factory: Warehouse) -> None:
     assert (none.n, none.bins, none.min, none.low) == (0, [], None, None)
 
 
+def test_histogram_of_points_without_limits_has_the_newest_point_s_unit(
+    factory: Warehouse,
+) -> None:
+    spc = analytics.histogram(factory, "spc_x", ANY, bins=5)
+    assert (spc.n, spc.unit, spc.low, spc.high) == (len(dataset.SPC), "V", None, None)
+
+
 def test_capability_and_histogram_over_http_and_the_client(
     factory: Warehouse, analytics_url: str
 ) -> None:

@@ -6,7 +6,9 @@ the same query then puts each value in its bin,
 bins are half-open, the last one closed), and counts them (``arrayJoin``, ``GROUP BY``).
 When every value is the same there is one bin, ``[min, max]``, holding them all. The
 unit and the limits to draw are those of the newest point with limits (of the newest
-point when none has any), read from the newest partitions first (:mod:`.latest`).
+point when none has any), read from the newest partitions first (:mod:`.latest`), at
+the same time as the bins (:meth:`~benchtrail.projector.Warehouse.together`; read again
+without the condition on limits when no point has any).
 """
 
 from __future__ import annotations
@@ -25,10 +27,16 @@ def histogram(
     warehouse: Warehouse, name: str, filters: AnalyticsFilters, *, bins: int = 30
 ) -> Histogram:
     """``bins`` equal-width bins over the numeric points of ``name`` matching ``filters``."""
-    rows = _binned(warehouse, name, filters, bins)
+    rows, spec = warehouse.together(
+        lambda: _binned(warehouse, name, filters, bins),
+        lambda: _latest_spec(warehouse, name, filters, limited=True),
+    )
     if not rows:
         return _empty(name)
     first = rows[0]
+    if not first["limited"]:
+        spec = _latest_spec(warehouse, name, filters, limited=False)
+    unit, low, high = spec
     n, low_value, high_value = first["n"], first["lowest"], first["highest"]
     if low_value == high_value:
         edges, counts = [low_value, high_value], [n]
@@ -38,7 +46,6 @@ def histogram(
         counts = [0] * bins
         for row in rows:
             counts[row["bin"]] = row["count"]
-    unit, low, high = _latest_spec(warehouse, name, filters, limited=first["limited"] > 0)
     return Histogram(
         name=name,
         unit=unit,
