@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import math
 import os
 import resource
@@ -599,6 +600,8 @@ class _Server(uvicorn.Server):
 @contextmanager
 def serving(warehouse: Warehouse) -> Iterator[str]:
     """The API over ``warehouse`` on a free loopback port, in a thread of this process."""
+    for chatty in ("httpx", "mcp"):  # a line per request timed (the app logs at INFO)
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     config = uvicorn.Config(
         create_app(warehouse), host="127.0.0.1", port=0, log_level="warning", ws="none"
     )
