@@ -213,7 +213,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def _datetimes(ts_ns: npt.NDArray[np.int64]) -> list[datetime]:
     """UTC datetimes of nanosecond times (truncated to microseconds, as ``ns_to_datetime``):
     numpy makes the timedeltas, one C call each adds the epoch (a 10,000-point chart's
-    times in 2 ms, against 13 for a loop of ``ns_to_datetime`` calls)."""
+    times in 2 ms, against 13 when each timedelta was made from its integer too)."""
     deltas = (ts_ns // 1000).astype("timedelta64[us]").astype(object)
     return list(map(_EPOCH.__add__, deltas))
 
