@@ -138,15 +138,18 @@ SERIAL = (
 ``serial``. ``make test`` runs everything else on two workers, then these alone."""
 
 
+def _refusing(item: pytest.Item) -> bool:
+    return any(part in item.path.parts for part in REFUSING)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark :data:`SERIAL` tests. In the refusal tests, collect what nats-py leaked before the
-    test ends (so the warning is theirs, not a later test's) and ignore exactly those warnings."""
+    """Mark :data:`SERIAL` tests. In the refusal tests, ignore exactly the warnings of what
+    nats-py leaks (:func:`collect_refused_sockets` collects it before the test ends)."""
     for item in items:
         if any(part in item.path.parts for part in SERIAL):
             item.add_marker(pytest.mark.serial)
-        if not any(part in item.path.parts for part in REFUSING):
+        if not _refusing(item):
             continue
-        item.add_marker(pytest.mark.usefixtures("collect_refused_sockets"))
         for owner in LEAKED_BY_REFUSALS:
             pattern = f"<function {owner}.__del__" if owner != "socket" else "<socket.socket"
             warning = f"ignore:Exception ignored in. {pattern}"
@@ -155,8 +158,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             )
 
 
-@pytest.fixture
-def collect_refused_sockets() -> Iterator[None]:
-    """Run the garbage collector as the test ends (see :data:`LEAKED_BY_REFUSALS`)."""
+@pytest.fixture(autouse=True)
+def collect_refused_sockets(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In a refusal test, collect what nats-py left (see :data:`LEAKED_BY_REFUSALS`) as the
+    test ends, after its other fixtures, while its warning filters apply.
+
+    nats-py logs the refusal with its traceback, and the captured log records keep that
+    traceback, its frames and the refused client alive until pytest drops them after the
+    test: the collector then found them in whichever later test it next ran (a README test
+    failed so in CI). The records of this test are emptied first. Autouse: a
+    ``usefixtures`` mark added after collection is not applied.
+    """
+    if not _refusing(request.node):
+        yield
+        return
+    caplog = request.getfixturevalue("caplog")
     yield
+    for when in ("setup", "call"):
+        caplog.get_records(when).clear()
     gc.collect()
