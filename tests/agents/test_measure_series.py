@@ -5,11 +5,18 @@ from __future__ import annotations
 import pytest
 
 from benchtrail.agents import InvalidMeasurement, connect
+from benchtrail.agents.publishing import PublisherSettings
 from benchtrail.schemas import Log, Measurement, MeasurementSeries, RunEnded
 
 
 def test_consecutive_points_travel_as_one_series_and_read_back_as_measurements(hub, read_stream):
-    with connect("cell-7", hub=hub) as station, station.run(dut_serial="SN-1") as run:
+    # A frame is also cut when it is older than the linger (5 ms by default): a pause of the
+    # machine in the loop split the series once in CI. Here the series ends at the log event.
+    settings = PublisherSettings(linger=60.0)
+    with (
+        connect("cell-7", hub=hub, publisher_settings=settings) as station,
+        station.run(dut_serial="SN-1") as run,
+    ):
         for i in range(300):
             run.measure("vout", 5.0 + (i % 100) * 1e-3, unit="V", low=4.9, high=5.1)
         station.log("halfway")
