@@ -125,6 +125,9 @@ REFUSING = ("identity", "deploy", "test_lab_certificates.py")
 LEAKED_BY_REFUSALS = ("StreamWriter", "_SelectorTransport", "_SSLProtocolTransport", "socket")
 """What nats-py leaves to the garbage collector when the server refuses a (re)connect: it
 drops the refused socket without closing it, so Python warns when collecting it."""
+LEFT_PENDING_BY_REFUSALS = ("Subscription._wait_for_msgs",)
+"""nats-py coroutines still pending when a refused client's event loop closed (a revoked
+station's subscription): collecting them warns "Event loop is closed"."""
 
 
 SERIAL = (
@@ -150,8 +153,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.serial)
         if not _refusing(item):
             continue
-        for owner in LEAKED_BY_REFUSALS:
-            pattern = f"<function {owner}.__del__" if owner != "socket" else "<socket.socket"
+        patterns = [
+            f"<function {owner}.__del__" if owner != "socket" else "<socket.socket"
+            for owner in LEAKED_BY_REFUSALS
+        ] + [f"<coroutine object {name}" for name in LEFT_PENDING_BY_REFUSALS]
+        for pattern in patterns:
             warning = f"ignore:Exception ignored in. {pattern}"
             item.add_marker(
                 pytest.mark.filterwarnings(f"{warning}:pytest.PytestUnraisableExceptionWarning")

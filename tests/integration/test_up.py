@@ -35,14 +35,15 @@ def test_up_demo_records_stops_cleanly_and_keeps_data_across_restarts(
     with hub_process(data_dir, *demo, stop_signal=signal.SIGINT) as hub:
         api = hub.api_url
         assert hub.banner.startswith("╭"), f"the banner comes first:\n{hub.banner}"
-        assert (data_dir / "outbox" / "demo-1").is_dir(), "the demo's outbox is in its data dir"
-        assert not (outbox_dir / "demo-1").exists(), "not where every other clone's stations spool"
         runs = _wait_for_runs(api, minimum=4)
         assert {r["station_id"] for r in runs} <= {"demo-1", "demo-2"}
         assert {r["outcome"] for r in runs} <= {"passed", "failed"}
         assert all(r["dut_part_number"] == "REG-5V" for r in runs)
         stations = httpx.get(f"{api}/api/stations").json()
         assert {s["station_id"] for s in stations} == {"demo-1", "demo-2"}
+        # checked once demo-1 has recorded (its outbox opens as it starts, after the banner)
+        assert (data_dir / "outbox" / "demo-1").is_dir(), "the demo's outbox is in its data dir"
+        assert not (outbox_dir / "demo-1").exists(), "not where every other clone's stations spool"
     assert hub.returncode == 0, hub.output
     assert "stopped cleanly" in hub.after_banner
     assert (data_dir / "jetstream").is_dir() and (data_dir / "warehouse").is_dir()
