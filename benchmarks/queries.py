@@ -2,7 +2,8 @@
 
 Loads a factory's month straight into the warehouse tables (Arrow tables through
 ``Warehouse.insert_arrow``, in large chunks, as the projector writes them):
-sessions, runs, run_ends, steps and measurements. 100,000 runs on 8 stations,
+sessions, runs, run_ends, steps, measurements and their counts per run (``run_points``,
+as the projector keeps them). 100,000 runs on 8 stations,
 4 part numbers, 3 test phases, 2 fixtures per station, 100 scalar measurements
 per run (10M points) in 5 steps; about 7 % of first runs fail (skewed towards a
 few measurements), most failed DUTs are retested, 1 % of runs end in error and
@@ -57,7 +58,7 @@ import uvicorn
 
 from benchtrail.api.http import create_app
 from benchtrail.api.hub.embedded import startup_frozen
-from benchtrail.projector import Warehouse, open_warehouse
+from benchtrail.projector import Warehouse, open_warehouse, point_tallies
 from benchtrail.projector.tables import SCHEMAS, TABLES
 
 S = 1_000_000_000
@@ -407,7 +408,9 @@ def load(warehouse: Warehouse, runs: int, days: int, chunk: int, seed: int) -> d
         started, ended = run_tables(plan, rows)
         insert("runs", started)
         insert("steps", step_table(plan, rows))
-        insert("measurements", measurement_table(plan, spec, rows, seed))
+        points = measurement_table(plan, spec, rows, seed)
+        insert("measurements", points)
+        insert(point_tallies.TABLE, point_tallies.tally_table(points))  # as the projector does
         insert("run_ends", ended)
     insert("session_ends", session_ends)
     return counts
@@ -637,7 +640,15 @@ def _recreate_measurements(warehouse: Warehouse, settings: str) -> None:
 
 def _merge(warehouse: Warehouse) -> float:
     started = time.perf_counter()
-    for table in ("runs", "run_ends", "steps", "measurements", "sessions", "session_ends"):
+    for table in (
+        "runs",
+        "run_ends",
+        "steps",
+        "measurements",
+        point_tallies.TABLE,
+        "sessions",
+        "session_ends",
+    ):
         warehouse.command(f"OPTIMIZE TABLE {warehouse.database}.{table} FINAL")
     return time.perf_counter() - started
 

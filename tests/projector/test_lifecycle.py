@@ -53,6 +53,7 @@ def test_stats_and_wait_report_what_was_ingested(
         "run_ends": 1,
         "steps": 2,
         "measurements": 5,
+        "run_points": 2,
     }
     assert 1 <= stats.batches <= 2
     assert stats.last_stream_seq == stats.ingested_through == seq

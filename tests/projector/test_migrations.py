@@ -67,3 +67,42 @@ def unsettled_tables(warehouse: Warehouse) -> list[str]:
         for table in TABLES.values()
         if unsettled(warehouse._client, warehouse.database, table)
     ]
+
+
+def test_point_counts_are_made_for_points_written_before_they_were_kept(warehouse: Warehouse):
+    """A warehouse from before ``run_points`` gets it from its ``measurements`` when opened,
+    with the rows the projector would have written (one per frame and run), each once."""
+    db = warehouse.database
+    warehouse.command(
+        f"INSERT INTO {db}.measurements (station_id, session_id, run_id, name, ts, outcome,"
+        " event_id, point_index, stream_seq) VALUES"
+        " ('st', 's1', 'r1', 'v', '2024-05-01 10:00:00', 'passed', 'e2', 0, 7),"
+        " ('st', 's1', 'r1', 'v', '2024-05-01 10:00:01', 'failed', 'e3', 0, 7),"
+        " ('st', 's1', 'r1', 'v', '2024-05-01 10:00:01', 'failed', 'e3', 0, 7),"  # a copy
+        " ('st', 's1', 'r1', 'w', '2024-05-02 09:00:00', 'failed', 'e9', 4, 8),"
+        " ('st', 's1', '', 'v', '2024-05-01 11:00:00', 'passed', 'e5', 0, 7)"
+    )
+    written = {
+        (row["run_id"], row["points"], row["failed"], row["event_id"], row["stream_seq"])
+        for row in warehouse.rows(f"SELECT * FROM {db}.run_points")
+    }
+    assert written == set()  # rows written straight to measurements, as by an older version
+    warehouse.command(f"DROP TABLE {db}.run_points")
+    warehouse.command(f"CREATE TABLE {db}.run_points__filling (x UInt8) ENGINE = Memory")
+    warehouse.ensure_schema()
+    rows = warehouse.rows(
+        f"SELECT run_id, session_id, station_id, toString(at) AS at, points, failed, event_id,"
+        f" stream_seq FROM {db}.run_points ORDER BY stream_seq, run_id"
+    )
+    assert [tuple(row.values()) for row in rows] == [
+        ("", "s1", "st", "2024-05-01 11:00:00.000000000", 1, 0, "e5", 7),
+        ("r1", "s1", "st", "2024-05-01 10:00:00.000000000", 2, 1, "e2", 7),  # e3 once
+        ("r1", "s1", "st", "2024-05-02 09:00:00.000000000", 1, 1, "e9", 8),
+    ]
+    tables = warehouse.rows(
+        "SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE 'run_points%'",
+        {"db": db},
+    )
+    assert tables == [{"name": "run_points"}]  # the leftover of a fill cut short is gone
+    warehouse.ensure_schema()  # made once: a warehouse that has the table keeps it as it is
+    assert warehouse.scalar(f"SELECT count() FROM {db}.run_points") == 3

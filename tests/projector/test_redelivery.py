@@ -29,6 +29,7 @@ FULL_RUN_COUNTS = {
     "instrument_calls": 0,
     "locks": 0,
     "measurements": 5,
+    "run_points": 2,
     "measurement_tables": 0,
     "files": 0,
     "windows": 0,

@@ -71,6 +71,7 @@ def assert_session_landed(warehouse: Warehouse, session, seqs: list[int]) -> Non
         "instrument_calls": 0,
         "locks": 0,
         "measurements": 5,
+        "run_points": 1,
         "measurement_tables": 0,
         "files": 0,
         "windows": 0,
@@ -167,6 +168,18 @@ def assert_session_landed(warehouse: Warehouse, session, seqs: list[int]) -> Non
     ]
     assert math.isnan(points[0]["value"])
     assert [p["value"] for p in points[1:]] == [0.01, 0.02, 0.5, 5.02]
+
+    # The frame that carried the points counted them for its run.
+    [tally] = session_rows(warehouse, "run_points", session)
+    assert picked(tally, {"run_id": 0, "station_id": 0, "points": 0, "failed": 0}) == {
+        "run_id": session.run_id,
+        "station_id": "cell-7",
+        "points": 5,
+        "failed": 1,
+    }
+    assert tally["event_id"] == min(p["event_id"] for p in points)
+    assert tally["at"] == min(p["ts"] for p in points)
+    assert tally["stream_seq"] == points[0]["stream_seq"]
 
 
 def test_session_lands_in_every_table(warehouse, hub_url, session, publish, fast_settings):

@@ -53,6 +53,7 @@ TIME_COLUMNS = {
     "instrument_calls": "occurred_at",
     "locks": "occurred_at",
     "measurements": "ts",
+    "run_points": "at",
 }
 """The tables a recorded session fills, and the time column each is cut by."""
 

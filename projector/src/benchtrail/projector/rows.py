@@ -17,7 +17,13 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from benchtrail.projector import batch_rows, lifecycle_rows, log_rows, window_rows
+from benchtrail.projector import (
+    batch_rows,
+    lifecycle_rows,
+    log_rows,
+    point_tallies,
+    window_rows,
+)
 from benchtrail.projector.series_rows import series_occurred_at_ns, series_rows
 from benchtrail.projector.table_model import DICT, STR, TS, ArrowArray, Columns
 from benchtrail.projector.table_rows import measurement_table_rows
@@ -132,7 +138,10 @@ class RowBatch:
             events, seqs = [e for e, _ in items], [s for _, s in items]
             table = EVENT_TABLES[event_type]
             chunks[table].extend(_record_batch(table, c) for c in handler(events, seqs))
-        return {table: _table(table, chunks[table]) for table in WRITE_ORDER if chunks[table]}
+        tables = {table: _table(table, chunks[table]) for table in WRITE_ORDER if chunks[table]}
+        if "measurements" in tables:  # each frame's point counts per run, beside its points
+            tables[point_tallies.TABLE] = point_tallies.tally_table(tables["measurements"])
+        return {table: tables[table] for table in WRITE_ORDER if table in tables}
 
 
 def _table(table: str, batches: list[pa.RecordBatch]) -> pa.Table:

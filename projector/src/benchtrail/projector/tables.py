@@ -244,6 +244,22 @@ _DECLARED = (
             "min_age_to_force_merge_on_partition_only = 1",
         ),
     ),
+    # Point counts per frame and run (point_tallies.py): a summary sums a few rows instead
+    # of counting its run's or session's points in ``measurements``.
+    Table(
+        "run_points",
+        (
+            Column("run_id", "String"),
+            Column("session_id", "String", dictionary=True),
+            Column("station_id", _LOW),
+            Column("at", _TIME),
+            Column("points", "UInt64"),
+            Column("failed", "UInt64"),
+            *_EVENT_KEY,
+        ),
+        order_by=("station_id", "session_id", "run_id", "event_id"),
+        day_column="at",
+    ),
     # Dimensioned measurements (docs/measurement-tables.md): one row per measurement.table
     # event (a part of at most 60,000 numbers), one array of values per axis.
     Table(
@@ -394,6 +410,7 @@ WRITE_ORDER: list[str] = [
     "attachments",
     "logs",
     "measurements",
+    "run_points",
     "measurement_events",
     "measurement_tables",
     "run_ends",

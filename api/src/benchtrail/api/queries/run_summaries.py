@@ -3,10 +3,10 @@
 Plain reads of one table each, put together here: the runs' own columns (``LIMIT 1 BY``
 the run: a replayed copy once), their first ends (``min``/``argMin``: a copy changes
 neither), their step counts (``uniqExact`` of step ids) and their point counts
-(``uniqExact`` over :data:`POINT_KEY`) unless the caller has read them. One statement
-joining ``runs`` with its ends and looking the counts up took longer in chDB than its
-parts read apart (a page of 100 runs: 27-40 ms against 12 + 7 + 8, the join and the
-lookups' planning being the difference), and the parts can run at once:
+(summed from ``run_points``: :func:`~.point_counts.tallied`) unless the caller has read
+them. One statement joining ``runs`` with its ends and looking the counts up took longer
+in chDB than its parts read apart (a page of 100 runs: 27-40 ms against 12 + 7 + 8, the
+join and the lookups' planning being the difference), and the parts can run at once:
 :func:`read_rows` and :func:`read_table` read them side by side on the warehouse's
 clients (:meth:`~benchtrail.projector.Warehouse.together`). The fields taken from the
 ends and counts are made by one function, :meth:`RunFacts.fields`, for JSON rows and
@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from benchtrail.api.models.entities import RunSummary
 from benchtrail.api.queries._sql import Column, Nesting, Row, select_list, with_fields, with_times
-from benchtrail.api.queries.point_counts import COUNTED, PointCounts
+from benchtrail.api.queries.point_counts import PointCounts, page_points
 from benchtrail.projector import Warehouse
 from benchtrail.schemas import CustomValue
 
@@ -204,16 +204,7 @@ def page_point_counts(warehouse: Warehouse, page: RunIds) -> PointCounts:
     """How many points each run of ``page`` has, and how many failed (one read)."""
     if not page.ids:
         return PointCounts(totals={}, failed={})
-    rows = warehouse.rows(
-        f"""
-        SELECT toString(run_id) AS run_id, {COUNTED}
-        FROM {warehouse.database}.measurements
-        WHERE station_id IN {{stations:Array(String)}} AND run_id IN {{ids:Array(String)}}
-        GROUP BY run_id
-        """,
-        {"stations": page.stations, "ids": page.ids},
-    )
-    return PointCounts.from_rows(rows)
+    return page_points(warehouse, page.stations, page.ids)
 
 
 PointsRead = PointCounts | Callable[[], PointCounts]
