@@ -63,3 +63,16 @@ def test_kept_counts_are_the_points_counted(warehouse: Warehouse) -> None:
         counts = points_by_run(warehouse, session["station_id"], session["session_id"])
         summed = {run: (counts.totals[run], counts.failed[run]) for run in counts.totals}
         assert summed == _counted(warehouse, session["station_id"], session["session_id"])
+
+
+def test_a_point_a_frame_carries_twice_counts_once(warehouse: Warehouse) -> None:
+    db = warehouse.database
+    events = dataset.events()
+    batch = RowBatch()
+    batch.add_frame(events + events[: len(events) // 2], stream_seq=1)  # a hostile frame
+    warehouse.write(batch)
+    kept = warehouse.rows(f"SELECT {_KEY} FROM {db}.run_points")
+    made = warehouse.rows(f"SELECT {_KEY} FROM ({TALLY_SELECT.format(database=db)})")
+    assert _set(kept) == _set(made)
+    points = warehouse.scalar(f"SELECT count() FROM {db}.measurements FINAL")
+    assert sum(row["points"] for row in kept) == points

@@ -12,7 +12,8 @@ events, so it writes the same key with the same counts, and readers keep one row
 refused counts it too). A frame's rows are built from its points as written to
 ``measurements`` (:func:`tally_table`); a warehouse written before this table existed has
 them made from ``measurements`` by the same rule in SQL (:data:`TALLY_SELECT`), once, when
-it is opened (:func:`fill_statements`).
+it is opened (:func:`fill_statements`). A point a frame carried twice (no station sends
+such a frame; a hostile one might) is counted once, as ``measurements`` keeps it once.
 """
 
 from __future__ import annotations
@@ -45,23 +46,33 @@ TALLY_SELECT = """
 are named through the table (``m.event_id``): the bare name would be the result's alias."""
 
 
-def tally_table(points: pa.Table) -> pa.Table:
+def tally_table(points: pa.Table, *, repeats: bool = False) -> pa.Table:
     """The ``run_points`` rows of a batch's ``measurements`` rows: one per frame (its stream
-    sequence) and run, in the table's Arrow schema."""
+    sequence) and run, in the table's Arrow schema.
+
+    ``repeats``: the batch may hold a point twice in one frame (an event id came twice):
+    such copies are counted once (the check is the caller's: by event, not by point).
+    """
     failed = pa.chunked_array(
         [_failed(chunk) for chunk in points.column("outcome").chunks], pa.uint64()
     )
-    grouped = (
-        pa.table(
-            {
-                **{name: points.column(name) for name in _GROUP},
-                "ts": points.column("ts"),
-                "event_id": points.column("event_id").cast(pa.string()),
-                "failed": failed,
-            }
+    counted = pa.table(
+        {
+            **{name: points.column(name) for name in _GROUP},
+            "ts": points.column("ts"),
+            "event_id": points.column("event_id").cast(pa.string()),
+            "failed": failed,
+            "point_index": points.column("point_index"),
+        }
+    )
+    if repeats:  # one row per point of a frame first
+        point = [*_GROUP, "event_id", "point_index"]
+        counted = counted.group_by(point, use_threads=False).aggregate(
+            [("ts", "min"), ("failed", "max")]
         )
-        .group_by(_GROUP, use_threads=False)
-        .aggregate([("ts", "min"), ("ts", "count"), ("failed", "sum"), ("event_id", "min")])
+        counted = counted.rename_columns({"ts_min": "ts", "failed_max": "failed"})
+    grouped = counted.group_by(_GROUP, use_threads=False).aggregate(
+        [("ts", "min"), ("ts", "count"), ("failed", "sum"), ("event_id", "min")]
     )
     schema = SCHEMAS[TABLE]
     columns: dict[str, Any] = {

@@ -140,7 +140,10 @@ class RowBatch:
             chunks[table].extend(_record_batch(table, c) for c in handler(events, seqs))
         tables = {table: _table(table, chunks[table]) for table in WRITE_ORDER if chunks[table]}
         if "measurements" in tables:  # each frame's point counts per run, beside its points
-            tables[point_tallies.TABLE] = point_tallies.tally_table(tables["measurements"])
+            carried = [e.event_id for e in measured[0]] + [s.event_id for s in series[0]]
+            tables[point_tallies.TABLE] = point_tallies.tally_table(
+                tables["measurements"], repeats=len(set(carried)) < len(carried)
+            )
         return {table: tables[table] for table in WRITE_ORDER if table in tables}
 
 
