@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import logging
 import time
 
+from benchtrail.api.hub import upkeep
 from benchtrail.api.queries.measurements import FINAL_SETTINGS
 from benchtrail.projector import RowBatch, Warehouse
-from benchtrail.projector.tables import QUIET_DAY_S
+from benchtrail.projector.lone_parts import LonePart, settle_lone_part
+from benchtrail.projector.tables import DAY_COLUMNS, QUIET_DAY_S
 from benchtrail.schemas import Measurement, new_id
 
 T0 = 1_714_565_805_000_000_000  # 2024-05-01 12:16:45 UTC
 SESSION = new_id()
 
 
-def _write_points(warehouse: Warehouse, first_seq: int, count: int) -> None:
-    """One projector write of ``count`` single measurements of the same day (one part)."""
+def _write_points(warehouse: Warehouse, first_seq: int, count: int, copies: int = 1) -> None:
+    """One projector write of ``count`` single measurements of the same day (one part), in
+    ``copies`` frames (a frame sent again before the first was acknowledged)."""
     events = [
         Measurement(
             event_id=new_id(),
@@ -31,7 +37,8 @@ def _write_points(warehouse: Warehouse, first_seq: int, count: int) -> None:
         for seq in range(first_seq, first_seq + count)
     ]
     batch = RowBatch()
-    batch.add_frame(events, stream_seq=first_seq)  # type: ignore[arg-type]
+    for copy in range(copies):
+        batch.add_frame(events, stream_seq=first_seq + copy)  # type: ignore[arg-type]
     warehouse.write(batch)
 
 
@@ -82,3 +89,41 @@ def test_a_quiet_day_is_merged_into_one_part_that_final_reads_as_it_is(warehouse
     assert "ReplacingSorted" not in _final_steps(warehouse)
     counted = f"SELECT count() FROM {db}.measurements FINAL WHERE name = 'vout' {FINAL_SETTINGS}"
     assert warehouse.scalar(counted) == 300
+
+
+def test_a_quiet_day_written_as_one_part_is_rewritten_once(warehouse: Warehouse):
+    """A day written in one insert (a backfill) has nothing to be merged with: it stays one
+    part of level 0, which keeps the copies it was written with and which every FINAL read
+    deduplicates again. Once quiet, the hub's upkeep rewrites it, one partition per call."""
+    db = warehouse.database
+    _write_points(warehouse, 1, 100, copies=2)
+    assert _parts(warehouse) == [0]
+    assert warehouse.scalar(f"SELECT count() FROM {db}.measurements") == 200
+    assert "ReplacingSorted" in _final_steps(warehouse)
+
+    assert settle_lone_part(warehouse) is None  # written just now: not quiet yet
+    settled = []
+    while (lone := settle_lone_part(warehouse, quiet_s=0)) is not None:
+        settled.append(lone)  # every table the write touched, one day partition each
+        assert len(settled) <= len(DAY_COLUMNS)
+    assert LonePart("measurements", "20240501", 200) in settled
+    assert _parts(warehouse) == [1]
+    assert warehouse.scalar(f"SELECT count() FROM {db}.measurements") == 100  # copies gone
+    assert "ReplacingSorted" not in _final_steps(warehouse)
+
+
+def test_the_hub_rewrites_one_such_day_a_minute(warehouse: Warehouse, monkeypatch, caplog):
+    _write_points(warehouse, 1, 100, copies=2)
+    lone = "SELECT count() FROM system.parts WHERE active AND level = 0 AND database = {db:String}"
+    before = warehouse.scalar(lone, {"db": warehouse.database})
+    # Quiet at once, instead of an hour after the write:
+    monkeypatch.setattr(upkeep, "settle_lone_part", functools.partial(settle_lone_part, quiet_s=0))
+    watch = upkeep.HubUpkeep(None, None, warehouse=warehouse)  # type: ignore[arg-type]
+    asyncio.run(watch.settle_lone_part())  # within its first minute: nothing yet
+    assert warehouse.scalar(lone, {"db": warehouse.database}) == before
+    watch._next_settle = 0.0  # a minute later
+    with caplog.at_level(logging.INFO, logger="benchtrail.hub"):
+        asyncio.run(watch.settle_lone_part())
+        asyncio.run(watch.settle_lone_part())  # the next one waits for the next minute
+    assert warehouse.scalar(lone, {"db": warehouse.database}) == before - 1
+    assert "written as one part, as a merged one" in caplog.text

@@ -10,7 +10,9 @@ answers from memory). What is wrong becomes a sentence in :attr:`HubUpkeep.probl
 missing on two checks in a row is recreated (one check's grace leaves an operator's own
 repair alone), logged, and listed in :attr:`HubUpkeep.recreated`; so is one found with
 another creation time than before (the projector recreates its streams itself when its
-fetches fail).
+fetches fail). Every :data:`SETTLE_EVERY_S` it also rewrites one quiet day partition of
+the warehouse that was written as one part (:mod:`benchtrail.projector.lone_parts`: such a
+day is never merged, and every ``FINAL`` read would deduplicate it again).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections import deque
 from datetime import datetime
 
 import nats.errors
+from clickhouse_connect.driver.exceptions import ClickHouseError
 from nats.js import JetStreamContext
 from nats.js.client import KV_STREAM_TEMPLATE
 from nats.js.errors import NotFoundError
@@ -35,6 +38,8 @@ from benchtrail.api.models.entities import WarehouseHealth
 from benchtrail.api.queries.stations import warehouse_health
 from benchtrail.api.timestamps import ns_to_datetime
 from benchtrail.projector import Projector, Warehouse
+from benchtrail.projector.errors import WarehouseUnavailable
+from benchtrail.projector.lone_parts import settle_lone_part
 from benchtrail.projector.streams import ensure_streams
 from benchtrail.schemas import ATTACHMENTS_BUCKET, DEAD_STREAM, EVENTS_STREAM, LOCKS_BUCKET
 
@@ -46,6 +51,9 @@ DEFAULT_MAX_INGEST_LAG_S = 10.0
 """Health is ``degraded`` once a stored frame has waited this long for the warehouse."""
 WAREHOUSE_PROBE_S = 5.0
 """The warehouse does not answer when ``SELECT 1`` takes longer than this."""
+SETTLE_EVERY_S = 60.0
+"""Seconds between two rewrites of a quiet day written as one part (one per check at most:
+each holds the warehouse's write turn for about half a second per 300,000 rows)."""
 _KEPT_RECREATIONS = 20
 _HUB_ERRORS = (nats.errors.Error, TimeoutError)
 _WHAT = {
@@ -91,6 +99,7 @@ class HubUpkeep:
         self._created: dict[str, datetime] = {}
         self._failures_seen = 0
         self._last_failure_ns = 0
+        self._next_settle = time.monotonic() + SETTLE_EVERY_S
 
     async def run(self, stop: asyncio.Event) -> None:
         """Check every ``interval_s`` until ``stop`` is set."""
@@ -120,6 +129,27 @@ class HubUpkeep:
         problems += await self._lag_problems()
         self.problems = problems
         await self._probe_warehouse()
+        await self.settle_lone_part()
+
+    async def settle_lone_part(self) -> None:
+        """Rewrite one quiet day written as one part, once per :data:`SETTLE_EVERY_S`."""
+        if self.warehouse_target is None or time.monotonic() < self._next_settle:
+            return
+        self._next_settle = time.monotonic() + SETTLE_EVERY_S
+        started = time.monotonic()
+        try:
+            lone = await asyncio.to_thread(settle_lone_part, self.warehouse_target)
+        except (ClickHouseError, WarehouseUnavailable, OSError, RuntimeError) as e:
+            log.warning("could not rewrite a quiet day written as one part: %s", e)
+            return
+        if lone is not None:
+            log.info(
+                "rewrote %s day %s, written as one part, as a merged one (%s rows, %.1f s)",
+                lone.table,
+                lone.partition_id,
+                f"{lone.rows:,}",
+                time.monotonic() - started,
+            )
 
     async def _probe_warehouse(self) -> None:
         """Ask the warehouse ``SELECT 1`` (in its turn, like any read), bounded in time."""
