@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from benchtrail.projector import Warehouse
+from benchtrail.projector import Warehouse, point_tallies
 from benchtrail.projector.migrations import unsettled
 from benchtrail.projector.tables import TABLES
 
@@ -106,3 +106,25 @@ def test_point_counts_are_made_for_points_written_before_they_were_kept(warehous
     assert tables == [{"name": "run_points"}]  # the leftover of a fill cut short is gone
     warehouse.ensure_schema()  # made once: a warehouse that has the table keeps it as it is
     assert warehouse.scalar(f"SELECT count() FROM {db}.run_points") == 3
+
+
+def test_a_fill_another_process_finished_first_is_left_to_it(warehouse: Warehouse, monkeypatch):
+    """Two processes opening an older warehouse on one ClickHouse server at once both fill
+    ``run_points``: the one whose rename finds the table there already goes on."""
+    db = warehouse.database
+    warehouse.command(f"DROP TABLE {db}.run_points")
+    make = point_tallies.fill_statements
+
+    def raced(database: str, create: str) -> list[str]:
+        *filling, rename = make(database, create)
+        other = f"CREATE TABLE {db}.run_points AS {db}.run_points__filling"
+        return [*filling, other, rename]
+
+    monkeypatch.setattr(point_tallies, "fill_statements", raced)
+    warehouse.ensure_schema()
+    tables = warehouse.rows(
+        "SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE 'run_points%'"
+        " ORDER BY name",
+        {"db": db},
+    )
+    assert tables[0] == {"name": "run_points"}

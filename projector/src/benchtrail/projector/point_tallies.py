@@ -32,8 +32,6 @@ FILLING_SUFFIX = "__filling"
 """Name suffix of the table a warehouse's first ``run_points`` is filled in before it takes
 its name (a fill cut short leaves no table that looks complete)."""
 
-_GROUP = ["stream_seq", "station_id", "session_id", "run_id"]
-
 TALLY_SELECT = """
     SELECT run_id, session_id, station_id, min(m.ts) AS at,
            uniqExact(m.event_id, m.point_index) AS points,

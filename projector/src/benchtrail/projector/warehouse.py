@@ -183,8 +183,13 @@ class Warehouse:
             self.database, name=table + point_tallies.FILLING_SUFFIX
         )
         started = time.monotonic()
-        for statement in point_tallies.fill_statements(self.database, create):
-            self._client.command(statement)
+        try:
+            for statement in point_tallies.fill_statements(self.database, create):
+                self._client.command(statement)
+        except ClickHouseError:
+            if _tallies_missing(self._client, self.database):
+                raise
+            return  # another process sharing the server filled it meanwhile
         rows = self._client.command(f"SELECT count() FROM {self.database}.{table}")
         log.info(
             "counted the points of each run written before %s.%s existed: %s rows in %.1f s",
