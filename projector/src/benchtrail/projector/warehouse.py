@@ -13,10 +13,8 @@ readers can delay an insert by the reads under way, never by a queue.
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -31,9 +29,8 @@ import pyarrow.compute as pc
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
-from benchtrail.projector import point_tallies
 from benchtrail.projector.errors import WarehouseUnavailable
-from benchtrail.projector.migrations import settle_table_settings
+from benchtrail.projector.migrations import fill_point_tallies, settle_table_settings
 from benchtrail.projector.rows import RowBatch
 from benchtrail.projector.tables import DATABASE, DAY_COLUMNS, TABLES, create_statements
 from benchtrail.schemas import DAY_NS, MAX_FRAME_DAYS
@@ -48,8 +45,6 @@ _INSERT_SETTINGS = {
     "max_partitions_per_insert_block": MAX_PARTITIONS_PER_INSERT,
     "throw_on_max_partitions_per_insert_block": 1,
 }
-
-log = logging.getLogger(__name__)
 
 CLIENT_SETTINGS: Final = {"use_statistics": 0}
 """Settings of every query, where the server knows them (older ones do not: left out).
@@ -166,38 +161,14 @@ class Warehouse:
         self.database = database
 
     def ensure_schema(self) -> None:
-        """Create the database and every table if they do not exist, add the columns added
-        since, and move tables created with other MergeTree settings onto the declared ones."""
+        """Create the database and every table if they do not exist (``run_points`` made from
+        the points of a warehouse written before it), add the columns added since, and move
+        tables created with other MergeTree settings onto the declared ones."""
         with self.turns.writing():
-            if _tallies_missing(self._client, self.database):
-                self._fill_tallies()
+            fill_point_tallies(self._client, self.database)
             for statement in create_statements(self.database):
                 self._client.command(statement)
             settle_table_settings(self._client, self.database)
-
-    def _fill_tallies(self) -> None:
-        """Make ``run_points`` of a warehouse that has points but no such table yet (written
-        by an earlier version) from its ``measurements``: a filling table, then renamed."""
-        table = point_tallies.TABLE
-        create = TABLES[table].create_statement(
-            self.database, name=table + point_tallies.FILLING_SUFFIX
-        )
-        started = time.monotonic()
-        try:
-            for statement in point_tallies.fill_statements(self.database, create):
-                self._client.command(statement)
-        except ClickHouseError:
-            if _tallies_missing(self._client, self.database):
-                raise
-            return  # another process sharing the server filled it meanwhile
-        rows = self._client.command(f"SELECT count() FROM {self.database}.{table}")
-        log.info(
-            "counted the points of each run written before %s.%s existed: %s rows in %.1f s",
-            self.database,
-            table,
-            rows,
-            time.monotonic() - started,
-        )
 
     def write(self, batch: RowBatch, max_days: int = MAX_FRAME_DAYS) -> dict[str, int]:
         """Insert every table of a batch; return row counts.
@@ -367,20 +338,6 @@ def open_warehouse(
     warehouse = Warehouse(clients[0], text, database, readers=clients[1:])
     warehouse.ensure_schema()
     return warehouse
-
-
-def _tallies_missing(client: Client, database: str) -> bool:
-    """Whether the warehouse has ``measurements`` but no ``run_points`` (written by a version
-    before it: the table is then made from them)."""
-    present = {
-        str(name)
-        for (name,) in client.query(
-            "SELECT name FROM system.tables WHERE database = {db:String}"
-            " AND name IN ('measurements', {t:String})",
-            parameters={"db": database, "t": point_tallies.TABLE},
-        ).result_rows
-    }
-    return "measurements" in present and point_tallies.TABLE not in present
 
 
 def _client(target: str) -> Client:
