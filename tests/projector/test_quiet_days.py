@@ -119,11 +119,11 @@ def test_the_hub_rewrites_one_such_day_a_minute(warehouse: Warehouse, monkeypatc
     # Quiet at once, instead of an hour after the write:
     monkeypatch.setattr(upkeep, "settle_lone_part", functools.partial(settle_lone_part, quiet_s=0))
     watch = upkeep.HubUpkeep(None, None, warehouse=warehouse)  # type: ignore[arg-type]
-    asyncio.run(watch.settle_lone_part())  # within its first minute: nothing yet
+    asyncio.run(watch.rewrite_lone_day())  # within its first minute: nothing yet
     assert warehouse.scalar(lone, {"db": warehouse.database}) == before
     watch._next_settle = 0.0  # a minute later
     with caplog.at_level(logging.INFO, logger="benchtrail.hub"):
-        asyncio.run(watch.settle_lone_part())
-        asyncio.run(watch.settle_lone_part())  # the next one waits for the next minute
+        asyncio.run(watch.rewrite_lone_day())
+        asyncio.run(watch.rewrite_lone_day())  # the next one waits for the next minute
     assert warehouse.scalar(lone, {"db": warehouse.database}) == before - 1
     assert "written as one part, as a merged one" in caplog.text

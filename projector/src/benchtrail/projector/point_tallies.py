@@ -45,7 +45,7 @@ TALLY_SELECT = """
 are named through the table (``m.event_id``): the bare name would be the result's alias."""
 
 
-Columns = dict[str, npt.NDArray[Any]]
+_Arrays = dict[str, npt.NDArray[Any]]
 
 
 def tally_table(points: pa.Table, *, repeats: bool = False) -> pa.Table:
@@ -63,11 +63,11 @@ def tally_table(points: pa.Table, *, repeats: bool = False) -> pa.Table:
     schema = SCHEMAS[TABLE]
     if points.num_rows == 0:
         return schema.empty_table()
-    columns: Columns = {
+    columns: _Arrays = {
         "stream_seq": _numbers(points.column("stream_seq")),
-        "run": _codes(points.column("run_id")),
+        "run": _codes(_dictionary(points.column("run_id"))),
         "ts": _numbers(points.column("ts")),
-        "failed": np.concatenate([_failed(chunk) for chunk in points.column("outcome").chunks]),
+        "failed": _failed(points.column("outcome")),
     }
     ranks, ids = _ranked(points.column("event_id"))
     columns["event"] = ranks
@@ -91,7 +91,7 @@ def tally_table(points: pa.Table, *, repeats: bool = False) -> pa.Table:
     return pa.table([made[field.name].cast(field.type) for field in schema], schema=schema)
 
 
-def _stretches(columns: Columns) -> pa.Table:
+def _stretches(columns: _Arrays) -> pa.Table:
     """One row per stretch of consecutive rows of one frame and run: its first row, its
     earliest time, its point and failed counts and its smallest event rank. The first row
     is a stretch's start, or what ``columns["row"]`` says of it (rows were left out)."""
@@ -112,7 +112,7 @@ def _stretches(columns: Columns) -> pa.Table:
     )
 
 
-def _distinct_points(columns: Columns, point_index: npt.NDArray[Any]) -> Columns:
+def _distinct_points(columns: _Arrays, point_index: npt.NDArray[Any]) -> _Arrays:
     """``columns`` with one row per point of a frame (a copy's row left out)."""
     row = np.arange(len(point_index), dtype=np.int64)
     table = pa.table({**columns, "point_index": point_index, "row": row})
@@ -129,14 +129,17 @@ def _numbers(column: pa.ChunkedArray[Any]) -> npt.NDArray[Any]:
     return combined.to_numpy(zero_copy_only=False)
 
 
-def _codes(column: pa.ChunkedArray[Any]) -> npt.NDArray[np.int32]:
-    """Each row's code in one dictionary of ``column`` (equal codes: equal values)."""
+def _dictionary(column: pa.ChunkedArray[Any]) -> pa.DictionaryArray[Any, Any]:
+    """``column`` as one dictionary array (one dictionary: equal codes, equal values)."""
     combined = column.combine_chunks()
     if not pa.types.is_dictionary(combined.type):
         combined = combined.dictionary_encode()
-    codes: npt.NDArray[np.int32] = cast("pa.DictionaryArray[Any, Any]", combined).indices.to_numpy(
-        zero_copy_only=False
-    )
+    return cast("pa.DictionaryArray[Any, Any]", combined)
+
+
+def _codes(column: pa.DictionaryArray[Any, Any]) -> npt.NDArray[np.int32]:
+    """Each row's code in the dictionary of ``column``, as numpy."""
+    codes: npt.NDArray[np.int32] = column.indices.to_numpy(zero_copy_only=False)
     return codes
 
 
@@ -144,25 +147,20 @@ def _ranked(event_ids: pa.ChunkedArray[Any]) -> tuple[npt.NDArray[np.int32], pa.
     """Each row's event id as its rank among the distinct ids, and those ids in rank order:
     the smallest id of a group is the one of its smallest rank. (A batch's points share
     few ids: ranking them sorts those, not a string per point.)"""
-    combined = event_ids.combine_chunks()
-    if not pa.types.is_dictionary(combined.type):
-        combined = combined.dictionary_encode()
-    column = cast("pa.DictionaryArray[Any, Any]", combined)
+    column = _dictionary(event_ids)
     order = pc.array_sort_indices(column.dictionary).to_numpy()
     rank = np.empty(len(order), np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
-    codes: npt.NDArray[np.int32] = column.indices.to_numpy(zero_copy_only=False)
-    return rank[codes], column.dictionary.take(pa.array(order))
+    return rank[_codes(column)], column.dictionary.take(pa.array(order))
 
 
-def _failed(chunk: pa.Array[Any]) -> npt.NDArray[np.bool_]:
-    """Whether each point's outcome (dictionary-encoded) is ``failed``."""
-    outcomes = cast("pa.DictionaryArray[Any, Any]", chunk)
-    words = outcomes.dictionary.to_pylist()
+def _failed(outcome: pa.ChunkedArray[Any]) -> npt.NDArray[np.bool_]:
+    """Whether each point's outcome is ``failed``."""
+    column = _dictionary(outcome)
+    words = column.dictionary.to_pylist()
     if "failed" not in words:
-        return np.zeros(len(outcomes), np.bool_)
-    codes: npt.NDArray[np.int32] = outcomes.indices.to_numpy(zero_copy_only=False)
-    failed: npt.NDArray[np.bool_] = codes == words.index("failed")
+        return np.zeros(len(column), np.bool_)
+    failed: npt.NDArray[np.bool_] = _codes(column) == words.index("failed")
     return failed
 
 

@@ -129,9 +129,9 @@ class HubUpkeep:
         problems += await self._lag_problems()
         self.problems = problems
         await self._probe_warehouse()
-        await self.settle_lone_part()
+        await self.rewrite_lone_day()
 
-    async def settle_lone_part(self) -> None:
+    async def rewrite_lone_day(self) -> None:
         """Rewrite one quiet day written as one part, once per :data:`SETTLE_EVERY_S`."""
         if self.warehouse_target is None or time.monotonic() < self._next_settle:
             return
