@@ -20,11 +20,11 @@ from benchtrail.agents.context import environment_info, git_info, hostname, proc
 from benchtrail.agents.errors import InvalidMetadata, SessionNotActive
 from benchtrail.agents.instruments import DriverKind, Instrument
 from benchtrail.agents.publishing import Publisher, PublisherSettings
+from benchtrail.agents.publishing.frames import SessionSequence
 from benchtrail.agents.publishing.series import Point
 from benchtrail.agents.rack import Rack
 from benchtrail.agents.run import Run
-from benchtrail.agents.session_events import SessionEvents
-from benchtrail.agents.sigterm import Handler, install_sigterm_exit, restore_sigterm
+from benchtrail.agents.sigterm import SIGTERM_EXIT, Handler, install_sigterm_exit, restore_sigterm
 from benchtrail.agents.times import When, check_time
 from benchtrail.agents.validation import check_custom_metadata, check_structured_metadata
 from benchtrail.schemas import (
@@ -119,7 +119,7 @@ class Station:
         self._publisher = Publisher(
             hub, publisher_settings, station_id=station_id, outbox=outbox, access=access
         )
-        self._events = SessionEvents(station_id, self.session_id, self._publisher)
+        self._sequence = SessionSequence(station_id, self.session_id)
         self._runs: dict[str, Run] = {}
         self._run_count = 0
         self.config = config
@@ -178,7 +178,7 @@ class Station:
             self._record(
                 SessionEnded,
                 run_count=self._run_count,
-                event_count=self._events.next_seq,
+                event_count=self._sequence.next_seq,
                 reason=reason,
             )
             self.state = "stopped"
@@ -354,13 +354,15 @@ class Station:
         """Queue a checked ``run.measure()`` point (at ``at`` ns, default now) as a measurement."""
         if self.state != "running":
             raise SessionNotActive(self.station_id, self.state)
-        self._publisher.check()
-        self._events.record_point(point, at)
+        self._publisher.submit_point(self._sequence, at, point)
 
     def _record(
         self, event_type: type[E], size_hint: int = 320, at: int | None = None, **fields: object
     ) -> E:
-        return self._events.record(event_type, fields, size_hint, at)
+        return self._publisher.submit(self._sequence, event_type, fields, size_hint, at)
+
+
+SIGTERM_EXIT.guard(Publisher.submit, Publisher.submit_point)  # a seq taken is always queued
 
 
 def connect(

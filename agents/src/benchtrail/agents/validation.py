@@ -132,8 +132,9 @@ def check_point(name: object, value: object, low: object, high: object) -> Point
     """
     if type(name) is not str or not name or len(name) > MAX_NAME or name.isspace():
         return None
-    lo = None if low is None else _fast_limit(low)
-    hi = None if high is None else _fast_limit(high)
+    # no limit or a finite float one is taken as it is, inline: this runs for every point
+    lo = low if low is None or (type(low) is float and low - low == 0.0) else _fast_limit(low)
+    hi = high if high is None or (type(high) is float and high - high == 0.0) else _fast_limit(high)
     if lo is False or hi is False or (lo is not None and hi is not None and lo > hi):
         return None
     number: float

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,7 +28,7 @@ from benchtrail.agents.config import OutboxConfig
 from benchtrail.agents.errors import Unacknowledged
 from benchtrail.agents.publishing.attachments import AttachmentSpool
 from benchtrail.agents.publishing.denials import Denials
-from benchtrail.agents.publishing.frames import Frame, FrameBuffer
+from benchtrail.agents.publishing.frames import Frame, FrameBuffer, SessionSequence
 from benchtrail.agents.publishing.jetstream import Sender, SenderSettings
 from benchtrail.agents.publishing.notices import warn_full, warn_kept
 from benchtrail.agents.publishing.outbox import StoredFrame
@@ -43,6 +43,7 @@ __all__ = ["Publisher", "PublisherSettings"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+E = TypeVar("E", bound=Event)
 
 
 class Publisher:
@@ -132,22 +133,40 @@ class Publisher:
         self._call(self._boot(recovered)).result()
         atexit.register(self._at_exit)
 
-    def submit(self, station_id: str, event: Event, size_hint: int = 256) -> None:
-        """Queue one event for publishing; never waits on the network.
+    def submit(
+        self,
+        sequence: SessionSequence,
+        event_type: type[E],
+        fields: Mapping[str, object],
+        size_hint: int = 256,
+        at: int | None = None,
+    ) -> E:
+        """Stamp ``event_type(**fields)`` as the session's next event and queue it.
 
-        Waits only while the outbox is full (``outbox.max_bytes`` unacknowledged).
+        Never waits on the network; waits only while the outbox is full
+        (``outbox.max_bytes`` unacknowledged). Events are stamped under the lock that
+        queues them, so ``seq`` order is queue order whatever the threads.
         """
         with self._lock:
-            buffer = self._buffer(station_id, event.session_id)
+            event = sequence.stamp(event_type, fields, at)
+            buffer = self._buffer(sequence.station_id, sequence.session_id)
             self._added(buffer, buffer.add(event, size_hint))
+        return event
 
-    def submit_point(
-        self, station_id: str, session_id: str, seq: int, at: int, point: Point
-    ) -> None:
-        """Queue one ``run.measure()`` point (event ``seq`` at ``at`` ns); like :meth:`submit`."""
+    def submit_point(self, sequence: SessionSequence, at: int | None, point: Point) -> None:
+        """Queue one ``run.measure()`` point as the session's next event (at ``at`` ns, or now).
+
+        Like :meth:`submit`, after raising what the hub refused since the last call.
+        """
+        denials = self._denials
+        if denials.pending:
+            denials.raise_pending()
         with self._lock:
-            buffer = self._buffers.get(session_id) or self._buffer(station_id, session_id)
-            self._added(buffer, buffer.add_point(seq, at, point))
+            seq = sequence.take()
+            buffer = self._buffers.get(sequence.session_id) or self._buffer(
+                sequence.station_id, sequence.session_id
+            )
+            self._added(buffer, buffer.add_point(seq, time.time_ns() if at is None else at, point))
 
     def _buffer(self, station_id: str, session_id: str) -> FrameBuffer:
         buffer = self._buffers.get(session_id)
