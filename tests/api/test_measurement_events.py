@@ -251,6 +251,35 @@ def test_a_sweep_is_one_envelope_row_yet_each_of_its_events_is_listed(
     assert count_events(warehouse) == 10  # what a session's summary counts
 
 
+def test_a_test_loop_of_many_names_is_one_envelope_row_yet_lists_each_named_event(
+    warehouse: Warehouse,
+) -> None:
+    """A run's loop of ``measure()`` calls, each of another name: one envelope row, and
+    the session's event list shows each point as the ``measurement`` event it was, name
+    included; the session counts each one."""
+    names = ["vout", "iout", "ripple", "efficiency", "temp"]
+    series = MeasurementSeries(
+        **{**envelope(2), "event_id": new_series_id()},  # type: ignore[arg-type]
+        occurred_at_ns=[T0 + 100 + 7 * i for i in range(len(names))],
+        values=[1.5 * i for i in range(len(names))],
+        run_ids=["r1"],
+        names=names,
+        units=["V", "A", "mV", "%", "C"],
+        lows=[0.0],
+        highs=[5.0],
+        outcomes=["passed", "passed", "passed", "passed", "failed"],
+    )
+    sent = [Log(**envelope(1), level="info", message="start", run_id="r1"), series]
+    write(warehouse, sent)
+    db = warehouse.database
+    stored = warehouse.rows(f"SELECT seq, more_events, name FROM {db}.measurement_events")
+    assert stored == [{"seq": 2, "more_events": 4, "name": ""}]
+    page = session_events(warehouse, SESSION, limit=100)
+    assert page.payloads == [to_json(e).decode() for e in expand_events(sent)]
+    assert [json.loads(p).get("name") for p in page.payloads[1:]] == names
+    assert count_events(warehouse) == 6
+
+
 def test_a_series_that_changes_run_keeps_one_envelope_per_point(warehouse: Warehouse) -> None:
     """Points of one series in two runs: each envelope names its own run (no shared row)."""
     series = MeasurementSeries(

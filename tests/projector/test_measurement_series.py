@@ -91,10 +91,15 @@ def test_series_rows_are_the_rows_single_measurement_events_give(hub_url, wareho
     assert len(series_rows) == points
     assert series_rows == event_rows
     assert _rows(as_series, "events") == _rows(as_events, "events")  # a session's events, seqs
-    # the envelopes a session's event list rebuilds its measurement events from
+    # the envelopes a session's event list rebuilds its measurement events from: one per
+    # series (each in one run, whatever its names), one for the single event
     envelopes = _rows(as_series, "measurement_events")
-    assert envelopes == _rows(as_events, "measurement_events")
-    assert len(envelopes) == points
+    assert sorted(row["more_events"] for row in envelopes) == [0, 7, 49]
+    assert {row["name"] for row in envelopes} == {"", "huge"}  # names vary: each point's own
+    seqs = [row["seq"] + k for row in envelopes for k in range(row["more_events"] + 1)]
+    singles = _rows(as_events, "measurement_events")
+    assert sorted(seqs) == sorted(row["seq"] for row in singles)
+    assert len(singles) == points
     by_name = {row["name"]: row for row in series_rows}
     assert by_name["label"]["value_kind"] == "str"
     assert by_name["label"]["value_str"] == "OVERRANGE"

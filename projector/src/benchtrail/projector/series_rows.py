@@ -100,12 +100,13 @@ def series_rows(events: list[MeasurementSeries], seqs: list[int]) -> tuple[Colum
     batches costs chDB several times what one of the same rows does. Columns both
     tables hold (event ids, sessions, stations, runs, names, times) are built once.
 
-    Envelopes: one row per series whose points share a run and a name (a sweep, a
-    loop of ``measure()`` calls): it stands for its ``more_events`` + 1 measurement
-    events (seq and id counted up, each one's time in ``point_times``), which readers
-    expand (:func:`benchtrail.api.queries.measurement_events.event_log`). A series
-    whose points change run or name gets one envelope per point, as single events do.
-    Writing one row per point cost the projector a third of its time per point.
+    Envelopes: one row per series whose points share a run (a sweep, a test's loop of
+    ``measure()`` calls, whatever their names): it stands for its ``more_events`` + 1
+    measurement events (seq and id counted up, each one's time in ``point_times``),
+    which readers expand (:func:`benchtrail.api.queries.measurement_events.event_log`);
+    each event's name is its point's. A series whose points change run gets one
+    envelope per point, as single events do (an envelope names one run). Writing one
+    row per point cost the projector a third of its time per point.
     """
     counts = [series.point_count for series in events]
     n = sum(counts)
@@ -148,7 +149,7 @@ def series_rows(events: list[MeasurementSeries], seqs: list[int]) -> tuple[Colum
         "marginal_high": pa.nulls(n, pa.float64()),
         "marginal": pa.array(np.zeros(n, dtype=bool)),
     }
-    compact = np.asarray([len(s.run_ids) == 1 and len(s.names) == 1 for s in events])
+    compact = np.asarray([len(s.run_ids) == 1 for s in events])
     envelopes: list[Columns] = []
     if compact.any():
         envelopes.append(_compact_envelopes(events, seqs, counts, stamps, compact))
@@ -193,7 +194,10 @@ def _compact_envelopes(
         ).view(TS),
         "schema_version": pa.array([s.schema_version for s, _, _ in chosen], pa.uint16()),
         "run_id": _text_column([series.run_ids for series, _, _ in chosen], ones),
-        "name": _text_column([series.names for series, _, _ in chosen], ones),
+        # the series' name when its points share one, else "" (each point has its own)
+        "name": _text_column(
+            [series.names[:1] if len(series.names) == 1 else [""] for series, _, _ in chosen], ones
+        ),
         "per_point_names": pa.array(np.zeros(rows, dtype=bool)),
         "stream_seq": pa.array([seq for _, seq, _ in chosen], pa.uint64()),
         "more_events": pa.array(np.asarray(counts, dtype=np.uint32)[compact] - 1),

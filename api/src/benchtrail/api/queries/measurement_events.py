@@ -6,8 +6,9 @@ points to ``measurements``). A session's event list rebuilds each such event
 as the station sent it, encoded by the same Struct, so its JSON text is the
 one a copy would have held. A warehouse written before that change still holds
 the copies in ``events``: :func:`event_log` reads both tables, and a reader
-keeps one row per ``seq``. A series of one name and run (a loop of ``measure()``)
-has one envelope row for all its events, which :func:`measured_envelopes` expands.
+keeps one row per ``seq``. A series of one run (a loop of ``measure()``, of one name or
+many) has one envelope row for all its events, which :func:`measured_envelopes` expands;
+each event's name is its point's.
 """
 
 from __future__ import annotations
