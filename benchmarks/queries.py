@@ -3,7 +3,9 @@
 Loads a factory's month straight into the warehouse tables (Arrow tables through
 ``Warehouse.insert_arrow``, in large chunks, as the projector writes them):
 sessions, runs, run_ends, steps, measurements and their counts per run (``run_points``,
-as the projector keeps them). 100,000 runs on 8 stations,
+as the projector keeps them), and the events' own rows (``events``: the lifecycle events'
+envelopes and text; ``measurement_events``: one envelope per step's loop of
+``measure()`` calls, as a station sends them). 100,000 runs on 8 stations,
 4 part numbers, 3 test phases, 2 fixtures per station, 100 scalar measurements
 per run (10M points) in 5 steps; about 7 % of first runs fail (skewed towards a
 few measurements), most failed DUTs are retested, 1 % of runs end in error and
@@ -78,6 +80,10 @@ NAMES = ["vout", *[f"{step}_{j:02d}" for step in STEPS for j in range(NAMES_PER_
 UNITS = ["V", "A", "mV", "ohm", "s"]
 POINT_GAP_NS = 300_000_000
 """Time between two measurements of a run (0.3 s): a run lasts about 30 s."""
+STEP_EVENTS = 2 + NAMES_PER_STEP
+"""A step's events: ``step.started``, one ``measurement`` per name, ``step.ended``."""
+RUN_EVENTS = 2 + len(STEPS) * STEP_EVENTS
+"""A run's events (``seq`` numbers): ``run.started``, its steps', ``run.ended``."""
 
 
 @dataclass
@@ -216,7 +222,9 @@ def session_tables(plan: Plan) -> tuple[pa.Table, pa.Table]:
         "station_id": stations,
         "ended_at": _ts(ends),
         "run_count": np.bincount(plan.session_index, minlength=n).astype(np.uint32),
-        "event_count": _constant(0, n, pa.uint64()),
+        "event_count": (2 + RUN_EVENTS * np.bincount(plan.session_index, minlength=n)).astype(
+            np.uint64
+        ),
         "reason": _constant("finished", n, text),
         "event_id": _uuids(n),
         "stream_seq": _constant(1, n, pa.uint64()),
@@ -391,6 +399,140 @@ def measurement_table(plan: Plan, spec: Spec, rows: slice, seed: int) -> pa.Tabl
     )
 
 
+def run_ranks(plan: Plan) -> np.ndarray:
+    """Each run's place in its session (0 for the first): its events' ``seq`` follow it."""
+    order = np.argsort(plan.session_index, kind="stable")  # runs are in start time order
+    counts = np.bincount(plan.session_index)
+    firsts = np.repeat(np.cumsum(counts) - counts, counts)
+    ranks = np.empty(len(order), dtype=np.int64)
+    ranks[order] = np.arange(len(order)) - firsts
+    return ranks
+
+
+def _payloads(columns: list[pa.Array | str]) -> pa.Array:
+    """A JSON-like text per row joining ``columns`` (the size of a real event's text)."""
+    return pc.binary_join_element_wise(*columns, "")
+
+
+def session_event_table(plan: Plan) -> pa.Table:
+    """The ``events`` rows of each session's ``session.started`` and ``session.ended``."""
+    n = len(plan.session_ids)
+    runs = np.bincount(plan.session_index, minlength=n)
+    ends = np.array([plan.started_at[plan.session_index == i].max() + 120 * S for i in range(n)])
+    ids = pa.array(_uuids(2 * n))
+    sessions = pa.array(plan.session_ids * 2)
+    stations = _dict(np.tile(plan.session_stations, 2), STATIONS)
+    types = _dict(np.repeat([0, 1], n), ["session.started", "session.ended"])
+    seqs = np.concatenate([np.ones(n, dtype=np.uint64), (2 + RUN_EVENTS * runs).astype(np.uint64)])
+    texts = [pc.cast(c, pa.string()) for c in (stations, types)]
+    payload = _payloads(
+        ['{"event_id":"', ids, '","session_id":"', sessions, '","station_id":"', texts[0],
+         '","type":"', texts[1], '","seq":', pc.cast(pa.array(seqs), pa.string()),
+         ',"station":{"name":"","type":"","location":""},"process":{"pid":1000},'
+         '"operator":{"id":"op-1","name":""},"git":{},"environment":{}}'],
+    )  # fmt: skip
+    return _table(
+        "events",
+        {
+            "event_id": ids,
+            "session_id": sessions,
+            "station_id": stations,
+            "seq": seqs,
+            "type": types,
+            "occurred_at": _ts(np.concatenate([plan.session_starts, ends])),
+            "schema_version": _constant(1, 2 * n, pa.uint16()),
+            "run_id": _constant("", 2 * n, pa.string()),
+            "payload": payload,
+            "stream_seq": _constant(1, 2 * n, pa.uint64()),
+        },
+    )
+
+
+_RUN_TYPES = ["run.started", "step.started", "step.ended", "run.ended"]
+
+
+def run_event_tables(plan: Plan, rows: slice, ranks: np.ndarray) -> tuple[pa.Table, pa.Table]:
+    """The ``events`` and ``measurement_events`` rows of a slice, as the projector writes
+    them for a station's run: ``run.started``, per step ``step.started``, its points (a loop
+    of ``measure()`` calls of 20 names: one ``measurement.series``, so one envelope row
+    standing for 20 events) and ``step.ended``, then ``run.ended``; ``seq`` counted through
+    the session. The envelopes' ids are not their points' (this benchmark rebuilds no
+    event's text from its points)."""
+    k = len(STEPS)
+    run = np.arange(rows.start, rows.stop)
+    base = 2 + ranks[run] * RUN_EVENTS
+    # lifecycle events: run.started, (step.started, step.ended) per step, run.ended
+    step = np.arange(k)
+    starts_ends = np.stack([1 + step * STEP_EVENTS, (step + 1) * STEP_EVENTS], axis=1)
+    offsets = np.concatenate([[0], starts_ends.ravel(), [RUN_EVENTS - 1]])
+    kinds = np.concatenate([[0], np.tile([1, 2], k), [3]])
+    step_ns = NAMES_PER_STEP * POINT_GAP_NS
+    step_times = np.stack([step * step_ns, (step + 1) * step_ns], axis=1)
+    times = np.concatenate([[0], step_times.ravel(), [len(NAMES) * POINT_GAP_NS + 2 * S]])
+    per_run = len(offsets)
+    which = np.repeat(run, per_run)
+    n = len(which)
+    seqs = (np.repeat(base, per_run) + np.tile(offsets, len(run))).astype(np.uint64)
+    ids = pa.array(_uuids(n))
+    sessions = pa.array(plan.session_ids).take(pa.array(plan.session_index[which]))
+    run_ids = pa.array(plan.run_ids).take(pa.array(which))
+    stations = _dict(plan.station[which], STATIONS)
+    types = _dict(np.tile(kinds, len(run)), _RUN_TYPES)
+    names = _dict(np.concatenate([[0], np.repeat(step, 2), [0]]), ["", *STEPS])
+    step_names = pc.cast(pa.chunked_array([names] * len(run)).combine_chunks(), pa.string())
+    texts = [pc.cast(c, pa.string()) for c in (stations, types)]
+    payload = _payloads(
+        ['{"event_id":"', ids, '","session_id":"', sessions, '","station_id":"', texts[0],
+         '","type":"', texts[1], '","seq":', pc.cast(pa.array(seqs), pa.string()),
+         ',"run_id":"', run_ids, '","name":"', step_names,
+         '","dut":{"serial":"SN00000000","part_number":"PWR-5V","revision":"A"}}'],
+    )  # fmt: skip
+    events = _table(
+        "events",
+        {
+            "event_id": ids,
+            "session_id": sessions,
+            "station_id": stations,
+            "seq": seqs,
+            "type": types,
+            "occurred_at": _ts(plan.started_at[which] + np.tile(times, len(run))),
+            "schema_version": _constant(1, n, pa.uint16()),
+            "run_id": run_ids,
+            "payload": payload,
+            "stream_seq": _constant(1, n, pa.uint64()),
+        },
+    )
+    # one envelope per step's series of 20 points
+    series_run = np.repeat(run, k)
+    m = len(series_run)
+    series_step = np.tile(step, len(run))
+    first_at = plan.started_at[series_run] + (series_step * NAMES_PER_STEP + 1) * POINT_GAP_NS
+    point_times = first_at[:, None] + np.arange(NAMES_PER_STEP) * POINT_GAP_NS
+    offsets_list = np.arange(0, m * NAMES_PER_STEP + 1, NAMES_PER_STEP, dtype=np.int32)
+    envelopes = _table(
+        "measurement_events",
+        {
+            "event_id": pa.array(_uuids(m)),
+            "session_id": pa.array(plan.session_ids).take(pa.array(plan.session_index[series_run])),
+            "station_id": _dict(plan.station[series_run], STATIONS),
+            "seq": (np.repeat(base, k) + 2 + series_step * STEP_EVENTS).astype(np.uint64),
+            "type": _constant("measurement", m, pa.string()),
+            "occurred_at": _ts(first_at),
+            "schema_version": _constant(1, m, pa.uint16()),
+            "run_id": pa.array(plan.run_ids).take(pa.array(series_run)),
+            "name": _constant("", m, pa.string()),  # each point has its own
+            "per_point_names": _constant(False, m, pa.bool_()),
+            "stream_seq": _constant(1, m, pa.uint64()),
+            "more_events": _constant(NAMES_PER_STEP - 1, m, pa.uint32()),
+            "point_times": pa.ListArray.from_arrays(
+                pa.array(offsets_list), _ts(point_times.ravel())
+            ),
+            "last_at": _ts(point_times[:, -1]),
+        },
+    )
+    return events, envelopes
+
+
 def load(warehouse: Warehouse, runs: int, days: int, chunk: int, seed: int) -> dict[str, int]:
     """Generate and insert the whole data set; return rows written per table."""
     plan = plan_runs(runs, days, seed)
@@ -403,11 +545,16 @@ def load(warehouse: Warehouse, runs: int, days: int, chunk: int, seed: int) -> d
 
     sessions, session_ends = session_tables(plan)
     insert("sessions", sessions)
+    insert("events", session_event_table(plan))
+    ranks = run_ranks(plan)
     for start in range(0, runs, chunk):
         rows = slice(start, min(runs, start + chunk))
         started, ended = run_tables(plan, rows)
         insert("runs", started)
         insert("steps", step_table(plan, rows))
+        events, envelopes = run_event_tables(plan, rows, ranks)
+        insert("events", events)
+        insert("measurement_events", envelopes)
         points = measurement_table(plan, spec, rows, seed)
         insert("measurements", points)
         insert(point_tallies.TABLE, point_tallies.tally_table(points))  # as the projector does
@@ -648,6 +795,8 @@ def _merge(warehouse: Warehouse) -> float:
         point_tallies.TABLE,
         "sessions",
         "session_ends",
+        "events",
+        "measurement_events",
     ):
         warehouse.command(f"OPTIMIZE TABLE {warehouse.database}.{table} FINAL")
     return time.perf_counter() - started
