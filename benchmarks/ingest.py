@@ -77,6 +77,11 @@ def _station_id(index: int) -> str:
     return f"bench-{index}"
 
 
+def _names(count: int) -> list[str]:
+    """The names a station's single ``measure()`` calls cycle through (a test's loop)."""
+    return ["vout", *(f"m{i:02d}" for i in range(1, count))]
+
+
 def _connect(hub: HubAddress, index: int, outbox: str, outbox_dir: str) -> Station:
     """A station with the outbox ``on`` (sync normal), ``off`` or ``full`` (sync full)."""
     config = OutboxConfig(
@@ -102,17 +107,20 @@ def _station_single(
     hub: HubAddress,
     index: int,
     count: int,
+    names: int,
     outbox: str,
     outbox_dir: str,
     start: StartLine,
     out: mp.Queue,
 ) -> None:
+    every = _names(names)
     with _connect(hub, index, outbox, outbox_dir) as station:
         with station.run(dut_serial=f"SN-{index}") as run:
             start.wait()
             t0, cpu0, caller0 = time.perf_counter(), time.process_time(), time.thread_time()
             for i in range(count):
-                run.measure("vout", 5.0 + (i % 100) * 1e-4, unit="V", low=4.9, high=5.1)
+                name = every[i % names]
+                run.measure(name, 5.0 + (i % 100) * 1e-4, unit="V", low=4.9, high=5.1)
             recorded, caller = time.perf_counter() - t0, time.thread_time() - caller0
         station.flush()
         acked, cpu = time.perf_counter() - t0, time.process_time() - cpu0
@@ -542,16 +550,16 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _raw_frames(count: int) -> list[Frame]:
-    """``count`` points as station ``bench-0`` frames its ``measure()`` calls (series), encoded
-    once."""
+def _raw_frames(count: int, names: int = 1) -> list[Frame]:
+    """``count`` points as station ``bench-0`` frames its ``measure()`` calls (series) of
+    ``names`` names in turn, encoded once."""
     size = PublisherSettings().max_frame_events
     session, frames = new_id(), []
     buffer = FrameBuffer(_station_id(0), session)
-    run_id, now = new_id(), time.time_ns()
+    run_id, now, every = new_id(), time.time_ns(), _names(names)
     for i in range(count):
         value = 5.0 + (i % 100) * 1e-4
-        point = (value, "", "float", run_id, "vout", "V", 4.9, 5.1, "passed", "")
+        point = (value, "", "float", run_id, every[i % names], "V", 4.9, 5.1, "passed", "")
         buffer.add_point(i + 1, now + i * 1000, point)  # type: ignore[arg-type]
         if buffer.count == size or i == count - 1:
             frames.append(buffer.cut())
@@ -625,12 +633,13 @@ async def _full_run(tmp: Path, args: argparse.Namespace) -> None:
         outbox_dir = str(tmp / "outbox")
         phases: dict[str, dict[str, float]] = {}
         phases["single"] = figures = await _phase(
-            f"single measure() calls: {args.single:,} per station (outbox on)",
+            f"single measure() calls: {args.single:,} per station of {args.names} name(s)"
+            " in turn (outbox on)",
             hub,
             _station_single,
-            _stations(hub, n, args.single, "on", outbox_dir),
+            _stations(hub, n, args.single, args.names, "on", outbox_dir),
         )
-        single_frames = _raw_frames(args.single * n)
+        single_frames = _raw_frames(args.single * n, args.names)
         await _raw_limits(
             hub, figures, single_frames, auth=args.auth, projector_frames=single_frames
         )
@@ -729,7 +738,12 @@ async def _compare_auth(tmp: Path, args: argparse.Namespace) -> None:
         f"a fresh nats-server + chDB warehouse per measurement, {args.repeat} round(s), in {tmp}"
     )
     phases = (
-        ("single measure()", f"{args.single:,} calls per station", _station_single, (args.single,)),
+        (
+            "single measure()",
+            f"{args.single:,} calls per station",
+            _station_single,
+            (args.single, args.names),
+        ),
         (
             "measure_batch()",
             f"{args.batch_points:,} points per station in batches of {args.chunk:,}",
@@ -798,6 +812,12 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stations", type=int, default=2)
     parser.add_argument("--single", type=int, default=300_000, help="measure() calls per station")
+    parser.add_argument(
+        "--names",
+        type=int,
+        default=1,
+        help="names the single measure() calls cycle through (a test measures many)",
+    )
     parser.add_argument(
         "--batch-points",
         type=int,

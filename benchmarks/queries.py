@@ -4,9 +4,10 @@ Loads a factory's month straight into the warehouse tables (Arrow tables through
 ``Warehouse.insert_arrow``, in large chunks, as the projector writes them):
 sessions, runs, run_ends, steps, measurements and their counts per run (``run_points``,
 as the projector keeps them), and the events' own rows (``events``: the lifecycle events'
-envelopes and text; ``measurement_events``: one envelope per step's loop of
-``measure()`` calls, as a station sends them). 100,000 runs on 8 stations,
-4 part numbers, 3 test phases, 2 fixtures per station, 100 scalar measurements
+envelopes and text; ``measurement_events``: one envelope per point, as a paced station's
+frames give them) and the seqs each session stored (``session_seqs``, kept by views).
+100,000 runs on 8 stations, 4 part numbers, 3 test phases, 2 fixtures per station, 100 scalar
+measurements
 per run (10M points) in 5 steps; about 7 % of first runs fail (skewed towards a
 few measurements), most failed DUTs are retested, 1 % of runs end in error and
 0.5 % are aborted.
@@ -60,7 +61,8 @@ import uvicorn
 
 from benchtrail.api.http import create_app
 from benchtrail.api.hub.embedded import startup_frozen
-from benchtrail.projector import Warehouse, open_warehouse, point_tallies
+from benchtrail.projector import Warehouse, open_warehouse, point_tallies, session_seqs
+from benchtrail.projector.table_model import TS
 from benchtrail.projector.tables import SCHEMAS, TABLES
 
 S = 1_000_000_000
@@ -451,13 +453,10 @@ def session_event_table(plan: Plan) -> pa.Table:
 _RUN_TYPES = ["run.started", "step.started", "step.ended", "run.ended"]
 
 
-def run_event_tables(plan: Plan, rows: slice, ranks: np.ndarray) -> tuple[pa.Table, pa.Table]:
-    """The ``events`` and ``measurement_events`` rows of a slice, as the projector writes
-    them for a station's run: ``run.started``, per step ``step.started``, its points (a loop
-    of ``measure()`` calls of 20 names: one ``measurement.series``, so one envelope row
-    standing for 20 events) and ``step.ended``, then ``run.ended``; ``seq`` counted through
-    the session. The envelopes' ids are not their points' (this benchmark rebuilds no
-    event's text from its points)."""
+def run_event_tables(plan: Plan, rows: slice, ranks: np.ndarray) -> pa.Table:
+    """The ``events`` rows of a slice, as the projector writes them for a station's run:
+    ``run.started``, per step ``step.started``, its points (:func:`envelope_table`) and
+    ``step.ended``, then ``run.ended``; ``seq`` counted through the session."""
     k = len(STEPS)
     run = np.arange(rows.start, rows.stop)
     base = 2 + ranks[run] * RUN_EVENTS
@@ -502,35 +501,40 @@ def run_event_tables(plan: Plan, rows: slice, ranks: np.ndarray) -> tuple[pa.Tab
             "stream_seq": _constant(1, n, pa.uint64()),
         },
     )
-    # one envelope per step's series of 20 points
-    series_run = np.repeat(run, k)
-    m = len(series_run)
-    series_step = np.tile(step, len(run))
-    first_at = plan.started_at[series_run] + (series_step * NAMES_PER_STEP + 1) * POINT_GAP_NS
-    point_times = first_at[:, None] + np.arange(NAMES_PER_STEP) * POINT_GAP_NS
-    offsets_list = np.arange(0, m * NAMES_PER_STEP + 1, NAMES_PER_STEP, dtype=np.int32)
-    envelopes = _table(
+    return events
+
+
+def envelope_table(plan: Plan, points: pa.Table, rows: slice, ranks: np.ndarray) -> pa.Table:
+    """The ``measurement_events`` rows of a slice's points: one envelope per point. A run's
+    points are 0.3 s apart and a station cuts a frame 5 ms after its first event
+    (``linger``), so each point travels alone (a ``measurement.series`` of one) and the
+    projector writes an envelope for each, under the point's own event id."""
+    m = len(NAMES)
+    run = np.repeat(np.arange(rows.start, rows.stop), m)
+    name = np.tile(np.arange(m), rows.stop - rows.start)
+    seq = 2 + ranks[run] * RUN_EVENTS + 2 + (name // NAMES_PER_STEP) * STEP_EVENTS
+    n = len(run)
+    return _table(
         "measurement_events",
         {
-            "event_id": pa.array(_uuids(m)),
-            "session_id": pa.array(plan.session_ids).take(pa.array(plan.session_index[series_run])),
-            "station_id": _dict(plan.station[series_run], STATIONS),
-            "seq": (np.repeat(base, k) + 2 + series_step * STEP_EVENTS).astype(np.uint64),
-            "type": _constant("measurement", m, pa.string()),
-            "occurred_at": _ts(first_at),
-            "schema_version": _constant(1, m, pa.uint16()),
-            "run_id": pa.array(plan.run_ids).take(pa.array(series_run)),
-            "name": _constant("", m, pa.string()),  # each point has its own
-            "per_point_names": _constant(False, m, pa.bool_()),
-            "stream_seq": _constant(1, m, pa.uint64()),
-            "more_events": _constant(NAMES_PER_STEP - 1, m, pa.uint32()),
+            "event_id": points.column("event_id").combine_chunks(),
+            "session_id": points.column("session_id").combine_chunks(),
+            "station_id": points.column("station_id").combine_chunks(),
+            "seq": (seq + name % NAMES_PER_STEP).astype(np.uint64),
+            "type": _constant("measurement", n, pa.string()),
+            "occurred_at": points.column("ts").combine_chunks(),
+            "schema_version": _constant(1, n, pa.uint16()),
+            "run_id": points.column("run_id").combine_chunks(),
+            "name": points.column("name").combine_chunks(),
+            "per_point_names": _constant(False, n, pa.bool_()),
+            "stream_seq": _constant(1, n, pa.uint64()),
+            "more_events": _constant(0, n, pa.uint32()),
             "point_times": pa.ListArray.from_arrays(
-                pa.array(offsets_list), _ts(point_times.ravel())
+                pa.array(np.zeros(n + 1, dtype=np.int32)), pa.array([], pa.int64()).view(TS)
             ),
-            "last_at": _ts(point_times[:, -1]),
+            "last_at": points.column("ts").combine_chunks(),
         },
     )
-    return events, envelopes
 
 
 def load(warehouse: Warehouse, runs: int, days: int, chunk: int, seed: int) -> dict[str, int]:
@@ -552,12 +556,11 @@ def load(warehouse: Warehouse, runs: int, days: int, chunk: int, seed: int) -> d
         started, ended = run_tables(plan, rows)
         insert("runs", started)
         insert("steps", step_table(plan, rows))
-        events, envelopes = run_event_tables(plan, rows, ranks)
-        insert("events", events)
-        insert("measurement_events", envelopes)
+        insert("events", run_event_tables(plan, rows, ranks))
         points = measurement_table(plan, spec, rows, seed)
         insert("measurements", points)
         insert(point_tallies.TABLE, point_tallies.tally_table(points))  # as the projector does
+        insert("measurement_events", envelope_table(plan, points, rows, ranks))
         insert("run_ends", ended)
     insert("session_ends", session_ends)
     return counts
@@ -797,6 +800,7 @@ def _merge(warehouse: Warehouse) -> float:
         "session_ends",
         "events",
         "measurement_events",
+        session_seqs.TABLE,
     ):
         warehouse.command(f"OPTIMIZE TABLE {warehouse.database}.{table} FINAL")
     return time.perf_counter() - started

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from benchtrail.projector import TABLES, RowBatch, Warehouse
+from benchtrail.api.hub.retention_tables import TIME_COLUMNS
+from benchtrail.projector import TABLES, RowBatch, Warehouse, session_seqs
 from benchtrail.projector.rows import EVENT_TABLES
 from benchtrail.projector.tables import DAY_COLUMNS, SCHEMAS, WRITE_ORDER
 
@@ -82,6 +83,8 @@ def test_retention_cuts_by_each_day_partitioned_table_s_partition_column(warehou
         {"db": warehouse.database},
     )
     keys = {row["name"]: row["partition_key"] for row in rows}
-    assert {table: f"toYYYYMMDD({column})" for table, column in DAY_COLUMNS.items()} == {
+    cut = {**DAY_COLUMNS, session_seqs.TABLE: session_seqs.DAY_COLUMN}  # retention's columns
+    assert cut == TIME_COLUMNS
+    assert {table: f"toYYYYMMDD({column})" for table, column in cut.items()} == {
         table: key for table, key in keys.items() if key
     }

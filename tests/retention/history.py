@@ -54,6 +54,7 @@ TIME_COLUMNS = {
     "locks": "occurred_at",
     "measurements": "ts",
     "run_points": "at",
+    "session_seqs": "day",  # the seqs of its events, per day (filled by views)
 }
 """The tables a recorded session fills, and the time column each is cut by."""
 

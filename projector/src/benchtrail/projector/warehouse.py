@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
+from benchtrail.projector import session_seqs
 from benchtrail.projector.errors import WarehouseUnavailable
 from benchtrail.projector.migrations import fill_point_tallies, settle_table_settings
 from benchtrail.projector.rows import RowBatch
@@ -162,11 +163,15 @@ class Warehouse:
 
     def ensure_schema(self) -> None:
         """Create the database and every table if they do not exist (``run_points`` made from
-        the points of a warehouse written before it), add the columns added since, and move
-        tables created with other MergeTree settings onto the declared ones."""
+        the points of a warehouse written before it, ``session_seqs`` from its events, then
+        the views that keep it), add the columns added since, and move tables created with
+        other MergeTree settings onto the declared ones."""
         with self.turns.writing():
             fill_point_tallies(self._client, self.database)
             for statement in create_statements(self.database):
+                self._client.command(statement)
+            session_seqs.fill(self._client, self.database)
+            for statement in session_seqs.view_statements(self.database):
                 self._client.command(statement)
             settle_table_settings(self._client, self.database)
 

@@ -7,8 +7,8 @@ warehouse created before it had day partitions (``CREATE TABLE IF NOT EXISTS`` k
 it as it was) loses its old rows with a ``DELETE`` instead, by the same time column.
 
 Identifiers come from fixed lists (the tables of :mod:`benchtrail.projector.tables` and
-their day columns, or a partition key this module recognises); every value is a
-bound parameter.
+:mod:`benchtrail.projector.session_seqs`, their day columns, or a partition key this
+module recognises); every value is a bound parameter.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from datetime import datetime
 
 from benchtrail.api.models.prune import TablePrune
 from benchtrail.api.timestamps import datetime_to_ns
-from benchtrail.projector import TABLES, Warehouse
+from benchtrail.projector import TABLES, Warehouse, session_seqs
 from benchtrail.projector.tables import DAY_COLUMNS
 
-TIME_COLUMNS: Mapping[str, str] = DAY_COLUMNS
+TIME_COLUMNS: Mapping[str, str] = {**DAY_COLUMNS, session_seqs.TABLE: session_seqs.DAY_COLUMN}
 """Table → the time column its day partitions (and so the cut) follow."""
+PRUNED = (*TABLES, session_seqs.TABLE)
+"""Every table retention cuts: the declared ones and the seqs kept of their events."""
 
 _DAY_KEY = re.compile(r"toYYYYMMDD\((\w+)\)")
 _DAY_ID = re.compile(r"\d{8}")
@@ -43,7 +45,7 @@ def prune_tables(warehouse: Warehouse, before: datetime, *, dry_run: bool) -> li
     """
     keys = partition_keys(warehouse)
     return [
-        _prune_table(warehouse, table, keys.get(table), before, dry_run=dry_run) for table in TABLES
+        _prune_table(warehouse, table, keys.get(table), before, dry_run=dry_run) for table in PRUNED
     ]
 
 

@@ -28,7 +28,6 @@ __all__ = [
     "envelope_times",
     "event_log",
     "event_seqs",
-    "last_events",
     "measured_envelopes",
     "rebuild_payloads",
 ]
@@ -132,14 +131,6 @@ def envelope_times(database: str) -> str:
         f"(SELECT station_id, stream_seq, occurred_at AS at FROM {database}.events"
         " UNION ALL SELECT station_id, stream_seq, greatest(occurred_at, last_at) AS at"
         f" FROM {database}.measurement_events)"
-    )
-
-
-def last_events(database: str) -> str:
-    """``SELECT`` of each station's newest event time (``station_id``, ``last_event``)."""
-    return (
-        f"SELECT station_id, max(at) AS last_event FROM {envelope_times(database)}"
-        " GROUP BY station_id"
     )
 
 

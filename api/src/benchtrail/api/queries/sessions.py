@@ -37,7 +37,6 @@ from benchtrail.api.queries._sql import (
     with_times,
 )
 from benchtrail.api.queries.cursors import Cursor, encode_cursor
-from benchtrail.api.queries.measurement_events import event_seqs
 from benchtrail.api.queries.point_counts import PointCounts, points_by_run
 from benchtrail.api.queries.run_summaries import (
     RunEnd,
@@ -46,7 +45,7 @@ from benchtrail.api.queries.run_summaries import (
     read_rows,
     run_ends,
 )
-from benchtrail.projector import Warehouse
+from benchtrail.projector import Warehouse, session_seqs
 
 _Own = TypeVar("_Own")
 RunEnds = dict[str, RunEnd]
@@ -305,13 +304,9 @@ def _ends(warehouse: Warehouse, ids: list[str]) -> dict[str, tuple[int, str]]:
 
 
 def _event_counts(warehouse: Warehouse, ids: list[str]) -> dict[str, int]:
-    """How many events each of the sessions ``ids`` has, each seq once."""
-    rows = warehouse.rows(
-        f"""SELECT session_id, uniqExact(seq) AS n
-            FROM {event_seqs(warehouse.database, "session_id IN {ids:Array(String)}")}
-            GROUP BY session_id""",
-        {"ids": ids},
-    )
+    """How many events each of the sessions ``ids`` has, each seq once (from the bitmaps of
+    :mod:`benchtrail.projector.session_seqs`, not from every event)."""
+    rows = warehouse.rows(session_seqs.event_counts_sql(warehouse.database), {"ids": ids})
     return {row["session_id"]: int(row["n"]) for row in rows}
 
 

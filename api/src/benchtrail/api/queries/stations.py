@@ -9,8 +9,7 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 from benchtrail.api.models.entities import StationSummary, WarehouseHealth
 from benchtrail.api.models.filters import STATIONS, FilterValues
 from benchtrail.api.queries._sql import Column, Nesting, filter_where, select_list, with_times
-from benchtrail.api.queries.measurement_events import last_events
-from benchtrail.projector import Warehouse
+from benchtrail.projector import Warehouse, session_seqs
 
 STATION_COLUMNS: tuple[Column, ...] = (
     Column("station_id", "station_id"),
@@ -75,7 +74,7 @@ def _sql(
             LEFT JOIN (SELECT station_id, argMax(reason, ended_at) AS last_end_reason
                        FROM {db}.session_ends GROUP BY station_id) AS r
                 ON r.station_id = s.station_id
-            LEFT JOIN ({last_events(db)}) AS l
+            LEFT JOIN ({session_seqs.last_events_sql(db)}) AS l
                 ON l.station_id = s.station_id
             GROUP BY s.station_id
         ) {where.sql()}
