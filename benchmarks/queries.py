@@ -411,9 +411,25 @@ def run_ranks(plan: Plan) -> np.ndarray:
     return ranks
 
 
-def _payloads(columns: list[pa.Array | str]) -> pa.Array:
-    """A JSON-like text per row joining ``columns`` (the size of a real event's text)."""
-    return pc.binary_join_element_wise(*columns, "")
+def _event_table(envelopes: dict[str, Any], tail: list[Any]) -> pa.Table:
+    """``events`` rows of ``envelopes`` (id, session, station, seq, type, time, run), each
+    with a JSON-like text of its envelope and ``tail`` (the size of a real event's text)."""
+    n = len(envelopes["event_id"])
+    texts = [pc.cast(envelopes[c], pa.string()) for c in ("station_id", "type")]
+    payload = pc.binary_join_element_wise(
+        '{"event_id":"', envelopes["event_id"], '","session_id":"', envelopes["session_id"],
+        '","station_id":"', texts[0], '","type":"', texts[1], '","seq":',
+        pc.cast(pa.array(envelopes["seq"]), pa.string()), *tail, "",
+    )  # fmt: skip
+    return _table(
+        "events",
+        {
+            **envelopes,
+            "schema_version": _constant(1, n, pa.uint16()),
+            "payload": payload,
+            "stream_seq": _constant(1, n, pa.uint64()),
+        },
+    )
 
 
 def session_event_table(plan: Plan) -> pa.Table:
@@ -421,33 +437,20 @@ def session_event_table(plan: Plan) -> pa.Table:
     n = len(plan.session_ids)
     runs = np.bincount(plan.session_index, minlength=n)
     ends = np.array([plan.started_at[plan.session_index == i].max() + 120 * S for i in range(n)])
-    ids = pa.array(_uuids(2 * n))
-    sessions = pa.array(plan.session_ids * 2)
-    stations = _dict(np.tile(plan.session_stations, 2), STATIONS)
-    types = _dict(np.repeat([0, 1], n), ["session.started", "session.ended"])
-    seqs = np.concatenate([np.ones(n, dtype=np.uint64), (2 + RUN_EVENTS * runs).astype(np.uint64)])
-    texts = [pc.cast(c, pa.string()) for c in (stations, types)]
-    payload = _payloads(
-        ['{"event_id":"', ids, '","session_id":"', sessions, '","station_id":"', texts[0],
-         '","type":"', texts[1], '","seq":', pc.cast(pa.array(seqs), pa.string()),
-         ',"station":{"name":"","type":"","location":""},"process":{"pid":1000},'
-         '"operator":{"id":"op-1","name":""},"git":{},"environment":{}}'],
-    )  # fmt: skip
-    return _table(
-        "events",
-        {
-            "event_id": ids,
-            "session_id": sessions,
-            "station_id": stations,
-            "seq": seqs,
-            "type": types,
-            "occurred_at": _ts(np.concatenate([plan.session_starts, ends])),
-            "schema_version": _constant(1, 2 * n, pa.uint16()),
-            "run_id": _constant("", 2 * n, pa.string()),
-            "payload": payload,
-            "stream_seq": _constant(1, 2 * n, pa.uint64()),
-        },
-    )
+    envelopes = {
+        "event_id": pa.array(_uuids(2 * n)),
+        "session_id": pa.array(plan.session_ids * 2),
+        "station_id": _dict(np.tile(plan.session_stations, 2), STATIONS),
+        "seq": np.concatenate([np.ones(n, np.uint64), (2 + RUN_EVENTS * runs).astype(np.uint64)]),
+        "type": _dict(np.repeat([0, 1], n), ["session.started", "session.ended"]),
+        "occurred_at": _ts(np.concatenate([plan.session_starts, ends])),
+        "run_id": _constant("", 2 * n, pa.string()),
+    }
+    tail = [
+        ',"station":{"name":"","type":"","location":""},"process":{"pid":1000},'
+        '"operator":{"id":"op-1","name":""},"git":{},"environment":{}}'
+    ]
+    return _event_table(envelopes, tail)
 
 
 _RUN_TYPES = ["run.started", "step.started", "step.ended", "run.ended"]
@@ -471,37 +474,21 @@ def run_event_tables(plan: Plan, rows: slice, ranks: np.ndarray) -> pa.Table:
     per_run = len(offsets)
     which = np.repeat(run, per_run)
     n = len(which)
-    seqs = (np.repeat(base, per_run) + np.tile(offsets, len(run))).astype(np.uint64)
-    ids = pa.array(_uuids(n))
-    sessions = pa.array(plan.session_ids).take(pa.array(plan.session_index[which]))
+    names = _dict(np.concatenate([[0], np.repeat(step, 2) + 1, [0]]), ["", *STEPS])
     run_ids = pa.array(plan.run_ids).take(pa.array(which))
-    stations = _dict(plan.station[which], STATIONS)
-    types = _dict(np.tile(kinds, len(run)), _RUN_TYPES)
-    names = _dict(np.concatenate([[0], np.repeat(step, 2), [0]]), ["", *STEPS])
+    envelopes = {
+        "event_id": pa.array(_uuids(n)),
+        "session_id": pa.array(plan.session_ids).take(pa.array(plan.session_index[which])),
+        "station_id": _dict(plan.station[which], STATIONS),
+        "seq": (np.repeat(base, per_run) + np.tile(offsets, len(run))).astype(np.uint64),
+        "type": _dict(np.tile(kinds, len(run)), _RUN_TYPES),
+        "occurred_at": _ts(plan.started_at[which] + np.tile(times, len(run))),
+        "run_id": run_ids,
+    }
     step_names = pc.cast(pa.chunked_array([names] * len(run)).combine_chunks(), pa.string())
-    texts = [pc.cast(c, pa.string()) for c in (stations, types)]
-    payload = _payloads(
-        ['{"event_id":"', ids, '","session_id":"', sessions, '","station_id":"', texts[0],
-         '","type":"', texts[1], '","seq":', pc.cast(pa.array(seqs), pa.string()),
-         ',"run_id":"', run_ids, '","name":"', step_names,
-         '","dut":{"serial":"SN00000000","part_number":"PWR-5V","revision":"A"}}'],
-    )  # fmt: skip
-    events = _table(
-        "events",
-        {
-            "event_id": ids,
-            "session_id": sessions,
-            "station_id": stations,
-            "seq": seqs,
-            "type": types,
-            "occurred_at": _ts(plan.started_at[which] + np.tile(times, len(run))),
-            "schema_version": _constant(1, n, pa.uint16()),
-            "run_id": run_ids,
-            "payload": payload,
-            "stream_seq": _constant(1, n, pa.uint64()),
-        },
-    )
-    return events
+    tail = [',"run_id":"', run_ids, '","name":"', step_names,
+            '","dut":{"serial":"SN00000000","part_number":"PWR-5V","revision":"A"}}']  # fmt: skip
+    return _event_table(envelopes, tail)
 
 
 def envelope_table(plan: Plan, points: pa.Table, rows: slice, ranks: np.ndarray) -> pa.Table:

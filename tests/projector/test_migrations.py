@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from benchtrail.projector import Warehouse, point_tallies
+from benchtrail.projector import Warehouse
 from benchtrail.projector.migrations import unsettled
 from benchtrail.projector.tables import TABLES
 
@@ -113,14 +113,15 @@ def test_a_fill_another_process_finished_first_is_left_to_it(warehouse: Warehous
     ``run_points``: the one whose rename finds the table there already goes on."""
     db = warehouse.database
     warehouse.command(f"DROP TABLE {db}.run_points")
-    make = point_tallies.fill_statements
+    client = warehouse._client  # the one ensure_schema fills with
+    command = client.command
 
-    def raced(database: str, create: str) -> list[str]:
-        *filling, rename = make(database, create)
-        other = f"CREATE TABLE {db}.run_points AS {db}.run_points__filling"
-        return [*filling, other, rename]
+    def raced(sql: str, *args: object, **kwargs: object) -> object:
+        if sql.startswith(f"RENAME TABLE {db}.run_points__filling"):  # the other one was first
+            command(f"CREATE TABLE {db}.run_points AS {db}.run_points__filling")
+        return command(sql, *args, **kwargs)
 
-    monkeypatch.setattr(point_tallies, "fill_statements", raced)
+    monkeypatch.setattr(client, "command", raced)
     warehouse.ensure_schema()
     tables = warehouse.rows(
         "SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE 'run_points%'"

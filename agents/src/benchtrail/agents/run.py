@@ -109,9 +109,8 @@ class Run:
                 return self._measure_event(name, checked, unit, (lo, hi), step=step, at=at)
         if type(unit) is not str or type(step) is not str:
             return self._measure_event(name, checked, unit, point[3:5], step=step, at=at)
-        stamp = None
-        if at is not None:
-            stamp = check_time(f"measurement {name!r} at", at, self.station.time_window)
+        window = self.station.time_window
+        stamp = None if at is None else check_time(f"measurement {name!r} at", at, window)
         number, text, kind, lo, hi, outcome = point
         row = (number, text, kind, self.run_id, name, unit, lo, hi, outcome, step)
         self.station.record_point(row, stamp)

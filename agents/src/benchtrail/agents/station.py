@@ -24,7 +24,7 @@ from benchtrail.agents.publishing.frames import SessionSequence
 from benchtrail.agents.publishing.series import Point
 from benchtrail.agents.rack import Rack
 from benchtrail.agents.run import Run
-from benchtrail.agents.sigterm import SIGTERM_EXIT, Handler, install_sigterm_exit, restore_sigterm
+from benchtrail.agents.sigterm import Handler, install_sigterm_exit, restore_sigterm
 from benchtrail.agents.times import When, check_time
 from benchtrail.agents.validation import check_custom_metadata, check_structured_metadata
 from benchtrail.schemas import (
@@ -360,9 +360,6 @@ class Station:
         self, event_type: type[E], size_hint: int = 320, at: int | None = None, **fields: object
     ) -> E:
         return self._publisher.submit(self._sequence, event_type, fields, size_hint, at)
-
-
-SIGTERM_EXIT.guard(Publisher.submit, Publisher.submit_point)  # a seq taken is always queued
 
 
 def connect(

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 SETTLING_SUFFIX = "__settling"
 """Name suffix of the table a settled table's partitions move into."""
+FILLING_SUFFIX = "__filling"
+"""Name suffix of a table made from others (:func:`fill_table`) before it takes its name."""
 
 
 def unsettled(client: Client, database: str, table: Table) -> bool:
@@ -91,23 +93,43 @@ def fill_point_tallies(client: Client, database: str) -> bool:
     """Make ``run_points`` from ``measurements`` when the warehouse has points but no such
     table (written by an earlier version); return whether it did.
 
-    Filled under another name, then renamed: a fill cut short leaves no table that looks
-    complete. Run it before the tables are created (it makes this one).
+    Run it before the tables are created (it makes this one).
     """
-    if not _tallies_missing(client, database):
-        return False
     table = point_tallies.TABLE
-    create = TABLES[table].create_statement(database, name=table + point_tallies.FILLING_SUFFIX)
+    if not present(client, database, "measurements") or present(client, database, table):
+        return False
+    create = TABLES[table].create_statement(database, name=table + FILLING_SUFFIX)
+    selects = [point_tallies.TALLY_SELECT.format(database=database)]
+    what = "counted the points of each run"
+    return fill_table(client, database, table, create=create, selects=selects, what=what)
+
+
+def fill_table(
+    client: Client, database: str, table: str, *, create: str, selects: list[str], what: str
+) -> bool:
+    """Make ``table`` from what the warehouse holds: ``create`` (its ``CREATE`` under the
+    name ``table`` + :data:`FILLING_SUFFIX`) filled with each of ``selects``, then renamed;
+    return whether this process made it.
+
+    A fill cut short leaves no table that looks complete (a leftover filling table is
+    dropped first). Two processes sharing a ClickHouse server may fill at once: the one
+    whose rename finds the table made goes on. ``what`` says what the fill did, in the log.
+    """
+    filling = f"{database}.{table}{FILLING_SUFFIX}"
     started = time.monotonic()
     try:
-        for statement in point_tallies.fill_statements(database, create):
-            client.command(statement)
+        client.command(f"DROP TABLE IF EXISTS {filling}")
+        client.command(create)
+        for select in selects:
+            client.command(f"INSERT INTO {filling} {select}")
+        client.command(f"RENAME TABLE {filling} TO {database}.{table}")
     except ClickHouseError:
-        if _tallies_missing(client, database):
+        if not present(client, database, table):
             raise
         return False  # another process sharing the server filled it meanwhile
     log.info(
-        "counted the points of each run written before %s.%s existed: %s rows in %.1f s",
+        "%s into %s.%s: %s rows in %.1f s",
+        what,
         database,
         table,
         client.command(f"SELECT count() FROM {database}.{table}"),
@@ -116,14 +138,10 @@ def fill_point_tallies(client: Client, database: str) -> bool:
     return True
 
 
-def _tallies_missing(client: Client, database: str) -> bool:
-    """Whether the warehouse has ``measurements`` but no ``run_points``."""
-    present = {
-        str(name)
-        for (name,) in client.query(
-            "SELECT name FROM system.tables WHERE database = {db:String}"
-            " AND name IN ('measurements', {t:String})",
-            parameters={"db": database, "t": point_tallies.TABLE},
-        ).result_rows
-    }
-    return "measurements" in present and point_tallies.TABLE not in present
+def present(client: Client, database: str, table: str) -> bool:
+    """Whether ``database`` has a table named ``table``."""
+    found = client.query(
+        "SELECT count() FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+        parameters={"db": database, "t": table},
+    ).result_rows
+    return bool(found[0][0])

@@ -12,7 +12,7 @@ events, so it writes the same key with the same counts, and readers keep one row
 refused counts it too). A frame's rows are built from its points as written to
 ``measurements`` (:func:`tally_table`); a warehouse written before this table existed has
 them made from ``measurements`` by the same rule in SQL (:data:`TALLY_SELECT`), once, when
-it is opened (:func:`fill_statements`). A point a frame carried twice (no station sends
+it is opened (``migrations.fill_point_tallies``). A point a frame carried twice (no station sends
 such a frame; a hostile one might) is counted once, as ``measurements`` keeps it once.
 """
 
@@ -28,10 +28,6 @@ import pyarrow.compute as pc
 from benchtrail.projector.tables import SCHEMAS, STREAM_SEQ
 
 TABLE = "run_points"
-FILLING_SUFFIX = "__filling"
-"""Name suffix of the table a warehouse's first ``run_points`` is filled in before it takes
-its name (a fill cut short leaves no table that looks complete)."""
-
 TALLY_SELECT = """
     SELECT run_id, session_id, station_id, min(m.ts) AS at,
            uniqExact(m.event_id, m.point_index) AS points,
@@ -162,15 +158,3 @@ def _failed(outcome: pa.ChunkedArray[Any]) -> npt.NDArray[np.bool_]:
         return np.zeros(len(column), np.bool_)
     failed: npt.NDArray[np.bool_] = _codes(column) == words.index("failed")
     return failed
-
-
-def fill_statements(database: str, create: str) -> list[str]:
-    """The statements that make a warehouse's first ``run_points`` from its ``measurements``:
-    ``create`` (the table's ``CREATE`` statement under its filling name) filled, then renamed."""
-    filling = f"{database}.{TABLE}{FILLING_SUFFIX}"
-    return [
-        f"DROP TABLE IF EXISTS {filling}",
-        create,
-        f"INSERT INTO {filling} {TALLY_SELECT.format(database=database)}",
-        f"RENAME TABLE {filling} TO {database}.{TABLE}",
-    ]

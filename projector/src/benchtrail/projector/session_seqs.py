@@ -21,20 +21,13 @@ existed has it filled from both tables when a version with it first opens it
 
 from __future__ import annotations
 
-import logging
-import time
-
 from clickhouse_connect.driver.client import Client
-from clickhouse_connect.driver.exceptions import ClickHouseError
 
-log = logging.getLogger(__name__)
+from benchtrail.projector import migrations
 
 TABLE = "session_seqs"
 DAY_COLUMN = "day"
 """The column whose UTC day partitions the table (what retention cuts by)."""
-FILLING_SUFFIX = "__filling"
-"""Name suffix of the table a warehouse's first ``session_seqs`` is filled in before it
-takes its name (a fill cut short leaves no table that looks complete)."""
 _VIEWS = ("session_seqs_of_events", "session_seqs_of_measurement_events")
 
 _EVENTS_SELECT = """
@@ -82,40 +75,14 @@ def fill(client: Client, database: str) -> bool:
 
     Run it after those tables exist and before the views are made
     (:func:`view_statements`), holding the warehouse's write turn: an insert between the
-    fill and the views would be missed. Filled under another name, then renamed: a fill
-    cut short leaves no table that looks complete.
+    fill and the views would be missed.
     """
-    if _present(client, database, TABLE):
+    if migrations.present(client, database, TABLE):
         return False
-    filling = f"{database}.{TABLE}{FILLING_SUFFIX}"
-    started = time.monotonic()
-    try:
-        client.command(f"DROP TABLE IF EXISTS {filling}")
-        client.command(create_statement(database, TABLE + FILLING_SUFFIX))
-        for select in (_EVENTS_SELECT, _ENVELOPES_SELECT):
-            client.command(f"INSERT INTO {filling} {select.format(database=database)}")
-        client.command(f"RENAME TABLE {filling} TO {database}.{TABLE}")
-    except ClickHouseError:
-        if not _present(client, database, TABLE):
-            raise
-        return False  # another process sharing the server filled it meanwhile
-    log.info(
-        "kept the stored seqs of each session in %s.%s: %s rows in %.1f s",
-        database,
-        TABLE,
-        client.command(f"SELECT count() FROM {database}.{TABLE}"),
-        time.monotonic() - started,
-    )
-    return True
-
-
-def _present(client: Client, database: str, table: str) -> bool:
-    return bool(
-        client.query(
-            "SELECT count() FROM system.tables WHERE database = {db:String} AND name = {t:String}",
-            parameters={"db": database, "t": table},
-        ).result_rows[0][0]
-    )
+    create = create_statement(database, TABLE + migrations.FILLING_SUFFIX)
+    selects = [select.format(database=database) for select in (_EVENTS_SELECT, _ENVELOPES_SELECT)]
+    what = "kept the stored seqs of each session"
+    return migrations.fill_table(client, database, TABLE, create=create, selects=selects, what=what)
 
 
 def event_counts_sql(database: str) -> str:

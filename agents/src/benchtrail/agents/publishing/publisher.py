@@ -37,6 +37,7 @@ from benchtrail.agents.publishing.series import Point
 from benchtrail.agents.publishing.settings import PublisherSettings
 from benchtrail.agents.publishing.stats import PublisherStats
 from benchtrail.agents.publishing.writer import OutboxWriter, Work
+from benchtrail.agents.sigterm import SIGTERM_EXIT
 from benchtrail.schemas import Event, NatsAccess
 
 __all__ = ["Publisher", "PublisherSettings"]
@@ -141,12 +142,9 @@ class Publisher:
         size_hint: int = 256,
         at: int | None = None,
     ) -> E:
-        """Stamp ``event_type(**fields)`` as the session's next event and queue it.
-
-        Never waits on the network; waits only while the outbox is full
-        (``outbox.max_bytes`` unacknowledged). Events are stamped under the lock that
-        queues them, so ``seq`` order is queue order whatever the threads.
-        """
+        """Stamp ``event_type(**fields)`` as the session's next event and queue it (under one
+        lock: ``seq`` order is queue order). Never waits on the network, only while the
+        outbox is full (``outbox.max_bytes`` unacknowledged)."""
         with self._lock:
             event = sequence.stamp(event_type, fields, at)
             buffer = self._buffer(sequence.station_id, sequence.session_id)
@@ -154,13 +152,10 @@ class Publisher:
         return event
 
     def submit_point(self, sequence: SessionSequence, at: int | None, point: Point) -> None:
-        """Queue one ``run.measure()`` point as the session's next event (at ``at`` ns, or now).
-
-        Like :meth:`submit`, after raising what the hub refused since the last call.
-        """
-        denials = self._denials
-        if denials.pending:
-            denials.raise_pending()
+        """Queue one ``run.measure()`` point as the session's next event (at ``at`` ns, or
+        now), like :meth:`submit`, after raising what the hub refused since the last call."""
+        if self._denials.pending:
+            self._denials.raise_pending()
         with self._lock:
             seq = sequence.take()
             buffer = self._buffers.get(sequence.session_id) or self._buffer(
@@ -410,3 +405,6 @@ class Publisher:
     async def _shutdown(self) -> None:
         if self._sender is not None:
             await self._sender.stop()
+
+
+SIGTERM_EXIT.guard(Publisher.submit, Publisher.submit_point)  # a seq taken is always queued
