@@ -195,9 +195,7 @@ def _compact_envelopes(
         "schema_version": pa.array([s.schema_version for s, _, _ in chosen], pa.uint16()),
         "run_id": _text_column([series.run_ids for series, _, _ in chosen], ones),
         # the series' name when its points share one, else "" (each point has its own)
-        "name": _text_column(
-            [series.names[:1] if len(series.names) == 1 else [""] for series, _, _ in chosen], ones
-        ),
+        "name": _text_column([s.names if len(s.names) == 1 else [""] for s, _, _ in chosen], ones),
         "per_point_names": pa.array(np.zeros(rows, dtype=bool)),
         "stream_seq": pa.array([seq for _, seq, _ in chosen], pa.uint64()),
         "more_events": pa.array(np.asarray(counts, dtype=np.uint32)[compact] - 1),
